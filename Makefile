@@ -1,0 +1,37 @@
+# One entry point for the common tasks. `make help` lists them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: help demo test install install-test bench lint-plans clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+demo: install  ## install, load the catalog and demo actuals into SQLite, print the evaluation
+	$(BIN)/commerce-brain demo
+
+test: install-test  ## install what the tests need and run the whole suite
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.installed  ## create .venv and install the platform
+
+install-test: $(VENV)/.installed-test
+
+bench: install-test  ## run the benchmarks under bench/
+	$(BIN)/python bench/bench_indicators.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+clean:  ## remove the virtualenv, caches and generated data
+	rm -rf $(VENV) data .pytest_cache build src/*.egg-info

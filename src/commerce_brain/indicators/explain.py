@@ -1,0 +1,60 @@
+"""Say where an evaluation's numbers come from: the formula with the figures filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def explain(row: Mapping[str, Any]) -> str:
+    """A one-paragraph explanation of one evaluation row, in Chinese with the formulas.
+
+    >>> explain({"status": "no_data", "status_zh": "暂无数据", "year": 2023, "citation": "「x」"})
+    '2023年暂无实际值，无法评估。出处：「x」'
+    """
+    cite = f"出处：{row.get('citation', '')}"
+    t, t0, T = row.get("year"), row.get("base_year"), row.get("target_year")
+    if row["status"] == "no_data":
+        return f"{t}年暂无实际值，无法评估。{cite}"
+    X0, XT, Xt = row.get("base_value"), row.get("target_value"), row.get("actual")
+    if XT is None:
+        target = row.get("target_text") or "无量化目标"
+        return f"{t}年实际值{_num(Xt)}；目标“{target}”无法量化比较，结论：{row['status_zh']}。{cite}"
+    parts = [f"基期{t0}年 X₀={_num(X0)}，目标{T}年 X_T={_num(XT)}，{t}年实际 X_t={_num(Xt)}"]
+    if row.get("growth_basis") == "comparable":
+        parts.append(f"按可比价逐年增速连乘，已实现年均增长 g_a={_pct(row.get('achieved_growth'))}，"
+                     f"目标年均增长 g_p={_pct(row.get('implied_growth'))}（规划所印可比价增速）")
+    elif row.get("implied_growth") is not None:
+        parts.append(f"g_p=(X_T/X₀)^(1/(T−t₀))−1=({_num(XT)}/{_num(X0)})^(1/{T - t0})−1="
+                     f"{_pct(row.get('implied_growth'))}")
+        if row.get("achieved_growth") is not None:
+            parts.append(f"g_a=(X_t/X₀)^(1/(t−t₀))−1=({_num(Xt)}/{_num(X0)})^(1/{t - t0})−1="
+                         f"{_pct(row.get('achieved_growth'))}")
+    if row.get("required_growth") is not None:
+        parts.append(f"剩余{T - t}年所需年均增长 g_r={_pct(row['required_growth'])}")
+    if row.get("growth_kind") == "cumulative":
+        parts.append(f"五年累计完成 {_num(Xt)}/{_num(XT)}={_pct(row.get('progress'))}，"
+                     f"时间进度 τ={_pct(row.get('time_elapsed'))}")
+    elif row.get("progress") is not None:
+        parts.append(f"完成进度 P=(X_t−X₀)/(X_T−X₀)={_pct(row['progress'])}，"
+                     f"时间进度 τ=(t−t₀)/(T−t₀)={_pct(row.get('time_elapsed'))}")
+    ratio = row.get("ratio")
+    if row["status"] == "achieved_early":
+        verdict = f"实际值已达到目标，结论：{row['status_zh']}"
+    elif ratio is not None:
+        by_growth = row.get("achieved_growth") is not None and row.get("implied_growth") is not None
+        measure = "g_a/g_p" if by_growth else "P/τ"
+        verdict = f"比值 r={measure}={ratio:.2f}，结论：{row['status_zh']}"
+    else:
+        verdict = f"结论：{row['status_zh']}"
+    return "；".join(parts) + f"。{verdict}。{cite}"

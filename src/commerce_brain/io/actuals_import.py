@@ -1,0 +1,372 @@
+"""Import published actuals (统计数据) from CSV or XLSX, all or nothing.
+
+A file is accepted whole or rejected with every problem in it, each located by sheet, row and
+column, so the clerk fixes the file in one pass and a half-imported file never reaches the
+progress engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from commerce_brain.catalog import OBSERVATION_SCHEMA, Catalog
+
+MAX_PROBLEMS = 500
+REQUIRED = ("plan", "indicator", "org_unit", "period", "value")
+FIELDS = (*REQUIRED, "real_growth_pct", "source")
+FIELD_ZH = {
+    "plan": "规划", "indicator": "指标", "org_unit": "地区", "period": "期间", "value": "数值",
+    "real_growth_pct": "可比价增速(%)", "source": "来源",
+}
+# Header spellings accepted, compared after _header_key (NFKC folds full-width （%） into (%)).
+HEADERS = {
+    "plan": ("plan", "规划"),
+    "indicator": ("indicator", "指标"),
+    "org_unit": ("org_unit", "地区", "行政区划"),
+    "period": ("period", "期间", "时期"),
+    "value": ("value", "数值", "值"),
+    "real_growth_pct": ("real_growth_pct", "可比价增速(%)", "可比价增速"),
+    "source": ("source", "来源"),
+}
+# 2023 | 2023.0 | 2023年 | 2023-06 | 2023-6 | 2023年6月 | 2023/6/1 | 2023-06-01 00:00:00 (the
+# last two are date cells exported to CSV by Excel: they mean their month)
+PERIOD_RE = (r"^(?<y>\d{4})(?:\.0+|年|[-/年](?<m>\d{1,2})(?:月|[-/]\d{1,2}(?:[ T][\d:.]+)?)?)?$")
+THOUSANDS_RE = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
+SHEET_COLS = {"_sheet_no": pl.Int64, "_sheet": pl.String, "_row": pl.Int64}
+PROBLEM_COLS = {**SHEET_COLS, "_pos": pl.Int64, "column": pl.String, "reason": pl.String}
+LABEL_COLS = {"_sheet_no": pl.Int64, "field": pl.String, "_pos": pl.Int64, "column": pl.String}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a file is rejected, located as the user sees the file.
+
+    ``sheet`` is the XLSX sheet name or, for CSV, the file name. ``row`` is the spreadsheet row
+    (the header is row 1; 0 means the file or sheet as a whole). ``column`` is the header as
+    written, with its letter in XLSX (``数值 (E)``); "" for file-level problems.
+    """
+
+    sheet: str
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.sheet + (f" 第{self.row}行 row {self.row}" if self.row else "")
+        return f"{where}{', ' + self.column if self.column else ''}: {self.reason}"
+
+
+class ImportRejected(Exception):
+    """The file was refused whole; ``problems`` lists every reason, ``path`` names the file."""
+
+    def __init__(self, path: Path, problems: list[Problem]):
+        self.path = Path(path)
+        self.problems = list(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        head = (f"导入被拒绝，未导入任何数据 import rejected, nothing imported: {self.path.name} "
+                f"({len(self.problems)} 个问题 problems)")
+        return "\n".join([head, *(f"  {p}" for p in self.problems)])
+
+
+def read_actuals(path: Path, catalog: Catalog) -> pl.DataFrame:
+    """Read actuals from a CSV or XLSX file into an ``OBSERVATION_SCHEMA`` frame.
+
+    Columns ``plan, indicator, org_unit, period, value`` (or their Chinese headers) are
+    required, ``real_growth_pct`` and ``source`` optional. Plans, indicators and org units may be
+    given by id/code or by exact Chinese name; the frame holds ids and codes. Monthly values are
+    stored as given (year-to-date sums, as published). Raises ``ImportRejected`` with every
+    problem found when anything in the file is wrong.
+    """
+    path = Path(path)
+    frames, labels, problems = _read_sheets(path)
+    rows = pl.concat([_text_frame([]), *frames])
+    if rows.height == 0 and not problems:
+        problems = [_file_problem(path.name, "无数据行 no data rows: there is only a header")]
+    checked, found = _validate(rows, catalog)
+    found = found.join(labels, on=["_sheet_no", "field"], how="left").select(list(PROBLEM_COLS))
+    everything = pl.concat([pl.DataFrame(problems, schema=PROBLEM_COLS), found])
+    if everything.height:
+        raise ImportRejected(path, _capped(everything, path.name))
+    return checked.select(
+        plan="plan_id",
+        indicator="indicator_id",
+        org_unit="org_code",
+        period="period_norm",
+        year="year",
+        month="month",
+        value="value_num",
+        real_growth=pl.col("growth_num") / 100,
+        is_period_total=pl.lit(False),
+        source=pl.coalesce("source", pl.lit(path.name)),
+    ).cast(OBSERVATION_SCHEMA)
+
+
+# ---- reading: files into one text frame per sheet -------------------------------------------
+
+class _Unreadable(Exception):
+    """The file cannot be opened at all; the message is the problem's reason."""
+
+
+def _read_sheets(path: Path) -> tuple[list[pl.DataFrame], pl.DataFrame, list[dict]]:
+    """Each usable sheet as a frame of trimmed text, the column labels, and header problems."""
+    letters = path.suffix.lower() in (".xlsx", ".xlsm")
+    try:
+        if path.suffix.lower() == ".csv":
+            grids = [(path.name, _csv_grid(path))]
+        elif letters:
+            grids = _xlsx_grids(path)
+        else:
+            raise _Unreadable(f"不支持的文件类型 unsupported file type '{path.suffix}': "
+                              "save it as .xlsx or .csv")
+    except _Unreadable as exc:
+        return [], pl.DataFrame(schema=LABEL_COLS), [_file_problem(path.name, str(exc))]
+
+    sheets, label_rows, problems = [], [], []
+    # In a workbook of several sheets, notes or pivot sheets without our columns are not data.
+    skip_unrelated = len(grids) > 1
+    for number, (name, grid) in enumerate(grids):
+        if not any(_cell_text(c) is not None for row in grid for c in row):
+            if not skip_unrelated:
+                problems.append(_file_problem(name, "空文件 empty file: nothing to import", number))
+            continue
+        positions, sheet_problems = _header(name, number, grid[0], letters, skip_unrelated)
+        problems += sheet_problems
+        if positions is None:
+            continue
+        label_rows += [{"_sheet_no": number, "field": f, "_pos": pos, "column": label}
+                       for f, (pos, label) in positions.items()]
+        records = []
+        for row_number, cells in enumerate(grid[1:], start=2):
+            record = {f: _cell_text(cells[pos]) if pos < len(cells) else None
+                      for f, (pos, _) in positions.items()}
+            if any(v is not None for v in record.values()):  # blank rows are layout, not data
+                records.append({"_sheet_no": number, "_sheet": name, "_row": row_number,
+                                **record})
+        sheets.append(_text_frame(records))
+    if skip_unrelated and not sheets and not problems:
+        problems.append(_file_problem(path.name, "没有数据表 no sheet has the columns "
+                                      + ", ".join(REQUIRED)))
+    return sheets, pl.DataFrame(label_rows, schema=LABEL_COLS), problems
+
+
+def _header(name: str, number: int, header: tuple, letters: bool, skip_unrelated: bool
+            ) -> tuple[dict[str, tuple[int, str]] | None, list[dict]]:
+    """Field → (position, label) from the header row; None when the sheet cannot be read."""
+    by_key = {_header_key(alias): field for field, aliases in HEADERS.items() for alias in aliases}
+    positions: dict[str, tuple[int, str]] = {}
+    problems = []
+    for pos, cell in enumerate(header):
+        text = _cell_text(cell)
+        field = by_key.get(_header_key(text))
+        if field is None:
+            continue
+        label = f"{text} ({get_column_letter(pos + 1)})" if letters else text
+        if field in positions:
+            problems.append(_problem(number, name, 1, pos, label, "重复列 duplicate column: "
+                                     f"{positions[field][1]} is also {field}"))
+        else:
+            positions[field] = (pos, label)
+    missing = [f for f in REQUIRED if f not in positions]
+    if skip_unrelated and len(missing) == len(REQUIRED):
+        return None, []
+    problems += [_problem(number, name, 1, -1, "",
+                          f"缺少列 missing column: {f} ({'/'.join(HEADERS[f][1:])})")
+                 for f in missing]
+    return (None if missing else positions), problems
+
+
+def _csv_grid(path: Path) -> list[list[str]]:
+    data = path.read_bytes()
+    # Chinese Excel saves "CSV" in GB18030/GBK unless told otherwise; try UTF-8 (with BOM) first.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise _Unreadable("无法识别的编码 unreadable encoding: save the CSV as UTF-8 or GB18030")
+    return [row for row in csv.reader(io.StringIO(text, newline=""))]
+
+
+def _xlsx_grids(path: Path) -> list[tuple[str, list[tuple]]]:
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise _Unreadable(f"无法打开 cannot open the workbook: {exc}") from exc
+    try:
+        return [(sheet.title, [tuple(_xlsx_value(c) for c in row) for row in sheet.iter_rows()])
+                for sheet in book.worksheets]
+    finally:
+        book.close()
+
+
+def _xlsx_value(cell: Any) -> Any:
+    """The cell's value as the user sees it: a cell formatted 7.2% holds 0.072 but means 7.2."""
+    value = cell.value
+    if "%" in (getattr(cell, "number_format", None) or "") and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        return float(f"{value * 100:.12g}")
+    return value
+
+
+def _cell_text(value: Any) -> str | None:
+    """One cell as trimmed text, None when blank; dates become their month (a period cell)."""
+    if value is None:
+        return None
+    if isinstance(value, (dt.datetime, dt.date)):
+        return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel stores 2023 and 330802 as floats
+    text = str(value).strip()
+    return text or None
+
+
+def _text_frame(records: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(records, schema={**SHEET_COLS, **dict.fromkeys(FIELDS, pl.String)})
+
+
+def _header_key(text: str | None) -> str:
+    return unicodedata.normalize("NFKC", text or "").replace(" ", "").lower()
+
+
+def _problem(number: int, sheet: str, row: int, pos: int, column: str, reason: str) -> dict:
+    return {"_sheet_no": number, "_sheet": sheet, "_row": row, "_pos": pos, "column": column,
+            "reason": reason}
+
+
+def _file_problem(sheet: str, reason: str, number: int = -1) -> dict:
+    return _problem(number, sheet, 0, -1, "", reason)
+
+
+def _capped(problems: pl.DataFrame, file_name: str) -> list[Problem]:
+    rows = problems.sort("_sheet_no", "_row", "_pos", maintain_order=True).rows(named=True)
+    listed = [Problem(r["_sheet"], r["_row"], r["column"] or "", r["reason"]) for r in rows]
+    if len(listed) > MAX_PROBLEMS:
+        more = len(listed) - (MAX_PROBLEMS - 1)
+        listed = listed[:MAX_PROBLEMS - 1] + [Problem(
+            file_name, 0, "", f"另有 {more} 个问题未列出 {more} more problems not listed")]
+    return listed
+
+
+# ---- validation: joins against the catalog, one expression per kind of problem ---------------
+
+def _validate(rows: pl.DataFrame, catalog: Catalog) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Resolve names to ids and parse numbers and periods; return the rows and their problems."""
+    plans = _keys(
+        [(key, p.id) for p in catalog.plans for key in (p.id, p.title)],
+        {"plan": pl.String, "plan_id": pl.String}, ["plan"])
+    indicators = _keys(
+        [(i.plan, key, i.id, i.base_year, i.target_year)
+         for i in catalog.indicators() for key in (i.id, i.name_zh)],
+        {"plan_id": pl.String, "indicator": pl.String, "indicator_id": pl.String,
+         "base_year": pl.Int32, "target_year": pl.Int32}, ["plan_id", "indicator"])
+    org_units = _keys(
+        [(key, u.code) for u in catalog.org_units for key in (u.code, u.name_zh)],
+        {"org_unit": pl.String, "org_code": pl.String}, ["org_unit"])
+
+    df = (
+        rows.join(plans, on="plan", how="left", maintain_order="left")
+        .join(indicators, on=["plan_id", "indicator"], how="left", maintain_order="left",
+              suffix="_indicator")
+        .join(org_units, on="org_unit", how="left", maintain_order="left", suffix="_org")
+        .with_columns(
+            pl.col("^_ambiguous.*$").fill_null(False),
+            value_num=_number(pl.col("value")),
+            growth_num=_number(pl.col("real_growth_pct").str.strip_suffix("%").str.strip_chars()),
+            parts=pl.col("period").str.extract_groups(PERIOD_RE),
+        )
+        .unnest("parts")
+        .with_columns(year=pl.col("y").cast(pl.Int32), month=pl.col("m").cast(pl.Int32))
+        .with_columns(period_ok=pl.col("year").is_not_null()
+                      & (pl.col("month").is_null() | pl.col("month").is_between(1, 12)))
+        .with_columns(period_norm=pl.when("period_ok").then(
+            pl.when(pl.col("month").is_null()).then(pl.col("year").cast(pl.String))
+            .otherwise(pl.format("{}-{}", "year", pl.col("month").cast(pl.String).str.zfill(2)))))
+    )
+    # Rows are in file order, so the first of each key is the one the user wrote first.
+    key = ["plan_id", "indicator_id", "org_code", "period_norm"]
+    df = df.with_columns(
+        first_row=pl.col("_row").first().over(key),
+        first_sheet=pl.col("_sheet").first().over(key),
+        repeat=(pl.int_range(pl.len()).over(key) > 0)
+        & pl.all_horizontal(pl.col(key).is_not_null()),
+    )
+
+    col = pl.col
+    checks: list[tuple[str, pl.Expr, pl.Expr]] = [
+        *[(f, col(f).is_null(), pl.lit(f"{FIELD_ZH[f]}为空 empty {f}: this cell is required"))
+          for f in REQUIRED],
+        ("plan", col("plan").is_not_null() & col("plan_id").is_null() & ~col("_ambiguous"),
+         pl.format("未知规划 unknown plan: '{}' is neither a plan id nor a plan title", "plan")),
+        ("plan", col("_ambiguous"), pl.format(
+            "规划名称不唯一 ambiguous plan: '{}' names more than one plan; use the id", "plan")),
+        ("indicator", col("plan_id").is_not_null() & col("indicator").is_not_null()
+         & col("indicator_id").is_null() & ~col("_ambiguous_indicator"), pl.format(
+            "未知指标 unknown indicator: '{}' is not an indicator of plan {}",
+            "indicator", "plan_id")),
+        ("indicator", col("_ambiguous_indicator"), pl.format(
+            "指标名称不唯一 ambiguous indicator: '{}' names more than one indicator of plan {}; "
+            "use the id", "indicator", "plan_id")),
+        ("org_unit", col("org_unit").is_not_null() & col("org_code").is_null()
+         & ~col("_ambiguous_org"), pl.format(
+            "未知地区 unknown org unit: '{}' is neither an org unit code nor its Chinese name",
+            "org_unit")),
+        ("org_unit", col("_ambiguous_org"), pl.format(
+            "地区名称不唯一 ambiguous org unit: '{}' names more than one org unit; use the code",
+            "org_unit")),
+        ("value", col("value").is_not_null() & col("value_num").is_null(), pl.format(
+            "数值不是数字 non-numeric value: '{}'", "value")),
+        ("real_growth_pct", col("real_growth_pct").is_not_null() & col("growth_num").is_null(),
+         pl.format("可比价增速不是数字 non-numeric real_growth_pct: '{}' (percent, e.g. 7.2)",
+                   "real_growth_pct")),
+        ("period", col("period").is_not_null() & ~col("period_ok"), pl.format(
+            "期间格式错误 malformed period: '{}' (use 2023 for a year or 2023-06 for a month)",
+            "period")),
+        ("period", col("period_ok") & col("indicator_id").is_not_null()
+         & ~col("year").is_between(col("base_year"), col("target_year")), pl.format(
+            "期间超出范围 period out of range: {} is outside the years of {} ({}–{})",
+            "period_norm", "indicator_id", "base_year", "target_year")),
+        ("period", col("repeat"), pl.format(
+            "重复行 duplicate row: {} / {} / {} / {} was already given in row {}{}",
+            "plan_id", "indicator_id", "org_code", "period_norm", "first_row",
+            pl.when(col("first_sheet") == col("_sheet")).then(pl.lit(""))
+            .otherwise(pl.format(" of sheet {}", "first_sheet")))),
+    ]
+    found = pl.concat([
+        df.filter(condition).select(*SHEET_COLS, field=pl.lit(field), reason=reason)
+        for field, condition, reason in checks
+    ])
+    return df, found
+
+
+def _keys(rows: list[tuple], schema: dict, on: list[str]) -> pl.DataFrame:
+    """A lookup from every spelling (id or name) to its target. A spelling naming two targets
+    is flagged ``_ambiguous`` and resolves to nothing, rather than doubling the row in the join."""
+    table = pl.DataFrame(rows, schema=schema, orient="row").unique(maintain_order=True)
+    values = [c for c in table.columns if c not in on]
+    return (table.with_columns(_ambiguous=pl.len().over(on) > 1)
+            .with_columns([pl.when(~pl.col("_ambiguous")).then(pl.col(c)).alias(c)
+                           for c in values])
+            .unique(subset=on, keep="first", maintain_order=True))
+
+
+def _number(text: pl.Expr) -> pl.Expr:
+    """Finite number from text, else null; commas only as thousands separators ('1,234.5')."""
+    grouped_ok = ~text.str.contains(",") | text.str.contains(THOUSANDS_RE)
+    number = text.str.replace_all(",", "").cast(pl.Float64, strict=False)
+    return pl.when(grouped_ok & number.is_finite()).then(number)

@@ -1,0 +1,75 @@
+"""Terminal and JSON renderings of the engines' frames (the CLI's presentation layer)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+STATUS_STYLE = {
+    "achieved_early": "bold green",
+    "ahead": "cyan",
+    "on_track": "blue",
+    "lagging": "bold red",
+    "no_data": "dim",
+    "not_assessable": "dim",
+}
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null, floats keep 6 decimals."""
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else round(value, 6)
+    return value
+
+
+def json_records(frame: pl.DataFrame, keys: Sequence[str]) -> str:
+    """The frame's rows as a JSON array of objects with exactly ``keys``, in that order."""
+    rows = [{k: clean(row[k]) for k in keys} for row in frame.select(list(keys)).iter_rows(named=True)]
+    return json.dumps(rows, ensure_ascii=False, indent=2)
+
+
+def pct(value: float | None) -> str:
+    """0.0573 → "5.73%"; None → "—"."""
+    return "—" if value is None or not math.isfinite(value) else f"{value * 100:.2f}%"
+
+
+def num(value: float | None) -> str:
+    """A level for people: thousands separated, at most 4 significant decimals."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+
+
+def evaluation_tables(frame: pl.DataFrame, console: Console) -> None:
+    """One rich table per plan: the figures a 规划中期评估 reads."""
+    for (plan_title, org_name), part in frame.group_by(["plan_title", "org_unit_name"], maintain_order=True):
+        table = Table(title=f"{plan_title} · {org_name} · {part['year'][0]}年", title_justify="left")
+        for header in ("指标（单位）", "基期值", "目标值", "实际值", "已实现增速", "目标增速",
+                       "所需增速", "完成/时间进度", "预计到期值", "结论"):
+            table.add_column(header, justify="left" if header in ("指标（单位）", "结论") else "right")
+        for row in part.iter_rows(named=True):
+            target = num(row["target_value"]) if row["target_value"] is not None else (row["target_text"] or "—")
+            unit = f"（{row['unit']}）" if row["unit"] else ""
+            table.add_row(
+                f"{row['name_zh']}{unit}", num(row["base_value"]), target, num(row["actual"]),
+                pct(row["achieved_growth"]), pct(row["implied_growth"]), pct(row["required_growth"]),
+                f"{pct(row['progress'])} / {pct(row['time_elapsed'])}", num(row["projected_value"]),
+                f"[{STATUS_STYLE.get(row['status'], '')}]{row['status_zh']}[/]",
+            )
+        console.print(table)
+
+
+def simple_table(title: str, headers: Iterable[str], rows: Iterable[Sequence[Any]], console: Console) -> None:
+    """A plain table with string cells."""
+    table = Table(title=title, title_justify="left")
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*("—" if v is None else str(v) for v in row))
+    console.print(table)

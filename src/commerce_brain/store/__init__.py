@@ -1,0 +1,1 @@
+"""Persistence: the schema (SQLAlchemy 2 Core) and repositories over it."""
