@@ -11,6 +11,7 @@ from .catalog import OBSERVATION_SCHEMA, Catalog
 DEMO_SOURCE = "演示数据 demo"
 DEMO_SEED = 42
 LAST_DEMO_YEAR = 2023
+WHOLE_UNITS = ("家", "个", "件", "人", "项")
 
 
 def demo_observations(catalog: Catalog, *, seed: int = DEMO_SEED,
@@ -61,8 +62,8 @@ def _yearly(ind: pl.DataFrame, plan_units: pl.DataFrame, rng: np.random.Generato
         (pl.col("year") >= pl.col("base_year")) & (pl.col("year") <= pl.min_horizontal("target_year", last_year))
     )
     n = grid.height
-    # Each series moves at 50–140% of the pace its plan implies, so every status shows up.
-    pace = rng.uniform(0.5, 1.4, size=n)
+    # Each series moves at 45–175% of the pace its plan implies, so every status shows up.
+    pace = rng.uniform(0.45, 1.75, size=n)
     elapsed_years = (grid["year"] - grid["base_year"]).to_numpy()
     # The base year is the catalog's printed figure, untouched by noise.
     noise = np.where(elapsed_years == 0, 0.0, rng.normal(0.0, 0.01, size=n))
@@ -75,10 +76,14 @@ def _yearly(ind: pl.DataFrame, plan_units: pl.DataFrame, rng: np.random.Generato
     level = np.where(
         kind == "annual_growth",
         b * share * (1 + growth * pace) ** elapsed * (1 + noise),
-        b + (tv - b) * elapsed / span * pace + noise * np.abs(b),
+        # Noise on a points or count series is relative to the distance it has to travel.
+        b + (tv - b) * (elapsed / span * pace + 5 * noise),
     )
     level = np.where(kind == "count", np.floor(np.maximum(level, 0)), level)
     flow = tv / span * pace
+    # Things counted in whole units (家, 个, 件, 人) stay whole.
+    whole = np.isin(grid["unit"].to_numpy(), list(WHOLE_UNITS))
+    flow = np.where(whole, np.floor(flow), flow)
     value = np.where(kind == "cumulative", flow, level)
     real = np.where(grid["price_basis"].to_numpy() == "comparable", rng.normal(0.072, 0.01, size=n), np.nan)
     return grid.with_columns(

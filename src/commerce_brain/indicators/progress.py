@@ -25,6 +25,12 @@ from .status import Thresholds, status_expr, status_zh_expr
 KEY = ["plan", "indicator", "org_unit"]
 LINEAR_KINDS = ("point_change", "count", "share")
 
+# What the arithmetic needs; the text columns join back at the end.
+COMPUTE_COLUMNS = [
+    "plan", "indicator", "plan_org_unit", "base_year", "base_value", "target_year", "target_value",
+    "target_comparator", "stated_growth", "growth_kind", "direction", "price_basis",
+]
+
 EVALUATION_COLUMNS = [
     "plan", "indicator", "name_zh", "unit", "org_unit", "year", "base_year", "base_value",
     "target_year", "target_value", "target_text", "stated_growth", "growth_kind", "attribute",
@@ -50,13 +56,7 @@ def evaluate(
     of those units (a unit other than the plan's takes its base from its own base-year
     observation and the plan's growth as its target).
     """
-    rows = _rows(indicators, year, org_units)
-    rows = _attach_observations(rows, observations, year)
-    rows = _base_and_target(rows)
-    rows = _figures(rows)
-    rows = rows.with_columns(status_expr(thresholds).alias("status"))
-    rows = rows.with_columns(status_zh_expr().alias("status_zh"))
-    return rows.sort("_order").select(EVALUATION_COLUMNS)
+    return evaluate_years(indicators, observations, [year], org_units=org_units, thresholds=thresholds)
 
 
 def evaluate_years(
@@ -67,54 +67,74 @@ def evaluate_years(
     org_units: Sequence[str] | None = None,
     thresholds: Thresholds = Thresholds(),
 ) -> pl.DataFrame:
-    """``evaluate`` for several years, stacked (the benchmark and the trajectories use it)."""
-    frames = [evaluate(indicators, observations, y, org_units=org_units, thresholds=thresholds)
-              for y in years]
-    return pl.concat(frames) if frames else pl.DataFrame()
+    """``evaluate`` for several years at once, in one columnar pass, ordered by year."""
+    numbers = indicators.with_row_index("_order")
+    rows = _rows(numbers.select("_order", *COMPUTE_COLUMNS), years, org_units)
+    rows = _attach_observations(rows, observations)
+    rows = _base_and_target(rows)
+    rows = _figures(rows)
+    rows = rows.with_columns(status_expr(thresholds).alias("status"))
+    rows = rows.with_columns(status_zh_expr().alias("status_zh"))
+    # Text columns join back last: carrying names and citations through the joins costs time.
+    labels = numbers.select("_order", *(c for c in numbers.columns if c not in rows.columns))
+    return rows.sort(["year", "_order"]).join(labels, on="_order", maintain_order="left").select(EVALUATION_COLUMNS)
 
 
-def _rows(indicators: pl.DataFrame, year: int, org_units: Sequence[str] | None) -> pl.DataFrame:
-    rows = indicators.with_row_index("_order").with_columns(
-        pl.col("stated_growth")
-        .map_elements(stated_rate, return_dtype=pl.Float64)
-        .alias("stated_rate")
+def _rows(indicators: pl.DataFrame, years: Sequence[int], org_units: Sequence[str] | None) -> pl.DataFrame:
+    # Parse each distinct printed growth once, not once per row.
+    rates = indicators.select(pl.col("stated_growth").unique()).with_columns(
+        pl.col("stated_growth").map_elements(stated_rate, return_dtype=pl.Float64).alias("stated_rate")
     )
+    rows = indicators.join(rates, on="stated_growth", how="left", nulls_equal=True, maintain_order="left")
     if org_units is None:
         rows = rows.with_columns(pl.col("plan_org_unit").alias("org_unit"))
     else:
         units = pl.DataFrame({"org_unit": list(org_units)}, schema={"org_unit": pl.String})
         rows = rows.join(units, how="cross")
-    return rows.filter(
-        (pl.col("base_year") < year) & (pl.col("target_year") >= year)
-    ).with_columns(pl.lit(year, dtype=pl.Int32).alias("year"))
+    wanted = pl.DataFrame({"year": list(years)}, schema={"year": pl.Int32})
+    return rows.join(wanted, how="cross").filter(
+        (pl.col("base_year") < pl.col("year")) & (pl.col("target_year") >= pl.col("year"))
+    )
 
 
-def _attach_observations(rows: pl.DataFrame, observations: pl.DataFrame, year: int) -> pl.DataFrame:
+def _attach_observations(rows: pl.DataFrame, observations: pl.DataFrame) -> pl.DataFrame:
     yearly = observations.filter(pl.col("month").is_null())
     levels = yearly.filter(~pl.col("is_period_total"))
-    actual = levels.filter(pl.col("year") == year).select(*KEY, pl.col("value").alias("actual_level"))
-    period_total = yearly.filter(pl.col("is_period_total") & (pl.col("year") == year)).select(
-        *KEY, pl.col("value").alias("period_total")
+    actual = levels.select(*KEY, "year", pl.col("value").alias("actual_level"))
+    period_total = yearly.filter(pl.col("is_period_total")).select(
+        *KEY, "year", pl.col("value").alias("period_total")
     )
     base_obs = levels.select(*KEY, pl.col("year").alias("base_year"), pl.col("value").alias("base_obs"))
-    flows = (
-        rows.select(*KEY, "base_year")
-        .join(levels.select(*KEY, "year", "value", "real_growth"), on=KEY)
-        .filter((pl.col("year") > pl.col("base_year")) & (pl.col("year") <= year))
-        .group_by(KEY)
-        .agg(
-            pl.col("value").sum().alias("flow_sum"),
-            pl.col("value").count().alias("flow_count"),
-            (pl.col("real_growth") + 1).product().alias("real_chain"),
-            pl.col("real_growth").count().alias("real_count"),
+    return (
+        rows.join(actual, on=[*KEY, "year"], how="left")
+        .join(period_total, on=[*KEY, "year"], how="left")
+        .join(base_obs, on=[*KEY, "base_year"], how="left")
+        .pipe(_attach_running_sums, levels)
+    )
+
+
+def _attach_running_sums(rows: pl.DataFrame, levels: pl.DataFrame) -> pl.DataFrame:
+    """Flows since the base year up to each row's year (five-year sums, chained real growth).
+
+    Running sums per series are computed once, then each row takes the latest one at or
+    before its year (an as-of join), instead of joining every row with every earlier year.
+    """
+    base_years = rows.select("plan", "indicator", "base_year").unique()
+    running = (
+        levels.join(base_years, on=["plan", "indicator"])
+        .filter(pl.col("year") > pl.col("base_year"))
+        .sort([*KEY, "year"])
+        .select(
+            *KEY,
+            pl.col("year"),
+            pl.col("value").cum_sum().over(KEY).alias("flow_sum"),
+            pl.col("value").cum_count().over(KEY).cast(pl.UInt32).alias("flow_count"),
+            (pl.col("real_growth") + 1).fill_null(1.0).cum_prod().over(KEY).alias("real_chain"),
+            pl.col("real_growth").cum_count().over(KEY).cast(pl.UInt32).alias("real_count"),
         )
     )
-    return (
-        rows.join(actual, on=KEY, how="left")
-        .join(period_total, on=KEY, how="left")
-        .join(base_obs, on=[*KEY, "base_year"], how="left")
-        .join(flows, on=KEY, how="left")
-    )
+    # Both sides are sorted by year within every series, which is all the as-of join needs.
+    return rows.sort("year").join_asof(running, on="year", by=KEY, strategy="backward", check_sortedness=False)
 
 
 def _base_and_target(rows: pl.DataFrame) -> pl.DataFrame:

@@ -41,13 +41,14 @@ def write_template(catalog: Catalog, path: Path) -> Path:
     _write(sheet, COLUMNS, example_rows(catalog))
     _write(
         book.create_sheet("指标清单"),
-        ["plan", "规划名称", "indicator", "指标名称", "单位", "基期年", "目标年", "增长类型"],
+        # Reference sheets avoid the import's header names so the importer passes them over.
+        ["规划编号", "规划名称", "指标编号", "指标名称", "单位", "基期年", "目标年", "增长类型"],
         [[i.plan, catalog.plan(i.plan).title, i.id, i.name_zh, i.unit, i.base_year, i.target_year,
           i.growth_kind] for i in catalog.indicators()],
     )
     _write(
         book.create_sheet("地区代码"),
-        ["org_unit", "名称", "上级", "类型"],
+        ["代码", "名称", "上级", "类型"],
         [[u.code, u.name_zh, u.parent or "", u.kind] for u in catalog.org_units],
     )
     notes = book.create_sheet("说明")

@@ -1,0 +1,173 @@
+"""The command line end to end on a real SQLite file in a temporary data directory."""
+
+import csv
+import json
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from commerce_brain.cli import EVALUATE_KEYS, app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("COMMERCE_BRAIN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("COMMERCE_BRAIN_DATABASE_URL", raising=False)
+    return tmp_path / "data"
+
+
+def run(*args: str, ok: bool = True):
+    result = runner.invoke(app, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def write_csv(path, rows):
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["plan", "indicator", "org_unit", "period", "value"])
+        writer.writerows(rows)
+    return path
+
+
+def test_plans_list_json_contract():
+    data = json.loads(run("plans", "list", "--format", "json").output)
+    assert {p["id"] for p in data} >= {"qz_commerce_14th", "qz_services_14th"}
+    first = data[0]
+    assert list(first) == ["id", "title", "doc_number", "period", "org_unit", "indicators"]
+    assert list(first["indicators"][0]) == ["id", "name_zh", "name_en", "unit", "base_year", "base_value",
+                                            "target_year", "target_value", "stated_growth", "growth_kind",
+                                            "attribute", "citation"]
+
+
+def test_plans_lint_json_contract():
+    data = json.loads(run("plans", "lint", "--format", "json").output)
+    assert len(data) == 8
+    assert list(data[0]) == ["plan", "indicator", "name_zh", "check", "stated", "implied", "message", "citation"]
+
+
+def test_import_then_evaluate_from_the_store(tmp_path, data_dir):
+    good = write_csv(tmp_path / "actuals.csv", [
+        ["qz_commerce_14th", "社会消费品零售总额", "330800", "2021", "800"],
+        ["qz_commerce_14th", "retail_sales", "330800", "2022", "846.4"],
+    ])
+    result = json.loads(run("plans", "import", str(good), "--format", "json").output)
+    assert (result["rows"], result["new"], result["revised"]) == (2, 2, 0)
+    assert (data_dir / "commerce_brain.sqlite3").exists()
+    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--format", "json").output)
+    assert list(rows[0]) == list(EVALUATE_KEYS)
+    retail = next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")
+    assert retail["actual"] == 846.4
+    assert retail["achieved_growth"] == pytest.approx((846.4 / 757) ** 0.5 - 1, abs=1e-6)
+    assert retail["implied_growth"] == pytest.approx(0.057258, abs=1e-6)
+    assert retail["status"] == "on_track"
+    # The same statistic serves the services plan, which tracks 社会消费品零售总额 too.
+    services = next(r for r in rows if r["plan"] == "qz_services_14th" and r["indicator"] == "retail_sales")
+    assert services["actual"] == 846.4
+
+
+def test_a_bad_file_is_rejected_whole_and_nothing_is_stored(tmp_path, data_dir):
+    bad = write_csv(tmp_path / "bad.csv", [
+        ["qz_commerce_14th", "retail_sales", "330800", "2021", "800"],
+        ["qz_commerce_14th", "社零", "330800", "2021", "800"],
+        ["qz_commerce_14th", "retail_sales", "330899", "2022", "abc"],
+    ])
+    result = run("plans", "import", str(bad), ok=False)
+    assert result.exit_code == 1
+    assert "bad.csv" in result.output and "社零" in result.output and "330899" in result.output
+    assert "第3行" in result.output or "row 3" in result.output
+    rows = json.loads(run("plans", "evaluate", "--year", "2021", "--format", "json").output)
+    retail = next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")
+    assert retail["actual"] is None and retail["status"] == "no_data"
+
+
+def test_revision_and_dry_run(tmp_path, data_dir):
+    first = write_csv(tmp_path / "a.csv", [["qz_commerce_14th", "retail_sales", "330800", "2021", "800"]])
+    second = write_csv(tmp_path / "b.csv", [["qz_commerce_14th", "retail_sales", "330800", "2021", "805"]])
+    run("plans", "import", str(first))
+    dry = json.loads(run("plans", "import", str(second), "--dry-run", "--format", "json").output)
+    assert (dry["revised"], dry["import_id"]) == (1, None)
+    table = run("plans", "import", str(second)).output
+    assert "修订 1" in table and "800" in table and "805" in table
+    history = run("plans", "history", "--plan", "qz_commerce_14th", "--indicator", "retail_sales",
+                  "--org-unit", "330800").output
+    assert "a.csv" in history and "b.csv" in history
+    assert "b.csv" in run("plans", "imports").output
+
+
+def test_actuals_overlay_is_for_this_run_only(tmp_path, data_dir):
+    overlay = write_csv(tmp_path / "what_if.csv", [["qz_commerce_14th", "retail_sales", "330800", "2022", "900"]])
+    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--actuals", str(overlay), "--format", "json").output)
+    assert next(r for r in rows if r["indicator"] == "retail_sales" and r["plan"] == "qz_commerce_14th")["status"] == "ahead"
+    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--format", "json").output)
+    assert next(r for r in rows if r["indicator"] == "retail_sales" and r["plan"] == "qz_commerce_14th")["actual"] is None
+
+
+def test_evaluate_for_a_county_and_unknown_county(tmp_path, data_dir):
+    data = write_csv(tmp_path / "kecheng.csv", [
+        ["qz_commerce_14th", "retail_sales", "柯城区", "2020", "200"],
+        ["qz_commerce_14th", "retail_sales", "柯城区", "2022", "230"],
+    ])
+    run("plans", "import", str(data))
+    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--org-unit", "330802", "--format", "json",
+                          "--explain").output)
+    assert {r["org_unit"] for r in rows} == {"330802"}
+    retail = next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")
+    assert retail["achieved_growth"] == pytest.approx((230 / 200) ** 0.5 - 1, abs=1e-6)
+    assert "g_a" in retail["explanation"]
+    result = run("plans", "evaluate", "--year", "2022", "--org-unit", "999999", ok=False)
+    assert result.exit_code == 2 and "999999" in result.output
+
+
+def test_thresholds_from_the_command_line(tmp_path, data_dir):
+    data = write_csv(tmp_path / "a.csv", [["qz_commerce_14th", "retail_sales", "330800", "2022", "846.4"]])
+    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--actuals", str(data), "--ahead", "0.9",
+                          "--on-track", "0.5", "--format", "json").output)
+    assert next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")["status"] == "ahead"
+    assert run("plans", "evaluate", "--year", "2022", "--ahead", "0.5", "--on-track", "0.9", ok=False).exit_code == 2
+
+
+def test_pace_month(tmp_path, data_dir):
+    data = write_csv(tmp_path / "m.csv", [
+        ["qz_commerce_14th", "retail_sales", "330800", "2022-06", "400"],
+        ["qz_commerce_14th", "retail_sales", "330800", "2021-06", "380"],
+    ])
+    rows = json.loads(run("plans", "pace", "--period", "2022-06", "--actuals", str(data), "--format", "json").output)
+    retail = next(r for r in rows if r["plan"] == "qz_commerce_14th")
+    assert retail["ytd_growth"] == pytest.approx(400 / 380 - 1, abs=1e-6)
+    assert retail["completion"] == pytest.approx(400 / (757 * (1000 / 757) ** 0.4), abs=1e-6)
+    assert run("plans", "pace", "--period", "2022-13", ok=False).exit_code == 2
+
+
+def test_template_round_trips_through_import(tmp_path, data_dir):
+    path = tmp_path / "template.xlsx"
+    run("plans", "template", "--out", str(path))
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["actuals", "指标清单", "地区代码", "说明"]
+    assert [c.value for c in book["actuals"][1]] == ["plan", "indicator", "org_unit", "period", "value",
+                                                      "real_growth_pct", "source"]
+    result = json.loads(run("plans", "import", str(path), "--dry-run", "--format", "json").output)
+    assert result["rows"] == 2
+
+
+def test_report_files(tmp_path, data_dir):
+    for name in ("r.html", "r.xlsx"):
+        run("plans", "report", "--year", "2020", "--out", str(tmp_path / name))
+        assert (tmp_path / name).stat().st_size > 1000
+    assert run("plans", "report", "--year", "2020", "--out", str(tmp_path / "r.pdf"), ok=False).exit_code == 2
+
+
+def test_demo_prints_every_plan_and_writes_reports(tmp_path):
+    result = run("demo", "--data-dir", str(tmp_path))
+    for title in ("衢州市商务高质量发展“十四五”规划", "衢州市现代服务业发展“十四五”规划", "绍兴市商务发展“十四五”规划"):
+        assert title in result.output
+    assert "滞后" in result.output and "快于预期" in result.output
+    assert (tmp_path / "demo" / "evaluation-2023.html").exists()
+    assert (tmp_path / "demo" / "evaluation-2023.xlsx").exists()
+    # A second run starts fresh rather than stacking versions on the first.
+    again = run("demo", "--data-dir", str(tmp_path))
+    assert again.output.count("衢州市商务高质量发展") == result.output.count("衢州市商务高质量发展")
