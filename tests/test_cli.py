@@ -163,7 +163,8 @@ def test_report_files(tmp_path, data_dir):
 
 def test_demo_prints_every_plan_and_writes_reports(tmp_path):
     result = run("demo", "--data-dir", str(tmp_path))
-    for title in ("衢州市商务高质量发展“十四五”规划", "衢州市现代服务业发展“十四五”规划", "绍兴市商务发展“十四五”规划"):
+    for title in ("衢州市商务高质量发展“十四五”规划", "衢州市现代服务业发展“十四五”规划", "绍兴市商务发展“十四五”规划",
+                  "衢州市“十三五”时期商务发展主要指标完成情况", "打造长三角西南翼经济发展新增长极"):
         assert title in result.output
     assert "滞后" in result.output and "快于预期" in result.output
     assert (tmp_path / "demo" / "evaluation-2023.html").exists()
@@ -171,3 +172,13 @@ def test_demo_prints_every_plan_and_writes_reports(tmp_path):
     # A second run starts fresh rather than stacking versions on the first.
     again = run("demo", "--data-dir", str(tmp_path))
     assert again.output.count("衢州市商务高质量发展") == result.output.count("衢州市商务高质量发展")
+
+
+def test_as_of_adds_plans_that_ended_in_their_last_year(data_dir):
+    current = json.loads(run("plans", "evaluate", "--year", "2023", "--format", "json").output)
+    assert "qz_commerce_13th" not in {r["plan"] for r in current}
+    rows = json.loads(run("plans", "evaluate", "--year", "2023", "--as-of", "--format", "json").output)
+    thirteenth = [r for r in rows if r["plan"] == "qz_commerce_13th"]
+    assert len(thirteenth) == 12 and {r["year"] for r in thirteenth} == {2020}
+    retail = next(r for r in thirteenth if r["indicator"] == "retail_sales")
+    assert (retail["actual"], retail["status"]) == (757.0, "lagging")   # 757 against a target of 850

@@ -103,3 +103,10 @@ def test_demo_data_is_repeatable_and_covers_every_status(catalog):
     base = first.filter((pl.col("plan") == "qz_commerce_14th") & (pl.col("indicator") == "retail_sales")
                         & (pl.col("org_unit") == CITY) & (pl.col("period") == "2020"))
     assert base["value"].to_list() == [757.0]
+
+
+def test_explanation_names_a_missing_base_rather_than_a_missing_target():
+    ind = indicators(indicator(growth_kind="share", base_value=None, target_value=50.0))
+    row = evaluate(ind, observations(obs(2022, 40.0, org_unit="330802")), 2022, org_units=["330802"]).row(0, named=True)
+    assert row["status"] == "not_assessable"
+    assert "缺少2020年基期值" in explain(row)

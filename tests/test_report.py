@@ -219,11 +219,20 @@ def test_unknown_suffix(tmp_path):
 def test_missing_columns_and_year(tmp_path):
     with pytest.raises(ValueError, match="plan_title"):
         write_report(_evaluation().drop("plan_title"), _trajectory(), tmp_path / "a.html", year=YEAR)
-    with pytest.raises(ValueError, match="no evaluation rows for year 2030"):
-        write_report(_evaluation(), _trajectory(), tmp_path / "a.html", year=2030)
+    with pytest.raises(ValueError, match="no evaluation rows for year 2000"):
+        write_report(_evaluation(), _trajectory(), tmp_path / "a.html", year=2000)
     doubled = pl.concat([_trajectory(), _trajectory()])
     with pytest.raises(ValueError, match="several rows for one year"):
         write_report(_evaluation(), doubled, tmp_path / "a.xlsx", year=YEAR)
+
+
+def test_rows_are_reported_as_of_the_year():
+    # Every row is evaluated in YEAR; a report for a later year shows them as of YEAR.
+    rows = r.evaluation_rows(_evaluation(), YEAR + 3)
+    assert {row["year"] for row in rows} == {YEAR}  # the 2022 row of retail_sales gives way
+    assert len(rows) == 4
+    earlier = r.evaluation_rows(_evaluation(), YEAR - 1)
+    assert [(row["indicator"], row["year"]) for row in earlier] == [("retail_sales", 2022)]
 
 
 # ---- display rules ---------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import os
 import re
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -43,6 +45,7 @@ ActualsOpt = Annotated[Path | None, typer.Option("--actuals", exists=True, dir_o
                                                  help="CSV/XLSX of actuals laid over the stored ones for this run only.")]
 AheadOpt = Annotated[float, typer.Option("--ahead", help="Ratio r at or above which an indicator is 快于预期.")]
 OnTrackOpt = Annotated[float, typer.Option("--on-track", help="Ratio r at or above which it is 基本符合预期 (below: 滞后).")]
+AsOfOpt = Annotated[bool, typer.Option("--as-of", help="Also evaluate plans that ended before the year, in their last year.")]
 
 
 def _catalog():
@@ -70,8 +73,7 @@ def _read_file(path: Path, catalog):
         try:
             return read_actuals(path, catalog)
         except ImportRejected as exc:
-            err.print(f"[red]文件被整体退回，未导入任何数据 File rejected whole, nothing stored:[/] {path}")
-            err.print(str(exc), markup=False, highlight=False)
+            err.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
             raise typer.Exit(1) from None
 
 
@@ -201,6 +203,7 @@ def plans_evaluate(
     actuals: ActualsOpt = None,
     org_unit: OrgOpt = None,
     explain: Annotated[bool, typer.Option("--explain", help="Add the formula with figures to every row.")] = False,
+    as_of: AsOfOpt = False,
     ahead: AheadOpt = 1.05,
     on_track: OnTrackOpt = 0.95,
     db: DbOpt = None,
@@ -215,7 +218,7 @@ def plans_evaluate(
     _check_org_unit(catalog, org_unit)
     thresholds = _thresholds(ahead, on_track)
     frame = evaluation_table(catalog, _observations(catalog, db, data_dir, actuals), year,
-                             org_unit=org_unit, thresholds=thresholds)
+                             org_unit=org_unit, thresholds=thresholds, as_of=as_of)
     if frame.is_empty():
         err.print(f"[yellow]{year} 年不在任何规划的期间内 no plan covers {year}.[/]")
     if fmt is Format.json:
@@ -239,6 +242,7 @@ def plans_report(
     out_file: Annotated[Path, typer.Option("--out", "-o", help="FILE.xlsx or FILE.html.")],
     actuals: ActualsOpt = None,
     org_unit: OrgOpt = None,
+    as_of: AsOfOpt = False,
     ahead: AheadOpt = 1.05,
     on_track: OnTrackOpt = 0.95,
     db: DbOpt = None,
@@ -257,7 +261,7 @@ def plans_report(
     with _progress() as progress:
         progress.add_task("计算评估 evaluating", total=None)
         frame = evaluation_table(catalog, observations, year, org_unit=org_unit,
-                                 thresholds=_thresholds(ahead, on_track))
+                                 thresholds=_thresholds(ahead, on_track), as_of=as_of)
         progress.add_task(f"写出报告 writing {out_file.name}", total=None)
         out_file.parent.mkdir(parents=True, exist_ok=True)
         write_report(frame, trajectory(frame, observations), out_file, year=year)
@@ -370,7 +374,7 @@ def demo(
         frame = demo_observations(catalog)
         save_observations(engine, frame, file_name="demo", sha256="-", imported_by="demo")
         observations = gather_observations(catalog, engine)
-        evaluation = evaluation_table(catalog, observations, year)
+        evaluation = evaluation_table(catalog, observations, year, as_of=True)
     evaluation_tables(evaluation, out)
     reports = [settings.data_dir / f"evaluation-{year}.html", settings.data_dir / f"evaluation-{year}.xlsx"]
     with _progress() as progress:
@@ -382,8 +386,18 @@ def demo(
     out.print(f"\n[bold]{evaluation.height} 项指标（{year}年）：{summary}[/]")
     out.print(f"数据（{DEMO_SOURCE}）：{database}")
     out.print("报告：" + "，".join(str(p) for p in reports))
-    out.print("下一步：commerce-brain plans lint · commerce-brain plans evaluate --year 2023 --org-unit 330802 "
-              "· commerce-brain --help")
+    prog = _program()
+    demo_dir = os.path.relpath(settings.data_dir)
+    out.print(f"下一步 next：{prog} plans evaluate --year {year} --org-unit 330802 --explain --data-dir {demo_dir}"
+              f"  ·  {prog} plans lint  ·  {prog} --help", highlight=False)
+
+
+def _program() -> str:
+    """How the user can call this command again: the path they ran, when it is a file."""
+    invoked = Path(sys.argv[0])
+    if invoked.name == "commerce-brain" and invoked.exists():
+        return os.path.relpath(invoked)
+    return "commerce-brain"
 
 
 def main() -> None:

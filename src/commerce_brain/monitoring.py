@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from .catalog import Catalog, empty_observations
 from .indicators.explain import explain
-from .indicators.progress import evaluate
+from .indicators.progress import evaluate, evaluate_years
 from .indicators.status import STATUS_URGENCY, Thresholds
 from .store.observations import current_observations
 
@@ -74,8 +74,13 @@ def evaluation_table(
     org_unit: str | None = None,
     thresholds: Thresholds = Thresholds(),
     plans: Sequence[str] | None = None,
+    as_of: bool = False,
 ) -> pl.DataFrame:
-    """The evaluation for ``year`` with plan titles, org-unit names and explanations."""
+    """The evaluation for ``year`` with plan titles, org-unit names and explanations.
+
+    With ``as_of``, an indicator whose plan ended before ``year`` is evaluated in its own
+    target year instead of being left out (a final evaluation beside the current ones).
+    """
     indicators = catalog.indicators_frame()
     wanted = list(plans) if plans else None
     if org_unit is not None:
@@ -83,8 +88,13 @@ def evaluation_table(
         wanted = [p for p in (wanted or covering) if p in covering]
     if wanted is not None:
         indicators = indicators.filter(pl.col("plan").is_in(wanted))
-    frame = evaluate(indicators, observations, year,
-                     org_units=None if org_unit is None else [org_unit], thresholds=thresholds)
+    units = None if org_unit is None else [org_unit]
+    if as_of:
+        years = sorted({min(year, y) for y in indicators["target_year"].to_list()})
+        frame = evaluate_years(indicators, observations, years, org_units=units, thresholds=thresholds)
+        frame = frame.filter(pl.col("year") == pl.min_horizontal(pl.col("target_year"), pl.lit(year)))
+    else:
+        frame = evaluate(indicators, observations, year, org_units=units, thresholds=thresholds)
     titles = pl.DataFrame({"plan": [p.id for p in catalog.plans],
                            "plan_title": [p.title for p in catalog.plans]})
     names = pl.DataFrame({"org_unit": [u.code for u in catalog.org_units],

@@ -27,9 +27,13 @@ def explain(row: Mapping[str, Any]) -> str:
     if row["status"] == "no_data":
         return f"{t}年暂无实际值，无法评估。{cite}"
     X0, XT, Xt = row.get("base_value"), row.get("target_value"), row.get("actual")
+    if XT is None and row.get("target_text"):
+        return (f"{t}年实际值{_num(Xt)}；目标“{row['target_text']}”无法量化比较，"
+                f"结论：{row['status_zh']}。{cite}")
     if XT is None:
-        target = row.get("target_text") or "无量化目标"
-        return f"{t}年实际值{_num(Xt)}；目标“{target}”无法量化比较，结论：{row['status_zh']}。{cite}"
+        # A county's target is derived from its own base-year figure; without one there is none.
+        return (f"{t}年实际值{_num(Xt)}；缺少{t0}年基期值，无法确定目标值，"
+                f"结论：{row['status_zh']}。{cite}")
     parts = [f"基期{t0}年 X₀={_num(X0)}，目标{T}年 X_T={_num(XT)}，{t}年实际 X_t={_num(Xt)}"]
     if row.get("growth_basis") == "comparable":
         parts.append(f"按可比价逐年增速连乘，已实现年均增长 g_a={_pct(row.get('achieved_growth'))}，"

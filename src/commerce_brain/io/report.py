@@ -50,8 +50,8 @@ def write_report(
 ) -> Path:
     """Write the evaluation for ``year`` as ``.xlsx`` or ``.html`` (chosen by ``path``'s suffix).
 
-    ``evaluation`` has one row per plan indicator × org unit × year (rows of other years are
-    ignored); ``trajectory`` holds the yearly target path, actuals and projection for charts.
+    ``evaluation`` has one row per plan indicator × org unit × year (each indicator's latest
+    row up to ``year`` is reported); ``trajectory`` holds the yearly target path, actuals and projection for charts.
     Returns ``path``. Raises ValueError for another suffix, missing columns or no rows.
     """
     path = Path(path)
@@ -82,9 +82,15 @@ def _require(frame: pl.DataFrame, columns: Iterable[str], name: str) -> None:
 
 
 def evaluation_rows(evaluation: pl.DataFrame, year: int) -> list[dict[str, Any]]:
-    """The evaluation rows of ``year`` as dicts, in the engine's order; NaN read as missing."""
+    """The evaluation rows as of ``year`` as dicts, in the engine's order; NaN read as missing.
+
+    Each indicator contributes its latest row up to ``year``, so a plan that ended earlier
+    (the 13th plan's results table) appears as of its own last year.
+    """
     _require(evaluation, EVALUATION_COLUMNS, "evaluation")
-    selected = evaluation.filter(pl.col("year") == year)
+    selected = evaluation.filter(pl.col("year") <= year).filter(
+        pl.col("year") == pl.col("year").max().over(["plan", "indicator", "org_unit"])
+    )
     if selected.is_empty():
         present = sorted(evaluation.get_column("year").unique().drop_nulls().to_list())
         raise ValueError(f"no evaluation rows for year {year}; years present: {present}")

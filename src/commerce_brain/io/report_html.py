@@ -46,7 +46,8 @@ def render_html(
              "cards": [_card_view(row, series) for row in unit_rows]}
             for (_, unit_name), unit_rows in by_unit.items()
         ]
-        plans.append({"name": f"《{plan_title}》", "heading": r.plan_heading(plan_title, year),
+        # A plan that ended before the report year is reported as of its own last year.
+        plans.append({"name": f"《{plan_title}》", "heading": r.plan_heading(plan_title, plan_rows[0]["year"]),
                       "units": units, "counts": r.status_counts(plan_rows)})
     totals = r.status_counts(rows)
     statuses = [{"key": k, "label": STATUS_ZH.get(k, k), "colour": r.status_colour(k)}
