@@ -110,3 +110,11 @@ def test_explanation_names_a_missing_base_rather_than_a_missing_target():
     row = evaluate(ind, observations(obs(2022, 40.0, org_unit="330802")), 2022, org_units=["330802"]).row(0, named=True)
     assert row["status"] == "not_assessable"
     assert "缺少2020年基期值" in explain(row)
+
+
+def test_demo_never_overrides_printed_outcomes(catalog):
+    demo = demo_observations(catalog)
+    assert demo.filter(pl.col("plan") == "qz_commerce_13th").is_empty()
+    frame = evaluation_table(catalog, gather_observations(catalog, None, demo), 2020)
+    retail = frame.filter((pl.col("plan") == "qz_commerce_13th") & (pl.col("indicator") == "retail_sales"))
+    assert retail["actual"].to_list() == [757.0]

@@ -23,6 +23,9 @@ def demo_observations(catalog: Catalog, *, seed: int = DEMO_SEED,
         pl.col("target_value").is_not_null() | pl.col("stated_growth").is_not_null()
         | pl.col("target_text").is_not_null()
     )
+    # Outcomes the plans print (000 表1) are real: the demo invents nothing beside them.
+    printed = catalog.reported_observations().select("plan", "indicator").unique()
+    ind = ind.join(printed, on=["plan", "indicator"], how="anti")
     plan_units = _units_per_plan(catalog)
     yearly = _yearly(ind, plan_units, rng, last_year)
     monthly = _monthly(yearly, ind, rng, last_year)
