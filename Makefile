@@ -11,7 +11,8 @@ help:  ## list the targets
 demo: install  ## install, load the catalog and demo actuals into SQLite, print the evaluation
 	$(BIN)/commerce-brain demo
 
-test: install-test  ## install what the tests need and run the whole suite
+test: install-test  ## install what the tests need (Python packages, PostgreSQL) and run the whole suite
+	scripts/system-packages
 	$(BIN)/python -m pytest
 
 install: $(VENV)/.installed  ## create .venv and install the platform

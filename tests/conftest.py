@@ -13,3 +13,37 @@ def catalog():
     from commerce_brain.catalog import load_catalog
 
     return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server for the session: yours (COMMERCE_BRAIN_TEST_PG_URL) or a private one."""
+    import os
+
+    from pg_server import TemporaryPostgres
+
+    if os.environ.get("COMMERCE_BRAIN_TEST_PG_URL"):
+        yield os.environ["COMMERCE_BRAIN_TEST_PG_URL"]
+        return
+    server = TemporaryPostgres()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """Each store test runs on a fresh SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nested' / 'store.sqlite3'}"
+    from sqlalchemy import create_engine, text
+
+    server = request.getfixturevalue("postgres_url")
+    name = f"t_{abs(hash(request.node.nodeid)) % 10**12}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.replace("/postgres?", f"/{name}?")

@@ -182,3 +182,12 @@ def test_as_of_adds_plans_that_ended_in_their_last_year(data_dir):
     assert len(thirteenth) == 12 and {r["year"] for r in thirteenth} == {2020}
     retail = next(r for r in thirteenth if r["indicator"] == "retail_sales")
     assert (retail["actual"], retail["status"]) == (757.0, "lagging")   # 757 against a target of 850
+
+
+def test_import_and_evaluate_on_another_database(tmp_path, database_url, monkeypatch):
+    monkeypatch.setenv("COMMERCE_BRAIN_DATABASE_URL", database_url)
+    good = write_csv(tmp_path / "a.csv", [["qz_commerce_14th", "retail_sales", "330800", "2021", "800"]])
+    assert json.loads(run("plans", "import", str(good), "--format", "json").output)["new"] == 1
+    assert json.loads(run("plans", "import", str(good), "--format", "json").output)["unchanged"] == 1
+    rows = json.loads(run("plans", "evaluate", "--year", "2021", "--format", "json").output)
+    assert next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")["actual"] == 800

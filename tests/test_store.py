@@ -17,8 +17,10 @@ from commerce_brain.store.schema import connect, indicators, observation_version
 
 
 @pytest.fixture
-def engine(tmp_path):
-    return connect(f"sqlite:///{tmp_path / 'nested' / 'store.sqlite3'}")
+def engine(database_url):
+    engine = connect(database_url)
+    yield engine
+    engine.dispose()
 
 
 def save(engine, *rows, name="a.csv"):
