@@ -7,7 +7,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from commerce_brain.cli import EVALUATE_KEYS, app
+from commerce_brain.cli import app
+from commerce_brain.cli_plans import EVALUATE_KEYS
 
 runner = CliRunner()
 

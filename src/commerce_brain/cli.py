@@ -2,348 +2,21 @@
 
 from __future__ import annotations
 
-import getpass
-import hashlib
-import json
 import os
-import re
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from .cli_common import DataDirOpt, load_catalog_or_exit, out, progress
+from .cli_plans import plans_app
+from .cli_policy import policy_app
 
 app = typer.Typer(help="商务大脑 Commerce Brain：规划监测与政策兑现。", no_args_is_help=True,
                   rich_markup_mode="rich")
-plans_app = typer.Typer(help="规划监测 Plan monitoring: plans, lint, imports, evaluation, reports.",
-                        no_args_is_help=True)
 app.add_typer(plans_app, name="plans")
-
-out = Console()
-if not out.is_terminal:
-    # Piped or logged output keeps whole rows rather than wrapping them at 80 columns.
-    out = Console(width=160)
-err = Console(stderr=True)
-
-
-class Format(str, Enum):
-    table = "table"
-    json = "json"
-
-
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for people, json for scripts.")]
-DbOpt = Annotated[str | None, typer.Option("--db", envvar="COMMERCE_BRAIN_DATABASE_URL",
-                                           help="Database URL; default: SQLite in the data directory.")]
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", envvar="COMMERCE_BRAIN_DATA_DIR",
-                                                 help="Data directory for the default SQLite store [default: ./data].")]
-YearOpt = Annotated[int, typer.Option("--year", "-y", help="Evaluation year, e.g. 2023.")]
-OrgOpt = Annotated[str | None, typer.Option("--org-unit", help="Org unit code (GB/T 2260), e.g. 330802 柯城区.")]
-ActualsOpt = Annotated[Path | None, typer.Option("--actuals", exists=True, dir_okay=False,
-                                                 help="CSV/XLSX of actuals laid over the stored ones for this run only.")]
-AheadOpt = Annotated[float, typer.Option("--ahead", help="Ratio r at or above which an indicator is 快于预期.")]
-OnTrackOpt = Annotated[float, typer.Option("--on-track", help="Ratio r at or above which it is 基本符合预期 (below: 滞后).")]
-AsOfOpt = Annotated[bool, typer.Option("--as-of", help="Also evaluate plans that ended before the year, in their last year.")]
-
-
-def _catalog():
-    from .catalog import CatalogError, load_catalog
-
-    try:
-        return load_catalog()
-    except CatalogError as exc:
-        err.print(f"[red]目录文件有误 catalog error:[/] {exc}")
-        raise typer.Exit(2) from None
-
-
-def _engine(db: str | None, data_dir: Path | None):
-    from .settings import Settings
-    from .store.schema import connect
-
-    return connect(Settings.from_env(database_url=db, data_dir=data_dir).database_url)
-
-
-def _read_file(path: Path, catalog):
-    from .io.actuals_import import ImportRejected, read_actuals
-
-    with _progress() as progress:
-        progress.add_task(f"读取并校验 {path.name}", total=None)
-        try:
-            return read_actuals(path, catalog)
-        except ImportRejected as exc:
-            err.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
-            raise typer.Exit(1) from None
-
-
-def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                    console=err, transient=True)
-
-
-def _thresholds(ahead: float, on_track: float):
-    from .indicators.status import Thresholds
-
-    try:
-        return Thresholds(ahead=ahead, on_track=on_track)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def _check_org_unit(catalog, org_unit: str | None) -> None:
-    if org_unit is not None and org_unit not in catalog.org_unit_names():
-        known = ", ".join(f"{c} {n}" for c, n in catalog.org_unit_names().items())
-        raise typer.BadParameter(f"unknown org unit {org_unit!r}; known: {known}", param_hint="--org-unit")
-
-
-@plans_app.command("list")
-def plans_list(fmt: FormatOpt = Format.table) -> None:
-    """规划清单 Plans and their indicators."""
-    catalog = _catalog()
-    if fmt is Format.json:
-        data = [{
-            "id": p.id, "title": p.title, "doc_number": p.doc_number, "period": list(p.period),
-            "org_unit": p.org_unit,
-            "indicators": [{
-                "id": i.id, "name_zh": i.name_zh, "name_en": i.name_en, "unit": i.unit,
-                "base_year": i.base_year, "base_value": i.base_value, "target_year": i.target_year,
-                "target_value": i.target_value, "stated_growth": i.stated_growth,
-                "growth_kind": i.growth_kind, "attribute": i.attribute, "citation": i.citation.text(),
-            } for i in p.indicators],
-        } for p in catalog.plans]
-        out.print_json(json.dumps(data, ensure_ascii=False))
-        return
-    from .catalog.model import ATTRIBUTE_ZH, GROWTH_KIND_ZH
-    from .render import num, simple_table
-
-    for p in catalog.plans:
-        simple_table(
-            f"{p.title}（{p.doc_number or '无文号'}，{p.period[0]}–{p.period[1]}，{p.id}）",
-            ["指标 id", "指标", "单位", "基期", "目标", "所印增长", "类型", "属性"],
-            [[i.id, i.name_zh, i.unit, f"{num(i.base_value)} ({i.base_year})",
-              f"{num(i.target_value) if i.target_value is not None else (i.target_text or '—')} ({i.target_year})",
-              i.stated_growth, GROWTH_KIND_ZH[i.growth_kind], ATTRIBUTE_ZH[i.attribute]] for i in p.indicators],
-            out,
-        )
-
-
-@plans_app.command("lint")
-def plans_lint(fmt: FormatOpt = Format.table) -> None:
-    """规划体检 Check every printed growth against the values it claims to match."""
-    from .indicators.lint import FINDING_COLUMNS, lint_catalog
-    from .render import json_records
-
-    findings = lint_catalog(_catalog())
-    if fmt is Format.json:
-        out.print_json(json_records(findings, FINDING_COLUMNS))
-        return
-    out.print(f"[bold]规划体检 plan lint：{findings.height} 处不一致[/]\n")
-    for n, row in enumerate(findings.iter_rows(named=True), start=1):
-        out.print(f"[bold]{n}. {row['plan']} · {row['name_zh']}[/]（{row['indicator']}，{row['check']}）", highlight=False)
-        out.print(f"   {row['message']}", highlight=False)
-        out.print(f"   出处：{row['citation']}\n", highlight=False, style="dim")
-
-
-@plans_app.command("import")
-def plans_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX of actuals.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report what would change; store nothing.")] = False,
-    user: Annotated[str | None, typer.Option("--user", help="Who imports (recorded in the import log).")] = None,
-    db: DbOpt = None,
-    data_dir: DataDirOpt = None,
-    fmt: FormatOpt = Format.table,
-) -> None:
-    """导入实际值 Validate a statistics file and store its actuals (all or nothing, versioned)."""
-    from .store.catalog_sync import sync_catalog
-    from .store.observations import dry_run as plan_import
-    from .store.observations import save_observations
-
-    catalog = _catalog()
-    frame = _read_file(file, catalog)
-    engine = _engine(db, data_dir)
-    with _progress() as progress:
-        progress.add_task("写入数据库 storing" if not dry_run else "比对数据库 comparing", total=None)
-        if dry_run:
-            summary = plan_import(engine, frame)
-        else:
-            sync_catalog(engine, catalog)
-            summary = save_observations(
-                engine, frame, file_name=file.name,
-                sha256=hashlib.sha256(file.read_bytes()).hexdigest(),
-                imported_by=user or getpass.getuser(),
-            )
-    result = {"file": str(file), "dry_run": dry_run, "rows": summary.rows, "new": summary.new,
-              "revised": summary.revised, "unchanged": summary.unchanged, "import_id": summary.import_id}
-    if fmt is Format.json:
-        out.print_json(json.dumps(result, ensure_ascii=False))
-        return
-    verb = "将" if dry_run else "已"
-    out.print(f"{file.name}：{summary.rows} 行通过校验；{verb}新增 {summary.new}，{verb}修订 {summary.revised}，"
-              f"未变 {summary.unchanged}。" + ("（试运行，未写入）" if dry_run else ""))
-    revised = summary.changes.filter(summary.changes["change"] == "revised")
-    if revised.height:
-        from .render import num, simple_table
-
-        simple_table("修订 revisions", ["规划", "指标", "地区", "期间", "原值", "新值"],
-                     [[r["plan"], r["indicator"], r["org_unit"], r["period"], num(r["old_value"]), num(r["value"])]
-                      for r in revised.iter_rows(named=True)], out)
-
-
-def _observations(catalog, db, data_dir, actuals):
-    from .monitoring import gather_observations
-
-    overlay = _read_file(actuals, catalog) if actuals else None
-    return gather_observations(catalog, _engine(db, data_dir), overlay)
-
-
-@plans_app.command("evaluate")
-def plans_evaluate(
-    year: YearOpt,
-    actuals: ActualsOpt = None,
-    org_unit: OrgOpt = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Add the formula with figures to every row.")] = False,
-    as_of: AsOfOpt = False,
-    ahead: AheadOpt = 1.05,
-    on_track: OnTrackOpt = 0.95,
-    db: DbOpt = None,
-    data_dir: DataDirOpt = None,
-    fmt: FormatOpt = Format.table,
-) -> None:
-    """评估 One row per indicator: actual, growth achieved/implied/required, progress, status."""
-    from .monitoring import evaluation_table
-    from .render import evaluation_tables, json_records
-
-    catalog = _catalog()
-    _check_org_unit(catalog, org_unit)
-    thresholds = _thresholds(ahead, on_track)
-    frame = evaluation_table(catalog, _observations(catalog, db, data_dir, actuals), year,
-                             org_unit=org_unit, thresholds=thresholds, as_of=as_of)
-    if frame.is_empty():
-        err.print(f"[yellow]{year} 年不在任何规划的期间内 no plan covers {year}.[/]")
-    if fmt is Format.json:
-        keys = list(EVALUATE_KEYS) + (["explanation"] if explain else [])
-        out.print_json(json_records(frame, keys))
-        return
-    evaluation_tables(frame, out)
-    if explain:
-        for row in frame.iter_rows(named=True):
-            out.print(f"[bold]{row['name_zh']}[/]：{row['explanation']}", highlight=False)
-
-
-EVALUATE_KEYS = ("plan", "indicator", "name_zh", "org_unit", "year", "actual", "achieved_growth",
-                 "implied_growth", "required_growth", "progress", "time_elapsed", "projected_value",
-                 "status")
-
-
-@plans_app.command("report")
-def plans_report(
-    year: YearOpt,
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="FILE.xlsx or FILE.html.")],
-    actuals: ActualsOpt = None,
-    org_unit: OrgOpt = None,
-    as_of: AsOfOpt = False,
-    ahead: AheadOpt = 1.05,
-    on_track: OnTrackOpt = 0.95,
-    db: DbOpt = None,
-    data_dir: DataDirOpt = None,
-) -> None:
-    """评估报告 The evaluation in the shape of a 规划中期评估, with a chart per indicator."""
-    from .indicators.trajectory import trajectory
-    from .io.report import write_report
-    from .monitoring import evaluation_table
-
-    if out_file.suffix.lower() not in (".xlsx", ".html"):
-        raise typer.BadParameter("the report must be .xlsx or .html", param_hint="--out")
-    catalog = _catalog()
-    _check_org_unit(catalog, org_unit)
-    observations = _observations(catalog, db, data_dir, actuals)
-    with _progress() as progress:
-        progress.add_task("计算评估 evaluating", total=None)
-        frame = evaluation_table(catalog, observations, year, org_unit=org_unit,
-                                 thresholds=_thresholds(ahead, on_track), as_of=as_of)
-        progress.add_task(f"写出报告 writing {out_file.name}", total=None)
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        write_report(frame, trajectory(frame, observations), out_file, year=year)
-    out.print(f"已写出 {out_file}（{frame.height} 项指标）")
-
-
-@plans_app.command("pace")
-def plans_pace(
-    period: Annotated[str, typer.Option("--period", "-p", help="Month, e.g. 2023-06.")],
-    actuals: ActualsOpt = None,
-    org_unit: OrgOpt = None,
-    db: DbOpt = None,
-    data_dir: DataDirOpt = None,
-    fmt: FormatOpt = Format.table,
-) -> None:
-    """序时进度 Year-to-date figures against the year's target, and 累计同比."""
-    from .indicators.pace import PACE_COLUMNS, pace
-    from .monitoring import evaluation_table
-    from .render import json_records, num, pct, simple_table
-
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})", period)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise typer.BadParameter(f"period must look like 2023-06, got {period!r}", param_hint="--period")
-    year, month = int(match.group(1)), int(match.group(2))
-    catalog = _catalog()
-    _check_org_unit(catalog, org_unit)
-    observations = _observations(catalog, db, data_dir, actuals)
-    evaluation = evaluation_table(catalog, observations, year, org_unit=org_unit)
-    frame = pace(catalog.indicators_frame(), observations, year, month, evaluation)
-    if fmt is Format.json:
-        out.print_json(json_records(frame, PACE_COLUMNS))
-        return
-    simple_table(
-        f"{year}年1–{month}月 序时进度（时间进度 {pct(month / 12)}）",
-        ["规划", "指标", "地区", "累计值", "全年目标", "完成率", "序时差", "累计同比", "序时"],
-        [[r["plan"], r["name_zh"], r["org_unit"], num(r["ytd_value"]), num(r["annual_target"]),
-          pct(r["completion"]), pct(r["pace_gap"]), pct(r["ytd_growth"]),
-          "—" if r["on_pace"] is None else ("达序时" if r["on_pace"] else "落后序时")]
-         for r in frame.iter_rows(named=True)],
-        out,
-    )
-
-
-@plans_app.command("history")
-def plans_history(
-    plan: Annotated[str, typer.Option("--plan", help="Plan id.")],
-    indicator: Annotated[str, typer.Option("--indicator", help="Indicator id.")],
-    org_unit: Annotated[str, typer.Option("--org-unit", help="Org unit code.")],
-    db: DbOpt = None,
-    data_dir: DataDirOpt = None,
-) -> None:
-    """修订历史 Every stored version of one indicator's actuals."""
-    from .render import simple_table
-    from .store.observations import history
-
-    frame = history(_engine(db, data_dir), plan=plan, indicator=indicator, org_unit=org_unit)
-    simple_table(f"{plan} / {indicator} / {org_unit}", ["期间", "版本", "数值", "可比价增速", "来源", "文件", "导入人", "时间"],
-                 frame.rows() if frame.height else [], out)
-
-
-@plans_app.command("imports")
-def plans_imports(db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
-    """导入记录 The import log, newest first."""
-    from .render import simple_table
-    from .store.observations import list_imports
-
-    rows = list_imports(_engine(db, data_dir))
-    simple_table("导入记录", ["编号", "文件", "行数", "新增", "修订", "未变", "导入人", "时间"],
-                 [[r["id"], r["file_name"], r["rows"], r["new"], r["revised"], r["unchanged"],
-                   r["imported_by"], r["imported_at"]] for r in rows], out)
-
-
-@plans_app.command("template")
-def plans_template(out_file: Annotated[Path, typer.Option("--out", "-o", help="FILE.xlsx or FILE.csv.")]) -> None:
-    """导入模板 Write the actuals import template with the valid indicators and org units."""
-    from .io.actuals_template import write_template
-
-    try:
-        write_template(_catalog(), out_file)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--out") from None
-    out.print(f"已写出模板 {out_file}")
+app.add_typer(policy_app, name="policy")
 
 
 @app.command("demo")
@@ -366,9 +39,9 @@ def demo(
     settings = Settings.from_env(data_dir=data_dir / "demo" if data_dir else Path("data") / "demo")
     database = settings.data_dir / "commerce_brain.sqlite3"
     database.unlink(missing_ok=True)
-    catalog = _catalog()
-    with _progress() as progress:
-        progress.add_task("载入目录与演示数据 loading catalog and demo actuals", total=None)
+    catalog = load_catalog_or_exit()
+    with progress() as bar:
+        bar.add_task("载入目录与演示数据 loading catalog and demo actuals", total=None)
         engine = connect(f"sqlite:///{database.as_posix()}")
         sync_catalog(engine, catalog)
         frame = demo_observations(catalog)
@@ -377,8 +50,8 @@ def demo(
         evaluation = evaluation_table(catalog, observations, year, as_of=True)
     evaluation_tables(evaluation, out)
     reports = [settings.data_dir / f"evaluation-{year}.html", settings.data_dir / f"evaluation-{year}.xlsx"]
-    with _progress() as progress:
-        progress.add_task("写出报告 writing reports", total=None)
+    with progress() as bar:
+        bar.add_task("写出报告 writing reports", total=None)
         for path in reports:
             write_report(evaluation, trajectory(evaluation, observations), path, year=year)
     counts = evaluation["status_zh"].value_counts(sort=True)

@@ -1,0 +1,207 @@
+"""`commerce-brain policy …`: the policy engine's commands (rules, evaluate, explain, cases)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .cli_common import Format, FormatOpt, err, load_catalog_or_exit, out, progress
+
+policy_app = typer.Typer(help="政策兑现 Policy engine: rules, awards, explanations, rule test cases.",
+                         no_args_is_help=True)
+
+DataOpt = Annotated[Path, typer.Option("--data", "-d", exists=True,
+                                       help="XLSX with sheets enterprises/facts/events, or a folder of those CSV files.")]
+AwardYearOpt = Annotated[int, typer.Option("--year", "-y", help="Award year (奖补年度), 2019 or later.")]
+UsccOpt = Annotated[str | None, typer.Option("--uscc", help="Only this enterprise (统一社会信用代码).")]
+
+
+def load_policies_or_exit():
+    """The policy catalog, or exit 2 with the reason."""
+    from .catalog import CatalogError
+    from .policy.catalog import load_policy_catalog
+
+    try:
+        return load_policy_catalog()
+    except CatalogError as exc:
+        err.print(f"[red]政策目录有误 policy catalog error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+def read_data_or_exit(source: Path, catalog, policies):
+    """Enterprises, facts and events from a file, or exit 1 with every problem in it."""
+    from .io.actuals_import import ImportRejected
+    from .io.enterprise_import import read_policy_data
+
+    with progress() as bar:
+        bar.add_task(f"读取并校验 {source.name}", total=None)
+        try:
+            return read_policy_data(source, catalog, event_kinds=sorted(policies.event_kinds()))
+        except ImportRejected as exc:
+            err.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
+            raise typer.Exit(1) from None
+
+
+def run_engine_or_exit(data, year: int, policies, catalog):
+    """The engine's result for the award year, or exit 2 if the policies do not govern it."""
+    from .policy.engine import PolicyYearError, evaluate_years
+
+    try:
+        with progress() as bar:
+            bar.add_task("计算奖补 evaluating every rule", total=None)
+            return evaluate_years(data.enterprises, data.facts, data.events, [year], policies=policies, catalog=catalog)
+    except PolicyYearError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+
+
+@policy_app.command("rules")
+def policy_rules(fmt: FormatOpt = Format.table) -> None:
+    """政策条款 Every rule (and budget pool) with its article and quoted sentence."""
+    from .policy.explain import yuan
+    from .policy.model import PAYEE_ZH, SCOPE_ZH
+    from .render import simple_table
+
+    policies = load_policies_or_exit()
+    if fmt is Format.json:
+        data = [{"id": r.id, "policy": r.policy, "name_zh": r.name_zh, "article": r.article, "clause": r.clause,
+                 "quote": r.quote, "trigger": list(r.on), "scope": r.scope, "when": r.when.text if r.when else None,
+                 "amount": r.amount_text, "cap": r.cap.text if r.cap else None, "cap_per": r.cap_per,
+                 "payee": r.payee, "tranche": r.tranche, "group": r.group} for r in policies.rules()]
+        out.print_json(json.dumps(data, ensure_ascii=False))
+        return
+    for policy in policies.policies:
+        simple_table(
+            f"《{policy.title}》（{policy.id}，自{policy.first_year}年度起）",
+            ["条", "规则", "名称", "触发", "范围", "条件", "金额", "上限", "领取"],
+            [[r.article, r.id, r.name_zh, "/".join(r.on), SCOPE_ZH[r.scope], r.when.text if r.when else "—",
+              r.amount_text, f"{r.cap.text}/{r.cap_per}" if r.cap else "—", PAYEE_ZH[r.payee]] for r in policy.rules],
+            out,
+        )
+        if policy.pools:
+            simple_table("专项资金 pools", ["条", "编号", "名称", "年度预算", "范围"],
+                         [[p.article, p.id, p.name_zh, yuan(p.annual_budget_fen) if p.annual_budget_fen else "未定额",
+                           SCOPE_ZH[p.scope]] for p in policy.pools], out)
+
+
+@policy_app.command("evaluate")
+def policy_evaluate(
+    data: DataOpt,
+    year: AwardYearOpt,
+    uscc: UsccOpt = None,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the awards to FILE.xlsx.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """奖补测算 Every award every enterprise qualifies for, with totals by rule, payer and payee."""
+    from .policy.award_table import award_records, totals, write_awards_xlsx
+
+    catalog, policies = load_catalog_or_exit(), load_policies_or_exit()
+    source = read_data_or_exit(data, catalog, policies)
+    awards = run_engine_or_exit(source, year, policies, catalog).awards
+    if uscc:
+        awards = awards.filter(awards["uscc"] == uscc)
+    records = award_records(awards, policies, catalog)
+    summary = totals(awards, policies, catalog)
+    if out_file:
+        write_awards_xlsx(records, summary, out_file)
+    if fmt is Format.json:
+        out.print_json(json.dumps({"awards": records, "totals": summary}, ensure_ascii=False))
+        return
+    _print_awards(records, summary, year)
+    if out_file:
+        out.print(f"已写出 {out_file}")
+
+
+def _print_awards(records: list[dict], summary: dict, year: int) -> None:
+    from .render import simple_table
+
+    simple_table(
+        f"{year}年度奖补测算：{len(records)} 项，合计 {summary['total_yuan']:,.2f} 元",
+        ["企业", "统一社会信用代码", "规则", "条款", "金额（元）", "领取", "兑现财政", "待评审"],
+        [[r["name"], r["uscc"], r["rule_name"], r["article"], f"{r['amount_yuan']:,.2f}", r["payee_zh"],
+          r["payer_name"], "是" if r["needs_review"] else ""] for r in records],
+        out,
+    )
+    for key, title in (("by_rule", "按规则"), ("by_payer", "按兑现财政"), ("by_payee", "按领取对象")):
+        simple_table(f"合计 {title}", ["", "项数", "金额（元）"],
+                     [[k, v["count"], f"{v['amount_yuan']:,.2f}"] for k, v in summary[key].items()], out)
+
+
+@policy_app.command("explain")
+def policy_explain(
+    data: DataOpt,
+    year: AwardYearOpt,
+    uscc: Annotated[str, typer.Option("--uscc", help="The enterprise (统一社会信用代码).")],
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """政策体检 One enterprise: each award with its formula and article, each rule missed and why."""
+    from .policy.explain import explain_award, misses
+
+    catalog, policies = load_catalog_or_exit(), load_policies_or_exit()
+    source = read_data_or_exit(data, catalog, policies)
+    if source.enterprises.filter(source.enterprises["uscc"] == uscc).is_empty():
+        raise typer.BadParameter(f"{uscc} is not in {data.name}", param_hint="--uscc")
+    result = run_engine_or_exit(source, year, policies, catalog)
+    awards = result.awards.filter(result.awards["uscc"] == uscc)
+    eid = source.enterprises["uscc"].to_list().index(uscc)
+    superseded = result.superseded.filter(result.superseded["eid"] == eid)
+    explained = [{"rule": a["rule"], "amount_yuan": a["amount_fen"] / 100, "explanation": explain_award(a, policies, catalog)}
+                 for a in awards.iter_rows(named=True)]
+    missed = misses(uscc, source.enterprises, source.facts, source.events, year, awards["rule"].to_list(),
+                    superseded, policies=policies, catalog=catalog)
+    if fmt is Format.json:
+        out.print_json(json.dumps({"uscc": uscc, "year": year, "awards": explained, "missed": missed}, ensure_ascii=False))
+        return
+    name = source.enterprises.filter(source.enterprises["uscc"] == uscc)["name"][0]
+    total = sum(a["amount_yuan"] for a in explained)
+    out.print(f"[bold]{name}（{uscc}）{year}年度：{len(explained)} 项奖补，合计 {total:,.2f} 元[/]\n")
+    for n, a in enumerate(explained, start=1):
+        out.print(f"{n}. {a['explanation']}\n", highlight=False, soft_wrap=True)
+    out.print(f"[bold]未享受的条款（{len(missed)}）[/]")
+    for m in missed:
+        out.print(f"  · {m['name_zh']}（{m['article']}）：{m['reason']}", highlight=False, soft_wrap=True)
+
+
+@policy_app.command("cases")
+def policy_cases(fmt: FormatOpt = Format.table) -> None:
+    """规则测试 Run the rule test cases in catalog/policies/cases (exit 1 if any fails)."""
+    from .policy.cases import load_cases, run_case
+
+    catalog, policies = load_catalog_or_exit(), load_policies_or_exit()
+    results = [(case, run_case(case, policies, catalog)) for case in load_cases()]
+    failed = [(c, p) for c, p in results if p]
+    if fmt is Format.json:
+        out.print_json(json.dumps([{"file": c.file, "name": c.name, "problems": p} for c, p in results], ensure_ascii=False))
+    else:
+        for case, problems in failed:
+            out.print(f"[red]FAIL[/] {case.file}: {case.name}", highlight=False)
+            for problem in problems:
+                out.print(f"     {problem}", highlight=False)
+        out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@policy_app.command("template")
+def policy_template(out_file: Annotated[Path, typer.Option("--out", "-o", help="FILE.xlsx")]) -> None:
+    """数据模板 Write the enterprises/facts/events template (XLSX) with examples and notes."""
+    from .io.enterprise_import import write_policy_template
+
+    write_policy_template(out_file)
+    out.print(f"已写出模板 {out_file}")
+
+
+@policy_app.command("sample")
+def policy_sample(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="FILE.xlsx, or a folder for three CSV files.")],
+    enterprises: Annotated[int, typer.Option("--enterprises", "-n", help="How many enterprises.")] = 300,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (the same seed gives the same city).")] = 42,
+) -> None:
+    """示例数据 Write a synthetic city (enterprises, facts 2019–2023, events) to try the engine on."""
+    from .policy.sample import write_sample
+
+    write_sample(out_file, n_enterprises=enterprises, seed=seed, policies=load_policies_or_exit())
+    out.print(f"已写出示例数据 {out_file}（{enterprises} 家企业，2019–2023年）")

@@ -1,0 +1,158 @@
+"""Load and validate the policy catalog: every expression is parsed and compiled at load."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..catalog.load import CatalogError, default_catalog_dir
+from .expr_compile import Var, compile_expr, to_condition, to_fen
+from .expr_parse import ExprError, Node, Number, parse
+from .model import CAP_PER, PAYEES, SCOPES, Band, Citation, Policy, PolicyCatalog, Pool, Rule
+
+POLICY_KEYS = {"id", "title", "issuer", "doc_number", "source", "region", "city_level", "first_year",
+               "earlier_years", "excluded", "citations", "rules", "pools"}
+# `trigger`, not `on`: YAML 1.1 reads a bare `on` key as the boolean true.
+RULE_KEYS = {"id", "name_zh", "article", "clause", "quote", "trigger", "scope", "when", "amount", "up_to",
+             "cap", "cap_per", "payee", "tranche", "group", "includes_excluded", "valid", "note"}
+POOL_KEYS = {"id", "name_zh", "article", "quote", "annual_budget", "scope", "valid", "note"}
+
+
+def load_policy_catalog(directory: Path | None = None) -> PolicyCatalog:
+    """Load ``catalog/policies/*.yaml`` (the packaged catalog by default), refusing it whole
+    with the file, rule and reason when anything is off."""
+    directory = (directory or default_catalog_dir()) / "policies"
+    variables = _variables(directory / "variables.yaml")
+    policies = tuple(_policy(path, variables) for path in sorted(directory.glob("*.yaml"))
+                     if path.name != "variables.yaml")
+    ids = [r.id for p in policies for r in p.rules] + [pool.id for p in policies for pool in p.pools]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise CatalogError(f"rule ids used twice: {', '.join(dupes)}")
+    return PolicyCatalog(policies=policies, variables=variables)
+
+
+def _variables(path: Path) -> dict[str, dict[str, tuple[str, str]]]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {table: {name: (spec["kind"], spec["name_zh"]) for name, spec in entries.items()}
+            for table, entries in raw.items()}
+
+
+def readable(variables: dict[str, dict[str, tuple[str, str]]], on: tuple[str, ...] | str) -> dict[str, Var]:
+    """The variables a rule triggered by ``on`` may read: the enterprise's, its facts of the
+    award year (and the year before, via prev), and for event rules the event's."""
+    tables = ["enterprise", "facts"] + ([] if "facts" in on else ["events"])
+    found = {name: Var(name, kind, zh) for t in tables for name, (kind, zh) in variables[t].items()}
+    found.update({f"prev__{name}": Var(f"prev__{name}", kind, f"上年{zh}")
+                  for name, (kind, zh) in variables["facts"].items()})
+    return found
+
+
+def _policy(path: Path, variables) -> Policy:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    where = path.name
+    _keys(data, POLICY_KEYS, where)
+    for key in ("id", "title", "source", "region", "city_level", "first_year", "earlier_years"):
+        if data.get(key) in (None, ""):
+            raise CatalogError(f"{where}: {key} is required")
+    if data["id"] != path.stem:
+        raise CatalogError(f"{where}: id {data['id']!r} must match the file name")
+    enterprise_vars = readable(variables, ("facts",))
+    excluded = _expr(data.get("excluded"), enterprise_vars, where + " excluded", condition=True)
+    citations = {key: Citation(section=str(c["section"]), quote=str(c["quote"]))
+                 for key, c in (data.get("citations") or {}).items()}
+    rules = tuple(_rule(data["id"], raw, variables, f"{where} rule {n + 1}", data["first_year"])
+                  for n, raw in enumerate(data.get("rules") or []))
+    pools = tuple(_pool(data["id"], raw, f"{where} pool {n + 1}", data["first_year"])
+                  for n, raw in enumerate(data.get("pools") or []))
+    return Policy(
+        id=data["id"], title=data["title"], issuer=data.get("issuer"), doc_number=data.get("doc_number"),
+        source=data["source"], region=str(data["region"]), city_level=tuple(str(c) for c in data["city_level"]),
+        first_year=int(data["first_year"]), earlier_years=data["earlier_years"], excluded=excluded,
+        citations=citations, rules=rules, pools=pools,
+    )
+
+
+def _rule(policy_id: str, raw: dict[str, Any], variables, where: str, first_year: int) -> Rule:
+    where = f"{where} ({raw.get('id', '?')})"
+    _keys(raw, RULE_KEYS, where)
+    for key in ("id", "name_zh", "article", "clause", "quote", "trigger"):
+        if raw.get(key) in (None, ""):
+            raise CatalogError(f"{where}: {key} is required")
+    trigger = raw["trigger"]
+    on = tuple(str(k) for k in trigger) if isinstance(trigger, list) else (str(trigger),)
+    if "facts" in on and len(on) > 1:
+        raise CatalogError(f"{where}: a rule is triggered by facts or by events, not both")
+    scope = raw.get("scope", "citywide")
+    cap_per = raw.get("cap_per", "enterprise")
+    payee = raw.get("payee", "enterprise")
+    for value, allowed, name in ((scope, SCOPES, "scope"), (cap_per, CAP_PER, "cap_per"), (payee, PAYEES, "payee")):
+        if value not in allowed:
+            raise CatalogError(f"{where}: {name} {value!r} is not one of {allowed}")
+    names = readable(variables, on)
+    amount, bands, up_to = raw.get("amount"), (), raw.get("up_to")
+    if isinstance(amount, list):
+        bands = tuple(Band(when=_expr(b.get("when"), names, where, condition=True),
+                           value=_expr(b.get("value"), names, where, money=True)) for b in amount)
+        amount = None
+    else:
+        amount = _expr(amount, names, where, money=True)
+    up_to = _expr(up_to, names, where, money=True)
+    if sum(x is not None and x != () for x in (amount, bands or None, up_to)) != 1:
+        raise CatalogError(f"{where}: give exactly one of amount (formula or bands) and up_to")
+    valid = raw.get("valid") or [first_year, None]
+    return Rule(
+        policy=policy_id, id=str(raw["id"]), name_zh=str(raw["name_zh"]), article=int(raw["article"]),
+        clause=str(raw["clause"]), quote=str(raw["quote"]).replace(" ", ""), on=on, scope=scope,
+        when=_expr(raw.get("when"), names, where, condition=True), amount=amount, bands=bands, up_to=up_to,
+        cap=_expr(raw.get("cap"), names, where, money=True), cap_per=cap_per, payee=payee,
+        tranche=raw.get("tranche"), group=raw.get("group"),
+        includes_excluded=bool(raw.get("includes_excluded", False)),
+        first_year=int(valid[0]), last_year=None if valid[1] is None else int(valid[1]), note=raw.get("note"),
+    )
+
+
+def _pool(policy_id: str, raw: dict[str, Any], where: str, first_year: int) -> Pool:
+    _keys(raw, POOL_KEYS, where)
+    budget = raw.get("annual_budget")
+    fen = None
+    if budget is not None:
+        node = parse(str(budget))
+        if not isinstance(node, Number) or not node.money:
+            raise CatalogError(f"{where}: annual_budget must be money such as 3000万, got {budget!r}")
+        fen = int(node.value * 100)
+    valid = raw.get("valid") or [first_year, None]
+    return Pool(policy=policy_id, id=str(raw["id"]), name_zh=str(raw["name_zh"]), article=int(raw["article"]),
+                quote=str(raw["quote"]).replace(" ", ""), annual_budget_fen=fen, scope=raw.get("scope", "citywide"),
+                first_year=int(valid[0]), last_year=None if valid[1] is None else int(valid[1]), note=raw.get("note"))
+
+
+def _expr(text: Any, names: dict[str, Var], where: str, *, condition: bool = False, money: bool = False) -> Node | None:
+    if text is None:
+        return None
+    try:
+        node = parse(str(text))
+        compiled = compile_expr(node, names)
+        if condition:
+            to_condition(compiled)
+        if money:
+            to_fen(compiled)
+    except ExprError as exc:
+        raise CatalogError(f"{where}: {exc}") from None
+    return node
+
+
+def _keys(raw: Any, allowed: set[str], where: str) -> None:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: not a mapping")
+    unknown = {str(k) for k in raw} - allowed
+    if unknown:
+        raise CatalogError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+
+
+def money_value(node: Node | None) -> Fraction | None:
+    """The value in 元 of a plain money literal (a cap such as 300万), else None."""
+    return node.value if isinstance(node, Number) and node.money else None

@@ -1,0 +1,44 @@
+"""The tables rules are evaluated over: enterprise-years (facts) and events, each row carrying
+everything a rule may read about its enterprise, already joined.
+
+Enterprises are numbered (``eid``, their row in the enterprise table) so that every later
+join, sort and window runs on integers rather than 18-character codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+FACT_VARIABLES = ("main_revenue", "rd_spend")
+
+
+def numbered(enterprises: pl.DataFrame) -> pl.DataFrame:
+    """Enterprises with their number ``eid``."""
+    return enterprises.with_row_index("eid")
+
+
+def facts_context(enterprises: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
+    """Every enterprise-year of the history with the previous year's figures (prev__x) and the
+    enterprise's attributes, sorted by enterprise and year (first_time reads that order)."""
+    ordered = facts.join(enterprises.select("uscc", "eid"), on="uscc", how="inner").drop("uscc").sort(["eid", "year"])
+    # Sorted by enterprise and year, the previous row is the previous year when both match.
+    follows = (pl.col("eid") == pl.col("eid").shift(1)) & (pl.col("year") == pl.col("year").shift(1) + 1)
+    with_prev = ordered.with_columns(
+        pl.when(follows).then(pl.col(v).shift(1)).alias(f"prev__{v}") for v in FACT_VARIABLES
+    )
+    return with_prev.join(enterprises, on="eid", how="inner", maintain_order="left")
+
+
+def events_context(enterprises: pl.DataFrame, facts_ctx: pl.DataFrame, events: pl.DataFrame,
+                   years: Sequence[int]) -> pl.DataFrame:
+    """The award years' events, each with its enterprise and that year's facts, and a ``deal``
+    number identifying the event row (a deal is what a per-deal cap applies to)."""
+    year_facts = facts_ctx.select("eid", "year", *FACT_VARIABLES, *(f"prev__{v}" for v in FACT_VARIABLES))
+    return (
+        events.filter(pl.col("year").is_in(list(years)))
+        .with_row_index("deal")
+        .join(enterprises, on="uscc", how="inner")
+        .join(year_facts, on=["eid", "year"], how="left")
+    )

@@ -1,0 +1,226 @@
+"""Compile rule-language trees to Polars expressions with exact integer arithmetic.
+
+Every number is carried as an integer numerator column over a fixed integer denominator
+(Int128, so products of money, rates and days cannot overflow): money in fen (分), rates
+exact (3% is 3/100), data rates in millionths. Sums bring terms to a common denominator,
+comparisons cross-multiply, and only the final amount is rounded, half up, to whole fen.
+Units are checked: money compares with money, and money times money is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from math import lcm
+
+import polars as pl
+
+from .expr_parse import Binary, Bool, Call, ExprError, In, Name, Node, Number, Text, Unary
+
+FEN_PER_YUAN = 100
+PPM = 1_000_000
+NUMERIC = ("money", "number")
+
+
+@dataclass(frozen=True)
+class Var:
+    """A variable rules may read: its column, kind (money, number, ppm, bool, text) and label."""
+
+    name: str
+    kind: str
+    name_zh: str
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """``expr`` / ``den`` for numbers (money in fen); ``expr`` alone for bool and text."""
+
+    expr: pl.Expr
+    den: int
+    kind: str
+    history: bool = False  # needs the enterprise's whole history (first_time)
+
+
+def _lit(value: int) -> pl.Expr:
+    return pl.lit(value, dtype=pl.Int128)
+
+
+def _scaled(c: Compiled, den: int) -> pl.Expr:
+    factor = den // c.den
+    return c.expr if factor == 1 else c.expr * _lit(factor)
+
+
+def _number(value: Fraction, kind: str) -> Compiled:
+    return Compiled(_lit(value.numerator), value.denominator, kind)
+
+
+class _Compiler:
+    def __init__(self, variables: Mapping[str, Var]) -> None:
+        self.variables = variables
+
+    def error(self, node: Node, message: str) -> ExprError:
+        return ExprError(f"{message} in {node.text!r}")
+
+    def compile(self, node: Node) -> Compiled:
+        if isinstance(node, Number):
+            if node.money:
+                return _number(node.value * FEN_PER_YUAN, "money")
+            return _number(node.value, "number")
+        if isinstance(node, Text):
+            return Compiled(pl.lit(node.value), 1, "text")
+        if isinstance(node, Bool):
+            return Compiled(pl.lit(node.value), 1, "bool")
+        if isinstance(node, Name):
+            return self.variable(node, node.name)
+        if isinstance(node, Unary):
+            return self.unary(node)
+        if isinstance(node, In):
+            operand = self.compile(node.operand)
+            if operand.kind != "text":
+                raise self.error(node, "in (...) compares words, e.g. level in (\"national\", \"provincial\")")
+            return Compiled(operand.expr.is_in(list(node.options)), 1, "bool", operand.history)
+        if isinstance(node, Binary):
+            return self.binary(node)
+        if isinstance(node, Call):
+            return self.call(node)
+        raise self.error(node, "cannot compile")
+
+    def variable(self, node: Node, name: str) -> Compiled:
+        var = self.variables.get(name)
+        if var is None:
+            known = ", ".join(sorted(self.variables))
+            raise self.error(node, f"unknown variable {name!r}; known: {known}")
+        column = pl.col(name)
+        if var.kind == "money":
+            return Compiled(column.cast(pl.Int128), 1, "money")
+        if var.kind == "number":
+            return Compiled(column.cast(pl.Int128), 1, "number")
+        if var.kind == "ppm":
+            return Compiled(column.cast(pl.Int128), PPM, "number")
+        return Compiled(column, 1, var.kind)
+
+    def unary(self, node: Unary) -> Compiled:
+        operand = self.compile(node.operand)
+        if node.op == "not":
+            self.require(node, operand, ("bool",))
+            return Compiled(~operand.expr, 1, "bool", operand.history)
+        self.require(node, operand, NUMERIC)
+        return Compiled(-operand.expr, operand.den, operand.kind, operand.history)
+
+    def require(self, node: Node, c: Compiled, kinds: tuple[str, ...]) -> None:
+        if c.kind not in kinds:
+            raise self.error(node, f"expected {' or '.join(kinds)}, got {c.kind}")
+
+    def binary(self, node: Binary) -> Compiled:
+        left, right = self.compile(node.left), self.compile(node.right)
+        history = left.history or right.history
+        if node.op in ("and", "or"):
+            self.require(node.left, left, ("bool",))
+            self.require(node.right, right, ("bool",))
+            expr = left.expr.fill_null(False) & right.expr.fill_null(False) if node.op == "and" \
+                else left.expr.fill_null(False) | right.expr.fill_null(False)
+            return Compiled(expr, 1, "bool", history)
+        if node.op in ("+", "-"):
+            kind = self.same_numeric(node, left, right)
+            den = lcm(left.den, right.den)
+            expr = _scaled(left, den) + _scaled(right, den) if node.op == "+" else _scaled(left, den) - _scaled(right, den)
+            return Compiled(expr, den, kind, history)
+        if node.op == "*":
+            self.require(node.left, left, NUMERIC)
+            self.require(node.right, right, NUMERIC)
+            if left.kind == right.kind == "money":
+                raise self.error(node, "money times money has no meaning; multiply money by a rate such as 5%")
+            kind = "money" if "money" in (left.kind, right.kind) else "number"
+            return Compiled(left.expr * right.expr, left.den * right.den, kind, history)
+        if node.op == "/":
+            self.require(node.left, left, NUMERIC)
+            if not isinstance(node.right, Number) or node.right.money or node.right.value <= 0:
+                raise self.error(node, "divide only by a positive plain number, e.g. days / 365")
+            value = node.right.value
+            return Compiled(left.expr * _lit(value.denominator), left.den * value.numerator, left.kind, history)
+        return self.comparison(node, left, right, history)
+
+    def same_numeric(self, node: Node, left: Compiled, right: Compiled) -> str:
+        self.require(node.left, left, NUMERIC)
+        self.require(node.right, right, NUMERIC)
+        if left.kind != right.kind:
+            raise self.error(node, f"cannot combine {left.kind} with {right.kind}; write money with a unit (元, 万, 亿)")
+        return left.kind
+
+    def comparison(self, node: Binary, left: Compiled, right: Compiled, history: bool) -> Compiled:
+        ops = {">=": "ge", "<=": "le", ">": "gt", "<": "lt", "==": "eq", "!=": "ne"}
+        if left.kind in NUMERIC or right.kind in NUMERIC:
+            zero = [isinstance(n, Number) and n.value == 0 for n in (node.left, node.right)]
+            if left.kind != right.kind and not any(zero):
+                raise self.error(node, f"cannot compare {left.kind} with {right.kind}; write money with a unit, e.g. 200万")
+            den = lcm(left.den, right.den)
+            a, b = _scaled(left, den), _scaled(right, den)
+        else:
+            if left.kind != right.kind or node.op not in ("==", "!="):
+                raise self.error(node, f"cannot compare {left.kind} with {right.kind} using {node.op}")
+            a, b = left.expr, right.expr
+        return Compiled(getattr(a, ops[node.op])(b), 1, "bool", history)
+
+    def call(self, node: Call) -> Compiled:
+        f, args = node.function, node.args
+        if f == "prev":
+            if len(args) != 1 or not isinstance(args[0], Name):
+                raise self.error(node, "prev takes one variable, e.g. prev(rd_spend)")
+            base = self.variable(args[0], args[0].name)
+            column = pl.col(f"prev__{args[0].name}")
+            return Compiled(column.cast(pl.Int128) if base.kind in NUMERIC else column, base.den, base.kind)
+        if f == "first_time":
+            if len(args) != 1:
+                raise self.error(node, "first_time takes one condition, e.g. first_time(main_revenue >= 2000万)")
+            cond = self.compile(args[0])
+            self.require(node, cond, ("bool",))
+            met = cond.expr.fill_null(False)
+            # True in the first year the condition holds in the enterprise's whole history.
+            # The facts table is sorted by enterprise and year, so a running count per enterprise
+            # reaches 1 in the first year the condition holds. The count restarts where the
+            # enterprise changes (a segmented running sum, cheaper than a window per group).
+            count = met.cast(pl.Int32).cum_sum()
+            start = pl.col("eid").ne_missing(pl.col("eid").shift(1))
+            offset = pl.when(start).then(count - met.cast(pl.Int32)).forward_fill()
+            first = met & (count - offset == 1)
+            return Compiled(first, 1, "bool", history=True)
+        if f in ("max", "min"):
+            if len(args) < 2:
+                raise self.error(node, f"{f} takes two or more values, e.g. {f}(a, 0元)")
+            compiled = [self.compile(a) for a in args]
+            kinds = {c.kind for c in compiled}
+            if len(kinds) != 1 or not kinds <= set(NUMERIC):
+                raise self.error(node, f"{f} takes values of one kind (all money or all numbers)")
+            den = lcm(*(c.den for c in compiled))
+            horizontal = pl.max_horizontal if f == "max" else pl.min_horizontal
+            return Compiled(horizontal(*(_scaled(c, den) for c in compiled)), den, kinds.pop(),
+                            any(c.history for c in compiled))
+        if f == "present":
+            if len(args) != 1 or not isinstance(args[0], Name):
+                raise self.error(node, "present takes one variable, e.g. present(assessed_award)")
+            return Compiled(self.variable(args[0], args[0].name).expr.is_not_null(), 1, "bool")
+        raise self.error(node, f"unknown function {f!r}; known: prev, first_time, max, min, present")
+
+
+def compile_expr(node: Node, variables: Mapping[str, Var]) -> Compiled:
+    """Compile a parsed expression against the variables a rule may read."""
+    return _Compiler(variables).compile(node)
+
+
+def to_fen(value: Compiled) -> pl.Expr:
+    """A money expression as whole fen (Int64), rounded half up."""
+    if value.kind != "money":
+        raise ExprError(f"an amount must be money (元, 万, or money times a rate), got {value.kind}")
+    if value.den == 1:
+        return value.expr.cast(pl.Int64)
+    den = _lit(value.den)
+    # Half up for amounts ≥ 0 (awards are never negative): floor((2n + d) / 2d).
+    return ((value.expr * 2 + den) // (den * 2)).cast(pl.Int64)
+
+
+def to_condition(value: Compiled) -> pl.Expr:
+    """A condition as a boolean column where a missing figure means not met."""
+    if value.kind != "bool":
+        raise ExprError(f"a condition must be true or false, got {value.kind}")
+    return value.expr.fill_null(False)

@@ -1,0 +1,147 @@
+"""A synthetic but plausible city of enterprises, their yearly figures and their events.
+
+Seeded, so the demo, the tests and the benchmark see the same city. Distributions follow
+what a prefecture city looks like: most firms are small (log-normal revenue, median about
+800万元), a third report R&D, a few per thousand list or raise capital, and every event kind
+a rule is triggered by occurs at a rate near its real frequency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from ..uscc import ALPHABET, WEIGHTS
+from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA
+
+SEED = 42
+# Where enterprises are registered: 市本级 and its zones, the districts and the counties.
+ORG_UNITS = {"330800": 0.12, "Z33080001": 0.05, "Z33080002": 0.03, "330802": 0.20, "330803": 0.14,
+             "330822": 0.10, "330824": 0.08, "330825": 0.12, "330881": 0.16}
+
+
+@dataclass(frozen=True)
+class KindSetting:
+    """How often an event kind occurs per enterprise-year and what it carries."""
+
+    rate: float
+    levels: tuple[str, ...] = ()
+    amount_median_yuan: float | None = None
+    count_mean: float | None = None
+
+
+KINDS: dict[str, KindSetting] = {
+    "national_high_tech_enterprise": KindSetting(0.010),
+    "enterprise_tech_center": KindSetting(0.006, ("provincial", "provincial", "provincial", "national")),
+    "first_of_kind_equipment": KindSetting(0.002, ("provincial", "national"), amount_median_yuan=1_000_000),
+    "invention_patent_granted": KindSetting(0.050, count_mean=2.0),
+    "pct_application": KindSetting(0.005, count_mean=1.5),
+    "private_equity_raised": KindSetting(0.002, amount_median_yuan=30_000_000),
+    "bond_issued": KindSetting(0.001, amount_median_yuan=300_000_000),
+    "green_bond_issued": KindSetting(0.0003, amount_median_yuan=500_000_000),
+    "ipo_funds_raised": KindSetting(0.0002, amount_median_yuan=600_000_000),
+    "refinancing_invested_locally": KindSetting(0.0003, amount_median_yuan=800_000_000),
+    "neeq_listed": KindSetting(0.0005),
+    "a_share_filing_accepted": KindSetting(0.0003),
+    "a_share_listed": KindSetting(0.0002),
+    "overseas_listed": KindSetting(0.00005),
+    "green_loan": KindSetting(0.020, amount_median_yuan=10_000_000),
+    "standard_led": KindSetting(0.002, ("provincial", "industry", "national", "international")),
+    "green_manufacturing_project": KindSetting(0.002, amount_median_yuan=5_000_000),
+    "energy_saving_project": KindSetting(0.003, amount_median_yuan=3_000_000),
+}
+DEFAULT_KIND = KindSetting(0.001, ("provincial", "national"), amount_median_yuan=500_000, count_mean=1.0)
+RATINGS = ("dark_green", "medium_green", "light_green")
+
+
+def city(n_enterprises: int, years: Sequence[int], *, seed: int = SEED,
+         event_kinds: Sequence[str] = ()) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``n_enterprises`` enterprises with facts for every year in ``years`` and their events
+    of ``event_kinds`` (default: those of ``KINDS``; kinds without a setting at a default rate)."""
+    rng = np.random.default_rng(seed)
+    enterprises = _enterprises(rng, n_enterprises)
+    facts = _facts(rng, enterprises, list(years))
+    kinds = {k: KINDS.get(k, DEFAULT_KIND) for k in event_kinds} if event_kinds else dict(KINDS)
+    events = _events(rng, enterprises["uscc"].to_numpy(), list(years), kinds)
+    return enterprises, facts, events
+
+
+def _usccs(rng: np.random.Generator, org_units: np.ndarray) -> np.ndarray:
+    n = len(org_units)
+    alphabet = np.array(list(ALPHABET))
+    # 9 (registered by market regulation) 1 (enterprise), the division code, a 9-char body.
+    body = rng.integers(0, len(ALPHABET), size=(n, 9))
+    division = np.array([list(u[-6:] if u.isdigit() else "330800") for u in org_units]).astype(int)
+    values = np.hstack([np.full((n, 1), 9), np.full((n, 1), 1), division, body])
+    check = (31 - (values @ np.array(WEIGHTS)) % 31) % 31
+    chars = alphabet[np.hstack([values, check[:, None]])]
+    return np.array(["".join(row) for row in chars])
+
+
+def _enterprises(rng: np.random.Generator, n: int) -> pl.DataFrame:
+    units = rng.choice(list(ORG_UNITS), size=n, p=np.array(list(ORG_UNITS.values())))
+    manufacturing = rng.random(n) < 0.45
+    return pl.DataFrame({
+        "uscc": _usccs(rng, units),
+        "name": [f"演示企业{i:06d}" for i in range(n)],
+        "org_unit": units,
+        "industry": np.where(manufacturing, "C", "F"),
+        "is_manufacturing": manufacturing,
+        "is_industrial": manufacturing | (rng.random(n) < 0.05),
+        "is_listed": rng.random(n) < 0.005,
+        "is_provincial_or_central_owned": rng.random(n) < 0.01,
+    }, schema=ENTERPRISE_SCHEMA)
+
+
+def _facts(rng: np.random.Generator, enterprises: pl.DataFrame, years: list[int]) -> pl.DataFrame:
+    n, t = enterprises.height, len(years)
+    revenue0 = rng.lognormal(mean=np.log(8_000_000), sigma=1.5, size=n)
+    growth = rng.normal(0.06, 0.15, size=(n, t)).cumsum(axis=1)
+    revenue = revenue0[:, None] * np.exp(growth)
+    rd_share = np.where(rng.random(n) < 0.33, rng.uniform(0.005, 0.07, size=n), 0.0)
+    rd = revenue * rd_share[:, None] * rng.lognormal(0, 0.2, size=(n, t))
+    return pl.DataFrame({
+        "uscc": np.repeat(enterprises["uscc"].to_numpy(), t),
+        "year": np.tile(np.array(years, dtype=np.int32), n),
+        "main_revenue": np.round(revenue.ravel() * 100).astype(np.int64),
+        "rd_spend": np.round(rd.ravel() * 100).astype(np.int64),
+    }, schema=FACT_SCHEMA)
+
+
+def _events(rng: np.random.Generator, usccs: np.ndarray, years: list[int],
+            kinds: dict[str, KindSetting]) -> pl.DataFrame:
+    frames = []
+    rows_uscc = np.repeat(usccs, len(years))
+    rows_year = np.tile(np.array(years, dtype=np.int32), len(usccs))
+    for kind, s in kinds.items():
+        hit = np.flatnonzero(rng.random(len(rows_uscc)) < s.rate)
+        m = len(hit)
+        if m == 0:
+            continue
+        year = rows_year[hit]
+        day = rng.integers(0, 365, size=m)
+        date = np.array([dt.date(int(y), 1, 1) for y in year], dtype="datetime64[D]") + day
+        amount = (np.round(rng.lognormal(np.log(s.amount_median_yuan), 0.8, size=m) * 100).astype(np.int64)
+                  if s.amount_median_yuan else np.full(m, None))
+        green = kind == "green_loan"
+        frames.append(pl.DataFrame({
+            "uscc": rows_uscc[hit],
+            "date": date,
+            "year": year,
+            "kind": np.full(m, kind),
+            "level": rng.choice(s.levels, size=m) if s.levels else np.full(m, None),
+            "amount": amount,
+            "count": rng.poisson(s.count_mean, size=m) + 1 if s.count_mean else np.full(m, None),
+            "subject": np.full(m, None),
+            "rating": rng.choice(RATINGS, size=m) if green else np.full(m, None),
+            "local_share": rng.integers(500_000, 1_000_001, size=m) if kind == "ipo_funds_raised" else np.full(m, None),
+            "benchmark_rate": np.full(m, 43_500) if green else np.full(m, None),
+            "days": rng.integers(90, 366, size=m) if green else np.full(m, None),
+            "assessed_award": np.full(m, None),
+            "already_paid": np.full(m, None),
+        }, schema=EVENT_SCHEMA, strict=False))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=EVENT_SCHEMA)
