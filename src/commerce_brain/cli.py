@@ -59,10 +59,38 @@ def demo(
     out.print(f"\n[bold]{evaluation.height} 项指标（{year}年）：{summary}[/]")
     out.print(f"数据（{DEMO_SOURCE}）：{database}")
     out.print("报告：" + "，".join(str(p) for p in reports))
+    sample, example = _policy_demo(settings.data_dir, year)
     prog = _program()
     demo_dir = os.path.relpath(settings.data_dir)
-    out.print(f"下一步 next：{prog} plans evaluate --year {year} --org-unit 330802 --explain --data-dir {demo_dir}"
-              f"  ·  {prog} plans lint  ·  {prog} --help", highlight=False)
+    out.print("\n下一步 next：", highlight=False)
+    for command in (f"{prog} plans evaluate --year {year} --org-unit 330802 --explain --data-dir {demo_dir}",
+                    f"{prog} plans lint",
+                    f"{prog} policy evaluate --data {os.path.relpath(sample)} --year {year}",
+                    f"{prog} policy explain --data {os.path.relpath(sample)} --year {year} --uscc {example}",
+                    f"{prog} --help"):
+        out.print(f"  {command}", highlight=False, soft_wrap=True)
+
+
+def _policy_demo(directory: Path, year: int) -> tuple[Path, str]:
+    """Write the sample city, evaluate its awards, print the totals by rule; returns the
+    sample's path and an enterprise worth explaining."""
+    from .cli_policy import load_policies_or_exit, read_data_or_exit, run_engine_or_exit
+    from .policy.award_table import totals
+    from .policy.sample import write_sample
+    from .render import simple_table
+
+    catalog, policies = load_catalog_or_exit(), load_policies_or_exit()
+    sample = directory / "policy-sample.xlsx"
+    with progress() as bar:
+        bar.add_task("生成示例企业数据 writing the sample city", total=None)
+        write_sample(sample, n_enterprises=300, seed=42, policies=policies)
+    awards = run_engine_or_exit(read_data_or_exit(sample, catalog, policies), year, policies, catalog).awards
+    summary = totals(awards, policies, catalog)
+    simple_table(f"政策兑现示例：{year}年度 300 家示例企业，{summary['count']} 项奖补，合计 {summary['total_yuan']:,.2f} 元",
+                 ["规则", "项数", "金额（元）"],
+                 [[k, v["count"], f"{v['amount_yuan']:,.2f}"] for k, v in summary["by_rule"].items()], out)
+    busiest = awards.group_by("uscc").len().sort(["len", "uscc"], descending=[True, False])
+    return sample, busiest["uscc"][0] if busiest.height else ""
 
 
 def _program() -> str:

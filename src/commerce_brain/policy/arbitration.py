@@ -1,7 +1,8 @@
 """From candidate awards to what is paid: 就高、补差 (附则二) and the caps, over the whole table.
 
 1. 就高: where one subject (a centre, a listing, an enterprise-year) qualifies several times
-   in one exclusivity group in a year, only the highest award stands.
+   in one declared exclusivity group in a year, only the highest award stands (an assessed
+   award before a proposal awaiting review).
 2. 补差: what was already paid for that subject (an earlier policy or level) is deducted.
 3. Caps: per deal on each award; per enterprise or per subject on the sum, the largest
    awards first.
@@ -27,7 +28,10 @@ def _starts(keys: Sequence[str]) -> pl.Expr:
 
 def highest_once(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the highest candidate per subject and group; return (kept, superseded)."""
-    ordered = candidates.sort([*SUBJECT, "amount_fen", "rule"], descending=[False] * 4 + [True, False])
+    # An assessed award outranks a proposal awaiting review (a proposal is the cap, not an
+    # amount anyone has granted); among equals the highest amount stands.
+    ordered = candidates.sort([*SUBJECT, "needs_review", "amount_fen", "rule"],
+                              descending=[False] * 4 + [False, True, False])
     ordered = ordered.with_columns(_starts(SUBJECT).alias("_first"))
     ordered = ordered.with_columns(
         pl.when(pl.col("_first")).then(pl.col("rule")).forward_fill().alias("superseded_by")
@@ -75,7 +79,8 @@ def apply_caps(awards: pl.DataFrame) -> pl.DataFrame:
 
 
 def arbitrate(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Candidates → awards to pay (amount > 0, or awaiting review); also the superseded ones."""
+    """Candidates → awards to pay (amount > 0: a proposal that 补差 or a cap leaves at zero
+    has nothing left to review); also the superseded ones."""
     kept, superseded = highest_once(candidates)
     awards = apply_caps(pay_difference(kept))
-    return awards.filter((pl.col("amount_fen") > 0) | pl.col("needs_review")), superseded
+    return awards.filter(pl.col("amount_fen") > 0), superseded

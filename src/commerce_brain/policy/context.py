@@ -34,11 +34,12 @@ def facts_context(enterprises: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFram
 def events_context(enterprises: pl.DataFrame, facts_ctx: pl.DataFrame, events: pl.DataFrame,
                    years: Sequence[int]) -> pl.DataFrame:
     """The award years' events, each with its enterprise and that year's facts, and a ``deal``
-    number identifying the event row (a deal is what a per-deal cap applies to)."""
+    number identifying the event: its row in the input, the same whichever years are asked
+    (a deal is what a per-deal cap applies to)."""
     year_facts = facts_ctx.select("eid", "year", *FACT_VARIABLES, *(f"prev__{v}" for v in FACT_VARIABLES))
     return (
-        events.filter(pl.col("year").is_in(list(years)))
-        .with_row_index("deal")
+        events.with_row_index("deal")
+        .filter(pl.col("year").is_in(list(years)))
         .join(enterprises, on="uscc", how="inner")
         .join(year_facts, on=["eid", "year"], how="left")
     )

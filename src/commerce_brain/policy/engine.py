@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import polars as pl
 
@@ -39,19 +40,32 @@ class Result:
     superseded: pl.DataFrame
 
 
+@cache
+def packaged() -> tuple[PolicyCatalog, Catalog]:
+    """The policy catalog and org units shipped with the package, loaded once."""
+    from ..catalog import load_catalog
+    from .catalog import load_policy_catalog
+
+    return load_policy_catalog(), load_catalog()
+
+
 def evaluate(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events: pl.DataFrame | None,
-             year: int, *, policies: PolicyCatalog, catalog: Catalog) -> pl.DataFrame:
-    """The awards for award year ``year`` (see ``evaluate_years``)."""
+             year: int, *, policies: PolicyCatalog | None = None, catalog: Catalog | None = None) -> pl.DataFrame:
+    """The awards for award year ``year`` (see ``evaluate_years``); the packaged catalogs by default."""
     return evaluate_years(enterprises, facts, events, [year], policies=policies, catalog=catalog).awards
 
 
 def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events: pl.DataFrame | None,
-                   years: Sequence[int], *, policies: PolicyCatalog, catalog: Catalog) -> Result:
+                   years: Sequence[int], *, policies: PolicyCatalog | None = None,
+                   catalog: Catalog | None = None) -> Result:
     """Evaluate every rule of every policy for the award ``years`` in one pass per rule.
 
     Facts carry the enterprise's history (earlier years feed prev() and first_time());
     events count in the year of their date.
     """
+    if policies is None or catalog is None:
+        default_policies, default_catalog = packaged()
+        policies, catalog = policies or default_policies, catalog or default_catalog
     _check_years(policies, years)
     enterprises = numbered(conform(enterprises, ENTERPRISE_SCHEMA))
     facts = conform(facts, FACT_SCHEMA)

@@ -95,9 +95,13 @@ def evaluate_rule(policy: Policy, rule: Rule, variables: dict[str, Var], table: 
         "eid", "year",
         pl.lit(policy.id).alias("policy"),
         pl.lit(rule.id).alias("rule"),
-        pl.lit(rule.group or rule.id).alias("group"),
+        # 就高 collapses candidates only within a declared group (one honour at two levels);
+        # without one, every event stands on its own (two loans of one project both count).
+        (pl.lit(rule.group) if rule.group else pl.lit(rule.id) if on_facts
+         else pl.format("{}#{}", pl.lit(rule.id), pl.col("deal"))).alias("group"),
         (pl.lit("enterprise") if on_facts
-         else pl.coalesce(pl.col("subject"), pl.format("event#{}", pl.col("deal")))).alias("subject"),
+         # An event without a subject is its own: named by its row in the events sheet.
+         else pl.coalesce(pl.col("subject"), pl.format("events第{}行", pl.col("deal") + 2))).alias("subject"),
         (pl.lit(None, dtype=pl.UInt32) if on_facts else pl.col("deal")).alias("deal"),
         pl.lit(rule.payee).alias("payee"),
         pl.lit(rule.tranche, dtype=pl.String).alias("tranche"),

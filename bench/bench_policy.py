@@ -1,0 +1,344 @@
+"""Benchmark: the policy engine over a city of 200,000 enterprises × 5 years, and beside it.
+
+1. every rule of the catalog, with arbitration (就高、补差, caps), from in-memory frames;
+2. the same from files on disk: Parquet written by Polars, and the official CSV import
+   (``io.enterprise_import.read_policy_data``) on the same population;
+3. the R&D rule (qz_innovation_2019 rd_subsidy, award year 2023) alone, side by side: the
+   engine restricted to that rule, hand-written NumPy integer arithmetic (the floor) and
+   OpenFisca's array path (``set_input`` + ``calculate``);
+4. OpenFisca's situation path (the dict its YAML tests and web API take) against the engine;
+5. exactness: where OpenFisca's float32 money differs from the exact fen.
+
+The engine's R&D amounts must equal the NumPy floor to the fen for every enterprise: the
+script exits with status 1 if not. Figures and the command are recorded in bench/README.md.
+Run: `.venv/bin/python bench/bench_policy.py` (needs the `bench` extra: openfisca-core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from commerce_brain.catalog import load_catalog
+from commerce_brain.io.enterprise_import import read_policy_data
+from commerce_brain.policy import synthetic
+from commerce_brain.policy.catalog import load_policy_catalog
+from commerce_brain.policy.engine import evaluate_years
+from commerce_brain.policy.model import PolicyCatalog
+from commerce_brain.policy.sample import write_sample
+
+YEARS = [2019, 2020, 2021, 2022, 2023]
+AWARD_YEAR = 2023
+RD_POLICY, RD_RULE = "qz_innovation_2019", "rd_subsidy"
+# The rule in fen: rd_spend ≥ 200万 and ≥ 3% of main_revenue → 5% of rd_spend + 5% of the
+# increase over the previous year (not below 0), rounded half up to the fen, capped at 300万.
+THRESHOLD_FEN = 200_0000_00
+CAP_FEN = 300_0000_00
+TARGET_MEMORY_S, TARGET_DISK_S, TARGET_RATIO = 1.0, 5.0, 1.5
+
+
+def timed(function: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None
+          ) -> tuple[float, object]:
+    """Median wall time of ``repeat`` runs (``setup``, untimed, before each), and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        prepared = setup() if setup else None
+        start = time.perf_counter()
+        result = function(prepared) if setup else function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:9.1f} ms"
+
+
+def verdict(seconds: float, target: float) -> str:
+    ratio = seconds / target
+    return f"{ratio:.2f}× the {target:g} s target — {'met' if ratio < 1 else 'MISSED'}"
+
+
+def only_rule(policies: PolicyCatalog, policy_id: str, rule_id: str) -> PolicyCatalog:
+    """The catalog reduced to one rule of one policy (no pools)."""
+    policy = policies.policy(policy_id)
+    rule = next(r for r in policy.rules if r.id == rule_id)
+    return dataclasses.replace(policies, policies=(dataclasses.replace(policy, rules=(rule,), pools=()),))
+
+
+# ---- the R&D rule by hand: NumPy integers, and OpenFisca ------------------------------------
+
+def rd_arrays(enterprises: pl.DataFrame, facts: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Per enterprise, in enterprise order (the engine's eid): the award year's and the
+    previous year's R&D spend, the revenue (int64 fen) and the policy's exclusion flag."""
+    def year(y: int, columns: dict[str, str]) -> pl.DataFrame:
+        return facts.filter(pl.col("year") == y).select("uscc", *(pl.col(c).alias(a) for c, a in columns.items()))
+    frame = (enterprises.select("uscc", "is_manufacturing", "is_provincial_or_central_owned")
+             .join(year(AWARD_YEAR, {"rd_spend": "rd", "main_revenue": "revenue"}), on="uscc", how="left",
+                   maintain_order="left")
+             .join(year(AWARD_YEAR - 1, {"rd_spend": "prev"}), on="uscc", how="left", maintain_order="left"))
+    # qz_innovation_2019 excluded: is_provincial_or_central_owned and not is_manufacturing
+    excluded = frame["is_provincial_or_central_owned"] & ~frame["is_manufacturing"]
+    return {"rd": frame["rd"].to_numpy(), "prev": frame["prev"].to_numpy(),
+            "revenue": frame["revenue"].to_numpy(), "excluded": excluded.to_numpy()}
+
+
+def rd_numpy(a: dict[str, np.ndarray]) -> np.ndarray:
+    """The award in fen for every enterprise (0 when not eligible), exact integer arithmetic."""
+    rd, prev, revenue = a["rd"], a["prev"], a["revenue"]
+    eligible = (rd >= THRESHOLD_FEN) & (rd * 100 >= revenue * 3) & ~a["excluded"]
+    hundredths = rd * 5 + np.maximum(rd - prev, 0) * 5           # amount × 100, in fen
+    amount = (hundredths * 2 + 100) // 200                         # round half up to the fen
+    return np.where(eligible, np.minimum(amount, CAP_FEN), 0)
+
+
+def engine_dense(awards: pl.DataFrame, enterprises: pl.DataFrame) -> np.ndarray:
+    """The engine's rd_subsidy awards of the award year as one amount per enterprise."""
+    got = (enterprises.select("uscc").with_row_index("i")
+           .join(awards.filter((pl.col("rule") == RD_RULE) & (pl.col("year") == AWARD_YEAR))
+                 .select("uscc", "amount_fen"), on="uscc", how="left", maintain_order="left"))
+    return got["amount_fen"].fill_null(0).to_numpy()
+
+
+def openfisca_system():
+    """A minimal OpenFisca tax-benefit system: one entity, the R&D rule in 元 (float)."""
+    from openfisca_core.entities import build_entity
+    from openfisca_core.model_api import max_, min_, not_, where
+    from openfisca_core.periods import DateUnit
+    from openfisca_core.taxbenefitsystems import TaxBenefitSystem
+    from openfisca_core.variables import Variable
+
+    enterprise = build_entity("enterprise", "enterprises", "An enterprise", is_person=True)
+    tbs = TaxBenefitSystem([enterprise])
+
+    def variable(name: str, value_type: type, **body) -> type:
+        return type(name, (Variable,), {"value_type": value_type, "entity": enterprise,
+                                         "definition_period": DateUnit.YEAR, "label": name, **body})
+
+    for name in ("rd_spend", "rd_spend_prev", "main_revenue"):
+        tbs.add_variable(variable(name, float))
+    tbs.add_variable(variable("excluded", bool))  # the policy's 省部属非制造业 exclusion, as in the engine
+
+    def formula(enterprise, period, parameters):
+        rd = enterprise("rd_spend", period)
+        prev = enterprise("rd_spend_prev", period)
+        revenue = enterprise("main_revenue", period)
+        eligible = (rd >= 2_000_000) * (rd >= revenue * 0.03) * not_(enterprise("excluded", period))
+        return where(eligible, min_(rd * 0.05 + max_(rd - prev, 0) * 0.05, 3_000_000), 0)
+
+    tbs.add_variable(variable("rd_subsidy", float, formula=formula))
+    return tbs
+
+
+def openfisca_inputs(a: dict[str, np.ndarray], rows: slice = slice(None)) -> dict[str, np.ndarray]:
+    """The inputs as OpenFisca takes them: 元 as floats, the flag as bool."""
+    return {"rd_spend": a["rd"][rows] / 100, "rd_spend_prev": a["prev"][rows] / 100,
+            "main_revenue": a["revenue"][rows] / 100, "excluded": a["excluded"][rows]}
+
+
+def openfisca_array_simulation(tbs, inputs: dict[str, np.ndarray]):
+    from openfisca_core.simulations import SimulationBuilder
+
+    simulation = SimulationBuilder().build_default_simulation(tbs, len(inputs["rd_spend"]))
+    for name, values in inputs.items():
+        simulation.set_input(name, str(AWARD_YEAR), values)
+    return simulation
+
+
+def situation(inputs: dict[str, np.ndarray], ids: np.ndarray) -> dict:
+    """The situation dict of OpenFisca's YAML tests and web API: one entry per enterprise."""
+    year = str(AWARD_YEAR)
+    columns = {name: values.tolist() for name, values in inputs.items()}
+    return {"enterprises": {
+        uscc: {name: {year: columns[name][i]} for name in columns} for i, uscc in enumerate(ids.tolist())
+    }}
+
+
+def openfisca_situation_run(tbs, situation_dict: dict) -> np.ndarray:
+    from openfisca_core.simulations import SimulationBuilder
+
+    simulation = SimulationBuilder().build_from_entities(tbs, situation_dict)
+    return simulation.calculate("rd_subsidy", str(AWARD_YEAR))
+
+
+def to_fen(yuan: np.ndarray) -> np.ndarray:
+    """OpenFisca's amounts (元, float32) rounded to whole fen."""
+    return np.rint(yuan.astype(np.float64) * 100).astype(np.int64)
+
+
+def yuan(fen: int) -> str:
+    return f"{fen // 100:,}.{fen % 100:02d}"
+
+
+# ---- the benchmark ---------------------------------------------------------------------------
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--enterprises", type=int, default=200_000, help="enterprises in the city [200000]")
+    parser.add_argument("--repeat", type=int, default=5, help="runs; the median is reported [5]")
+    parser.add_argument("--slow-repeat", type=int, default=1,
+                        help="runs of the slow paths (CSV import, OpenFisca situation) [1]")
+    parser.add_argument("--situation", type=int, default=10_000,
+                        help="enterprises OpenFisca's situation path is timed on; below the compared "
+                             "population it is extrapolated [10000]")
+    parser.add_argument("--compare", type=int, default=100_000,
+                        help="population of the situation-path comparison [100000]")
+    args = parser.parse_args()
+    repeat, slow = args.repeat, args.slow_repeat
+
+    print(f"Python {sys.version.split()[0]}, Polars {pl.__version__}, NumPy {np.__version__}, "
+          f"OpenFisca-Core {version('openfisca-core')}; {os.cpu_count()} CPUs; "
+          f"load average at start {os.getloadavg()[0]:.2f}; median of {repeat} runs (slow paths: {slow})")
+
+    policies, catalog = load_policy_catalog(), load_catalog()
+    kinds = sorted(policies.event_kinds())
+    enterprises, facts, events = synthetic.city(args.enterprises, YEARS, seed=42, event_kinds=kinds)
+    print(f"city: {enterprises.height:,} enterprises × {len(YEARS)} years = {facts.height:,} enterprise-years, "
+          f"{events.height:,} events; {len(policies.rules())} rules in {len(policies.policies)} policies")
+
+    # 1. Every rule, arbitrated, from memory.
+    def run_all(e=enterprises, f=facts, v=events):
+        return evaluate_years(e, f, v, YEARS, policies=policies, catalog=catalog)
+    mem_s, result = timed(run_all, repeat)
+    awards = result.awards
+    print(f"\n1. all rules, arbitrated, in memory: {ms(mem_s)} for {facts.height:,} enterprise-years "
+          f"({facts.height / mem_s:,.0f}/s); {awards.height:,} awards, {result.superseded.height:,} superseded, "
+          f"{awards['amount_fen'].sum() / 1e10:,.2f} 亿元")
+    print(f"   {verdict(mem_s, TARGET_MEMORY_S)}")
+
+    # 2. From disk: Parquet, then the official CSV import.
+    with tempfile.TemporaryDirectory(prefix="bench_policy_") as tmp:
+        folder = Path(tmp)
+        for name, frame in (("enterprises", enterprises), ("facts", facts), ("events", events)):
+            frame.write_parquet(folder / f"{name}.parquet")
+        size = sum(p.stat().st_size for p in folder.glob("*.parquet"))
+
+        def read_parquet():
+            return [pl.read_parquet(folder / f"{n}.parquet") for n in ("enterprises", "facts", "events")]
+        read_s, _ = timed(read_parquet, repeat)
+        disk_s, from_disk = timed(lambda: run_all(*read_parquet()), repeat)
+        same = from_disk.awards.equals(awards)
+        print(f"\n2. all rules from Parquet on disk ({size / 2**20:.1f} MiB): {ms(disk_s)} "
+              f"(reading {ms(read_s).strip()}); awards identical to in-memory: {same}")
+        print(f"   {verdict(disk_s, TARGET_DISK_S)}")
+
+        csv_folder = folder / "csv"
+        write_sample(csv_folder, n_enterprises=args.enterprises, seed=42, policies=policies)
+        csv_size = sum(p.stat().st_size for p in csv_folder.glob("*.csv"))
+        import_s, data = timed(lambda: read_policy_data(csv_folder, catalog, event_kinds=kinds), slow)
+        csv_eval_s, from_csv = timed(lambda: run_all(data.enterprises, data.facts, data.events), slow)
+        same_csv = from_csv.awards.equals(awards)
+        print(f"   CSV import (read_policy_data, {csv_size / 2**20:.1f} MiB, same city): {ms(import_s)} "
+              f"+ evaluate {ms(csv_eval_s).strip()} = {(import_s + csv_eval_s):.2f} s "
+              f"({(import_s + csv_eval_s) / TARGET_DISK_S:.2f}× the 5 s figure, information only); "
+              f"awards identical to in-memory: {same_csv}")
+
+    # 3. The R&D rule alone, award year 2023 (2022 the previous year).
+    rd_only = only_rule(policies, RD_POLICY, RD_RULE)
+    needed = facts.filter(pl.col("year").is_in([AWARD_YEAR - 1, AWARD_YEAR]))
+
+    def run_rd(e=enterprises, f=needed):
+        return evaluate_years(e, f, None, [AWARD_YEAR], policies=rd_only, catalog=catalog)
+    engine_s, rd_result = timed(run_rd, repeat)
+    full_s, rd_full = timed(lambda: evaluate_years(enterprises, facts, events, [AWARD_YEAR], policies=rd_only,
+                                                   catalog=catalog), repeat)
+    arrays = rd_arrays(enterprises, facts)
+    numpy_s, exact = timed(lambda: rd_numpy(arrays), repeat)
+    tbs = openfisca_system()
+    inputs = openfisca_inputs(arrays)
+    of_setup_s, _ = timed(lambda: openfisca_array_simulation(tbs, inputs), repeat)
+    of_s, of_yuan = timed(lambda sim: sim.calculate(RD_RULE, str(AWARD_YEAR)), repeat,
+                          setup=lambda: openfisca_array_simulation(tbs, inputs))
+
+    ours = engine_dense(rd_result.awards, enterprises)
+    ours_full = engine_dense(rd_full.awards, enterprises)
+    ours_all = engine_dense(awards, enterprises)
+    eligible = int((exact > 0).sum())
+    n = enterprises.height
+    print(f"\n3. R&D rule alone ({RD_RULE}), award year {AWARD_YEAR}, {n:,} enterprises, {eligible:,} awarded "
+          f"{exact.sum() / 1e10:,.2f} 亿元")
+    print(f"   (a) engine, rule alone, facts {AWARD_YEAR - 1}–{AWARD_YEAR}:   {ms(engine_s)}")
+    print(f"       engine, rule alone, whole 5-year input: {ms(full_s)} (information)")
+    print(f"   (b) NumPy int64, exact fen (the floor):     {ms(numpy_s)}")
+    print(f"   (c) OpenFisca calculate() on arrays:        {ms(of_s)} "
+          f"(+ build_default_simulation and set_input {ms(of_setup_s).strip()}, untimed)")
+    print(f"   engine / NumPy     = {engine_s / numpy_s:8.1f}× (target ≤ {TARGET_RATIO}× — "
+          f"{'met' if engine_s / numpy_s <= TARGET_RATIO else 'MISSED'})")
+    print(f"   engine / OpenFisca = {engine_s / of_s:8.1f}× (target ≤ {TARGET_RATIO}× — "
+          f"{'met' if engine_s / of_s <= TARGET_RATIO else 'MISSED'})")
+    print(f"   engine / OpenFisca with its build and set_input counted ({ms(of_setup_s + of_s).strip()}) "
+          f"= {engine_s / (of_setup_s + of_s):.1f}× (information)")
+    checks = {
+        "engine rule alone = NumPy": np.array_equal(ours, exact),
+        "engine rule alone on the 5-year input = NumPy": np.array_equal(ours_full, exact),
+        "engine with all rules (rd_subsidy 2023) = NumPy": np.array_equal(ours_all, exact),
+    }
+    for label, ok in checks.items():
+        print(f"   exact to the fen for every enterprise, {label}: {ok}")
+
+    # 4. OpenFisca's situation path against the engine, on the first `compare` enterprises.
+    compare = min(args.compare, n)
+    sample_n = min(args.situation, compare)
+    ids = enterprises["uscc"].to_numpy()
+    sit_s, sit_yuan = timed(lambda sit: openfisca_situation_run(tbs, sit), slow,
+                            setup=lambda: situation(openfisca_inputs(arrays, slice(0, sample_n)), ids[:sample_n]))
+    head = enterprises.head(compare)
+    head_facts = needed.join(head.select("uscc"), on="uscc", how="semi")
+    engine_cmp_s, rd_cmp = timed(lambda: run_rd(head, head_facts), repeat)
+    sit_ok = np.array_equal(to_fen(sit_yuan), to_fen(of_yuan[:sample_n]))
+    print(f"\n4. OpenFisca situation path (build_from_entities + calculate), {sample_n:,} enterprises: {sit_s:.2f} s"
+          f" (same amounts as the array path: {sit_ok})")
+    if sample_n < compare:
+        half = max(sample_n // 2, 1)
+        half_s, _ = timed(lambda sit: openfisca_situation_run(tbs, sit), slow,
+                          setup=lambda: situation(openfisca_inputs(arrays, slice(0, half)), ids[:half]))
+        linear = sit_s * compare / sample_n
+        # t(n) = a·n + b·n² through the two measured points (build_from_entities looks each id
+        # up with list.index, quadratic in the population).
+        b = (sit_s / sample_n - half_s / half) / (sample_n - half)
+        a = sit_s / sample_n - b * sample_n
+        quadratic = a * compare + b * compare ** 2
+        print(f"   {half:,} enterprises: {half_s:.2f} s; time grows {sit_s / half_s:.1f}× for 2× the enterprises")
+        print(f"   {compare:,} enterprises EXTRAPOLATED linearly: {linear:.0f} s; "
+              f"through a·n + b·n² fitted to the two points: {quadratic:.0f} s")
+        sit_compare_s = linear
+    else:
+        sit_compare_s = sit_s
+    print(f"   engine, rule alone, {compare:,} enterprises: {ms(engine_cmp_s)}; "
+          f"OpenFisca situation / engine = {sit_compare_s / engine_cmp_s:,.0f}×"
+          + (" (linear extrapolation)" if sample_n < compare else ""))
+
+    # 5. Exactness: OpenFisca's float32 money against the exact fen.
+    of_fen = to_fen(of_yuan)
+    wrong = np.flatnonzero(of_fen != exact)
+    flipped = int(((of_fen > 0) != (exact > 0)).sum())
+    print(f"\n5. OpenFisca (float32 元) vs exact fen: {len(wrong):,} of {n:,} enterprises differ after rounding "
+          f"to the fen ({len(wrong) / max(eligible, 1):.1%} of those awarded; eligibility differs for {flipped}); "
+          f"largest gap {np.abs(of_fen - exact).max() / 100:,.2f} 元, total gap "
+          f"{(of_fen - exact).sum() / 100:+,.2f} 元")
+    if len(wrong):
+        i = int(wrong[0])
+        print(f"   first: {ids[i]} rd_spend {yuan(int(arrays['rd'][i]))} 元, previous year "
+              f"{yuan(int(arrays['prev'][i]))} 元, main_revenue {yuan(int(arrays['revenue'][i]))} 元")
+        print(f"   exact (engine = NumPy): {yuan(int(exact[i]))} 元; OpenFisca: {float(of_yuan[i])!r} "
+              f"(float32) → {yuan(int(of_fen[i]))} 元; off by {(int(of_fen[i]) - int(exact[i])) / 100:+.2f} 元")
+    print(f"\nload average at end {os.getloadavg()[0]:.2f}")
+
+    if not all(checks.values()):
+        print("FAILED: the engine's R&D amounts differ from the exact NumPy floor", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

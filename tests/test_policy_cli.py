@@ -1,0 +1,107 @@
+"""`commerce-brain policy …` end to end on real files."""
+
+import json
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from commerce_brain.cli import app
+from commerce_brain.policy.synthetic import city
+from commerce_brain.uscc import make_uscc
+
+runner = CliRunner()
+
+
+def run(*args: str, ok: bool = True):
+    result = runner.invoke(app, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sample") / "sample.xlsx"
+    run("policy", "sample", "--out", str(path), "--enterprises", "300")
+    return path
+
+
+def test_rules_cite_their_articles():
+    rules = json.loads(run("policy", "rules", "--format", "json").output)
+    rd = next(r for r in rules if r["id"] == "rd_subsidy")
+    assert rd["article"] == 8 and "200万元以上" in rd["quote"] and rd["cap"] == "300万"
+    assert all(r["quote"] for r in rules)
+
+
+def test_evaluate_json_contract_and_totals(sample):
+    data = json.loads(run("policy", "evaluate", "--data", str(sample), "--year", "2023", "--format", "json").output)
+    assert data["awards"], "the sample city earns awards"
+    first = data["awards"][0]
+    assert {"uscc", "rule", "article", "amount_yuan", "payee", "payer", "explanation"} <= set(first)
+    total_fen = sum(a["amount_fen"] for a in data["awards"])
+    assert data["totals"]["total_fen"] == total_fen
+    assert sum(v["amount_fen"] for v in data["totals"]["by_payer"].values()) == total_fen
+    assert sum(v["amount_fen"] for v in data["totals"]["by_rule"].values()) == total_fen
+    assert all(a["amount_fen"] == round(a["amount_yuan"] * 100) for a in data["awards"])
+
+
+def test_evaluate_writes_an_xlsx_and_filters_one_enterprise(sample, tmp_path):
+    out = tmp_path / "awards.xlsx"
+    data = json.loads(run("policy", "evaluate", "--data", str(sample), "--year", "2023", "--format", "json",
+                          "--out", str(out)).output)
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["奖补明细", "合计"]
+    assert book["奖补明细"].max_row == len(data["awards"]) + 1
+    uscc = data["awards"][0]["uscc"]
+    one = json.loads(run("policy", "evaluate", "--data", str(sample), "--year", "2023", "--uscc", uscc,
+                         "--format", "json").output)
+    assert {a["uscc"] for a in one["awards"]} == {uscc}
+
+
+def test_explain_one_enterprise(sample):
+    data = json.loads(run("policy", "evaluate", "--data", str(sample), "--year", "2023", "--format", "json").output)
+    uscc = next(a["uscc"] for a in data["awards"] if a["rule"] == "rd_subsidy")
+    explained = json.loads(run("policy", "explain", "--data", str(sample), "--year", "2023", "--uscc", uscc,
+                               "--format", "json").output)
+    rd = next(a for a in explained["awards"] if a["rule"] == "rd_subsidy")
+    assert "第8条" in rd["explanation"] and "rd_spend * 5%" in rd["explanation"]
+    assert explained["missed"] and all(m["reason"] for m in explained["missed"])
+    table = run("policy", "explain", "--data", str(sample), "--year", "2023", "--uscc", uscc).output
+    assert "未享受的条款" in table
+
+
+def test_year_before_the_policy_is_refused(sample):
+    result = run("policy", "evaluate", "--data", str(sample), "--year", "2018", ok=False)
+    assert result.exit_code == 2 and "衢政发〔2017〕46号" in result.output
+
+
+def test_a_bad_file_is_rejected_whole(tmp_path):
+    path = tmp_path / "bad.xlsx"
+    run("policy", "template", "--out", str(path))
+    book = openpyxl.load_workbook(path)
+    book["enterprises"].append(["913308001234567890", "坏代码企业", "330800", "C", "是", "是", "否", "否"])
+    book.save(path)
+    result = run("policy", "evaluate", "--data", str(path), "--year", "2023", ok=False)
+    assert result.exit_code == 1
+    assert "enterprises" in result.output and "913308001234567890" in result.output
+
+
+def test_template_round_trips(tmp_path):
+    path = tmp_path / "template.xlsx"
+    run("policy", "template", "--out", str(path))
+    result = run("policy", "evaluate", "--data", str(path), "--year", "2023", "--format", "json")
+    assert "awards" in json.loads(result.output)
+
+
+def test_cases_command_passes_on_the_catalog():
+    result = run("policy", "cases", ok=False)
+    assert result.exit_code == 0, result.output
+    assert " passed, 0 failed" in result.output
+
+
+def test_synthetic_city_is_seeded_and_valid():
+    first, second = city(500, [2022, 2023]), city(500, [2022, 2023])
+    assert all(a.equals(b) for a, b in zip(first, second, strict=True))
+    assert make_uscc(first[0]["uscc"][0][:17]) == first[0]["uscc"][0]
+    assert first[1].height == 1000 and first[1]["main_revenue"].dtype.is_integer()

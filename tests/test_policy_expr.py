@@ -1,0 +1,112 @@
+"""The rule language: parsing, units, exact arithmetic, and refusals that say why."""
+
+from fractions import Fraction
+
+import polars as pl
+import pytest
+
+from commerce_brain.policy.expr_compile import Var, compile_expr, to_condition, to_fen
+from commerce_brain.policy.expr_parse import ExprError, conjuncts, names, parse
+
+VARS = {
+    "rd_spend": Var("rd_spend", "money", "研发投入"),
+    "main_revenue": Var("main_revenue", "money", "主营业务收入"),
+    "prev__rd_spend": Var("prev__rd_spend", "money", "上年研发投入"),
+    "amount": Var("amount", "money", "金额"),
+    "benchmark_rate": Var("benchmark_rate", "ppm", "基准利率"),
+    "local_share": Var("local_share", "ppm", "本地投资比例"),
+    "days": Var("days", "number", "天数"),
+    "count": Var("count", "number", "数量"),
+    "level": Var("level", "text", "级别"),
+    "is_listed": Var("is_listed", "bool", "上市公司"),
+}
+
+
+def fen(text: str, **columns) -> list:
+    frame = pl.DataFrame(columns)
+    return frame.select(to_fen(compile_expr(parse(text), VARS)).alias("x"))["x"].to_list()
+
+
+def holds(text: str, **columns) -> list:
+    frame = pl.DataFrame(columns)
+    return frame.select(to_condition(compile_expr(parse(text), VARS)).alias("x"))["x"].to_list()
+
+
+@pytest.mark.parametrize(("text", "value", "money"), [
+    ("200万", Fraction(2_000_000), True),
+    ("0.8万", Fraction(8000), True),
+    ("10亿", Fraction(1_000_000_000), True),
+    ("1234.56元", Fraction(123456, 100), True),
+    ("5%", Fraction(1, 20), False),
+    ("1‰", Fraction(1, 1000), False),
+    ("0.5", Fraction(1, 2), False),
+])
+def test_literals_are_exact_with_units(text, value, money):
+    node = parse(text)
+    assert (node.value, node.money) == (value, money)
+
+
+def test_money_times_rate_rounds_half_up_to_the_fen():
+    # 12345 fen × 1‰ = 12.345 fen → 12; 12500 × 1‰ = 12.5 → 13 (half up); 12499 → 12.
+    assert fen("amount * 1‰", amount=[12345, 12500, 12499]) == [12, 13, 12]
+
+
+def test_interest_is_exact_where_floats_are_not():
+    # 10亿元 at 4.35% for 365 days, 15% of it: 652.5万元 exactly.
+    assert fen("amount * benchmark_rate * days / 365 * 15%", amount=[10**11], benchmark_rate=[43500], days=[365]) == [
+        652_500_000]
+    # 1元 for one day: 1 × 4.35% / 365 × 15% = 0.0000178767 元 = 0.00178767 fen → 0 fen.
+    assert fen("amount * benchmark_rate * days / 365 * 15%", amount=[100], benchmark_rate=[43500], days=[1]) == [0]
+
+
+def test_thresholds_include_the_number():
+    assert holds("rd_spend >= 200万", rd_spend=[200_000_000, 199_999_999]) == [True, False]
+    # 3% of 6666.6667万 is 200.000001万: exactly-at and just-above sides, by cross-multiplying.
+    assert holds("rd_spend >= main_revenue * 3%", rd_spend=[300_000_000, 300_000_000],
+                 main_revenue=[10_000_000_000, 10_000_000_001]) == [True, False]
+
+
+def test_ppm_rates_compare_with_percent_literals():
+    assert holds("local_share >= 70%", local_share=[700_000, 699_999]) == [True, False]
+
+
+def test_prev_max_and_missing_previous_year():
+    assert fen("rd_spend * 5% + max(rd_spend - prev(rd_spend), 0元) * 5%",
+               rd_spend=[300, 300, 300], prev__rd_spend=[100, 400, None]) == [25, 15, 15]
+
+
+def test_words_and_flags():
+    assert holds('level in ("national", "provincial") and not is_listed',
+                 level=["national", "municipal", "provincial"], is_listed=[False, False, True]) == [True, False, False]
+
+
+def test_missing_figure_means_not_met():
+    assert holds("rd_spend >= 200万", rd_spend=pl.Series([None, 300_000_000], dtype=pl.Int64)) == [False, True]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("rd_spend >= 2000000", "write money with a unit"),
+    ("rd_spend * main_revenue", "money times money"),
+    ("amount / days", "divide only by a positive plain number"),
+    ("rd_spend >= ", "ends too soon"),
+    ("rd_spend >= 200万 and", "ends too soon"),
+    ("turnover >= 200万", "unknown variable 'turnover'"),
+    ("eval(rd_spend)", "unknown function 'eval'"),
+    ("__import__('os')", "unknown function '__import__'"),
+    ("rd_spend >= 200万 ; x", "unexpected character"),
+    ("level in (national)", "quoted words"),
+])
+def test_bad_expressions_are_refused_with_a_reason(text, message):
+    with pytest.raises(ExprError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        compile_expr(parse(text), VARS)
+
+
+def test_an_amount_must_be_money():
+    with pytest.raises(ExprError, match="amount must be money"):
+        to_fen(compile_expr(parse("count * 5%"), VARS))
+
+
+def test_conjuncts_and_names_for_explanations():
+    node = parse("rd_spend >= 200万 and rd_spend >= main_revenue * 3% and not is_listed")
+    assert [c.text for c in conjuncts(node)] == ["rd_spend >= 200万", "rd_spend >= main_revenue * 3%", "not is_listed"]
+    assert names(parse("max(rd_spend - prev(rd_spend), 0元)")) == ["rd_spend", "prev__rd_spend"]
