@@ -177,7 +177,7 @@ def test_explanations_fill_in_the_figures_and_name_what_failed(tmp_path, catalog
     missed = {m["rule"]: m["reason"] for m in misses("B", ent, fac, None, 2023, [], result.superseded,
                                                       policies=policies, catalog=catalog)}
     assert "rd_spend >= main_revenue * 3%" in missed["rd"] and "2,500,000元" in missed["rd"]
-    assert "无“honour”事件" in missed["honour"]
+    assert "无本条对应的事件（事件类型 honour）" in missed["honour"]
 
 
 def test_a_rule_with_an_error_refuses_the_catalog(tmp_path):

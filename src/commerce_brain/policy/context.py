@@ -19,6 +19,13 @@ def numbered(enterprises: pl.DataFrame) -> pl.DataFrame:
     return enterprises.with_row_index("eid")
 
 
+def _with_attributes(rows: pl.DataFrame, enterprises: pl.DataFrame) -> pl.DataFrame:
+    """Each row's enterprise attributes, gathered by ``eid`` (the enterprise's row): cheaper
+    than a join, since the number is already the position."""
+    attributes = enterprises.drop("eid").select(pl.all().gather(rows["eid"]))
+    return rows.hstack(attributes.drop([c for c in attributes.columns if c in rows.columns]))
+
+
 def facts_context(enterprises: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
     """Every enterprise-year of the history with the previous year's figures (prev__x) and the
     enterprise's attributes, sorted by enterprise and year (first_time reads that order)."""
@@ -28,18 +35,22 @@ def facts_context(enterprises: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFram
     with_prev = ordered.with_columns(
         pl.when(follows).then(pl.col(v).shift(1)).alias(f"prev__{v}") for v in FACT_VARIABLES
     )
-    return with_prev.join(enterprises, on="eid", how="inner", maintain_order="left")
+    return _with_attributes(with_prev, enterprises)
 
 
 def events_context(enterprises: pl.DataFrame, facts_ctx: pl.DataFrame, events: pl.DataFrame,
-                   years: Sequence[int]) -> pl.DataFrame:
-    """The award years' events, each with its enterprise and that year's facts, and a ``deal``
-    number identifying the event: its row in the input, the same whichever years are asked
-    (a deal is what a per-deal cap applies to)."""
-    year_facts = facts_ctx.select("eid", "year", *FACT_VARIABLES, *(f"prev__{v}" for v in FACT_VARIABLES))
-    return (
+                   years: Sequence[int], *, with_facts: bool = True) -> pl.DataFrame:
+    """The award years' events, each with its enterprise (and, when a rule needs them, that
+    year's facts), and a ``deal`` number identifying the event: its row in the input, the
+    same whichever years are asked (a deal is what a per-deal cap applies to)."""
+    picked = (
         events.with_row_index("deal")
         .filter(pl.col("year").is_in(list(years)))
-        .join(enterprises, on="uscc", how="inner")
-        .join(year_facts, on=["eid", "year"], how="left")
+        .join(enterprises.select("uscc", "eid"), on="uscc", how="inner")
     )
+    rows = _with_attributes(picked, enterprises)
+    if not with_facts:
+        return rows.with_columns(pl.lit(None, dtype=pl.Int64).alias(c) for c in
+                                 (*FACT_VARIABLES, *(f"prev__{v}" for v in FACT_VARIABLES)))
+    year_facts = facts_ctx.select("eid", "year", *FACT_VARIABLES, *(f"prev__{v}" for v in FACT_VARIABLES))
+    return rows.join(year_facts, on=["eid", "year"], how="left")

@@ -15,17 +15,20 @@ import polars as pl
 from ..catalog import Catalog
 from .arbitration import arbitrate
 from .catalog import readable
-from .context import events_context, facts_context, numbered
+from .context import FACT_VARIABLES, events_context, facts_context, numbered
 from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from .model import PolicyCatalog
 from .payer import SETTLES_WITH_CITY, payer_expr
-from .rule_eval import CANDIDATE_SCHEMA, evaluate_rule
+from .rule_eval import CANDIDATE_SCHEMA, evaluate_rule, figures_used
 
 AWARD_COLUMNS = [
     "uscc", "name", "org_unit", "year", "policy", "rule", "subject", "payee", "tranche",
     "amount_fen", "computed_fen", "cap_fen", "already_paid_fen", "payer", "settle_with_city",
     "needs_review", "figures",
 ]
+
+
+FACT_NAMES = {*FACT_VARIABLES, *(f"prev__{v}" for v in FACT_VARIABLES)}
 
 
 class PolicyYearError(ValueError):
@@ -71,7 +74,10 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
     facts = conform(facts, FACT_SCHEMA)
     events = conform(events, EVENT_SCHEMA)
     facts_ctx = facts_context(enterprises, facts)
-    events_ctx = events_context(enterprises, facts_ctx, events, years)
+    # Event rules rarely read the enterprise's yearly figures; join them only if one does.
+    event_rules = [r for p in policies.policies for r in p.rules if "facts" not in r.on]
+    reads_facts = any(set(figures_used(r)) & FACT_NAMES for r in event_rules)
+    events_ctx = events_context(enterprises, facts_ctx, events, years, with_facts=reads_facts)
     by_kind = events_ctx.partition_by("kind", as_dict=True) if events_ctx.height else {}
     candidates, payers = [], []
     for policy in policies.policies:

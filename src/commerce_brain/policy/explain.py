@@ -129,7 +129,7 @@ def _reason(rule: Rule, policy, policies: PolicyCatalog, facts_ctx: pl.DataFrame
     else:
         table = events_ctx.filter(pl.col("kind").is_in(list(rule.on)))
         if table.is_empty():
-            return f"{year}年无“{'/'.join(rule.on)}”事件"
+            return f"{year}年无本条对应的事件（事件类型 {' 或 '.join(rule.on)}）"
     beaten = superseded.filter(pl.col("rule") == rule.id)
     if beaten.height:
         return f"同一对象已按“{beaten['superseded_by'][0]}”就高享受一次（附则二）"
