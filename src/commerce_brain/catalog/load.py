@@ -7,10 +7,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..indicators.stated_growth import parse_stated_growth, stated_rate
 from .catalog import Catalog
+from .checks import CatalogError, document, known_keys
 from .model import (
     ATTRIBUTES,
     COMPARATORS,
@@ -35,10 +34,6 @@ INDICATOR_KEYS = {
     "growth_kind", "attribute", "direction", "price_basis", "yearly_targets", "reported",
     "citation", "note",
 }
-
-
-class CatalogError(ValueError):
-    """A catalog file is malformed; the message names the file, the entry and the reason."""
 
 
 def default_catalog_dir() -> Path:
@@ -88,16 +83,8 @@ def _load_org_units(path: Path) -> list[OrgUnit]:
 
 
 def _load_plan(path: Path, org_codes: set[str]) -> Plan:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = document(path, PLAN_KEYS, ("title", "period", "base_year", "org_unit", "source", "indicators"))
     where = path.name
-    if not isinstance(data, dict):
-        raise CatalogError(f"{where}: not a mapping")
-    _no_unknown_keys(data, PLAN_KEYS, where)
-    for key in ("id", "title", "period", "base_year", "org_unit", "source", "indicators"):
-        if data.get(key) in (None, ""):
-            raise CatalogError(f"{where}: {key} is required")
-    if data["id"] != path.stem:
-        raise CatalogError(f"{where}: id {data['id']!r} must match the file name")
     if str(data["org_unit"]) not in org_codes:
         raise CatalogError(f"{where}: org_unit {data['org_unit']} is not in org_units.csv")
     start, end = (int(y) for y in data["period"])
@@ -136,10 +123,8 @@ def _load_plan(path: Path, org_codes: set[str]) -> Plan:
 
 
 def _indicator(plan_id: str, raw: dict[str, Any], where: str) -> Indicator:
-    if not isinstance(raw, dict):
-        raise CatalogError(f"{where}: not a mapping")
+    known_keys(raw, INDICATOR_KEYS, where)
     where = f"{where} ({raw.get('id', '?')})"
-    _no_unknown_keys(raw, INDICATOR_KEYS, where)
     kind = raw.get("growth_kind")
     if kind not in GROWTH_KINDS:
         raise CatalogError(f"{where}: growth_kind {kind!r} is not one of {GROWTH_KINDS}")
@@ -212,12 +197,6 @@ def _citation(raw: Any, where: str) -> Citation:
         section=str(_text(raw, "section", where)),
         quote=_text(raw, "quote", where),
     )
-
-
-def _no_unknown_keys(raw: dict, allowed: set[str], where: str) -> None:
-    unknown = set(raw) - allowed
-    if unknown:
-        raise CatalogError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
 
 
 def _text(raw: dict, key: str, where: str) -> str:

@@ -28,9 +28,12 @@ def _starts(keys: Sequence[str]) -> pl.Expr:
 
 def highest_once(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the highest candidate per subject and group; return (kept, superseded)."""
+    # Only rules with a declared group can collide; the rest are one row per key already.
+    alone = candidates.filter(~pl.col("grouped"))
+    grouped = candidates.filter(pl.col("grouped"))
     # An assessed award outranks a proposal awaiting review (a proposal is the cap, not an
     # amount anyone has granted); among equals the highest amount stands.
-    ordered = candidates.sort([*SUBJECT, "needs_review", "amount_fen", "rule"],
+    ordered = grouped.sort([*SUBJECT, "needs_review", "amount_fen", "rule"],
                               descending=[False] * 4 + [False, True, False])
     ordered = ordered.with_columns(_starts(SUBJECT).alias("_first"))
     ordered = ordered.with_columns(
@@ -38,7 +41,7 @@ def highest_once(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     kept = ordered.filter(pl.col("_first")).drop("_first", "superseded_by")
     superseded = ordered.filter(~pl.col("_first")).drop("_first")
-    return kept, superseded
+    return pl.concat([alone, kept]), superseded
 
 
 def pay_difference(awards: pl.DataFrame) -> pl.DataFrame:

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..catalog.load import CatalogError, default_catalog_dir
+from ..catalog.checks import CatalogError, document, known_keys, required
+from ..catalog.load import default_catalog_dir
 from .expr_compile import Var, compile_expr, to_condition, to_fen
 from .expr_parse import ExprError, Node, Number, parse
-from .model import CAP_PER, PAYEES, SCOPES, Band, Citation, Policy, PolicyCatalog, Pool, Rule
+from .model import (
+    CAP_PER,
+    PAYEES,
+    SCOPES,
+    Band,
+    Citation,
+    Policy,
+    PolicyCatalog,
+    Pool,
+    Rule,
+)
 
 POLICY_KEYS = {"id", "title", "issuer", "doc_number", "source", "region", "city_level", "first_year",
                "earlier_years", "excluded", "citations", "rules", "pools"}
@@ -52,14 +62,8 @@ def readable(variables: dict[str, dict[str, tuple[str, str]]], on: tuple[str, ..
 
 
 def _policy(path: Path, variables) -> Policy:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = document(path, POLICY_KEYS, ("title", "source", "region", "city_level", "first_year", "earlier_years"))
     where = path.name
-    _keys(data, POLICY_KEYS, where)
-    for key in ("id", "title", "source", "region", "city_level", "first_year", "earlier_years"):
-        if data.get(key) in (None, ""):
-            raise CatalogError(f"{where}: {key} is required")
-    if data["id"] != path.stem:
-        raise CatalogError(f"{where}: id {data['id']!r} must match the file name")
     enterprise_vars = readable(variables, ("facts",))
     excluded = _expr(data.get("excluded"), enterprise_vars, where + " excluded", condition=True)
     citations = {key: Citation(section=str(c["section"]), quote=str(c["quote"]))
@@ -78,10 +82,8 @@ def _policy(path: Path, variables) -> Policy:
 
 def _rule(policy_id: str, raw: dict[str, Any], variables, where: str, first_year: int) -> Rule:
     where = f"{where} ({raw.get('id', '?')})"
-    _keys(raw, RULE_KEYS, where)
-    for key in ("id", "name_zh", "article", "clause", "quote", "trigger"):
-        if raw.get(key) in (None, ""):
-            raise CatalogError(f"{where}: {key} is required")
+    known_keys(raw, RULE_KEYS, where)
+    required(raw, ("id", "name_zh", "article", "clause", "quote", "trigger"), where)
     trigger = raw["trigger"]
     on = tuple(str(k) for k in trigger) if isinstance(trigger, list) else (str(trigger),)
     if "facts" in on and len(on) > 1:
@@ -116,7 +118,7 @@ def _rule(policy_id: str, raw: dict[str, Any], variables, where: str, first_year
 
 
 def _pool(policy_id: str, raw: dict[str, Any], where: str, first_year: int) -> Pool:
-    _keys(raw, POOL_KEYS, where)
+    known_keys(raw, POOL_KEYS, where)
     budget = raw.get("annual_budget")
     fen = None
     if budget is not None:
@@ -144,15 +146,3 @@ def _expr(text: Any, names: dict[str, Var], where: str, *, condition: bool = Fal
         raise CatalogError(f"{where}: {exc}") from None
     return node
 
-
-def _keys(raw: Any, allowed: set[str], where: str) -> None:
-    if not isinstance(raw, dict):
-        raise CatalogError(f"{where}: not a mapping")
-    unknown = {str(k) for k in raw} - allowed
-    if unknown:
-        raise CatalogError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
-
-
-def money_value(node: Node | None) -> Fraction | None:
-    """The value in 元 of a plain money literal (a cap such as 300万), else None."""
-    return node.value if isinstance(node, Number) and node.money else None

@@ -16,6 +16,7 @@ from ..catalog import Catalog
 from .arbitration import arbitrate
 from .catalog import readable
 from .context import FACT_VARIABLES, events_context, facts_context, numbered
+from .expr_compile import BOUNDS
 from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from .model import PolicyCatalog
 from .payer import SETTLES_WITH_CITY, payer_expr
@@ -73,12 +74,14 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
     enterprises = numbered(conform(enterprises, ENTERPRISE_SCHEMA))
     facts = conform(facts, FACT_SCHEMA)
     events = conform(events, EVENT_SCHEMA)
+    _check_bounds(policies, facts, events)
     facts_ctx = facts_context(enterprises, facts)
     # Event rules rarely read the enterprise's yearly figures; join them only if one does.
     event_rules = [r for p in policies.policies for r in p.rules if "facts" not in r.on]
     reads_facts = any(set(figures_used(r)) & FACT_NAMES for r in event_rules)
     events_ctx = events_context(enterprises, facts_ctx, events, years, with_facts=reads_facts)
-    by_kind = events_ctx.partition_by("kind", as_dict=True) if events_ctx.height else {}
+    by_kind = {k: v.lazy() for k, v in events_ctx.partition_by("kind", as_dict=True).items()} if events_ctx.height else {}
+    facts_lazy = facts_ctx.lazy()
     candidates, payers = [], []
     for policy in policies.policies:
         in_region = pl.col("org_unit").is_in(sorted(catalog.subtree(policy.region)))
@@ -86,16 +89,29 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
         for rule in policy.rules:
             variables = readable(policies.variables, rule.on)
             if "facts" in rule.on:
-                table = facts_ctx
+                table = facts_lazy
             else:
                 parts = [by_kind[(k,)] for k in rule.on if (k,) in by_kind]
                 if not parts:
                     continue
                 table = pl.concat(parts)
             candidates.append(evaluate_rule(policy, rule, variables, table, in_region, years))
-    stacked = pl.concat(candidates) if candidates else pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    # One collect for all rules, so Polars runs their queries in parallel.
+    stacked = pl.concat(pl.collect_all(candidates)) if candidates else pl.DataFrame(schema=CANDIDATE_SCHEMA)
     awards, superseded = arbitrate(stacked)
     return Result(awards=_attribute(awards, enterprises, payers), superseded=superseded)
+
+
+def _check_bounds(policies: PolicyCatalog, *frames: pl.DataFrame) -> None:
+    """Refuse figures beyond the magnitudes the compiled rules are sized for (BOUNDS)."""
+    for frame in frames:
+        for table in policies.variables.values():
+            for name, (kind, name_zh) in table.items():
+                if kind in BOUNDS and name in frame.columns and frame.height:
+                    largest = frame.select(pl.col(name).abs().max()).item()
+                    if largest is not None and largest > BOUNDS[kind]:
+                        raise ValueError(f"{name_zh}（{name}）超出可计算范围 out of range: {largest} > {BOUNDS[kind]}"
+                                         f"（{'fen' if kind == 'money' else kind}）")
 
 
 def _check_years(policies: PolicyCatalog, years: Sequence[int]) -> None:

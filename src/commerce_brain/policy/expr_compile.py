@@ -1,10 +1,14 @@
 """Compile rule-language trees to Polars expressions with exact integer arithmetic.
 
-Every number is carried as an integer numerator column over a fixed integer denominator
-(Int128, so products of money, rates and days cannot overflow): money in fen (分), rates
-exact (3% is 3/100), data rates in millionths. Sums bring terms to a common denominator,
-comparisons cross-multiply, and only the final amount is rounded, half up, to whole fen.
-Units are checked: money compares with money, and money times money is refused.
+Every number is carried as an integer numerator column over a fixed integer denominator:
+money in fen (分), rates exact (3% is 3/100), data rates in millionths. Sums bring terms to a
+common denominator, comparisons cross-multiply, and only the final amount is rounded, half
+up, to whole fen. Units are checked: money compares with money, and money times money is
+refused.
+
+The compiler knows the largest magnitude each expression can reach (from the bounds on the
+inputs, ``BOUNDS``) and works in Int64 while that is safe, switching to Int128 only where a
+product could overflow (a loan's principal × rate × days): exact always, fast where it can be.
 """
 
 from __future__ import annotations
@@ -16,11 +20,25 @@ from math import lcm
 
 import polars as pl
 
-from .expr_parse import Binary, Bool, Call, ExprError, In, Name, Node, Number, Text, Unary
+from .expr_parse import (
+    Binary,
+    Bool,
+    Call,
+    ExprError,
+    In,
+    Name,
+    Node,
+    Number,
+    Text,
+    Unary,
+)
 
 FEN_PER_YUAN = 100
 PPM = 1_000_000
 NUMERIC = ("money", "number")
+# The largest magnitude an input may have; the engine refuses data beyond them.
+BOUNDS = {"money": 10**15, "number": 10**9, "ppm": 10**6}  # 10万亿元 in fen; counts, days; 100%
+SAFE = 2**62  # below this an Int64 numerator cannot overflow
 
 
 @dataclass(frozen=True)
@@ -34,25 +52,51 @@ class Var:
 
 @dataclass(frozen=True)
 class Compiled:
-    """``expr`` / ``den`` for numbers (money in fen); ``expr`` alone for bool and text."""
+    """``expr`` / ``den`` for numbers (money in fen); ``expr`` alone for bool and text.
+
+    ``bound`` is the largest |numerator| the expression can reach; ``wide`` says it is Int128.
+    """
 
     expr: pl.Expr
     den: int
     kind: str
     history: bool = False  # needs the enterprise's whole history (first_time)
+    bound: int = 0
+    wide: bool = False
 
 
 def _lit(value: int) -> pl.Expr:
-    return pl.lit(value, dtype=pl.Int128)
+    return pl.lit(value, dtype=pl.Int128 if abs(value) >= SAFE else pl.Int64)
 
 
-def _scaled(c: Compiled, den: int) -> pl.Expr:
+def _widen(c: Compiled) -> Compiled:
+    return c if c.wide else Compiled(c.expr.cast(pl.Int128), c.den, c.kind, c.history, c.bound, True)
+
+
+def _scaled(c: Compiled, den: int) -> Compiled:
+    """The same value over a larger denominator ``den``."""
     factor = den // c.den
-    return c.expr if factor == 1 else c.expr * _lit(factor)
+    if factor == 1:
+        return c
+    bound = c.bound * factor
+    base = _widen(c) if bound >= SAFE else c
+    return Compiled(base.expr * _lit(factor), den, c.kind, c.history, bound, base.wide)
+
+
+def _fit(bound: int, *operands: Compiled) -> tuple[list[pl.Expr], bool]:
+    """The operands' expressions, all widened to Int128 if the result could overflow Int64."""
+    wide = bound >= SAFE or any(o.wide for o in operands)
+    return [(_widen(o) if wide else o).expr for o in operands], wide
+
+
+def _is_one(node: Node) -> bool:
+    """A literal whose numerator is 1 (5% = 1/20, 1‰ = 1/1000): multiplying by it is free."""
+    return isinstance(node, Number) and (node.value * (FEN_PER_YUAN if node.money else 1)).numerator == 1
 
 
 def _number(value: Fraction, kind: str) -> Compiled:
-    return Compiled(_lit(value.numerator), value.denominator, kind)
+    return Compiled(_lit(value.numerator), value.denominator, kind, bound=abs(value.numerator),
+                    wide=abs(value.numerator) >= SAFE)
 
 
 class _Compiler:
@@ -93,11 +137,11 @@ class _Compiler:
             raise self.error(node, f"unknown variable {name!r}; known: {known}")
         column = pl.col(name)
         if var.kind == "money":
-            return Compiled(column.cast(pl.Int128), 1, "money")
+            return Compiled(column.cast(pl.Int64), 1, "money", bound=BOUNDS["money"])
         if var.kind == "number":
-            return Compiled(column.cast(pl.Int128), 1, "number")
+            return Compiled(column.cast(pl.Int64), 1, "number", bound=BOUNDS["number"])
         if var.kind == "ppm":
-            return Compiled(column.cast(pl.Int128), PPM, "number")
+            return Compiled(column.cast(pl.Int64), PPM, "number", bound=BOUNDS["ppm"])
         return Compiled(column, 1, var.kind)
 
     def unary(self, node: Unary) -> Compiled:
@@ -106,7 +150,7 @@ class _Compiler:
             self.require(node, operand, ("bool",))
             return Compiled(~operand.expr, 1, "bool", operand.history)
         self.require(node, operand, NUMERIC)
-        return Compiled(-operand.expr, operand.den, operand.kind, operand.history)
+        return Compiled(-operand.expr, operand.den, operand.kind, operand.history, operand.bound, operand.wide)
 
     def require(self, node: Node, c: Compiled, kinds: tuple[str, ...]) -> None:
         if c.kind not in kinds:
@@ -124,21 +168,29 @@ class _Compiler:
         if node.op in ("+", "-"):
             kind = self.same_numeric(node, left, right)
             den = lcm(left.den, right.den)
-            expr = _scaled(left, den) + _scaled(right, den) if node.op == "+" else _scaled(left, den) - _scaled(right, den)
-            return Compiled(expr, den, kind, history)
+            a, b = _scaled(left, den), _scaled(right, den)
+            bound = a.bound + b.bound
+            (x, y), wide = _fit(bound, a, b)
+            return Compiled(x + y if node.op == "+" else x - y, den, kind, history, bound, wide)
         if node.op == "*":
             self.require(node.left, left, NUMERIC)
             self.require(node.right, right, NUMERIC)
             if left.kind == right.kind == "money":
                 raise self.error(node, "money times money has no meaning; multiply money by a rate such as 5%")
             kind = "money" if "money" in (left.kind, right.kind) else "number"
-            return Compiled(left.expr * right.expr, left.den * right.den, kind, history)
+            bound = left.bound * right.bound
+            (x, y), wide = _fit(bound, left, right)
+            # 5% is 1/20: its numerator 1 needs no multiplication, only the denominator.
+            product = x if _is_one(node.right) else y if _is_one(node.left) else x * y
+            return Compiled(product, left.den * right.den, kind, history, bound, wide)
         if node.op == "/":
             self.require(node.left, left, NUMERIC)
             if not isinstance(node.right, Number) or node.right.money or node.right.value <= 0:
                 raise self.error(node, "divide only by a positive plain number, e.g. days / 365")
             value = node.right.value
-            return Compiled(left.expr * _lit(value.denominator), left.den * value.numerator, left.kind, history)
+            bound = left.bound * value.denominator
+            (x,), wide = _fit(bound, left)
+            return Compiled(x * _lit(value.denominator), left.den * value.numerator, left.kind, history, bound, wide)
         return self.comparison(node, left, right, history)
 
     def same_numeric(self, node: Node, left: Compiled, right: Compiled) -> str:
@@ -155,7 +207,7 @@ class _Compiler:
             if left.kind != right.kind and not any(zero):
                 raise self.error(node, f"cannot compare {left.kind} with {right.kind}; write money with a unit, e.g. 200万")
             den = lcm(left.den, right.den)
-            a, b = _scaled(left, den), _scaled(right, den)
+            (a, b), _ = _fit(0, _scaled(left, den), _scaled(right, den))
         else:
             if left.kind != right.kind or node.op not in ("==", "!="):
                 raise self.error(node, f"cannot compare {left.kind} with {right.kind} using {node.op}")
@@ -169,7 +221,8 @@ class _Compiler:
                 raise self.error(node, "prev takes one variable, e.g. prev(rd_spend)")
             base = self.variable(args[0], args[0].name)
             column = pl.col(f"prev__{args[0].name}")
-            return Compiled(column.cast(pl.Int128) if base.kind in NUMERIC else column, base.den, base.kind)
+            return Compiled(column.cast(pl.Int64) if base.kind in NUMERIC else column, base.den, base.kind,
+                            bound=base.bound)
         if f == "first_time":
             if len(args) != 1:
                 raise self.error(node, "first_time takes one condition, e.g. first_time(main_revenue >= 2000万)")
@@ -193,9 +246,11 @@ class _Compiler:
             if len(kinds) != 1 or not kinds <= set(NUMERIC):
                 raise self.error(node, f"{f} takes values of one kind (all money or all numbers)")
             den = lcm(*(c.den for c in compiled))
+            scaled = [_scaled(c, den) for c in compiled]
+            bound = max(c.bound for c in scaled)
+            exprs, wide = _fit(bound, *scaled)
             horizontal = pl.max_horizontal if f == "max" else pl.min_horizontal
-            return Compiled(horizontal(*(_scaled(c, den) for c in compiled)), den, kinds.pop(),
-                            any(c.history for c in compiled))
+            return Compiled(horizontal(*exprs), den, kinds.pop(), any(c.history for c in compiled), bound, wide)
         if f == "present":
             if len(args) != 1 or not isinstance(args[0], Name):
                 raise self.error(node, "present takes one variable, e.g. present(assessed_award)")
@@ -214,9 +269,12 @@ def to_fen(value: Compiled) -> pl.Expr:
         raise ExprError(f"an amount must be money (元, 万, or money times a rate), got {value.kind}")
     if value.den == 1:
         return value.expr.cast(pl.Int64)
-    den = _lit(value.den)
-    # Half up for amounts ≥ 0 (awards are never negative): floor((2n + d) / 2d).
-    return ((value.expr * 2 + den) // (den * 2)).cast(pl.Int64)
+    (n,), _ = _fit(2 * value.bound + value.den, value)
+    # Half up for amounts ≥ 0 (awards are never negative): floor((2n + d) / 2d), which for
+    # an even d is floor((n + d/2) / d), one operation fewer.
+    if value.den % 2 == 0:
+        return ((n + _lit(value.den // 2)) // _lit(value.den)).cast(pl.Int64)
+    return ((n * 2 + _lit(value.den)) // _lit(2 * value.den)).cast(pl.Int64)
 
 
 def to_condition(value: Compiled) -> pl.Expr:

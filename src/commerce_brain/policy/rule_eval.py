@@ -12,6 +12,7 @@ from .model import Policy, Rule
 
 CANDIDATE_SCHEMA = {
     "eid": pl.UInt32, "year": pl.Int32, "policy": pl.String, "rule": pl.String, "group": pl.String,
+    "grouped": pl.Boolean,
     "subject": pl.String, "deal": pl.UInt32, "payee": pl.String, "tranche": pl.String,
     "amount_fen": pl.Int64, "cap_fen": pl.Int64, "cap_per": pl.String, "already_paid_fen": pl.Int64,
     "needs_review": pl.Boolean, "figures": pl.String,
@@ -79,13 +80,12 @@ def figures_used(rule: Rule) -> list[str]:
     return found
 
 
-def evaluate_rule(policy: Policy, rule: Rule, variables: dict[str, Var], table: pl.DataFrame,
-                  in_region: pl.Expr, years: Sequence[int]) -> pl.DataFrame:
-    """Candidate awards of one rule over ``table`` (the facts or the events context)."""
+def evaluate_rule(policy: Policy, rule: Rule, variables: dict[str, Var], table: pl.LazyFrame,
+                  in_region: pl.Expr, years: Sequence[int]) -> pl.LazyFrame:
+    """Candidate awards of one rule over ``table`` (the facts or the events context), as a
+    lazy query: the engine runs all rules' queries together."""
     tests = eligibility(policy, rule, variables, in_region, years)
     qualified = table.filter(pl.all_horizontal(list(tests.values())))
-    if qualified.is_empty():
-        return pl.DataFrame(schema=CANDIDATE_SCHEMA)
     amount, review = amount_expr(rule, variables)
     cap = fen(rule.cap, variables) if rule.cap is not None else pl.lit(None, dtype=pl.Int64)
     on_facts = "facts" in rule.on
@@ -99,6 +99,7 @@ def evaluate_rule(policy: Policy, rule: Rule, variables: dict[str, Var], table: 
         # without one, every event stands on its own (two loans of one project both count).
         (pl.lit(rule.group) if rule.group else pl.lit(rule.id) if on_facts
          else pl.format("{}#{}", pl.lit(rule.id), pl.col("deal"))).alias("group"),
+        pl.lit(rule.group is not None).alias("grouped"),
         (pl.lit("enterprise") if on_facts
          # An event without a subject is its own: named by its row in the events sheet.
          else pl.coalesce(pl.col("subject"), pl.format("events第{}行", pl.col("deal") + 2))).alias("subject"),
