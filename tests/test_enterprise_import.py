@@ -534,3 +534,13 @@ def test_template_explains_every_column(tmp_path):
     assert "75%" in explained[("events", "local_share")]
     assert "百分比" in explained[("events", "benchmark_rate")]
     assert all(explained.values())
+
+
+def test_amount_beyond_ten_trillion_yuan_is_refused(tmp_path, catalog):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    write_csv(folder / "enterprises.csv", [list(ENTERPRISE_COLUMNS), [U1, "甲", "330800", "C", "是", "是", "否", "否"]])
+    write_csv(folder / "facts.csv", [list(FACT_COLUMNS), [U1, "2023", "10000000000001", "0"]])
+    with pytest.raises(ImportRejected) as exc:
+        read_policy_data(folder, catalog)
+    assert any(p.column.startswith("main_revenue") and "超出范围" in p.reason for p in exc.value.problems)

@@ -201,3 +201,11 @@ def test_nothing_left_after_difference_is_no_award_even_awaiting_review(tmp_path
     awards = run(policies, enterprises({"uscc": "A"}), ev=events(
         {"uscc": "A", "kind": "prize", "already_paid": 200_000_000}))
     assert awards.is_empty()
+
+
+def test_figures_beyond_the_sized_magnitudes_are_refused(tmp_path, run):
+    from commerce_brain.policy.engine import PolicyDataError
+
+    policies = policy_dir(tmp_path, [rule(id="honour", trigger="honour", amount="amount * 1%")])
+    with pytest.raises(PolicyDataError, match="amount"):
+        run(policies, enterprises({"uscc": "A"}), ev=events({"uscc": "A", "kind": "honour", "amount": 10**16}))

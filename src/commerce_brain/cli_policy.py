@@ -47,13 +47,13 @@ def read_data_or_exit(source: Path, catalog, policies):
 
 def run_engine_or_exit(data, year: int, policies, catalog):
     """The engine's result for the award year, or exit 2 if the policies do not govern it."""
-    from .policy.engine import PolicyYearError, evaluate_years
+    from .policy.engine import PolicyDataError, PolicyYearError, evaluate_years
 
     try:
         with progress() as bar:
             bar.add_task("计算奖补 evaluating every rule", total=None)
             return evaluate_years(data.enterprises, data.facts, data.events, [year], policies=policies, catalog=catalog)
-    except PolicyYearError as exc:
+    except (PolicyYearError, PolicyDataError) as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
 

@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ..catalog import Catalog
+from ..policy.expr_compile import BOUNDS
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA
 from ..uscc import make_uscc, uscc_problem, valid_uscc_mask
 # Shared with the actuals importer so both report problems the same way.
@@ -393,6 +394,9 @@ def _money(field: str) -> _Parsed:
             "金额最多两位小数 at most two decimals (fen): '", col, "'"))
         .when((_part(field, "sign") == "-") & (fen > 0)).then(_msg(
             f"{_zh(field)}不能为负 negative amount: '", col, "'"))
+        # The engine's exact arithmetic is sized for amounts up to 10万亿元 (BOUNDS).
+        .when(fen > BOUNDS["money"]).then(_msg(
+            f"{_zh(field)}超出范围 amount too large: '", col, "' (at most 10万亿元)"))
     )
     parts = col.str.strip_suffix("元").str.strip_chars().str.extract_groups(MONEY_RE)
     return _Parsed(parts, fen, reason)
@@ -439,6 +443,8 @@ def _integer(field: str, *, suffix: str = "") -> _Parsed:
         pl.when(col.is_null()).then(None)
         .when(number.is_null()).then(_msg(f"{_zh(field)}不是整数 not a whole number: '", col, "'"))
         .when(number < 0).then(_msg(f"{_zh(field)}不能为负 negative {field}: '", col, "'"))
+        .when(number > BOUNDS["number"]).then(_msg(
+            f"{_zh(field)}超出范围 {field} too large: '", col, f"' (at most {BOUNDS['number']:,})"))
     )
     parts = col.str.strip_suffix(suffix).str.strip_chars().str.extract_groups(INT_RE)
     return _Parsed(parts, number, reason)

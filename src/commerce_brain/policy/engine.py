@@ -32,6 +32,10 @@ AWARD_COLUMNS = [
 FACT_NAMES = {*FACT_VARIABLES, *(f"prev__{v}" for v in FACT_VARIABLES)}
 
 
+class PolicyDataError(ValueError):
+    """Input figures the engine cannot compute with (beyond the magnitudes rules are sized for)."""
+
+
 class PolicyYearError(ValueError):
     """An award year the policy does not govern (e.g. 2018, under 衢政发〔2017〕46号)."""
 
@@ -110,7 +114,7 @@ def _check_bounds(policies: PolicyCatalog, *frames: pl.DataFrame) -> None:
                 if kind in BOUNDS and name in frame.columns and frame.height:
                     largest = frame.select(pl.col(name).abs().max()).item()
                     if largest is not None and largest > BOUNDS[kind]:
-                        raise ValueError(f"{name_zh}（{name}）超出可计算范围 out of range: {largest} > {BOUNDS[kind]}"
+                        raise PolicyDataError(f"{name_zh}（{name}）超出可计算范围 out of range: {largest} > {BOUNDS[kind]}"
                                          f"（{'fen' if kind == 'money' else kind}）")
 
 
