@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from .cli_common import DataDirOpt, load_catalog_or_exit, out, progress
+from .cli_db import db_app
 from .cli_plans import plans_app
 from .cli_policy import policy_app
 
@@ -17,6 +18,7 @@ app = typer.Typer(help="商务大脑 Commerce Brain：规划监测与政策兑�
                   rich_markup_mode="rich")
 app.add_typer(plans_app, name="plans")
 app.add_typer(policy_app, name="policy")
+app.add_typer(db_app, name="db")
 
 
 @app.command("demo")

@@ -135,6 +135,7 @@ def policy_explain(
     data: DataOpt,
     year: AwardYearOpt,
     uscc: Annotated[str, typer.Option("--uscc", help="The enterprise (统一社会信用代码).")],
+    show_all: Annotated[bool, typer.Option("--all", help="List every rule missed, also those without an event.")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """政策体检 One enterprise: each award with its formula and article, each rule missed and why."""
@@ -160,8 +161,16 @@ def policy_explain(
     out.print(f"[bold]{name}（{uscc}）{year}年度：{len(explained)} 项奖补，合计 {total:,.2f} 元[/]\n")
     for n, a in enumerate(explained, start=1):
         out.print(f"{n}. {a['explanation']}\n", highlight=False, soft_wrap=True)
+    # Rules whose triggering event simply did not happen are many and alike: count them,
+    # and list the ones the enterprise came close to (it had the event or the figures).
+    no_event = [m for m in missed if m["no_event"]]
+    close = [m for m in missed if not m["no_event"]]
     out.print(f"[bold]未享受的条款（{len(missed)}）[/]")
-    for m in missed:
+    for m in close:
+        out.print(f"  · {m['name_zh']}（{m['article']}）：{m['reason']}", highlight=False, soft_wrap=True)
+    if no_event and not show_all:
+        out.print(f"  · 另有 {len(no_event)} 条：{year}年无对应的事件（加 --all 逐条列出）", highlight=False)
+    for m in no_event if show_all else []:
         out.print(f"  · {m['name_zh']}（{m['article']}）：{m['reason']}", highlight=False, soft_wrap=True)
 
 

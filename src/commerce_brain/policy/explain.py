@@ -114,13 +114,21 @@ def misses(uscc: str, enterprises: pl.DataFrame, facts: pl.DataFrame | None, eve
         for rule in policy.rules:
             if rule.id in awarded:
                 continue
-            reason = _reason(rule, policy, policies, facts_ctx, events_ctx, in_region, year, superseded, uscc)
-            found.append({"rule": rule.id, "name_zh": rule.name_zh, "article": rule.article_label, "reason": reason})
+            reason, no_event = _reason(rule, policy, policies, facts_ctx, events_ctx, in_region, year, superseded)
+            found.append({"rule": rule.id, "name_zh": rule.name_zh, "article": rule.article_label, "reason": reason,
+                          "no_event": no_event})
     return found
 
 
 def _reason(rule: Rule, policy, policies: PolicyCatalog, facts_ctx: pl.DataFrame, events_ctx: pl.DataFrame,
-            in_region: pl.Expr, year: int, superseded: pl.DataFrame, uscc: str) -> str:
+            in_region: pl.Expr, year: int, superseded: pl.DataFrame) -> tuple[str, bool]:
+    """Why the rule gave nothing, and whether that is only for want of its event."""
+    reason = _first_failure(rule, policy, policies, facts_ctx, events_ctx, in_region, year, superseded)
+    return reason, reason.startswith(f"{year}年无本条对应的事件")
+
+
+def _first_failure(rule: Rule, policy, policies: PolicyCatalog, facts_ctx: pl.DataFrame, events_ctx: pl.DataFrame,
+                   in_region: pl.Expr, year: int, superseded: pl.DataFrame) -> str:
     variables = readable(policies.variables, rule.on)
     if "facts" in rule.on:
         table = facts_ctx.filter(pl.col("year") == year)
