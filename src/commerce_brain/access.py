@@ -1,0 +1,138 @@
+"""Who may do what, and see which rows: roles, capabilities and data scopes. Pure: no I/O.
+
+Two questions are kept apart. ``can`` answers *may this user do X at all* from a fixed
+role → capability table. ``scope_for`` and the filters answer *which rows may this user see*:
+a county analyst sees the org unit and its subtree, an enterprise user only its own
+统一社会信用代码 (USCC). Every other role sees every row it has a capability to look at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+ROLES: dict[str, str] = {
+    "admin": "系统管理员",
+    "city_analyst": "市级分析员",
+    "county_analyst": "县（市、区）分析员",
+    "policy_officer": "政策经办（资管办）",
+    "finance_officer": "财政兑现",
+    "enterprise": "企业用户",
+    "leader": "领导驾驶舱（只读）",
+}
+
+READ_CAPABILITIES = frozenset({"view_plans", "view_policies", "view_audit"})
+WRITE_CAPABILITIES = frozenset({
+    "import_actuals", "run_batch", "review_awards", "make_payments", "confirm_own_awards",
+    "file_claims", "manage_users",
+})
+CAPABILITIES = READ_CAPABILITIES | WRITE_CAPABILITIES
+
+# Separation of duties: whoever reviews awards (policy officer) does not pay them (finance
+# officer), and the administrator manages accounts but touches neither data nor money.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"manage_users", "view_audit", "view_plans", "view_policies"}),
+    "city_analyst": frozenset({"view_plans", "import_actuals", "view_policies"}),
+    "county_analyst": frozenset({"view_plans", "import_actuals", "view_policies"}),
+    "policy_officer": frozenset({"view_policies", "run_batch", "review_awards"}),
+    "finance_officer": frozenset({"view_policies", "make_payments"}),
+    "enterprise": frozenset({"view_policies", "confirm_own_awards", "file_claims"}),
+    "leader": READ_CAPABILITIES,
+}
+
+
+@dataclass(frozen=True)
+class User:
+    """An account as the rest of the platform sees it; the password hash never leaves the store."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    org_unit: str | None = None
+    uscc: str | None = None
+    active: bool = True
+    created_at: datetime | None = None
+
+    @property
+    def role_zh(self) -> str:
+        """The role's Chinese label (the code itself for a role this version does not know)."""
+        return ROLES.get(self.role, self.role)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The rows a user may see. ``org_units`` None means every org unit; ``uscc`` None means
+    every enterprise. The two restrictions combine with AND."""
+
+    org_units: frozenset[str] | None = None
+    uscc: str | None = None
+
+
+def can(user: User, capability: str) -> bool:
+    """Whether the user's role grants the capability. Inactive users and unknown roles get
+    nothing; an unknown capability is a programming error and raises ValueError."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}; known: {', '.join(sorted(CAPABILITIES))}")
+    return user.active and capability in PERMISSIONS.get(user.role, frozenset())
+
+
+def scope_for(user: User, catalog) -> Scope:
+    """The user's data scope. Raises ValueError when no safe scope exists (inactive user,
+    unknown role, a county analyst without a known org unit, an enterprise without a USCC):
+    better to refuse than to fall back to seeing everything."""
+    if not user.active:
+        raise ValueError(f"user {user.username!r} is inactive and has no scope")
+    if user.role not in ROLES:
+        raise ValueError(f"user {user.username!r} has unknown role {user.role!r}")
+    if user.role == "county_analyst":
+        # The catalog may have changed since the account was made; subtree() of an unknown
+        # code would quietly return just that code, so check first.
+        if user.org_unit is None or user.org_unit not in catalog.org_unit_names():
+            raise ValueError(f"county analyst {user.username!r} has no known org unit ({user.org_unit!r})")
+        return Scope(org_units=frozenset(catalog.subtree(user.org_unit)))
+    if user.role == "enterprise":
+        if not user.uscc:
+            raise ValueError(f"enterprise user {user.username!r} has no USCC")
+        return Scope(uscc=user.uscc)
+    return Scope()
+
+
+def _require(frame: pl.DataFrame, column: str) -> None:
+    # A misspelt column must fail for everyone, not only for the scoped roles.
+    if column not in frame.columns:
+        raise ValueError(f"frame has no column {column!r} to scope by; columns: {frame.columns}")
+
+
+def filter_by_org_unit(frame: pl.DataFrame, scope: Scope, column: str = "org_unit") -> pl.DataFrame:
+    """The rows whose org unit is in the scope (all rows when the scope has no org-unit limit).
+    Rows with a null org unit are dropped for a limited scope."""
+    _require(frame, column)
+    if scope.org_units is None:
+        return frame
+    return frame.filter(pl.col(column).is_in(sorted(scope.org_units)).fill_null(False))
+
+
+def filter_by_uscc(frame: pl.DataFrame, scope: Scope, column: str = "uscc") -> pl.DataFrame:
+    """The rows of the scope's enterprise (all rows when the scope has no USCC limit)."""
+    _require(frame, column)
+    if scope.uscc is None:
+        return frame
+    return frame.filter((pl.col(column) == scope.uscc).fill_null(False))
+
+
+def filter_visible(frame: pl.DataFrame, scope: Scope, *, org_unit_column: str = "org_unit",
+                   uscc_column: str = "uscc") -> pl.DataFrame:
+    """Both filters, failing closed: when the scope limits a dimension the frame has no column
+    for (a county analyst and a city-wide total, an enterprise and an org-unit table), no row
+    is visible. Prefer this over calling one filter and forgetting the other."""
+    limits = ((scope.org_units is not None, org_unit_column), (scope.uscc is not None, uscc_column))
+    if any(limited and column not in frame.columns for limited, column in limits):
+        return frame.clear()
+    if org_unit_column in frame.columns:
+        frame = filter_by_org_unit(frame, scope, org_unit_column)
+    if uscc_column in frame.columns:
+        frame = filter_by_uscc(frame, scope, uscc_column)
+    return frame

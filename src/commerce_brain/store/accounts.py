@@ -1,0 +1,301 @@
+"""Accounts: users with argon2id password hashes, and API tokens stored only as SHA-256.
+
+The tables sit on the shared ``metadata``, so ``connect`` creates them once this module has
+been imported. Functions take an engine and return ``commerce_brain.access.User`` values,
+which never carry the password hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from ..access import ROLES, User
+from ..uscc import uscc_problem
+from .schema import metadata
+
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "cb_"
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("org_unit", String(20)),
+    Column("uscc", String(18)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+# argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile. When a later release
+# (or this line) raises them, stored hashes are upgraded on the next successful login.
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """A request the account rules refuse; the message is Chinese, then English."""
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A token's record, without the token or its hash."""
+
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+def normalise_username(username: str) -> str:
+    """The stored form of a username: NFKC (full-width → half-width), trimmed, case-folded, so
+    ``Alice`` and ``ａｌｉｃｅ`` cannot become two accounts."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
+def check_password(username: str, password: str) -> None:
+    """Raise AccountError unless the password meets the policy (≥ 10 characters, not the username)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"密码太短 password too short: at least {MIN_PASSWORD_LENGTH} characters, "
+                           f"got {len(password)}")
+    if normalise_username(password) == normalise_username(username):
+        raise AccountError("密码不能与用户名相同 password must not be the username")
+
+
+def check_role_scope(role: str, *, org_unit: str | None, uscc: str | None, catalog) -> tuple[str | None, str | None]:
+    """Validate a role and its scope; returns the cleaned ``(org_unit, uscc)`` or raises AccountError.
+
+    A county analyst needs an org unit of the catalog, an enterprise user a valid USCC, and no
+    other role may carry either (a scope on the wrong role would be silently ignored later).
+    """
+    if role not in ROLES:
+        known = ", ".join(f"{code} {label}" for code, label in ROLES.items())
+        raise AccountError(f"未知角色 unknown role {role!r}; known: {known}")
+    org_unit = org_unit.strip() if org_unit and org_unit.strip() else None
+    uscc = uscc.strip().upper() if uscc and uscc.strip() else None
+    if role == "county_analyst":
+        if org_unit is None:
+            raise AccountError("县（市、区）分析员须指定机构 a county analyst needs an org unit")
+        if org_unit not in catalog.org_unit_names():
+            raise AccountError(f"未知机构 unknown org unit {org_unit!r}")
+    elif org_unit is not None:
+        raise AccountError(f"角色 {role} 不限定机构 role {role} takes no org unit")
+    if role == "enterprise":
+        if uscc is None:
+            raise AccountError("企业用户须填统一社会信用代码 an enterprise user needs a USCC")
+        if problem := uscc_problem(uscc):
+            raise AccountError(f"统一社会信用代码无效 invalid USCC {uscc!r}: {problem}")
+    elif uscc is not None:
+        raise AccountError(f"角色 {role} 不限定企业 role {role} takes no USCC")
+    return org_unit, uscc
+
+
+def _check_username(username: str) -> str:
+    name = normalise_username(username)
+    if not name or len(name) > 100 or any(ch.isspace() or not ch.isprintable() for ch in name):
+        raise AccountError(f"用户名无效 invalid username {username!r}: 1–100 characters, no spaces")
+    return name
+
+
+def create_user(engine: Engine, *, username: str, password: str, role: str, display_name: str,
+                org_unit: str | None = None, uscc: str | None = None, catalog) -> User:
+    """Create an active account; raises AccountError for a bad role, scope, password or a
+    username already taken."""
+    name = _check_username(username)
+    org_unit, uscc = check_role_scope(role, org_unit=org_unit, uscc=uscc, catalog=catalog)
+    check_password(name, password)
+    taken = AccountError(f"用户名已存在 username already taken: {name!r}")
+    if get_user(engine, name) is not None:
+        raise taken
+    record = {
+        "username": name, "display_name": display_name.strip() or name,
+        "password_hash": _hasher.hash(password), "role": role, "org_unit": org_unit, "uscc": uscc,
+        "active": True, "created_at": datetime.now(UTC),
+    }
+    try:
+        with engine.begin() as conn:
+            user_id = conn.execute(insert(users).values(**record)).inserted_primary_key[0]
+    except IntegrityError:
+        # Two concurrent creations of one name: the unique constraint decides.
+        raise taken from None
+    return _user({**record, "id": user_id})
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def authenticate(engine: Engine, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None.
+
+    An unknown username still costs one argon2 verification (against a dummy hash), and an
+    inactive user is refused only after verifying, so timing does not reveal which names exist.
+    A hash made with older parameters is replaced by a current one.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == normalise_username(username))).mappings().first()
+    try:
+        _hasher.verify(row["password_hash"] if row else _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or not row["active"]:
+        return None
+    if _hasher.check_needs_rehash(row["password_hash"]):
+        with engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == row["id"]).values(password_hash=_hasher.hash(password)))
+    return _user(row)
+
+
+def set_password(engine: Engine, user_id: int, password: str) -> None:
+    """Replace a user's password (policy checked); raises AccountError for an unknown user."""
+    user = _require_user(engine, user_id)
+    check_password(user.username, password)
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id).values(password_hash=_hasher.hash(password)))
+
+
+def deactivate_user(engine: Engine, user_id: int) -> None:
+    """Switch an account off and revoke its tokens, so re-activating it later does not bring
+    old tokens back to life. The row stays for the audit trail."""
+    _require_user(engine, user_id)
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id).values(active=False))
+        conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id).values(revoked=True))
+
+
+def get_user(engine: Engine, username: str) -> User | None:
+    """The account with this username (active or not), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == normalise_username(username))).mappings().first()
+    return _user(row) if row else None
+
+
+def get_user_by_id(engine: Engine, user_id: int) -> User | None:
+    """The account with this id (active or not), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
+    return _user(row) if row else None
+
+
+def list_users(engine: Engine, *, include_inactive: bool = True) -> list[User]:
+    """All accounts, by username."""
+    query = select(users).order_by(users.c.username)
+    if not include_inactive:
+        query = query.where(users.c.active.is_(True))
+    with engine.connect() as conn:
+        return [_user(row) for row in conn.execute(query).mappings()]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(engine: Engine, user_id: int, name: str) -> str:
+    """A new API token for an active user. Returned once: only its SHA-256 is stored. A fast
+    hash is enough here because the token is 256 random bits, unlike a password."""
+    user = _require_user(engine, user_id)
+    if not user.active:
+        raise AccountError(f"账户已停用 account {user.username!r} is inactive")
+    if not name.strip():
+        raise AccountError("令牌须有名称 a token needs a name")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(insert(api_tokens).values(
+            user_id=user_id, name=name.strip(), token_hash=_token_hash(token),
+            created_at=datetime.now(UTC), last_used_at=None, revoked=False,
+        ))
+    return token
+
+
+def user_for_token(engine: Engine, token: str) -> User | None:
+    """The active owner of a live token, recording its use; None for anything else."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    query = (select(users, api_tokens.c.id.label("token_id"))
+             .join(api_tokens, api_tokens.c.user_id == users.c.id)
+             .where(api_tokens.c.token_hash == _token_hash(token),
+                    api_tokens.c.revoked.is_(False), users.c.active.is_(True)))
+    with engine.begin() as conn:
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        conn.execute(update(api_tokens).where(api_tokens.c.id == row["token_id"])
+                     .values(last_used_at=datetime.now(UTC)))
+    return _user(row)
+
+
+def revoke_token(engine: Engine, token_id: int) -> bool:
+    """Revoke a token by id; True when a live token was revoked."""
+    with engine.begin() as conn:
+        result = conn.execute(update(api_tokens)
+                              .where(api_tokens.c.id == token_id, api_tokens.c.revoked.is_(False))
+                              .values(revoked=True))
+    return result.rowcount == 1
+
+
+def list_tokens(engine: Engine, user_id: int) -> list[ApiToken]:
+    """A user's tokens, oldest first (for showing and revoking them; the tokens themselves are gone)."""
+    query = (select(*(api_tokens.c[k] for k in ApiToken.__dataclass_fields__))
+             .where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id))
+    with engine.connect() as conn:
+        return [ApiToken(**{**row, "created_at": _utc(row["created_at"]), "last_used_at": _utc(row["last_used_at"])})
+                for row in conn.execute(query).mappings()]
+
+
+def _require_user(engine: Engine, user_id: int) -> User:
+    user = get_user_by_id(engine, user_id)
+    if user is None:
+        raise AccountError(f"无此用户 no user with id {user_id}")
+    return user
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; they were written in UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _user(row) -> User:
+    return User(id=row["id"], username=row["username"], display_name=row["display_name"], role=row["role"],
+                org_unit=row["org_unit"], uscc=row["uscc"], active=bool(row["active"]),
+                created_at=_utc(row["created_at"]))

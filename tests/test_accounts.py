@@ -1,0 +1,320 @@
+"""Accounts on SQLite and PostgreSQL: creation rules, passwords, tokens, and the `users` commands."""
+
+import hashlib
+import json
+from typing import ClassVar
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import func, select, update
+from typer.testing import CliRunner
+
+from commerce_brain.cli_users import users_app
+from commerce_brain.store import accounts
+from commerce_brain.store.accounts import (
+    AccountError,
+    api_tokens,
+    authenticate,
+    create_user,
+    deactivate_user,
+    get_user,
+    get_user_by_id,
+    issue_token,
+    list_tokens,
+    list_users,
+    revoke_token,
+    set_password,
+    user_for_token,
+    users,
+)
+from commerce_brain.store.schema import connect
+from commerce_brain.uscc import make_uscc
+
+USCC = make_uscc("91330802MA2ABCDE1")
+PASSWORD = "correct horse 7"
+
+SCOPES = {
+    "admin": {},
+    "city_analyst": {},
+    "county_analyst": {"org_unit": "330802"},
+    "policy_officer": {},
+    "finance_officer": {},
+    "enterprise": {"uscc": USCC},
+    "leader": {},
+}
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = connect(database_url)
+    yield engine
+    engine.dispose()
+
+
+def add(engine, catalog, username="alice", role="city_analyst", password=PASSWORD, **scope):
+    return create_user(engine, username=username, password=password, role=role, display_name=f"{username} 张",
+                       catalog=catalog, **scope)
+
+
+def stored(engine, column, username):
+    with engine.connect() as conn:
+        return conn.execute(select(users.c[column]).where(users.c.username == username)).scalar_one()
+
+
+def count(engine, table):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+@pytest.mark.parametrize("role", list(SCOPES))
+def test_create_each_role(engine, catalog, role):
+    made = add(engine, catalog, username=f"u_{role}", role=role, **SCOPES[role])
+    assert (made.role, made.org_unit, made.uscc, made.active) == (
+        role, SCOPES[role].get("org_unit"), SCOPES[role].get("uscc"), True)
+    assert made.created_at.tzinfo is not None
+    assert list_users(engine) == [made]
+
+
+def test_scope_and_username_are_cleaned(engine, catalog):
+    made = add(engine, catalog, username="  Ｂｏｂ ", role="enterprise", uscc=f" {USCC.lower()} ")
+    assert (made.username, made.uscc, made.display_name) == ("bob", USCC, "Ｂｏｂ  张")
+    assert get_user(engine, "BOB") == made
+    assert get_user_by_id(engine, made.id) == made
+    assert get_user_by_id(engine, made.id + 1) is None
+
+
+@pytest.mark.parametrize(("role", "scope", "password", "message"), [
+    ("root", {}, PASSWORD, "未知角色 unknown role 'root'"),
+    ("county_analyst", {}, PASSWORD, "needs an org unit"),
+    ("county_analyst", {"org_unit": "339999"}, PASSWORD, "未知机构 unknown org unit '339999'"),
+    ("county_analyst", {"org_unit": "330802", "uscc": USCC}, PASSWORD, "takes no USCC"),
+    ("enterprise", {}, PASSWORD, "needs a USCC"),
+    ("enterprise", {"uscc": USCC[:-1] + "0"}, PASSWORD, "校验位错误 wrong check character"),
+    ("enterprise", {"uscc": USCC, "org_unit": "330802"}, PASSWORD, "takes no org unit"),
+    ("city_analyst", {"org_unit": "330802"}, PASSWORD, "不限定机构 role city_analyst takes no org unit"),
+    ("leader", {"uscc": USCC}, PASSWORD, "role leader takes no USCC"),
+    ("leader", {}, "short pw1", "密码太短 password too short: at least 10 characters, got 9"),
+    ("leader", {}, "AliceAlice", None),
+])
+def test_rejections_store_nothing(engine, catalog, role, scope, password, message):
+    username = "aliceAlice" if message is None else "alice"
+    with pytest.raises(AccountError) as caught:
+        add(engine, catalog, username=username, role=role, password=password, **scope)
+    assert str(caught.value) == "密码不能与用户名相同 password must not be the username" if message is None \
+        else message in str(caught.value)
+    assert count(engine, users) == 0
+
+
+@pytest.mark.parametrize("again", ["alice", "ALICE", " ａｌｉｃｅ"])
+def test_duplicate_username(engine, catalog, again):
+    add(engine, catalog)
+    with pytest.raises(AccountError, match="用户名已存在 username already taken"):
+        add(engine, catalog, username=again, role="leader")
+    assert count(engine, users) == 1
+
+
+def test_authenticate(engine, catalog):
+    made = add(engine, catalog)
+    assert authenticate(engine, "alice", PASSWORD) == made
+    assert authenticate(engine, "Alice ", PASSWORD) == made
+    assert authenticate(engine, "alice", PASSWORD.upper()) is None
+    assert authenticate(engine, "alice", "") is None
+    assert authenticate(engine, "mallory", PASSWORD) is None
+    deactivate_user(engine, made.id)
+    assert authenticate(engine, "alice", PASSWORD) is None
+    assert get_user(engine, "alice").active is False
+
+
+class SpyHasher(PasswordHasher):
+    verified: ClassVar[list[str]] = []
+
+    def verify(self, stored_hash, password):
+        SpyHasher.verified.append(stored_hash)
+        return super().verify(stored_hash, password)
+
+
+def test_unknown_and_inactive_users_cost_a_verification_too(engine, catalog, monkeypatch):
+    made = add(engine, catalog)
+    deactivate_user(engine, made.id)
+    monkeypatch.setattr(accounts, "_hasher", SpyHasher())
+    SpyHasher.verified.clear()
+    assert authenticate(engine, "nobody", PASSWORD) is None
+    assert authenticate(engine, "alice", PASSWORD) is None
+    assert len(SpyHasher.verified) == 2
+    assert SpyHasher.verified[0].startswith("$argon2id$")
+    assert SpyHasher.verified[1] == stored(engine, "password_hash", "alice")
+
+
+def test_hashes_are_salted_argon2id_never_the_password(engine, catalog):
+    add(engine, catalog, username="alice")
+    add(engine, catalog, username="bob")
+    first, second = stored(engine, "password_hash", "alice"), stored(engine, "password_hash", "bob")
+    assert first.startswith("$argon2id$") and second.startswith("$argon2id$")
+    assert first != second
+    assert PASSWORD not in first
+
+
+def test_old_parameters_are_rehashed_on_login_only(engine, catalog):
+    add(engine, catalog)
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    with engine.begin() as conn:
+        conn.execute(update(users).values(password_hash=weak))
+    assert authenticate(engine, "alice", "wrong password") is None
+    assert stored(engine, "password_hash", "alice") == weak
+    assert authenticate(engine, "alice", PASSWORD) is not None
+    renewed = stored(engine, "password_hash", "alice")
+    assert renewed != weak and not PasswordHasher().check_needs_rehash(renewed)
+    assert authenticate(engine, "alice", PASSWORD) is not None
+
+
+def test_set_password(engine, catalog):
+    made = add(engine, catalog)
+    with pytest.raises(AccountError, match="too short"):
+        set_password(engine, made.id, "short")
+    set_password(engine, made.id, "a new passphrase")
+    assert authenticate(engine, "alice", PASSWORD) is None
+    assert authenticate(engine, "alice", "a new passphrase") == made
+    with pytest.raises(AccountError, match="no user with id 999"):
+        set_password(engine, 999, "a new passphrase")
+
+
+def test_tokens_are_stored_hashed_and_work(engine, catalog):
+    made = add(engine, catalog)
+    token = issue_token(engine, made.id, "nightly import")
+    assert token.startswith("cb_") and len(token) == 3 + 43
+    assert issue_token(engine, made.id, "second") != token
+    with engine.connect() as conn:
+        row = conn.execute(select(api_tokens).order_by(api_tokens.c.id)).mappings().first()
+    assert row["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in {str(v) for v in row.values()}
+    assert row["last_used_at"] is None
+    assert user_for_token(engine, token) == made
+    used = list_tokens(engine, made.id)[0]
+    assert (used.name, used.revoked) == ("nightly import", False) and used.last_used_at is not None
+
+
+@pytest.mark.parametrize("bad", ["", "cb_", "cb_not-a-real-token", "not even prefixed"])
+def test_unknown_tokens_are_refused(engine, catalog, bad):
+    issue_token(engine, add(engine, catalog).id, "script")
+    assert user_for_token(engine, bad) is None
+
+
+def test_revoked_tokens_and_deactivated_owners_are_refused(engine, catalog):
+    alice, bob = add(engine, catalog, username="alice"), add(engine, catalog, username="bob")
+    revoked, kept, bobs = (issue_token(engine, alice.id, "a"), issue_token(engine, alice.id, "b"),
+                           issue_token(engine, bob.id, "c"))
+    first = list_tokens(engine, alice.id)[0]
+    assert revoke_token(engine, first.id) is True
+    assert revoke_token(engine, first.id) is False
+    assert user_for_token(engine, revoked) is None
+    assert user_for_token(engine, kept) == alice
+    deactivate_user(engine, alice.id)
+    assert user_for_token(engine, kept) is None
+    assert all(t.revoked for t in list_tokens(engine, alice.id))
+    assert user_for_token(engine, bobs) == bob
+    with pytest.raises(AccountError, match="inactive"):
+        issue_token(engine, alice.id, "after")
+
+
+def test_an_inactive_owner_is_refused_even_with_a_live_token(engine, catalog):
+    # Deactivating also revokes; switching the flag alone (by SQL, or a later feature) must suffice.
+    alice = add(engine, catalog)
+    token = issue_token(engine, alice.id, "a")
+    with engine.begin() as conn:
+        conn.execute(update(users).values(active=False))
+    assert user_for_token(engine, token) is None
+    assert list_tokens(engine, alice.id)[0].revoked is False
+
+
+def test_list_users(engine, catalog):
+    add(engine, catalog, username="zoe")
+    alice = add(engine, catalog, username="alice", role="enterprise", uscc=USCC)
+    deactivate_user(engine, get_user(engine, "zoe").id)
+    assert [u.username for u in list_users(engine)] == ["alice", "zoe"]
+    assert list_users(engine, include_inactive=False) == [alice]
+
+
+# --- the `users` commands ---------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def cli(url, *args, stdin=None, ok=True):
+    result = runner.invoke(users_app, [*args, "--db", url], input=stdin)
+    if ok:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code != 0, result.output
+    return result
+
+
+def test_cli_add_prompts_twice_and_never_echoes(database_url):
+    result = cli(database_url, "add", "alice", "--role", "county_analyst", "--org-unit", "330802",
+                 "--display-name", "王 分析", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    assert PASSWORD not in result.output
+    assert "Repeat password" in result.output
+    engine = connect(database_url)
+    made = authenticate(engine, "alice", PASSWORD)
+    assert (made.role, made.org_unit, made.display_name) == ("county_analyst", "330802", "王 分析")
+    engine.dispose()
+
+
+def test_cli_add_refuses_mismatched_passwords(database_url):
+    cli(database_url, "add", "alice", "--role", "leader", stdin=f"{PASSWORD}\n{PASSWORD}x\n", ok=False)
+    engine = connect(database_url)
+    assert get_user(engine, "alice") is None
+    engine.dispose()
+
+
+def test_cli_add_password_stdin_and_display_name_default(database_url):
+    cli(database_url, "add", "corp", "--role", "enterprise", "--uscc", USCC, "--password-stdin",
+        stdin=f"{PASSWORD}\n")
+    engine = connect(database_url)
+    made = authenticate(engine, "corp", PASSWORD)
+    assert (made.uscc, made.display_name) == (USCC, "corp")
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--role", "root"], "unknown role"),
+    (["--role", "enterprise", "--uscc", "123"], "invalid USCC"),
+])
+def test_cli_add_refuses_a_bad_role_before_asking_for_a_password(database_url, args, message):
+    result = cli(database_url, "add", "alice", *args, stdin=f"{PASSWORD}\n{PASSWORD}\n", ok=False)
+    assert message in result.output
+    assert "Password" not in result.output
+
+
+def test_cli_add_weak_password_and_duplicate(database_url):
+    result = cli(database_url, "add", "alice", "--role", "leader", "--password-stdin", stdin="tooshort\n", ok=False)
+    assert "password too short" in result.output
+    cli(database_url, "add", "alice", "--role", "leader", "--password-stdin", stdin=f"{PASSWORD}\n")
+    result = cli(database_url, "add", "alice", "--role", "leader", "--password-stdin", stdin=f"{PASSWORD}\n", ok=False)
+    assert "already taken" in result.output
+
+
+def test_cli_list_token_and_deactivate(database_url):
+    cli(database_url, "add", "alice", "--role", "county_analyst", "--org-unit", "330881", "--password-stdin",
+        stdin=f"{PASSWORD}\n")
+    listed = json.loads(cli(database_url, "list", "--format", "json").stdout)
+    assert [(u["username"], u["role_zh"], u["org_unit"], u["active"]) for u in listed] == [
+        ("alice", "县（市、区）分析员", "330881", True)]
+    assert "江山市" in cli(database_url, "list").stdout
+
+    result = cli(database_url, "token", "alice", "--name", "etl")
+    token = result.stdout.strip()
+    assert token.startswith("cb_") and "\n" not in token
+    assert "shown only once" in result.stderr
+    engine = connect(database_url)
+    assert user_for_token(engine, token).username == "alice"
+
+    cli(database_url, "deactivate", "alice")
+    assert user_for_token(engine, token) is None
+    assert authenticate(engine, "alice", PASSWORD) is None
+    assert json.loads(cli(database_url, "list", "--format", "json").stdout)[0]["active"] is False
+    engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["token", "nobody", "--name", "x"], ["deactivate", "nobody"]])
+def test_cli_unknown_user(database_url, command):
+    assert "no such user" in cli(database_url, *command, ok=False).output
