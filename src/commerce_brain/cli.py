@@ -99,6 +99,21 @@ def _policy_demo(directory: Path, year: int) -> tuple[Path, str]:
     return sample, busiest["uscc"][0] if busiest.height else ""
 
 
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes (the web tier is stateless).")] = 1,
+    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Mark cookies Secure (behind HTTPS).")] = False,
+) -> None:
+    """网页平台 Start the web platform (uvicorn); accounts come from `commerce-brain users add`."""
+    import uvicorn
+
+    os.environ["COMMERCE_BRAIN_SECURE_COOKIES"] = "1" if secure_cookies else ""
+    out.print(f"商务大脑 http://{host}:{port}/  (API: /api/docs)", highlight=False)
+    uvicorn.run("commerce_brain.web.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
 def _program() -> str:
     """How the user can call this command again: the path they ran, when it is a file."""
     invoked = Path(sys.argv[0])

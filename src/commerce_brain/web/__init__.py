@@ -1,0 +1,1 @@
+"""The web platform: FastAPI app, JSON API under /api/v1 and server-rendered pages."""

@@ -1,0 +1,67 @@
+"""Build the web app in one function: the CLI, the server and the tests all call ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from ..catalog import Catalog, load_catalog
+from ..settings import Settings
+from ..store.schema import connect
+from .security import Forbidden, NotSignedIn
+
+
+@dataclass
+class Platform:
+    """What every request needs: the store and the catalogs, loaded once per process."""
+
+    settings: Settings
+    secure_cookies: bool = False
+
+    @cached_property
+    def engine(self) -> Engine:
+        return connect(self.settings.database_url)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return load_catalog()
+
+
+def create_app(settings: Settings | None = None, *, secure_cookies: bool = False) -> FastAPI:
+    """The whole web platform for ``settings`` (the environment's by default)."""
+    from . import api, pages
+
+    app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url="/api/docs",
+                  openapi_url="/api/v1/openapi.json", redoc_url=None)
+    app.state.platform = Platform(settings or Settings.from_env(), secure_cookies=secure_cookies)
+    static = resources.files("commerce_brain.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "未登录 not signed in"}, status_code=401)
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=403)
+        return HTMLResponse(pages.render(request, "error.html", {"message": str(exc)}), status_code=403)
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app as ``commerce-brain serve`` starts it in each worker, from the environment."""
+    import os
+
+    return create_app(secure_cookies=bool(os.environ.get("COMMERCE_BRAIN_SECURE_COOKIES")))

@@ -1,0 +1,111 @@
+"""Server-rendered pages (Chinese, offline): sign-in, 驾驶舱 cockpit, 规划监测."""
+
+from __future__ import annotations
+
+import secrets
+from importlib import resources
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from ..access import User, can
+from ..indicators.status import STATUS_ZH
+from ..indicators.trajectory import trajectory
+from ..io import report as r
+from ..io.report_html import _card_view
+from ..monitoring import gather_observations
+from ..render import num, pct
+from ..store.accounts import authenticate
+from ..store.audit import record
+from ..store.sessions import end_session, start_session
+from .security import COOKIE, Forbidden, check_csrf, current_user, platform, require, scope, session_of
+from .views import DEFAULT_YEAR, evaluation, status_counts
+
+router = APIRouter(include_in_schema=False)
+LOGIN_COOKIE = "cb_login"
+_ENV = Environment(loader=FileSystemLoader(str(resources.files("commerce_brain.web") / "templates")),
+                   autoescape=select_autoescape(["html"]))
+_ENV.globals.update(num=num, pct=pct, STATUS_ZH=STATUS_ZH, colour=r.status_colour)
+
+
+def render(request: Request, template: str, context: dict) -> str:
+    """A page with the signed-in user and the CSRF token available to the layout."""
+    session = session_of(request)
+    return _ENV.get_template(template).render(request=request, csrf=session.csrf if session else "", **context)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    # Before sign-in there is no session: the form's token is checked against a cookie instead.
+    token = secrets.token_urlsafe(24)
+    response = HTMLResponse(render(request, "login.html", {"next": next, "login_token": token, "error": None}))
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request))
+    return response
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(...), password: str = Form(...), login_token: str = Form(""),
+          next: str = Form("/")):
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, login_token):
+        raise Forbidden("登录表单已失效，请刷新后重试 the sign-in form expired")
+    p = platform(request)
+    user = authenticate(p.engine, username, password)
+    if user is None:
+        html = render(request, "login.html", {"next": next, "login_token": login_token,
+                                              "error": "用户名或密码错误 wrong username or password"})
+        return HTMLResponse(html, status_code=401)
+    token, _ = start_session(p.engine, user.id)
+    record(p.engine, actor=user.username, action="login", object="web", detail={"role": user.role})
+    # Only a local path: never redirect a signed-in user off the platform.
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=_secure(request))
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")):
+    check_csrf(request, csrf)
+    end_session(platform(request).engine, request.cookies.get(COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def cockpit(request: Request, year: int = DEFAULT_YEAR, org_unit: str | None = None,
+            user: User = Depends(current_user)) -> str:
+    if not can(user, "view_plans"):
+        return render(request, "home.html", {"user": user})
+    p = platform(request)
+    frame = evaluation(p.engine, p.catalog, scope(request, user), year=year, org_unit=org_unit)
+    plans = [{"id": plan_id, "title": part["plan_title"][0], "counts": status_counts(part)}
+             for (plan_id,), part in frame.group_by(["plan"], maintain_order=True)]
+    return render(request, "cockpit.html", {
+        "user": user, "year": year, "rows": frame.to_dicts(), "counts": status_counts(frame), "plans": plans,
+        "unit_name": frame["org_unit_name"][0] if frame.height else "",
+    })
+
+
+@router.get("/plans/{plan_id}/{indicator_id}", response_class=HTMLResponse)
+def indicator_page(request: Request, plan_id: str, indicator_id: str, year: int = DEFAULT_YEAR,
+                   org_unit: str | None = None, user: User = Depends(current_user)) -> str:
+    require(user, "view_plans")
+    p = platform(request)
+    frame = evaluation(p.engine, p.catalog, scope(request, user), year=year, org_unit=org_unit)
+    row_frame = frame.filter((frame["plan"] == plan_id) & (frame["indicator"] == indicator_id))
+    if row_frame.is_empty():
+        raise Forbidden(f"没有这个指标的评估 no evaluation for {plan_id}/{indicator_id} in {year}")
+    observations = gather_observations(p.catalog, p.engine)
+    rows = r.evaluation_rows(row_frame, year)
+    card = _card_view(rows[0], r.trajectories(trajectory(row_frame, observations), rows))
+    return render(request, "indicator.html", {"user": user, "row": rows[0], "card": card, "year": year,
+                                               "svg": Markup(card["svg"]) if card["svg"] else None})
+
+
+def _secure(request: Request) -> bool:
+    return platform(request).secure_cookies

@@ -1,0 +1,42 @@
+"""One computation, several renderings: the data behind the pages and the API, computed once."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..access import Scope
+from ..catalog import Catalog
+from ..indicators.status import STATUS_URGENCY
+from ..monitoring import evaluation_table, gather_observations
+from .security import Forbidden
+
+DEFAULT_YEAR = 2023
+
+
+def visible_org_unit(scope: Scope, requested: str | None, catalog: Catalog) -> str | None:
+    """The org unit a user's view is for: the requested one if in scope, else the scope's own."""
+    if scope.org_units is None:
+        if requested is not None and requested not in catalog.org_unit_names():
+            raise Forbidden(f"未知地区 unknown org unit {requested}")
+        return requested
+    if requested is None:
+        # A county analyst's own unit is the top of the subtree it may see.
+        return next(code for code in scope.org_units
+                    if catalog.org_unit(code).parent not in scope.org_units)
+    if requested not in scope.org_units:
+        raise Forbidden(f"无权查看 not in your scope: {requested}")
+    return requested
+
+
+def evaluation(engine, catalog: Catalog, scope: Scope, *, year: int, org_unit: str | None) -> pl.DataFrame:
+    """Every indicator's evaluation for the user's org unit (as of ``year``), lagging first."""
+    unit = visible_org_unit(scope, org_unit, catalog)
+    frame = evaluation_table(catalog, gather_observations(catalog, engine), year, org_unit=unit, as_of=True)
+    return frame.with_columns(
+        pl.col("status").replace_strict(STATUS_URGENCY, default=9).alias("_urgency")
+    ).sort(["_urgency", "plan"], maintain_order=True).drop("_urgency")
+
+
+def status_counts(frame: pl.DataFrame) -> dict[str, int]:
+    """How many indicators in each status."""
+    return dict(frame.group_by("status").len().iter_rows())

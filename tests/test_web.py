@@ -1,0 +1,127 @@
+"""The web platform through an in-process client on a real database: sign-in, scopes, API."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from commerce_brain.catalog import load_catalog
+from commerce_brain.demo import demo_observations
+from commerce_brain.settings import Settings
+from commerce_brain.store.accounts import create_user, issue_token
+from commerce_brain.store.audit import events, verify
+from commerce_brain.store.observations import save_observations
+from commerce_brain.store.schema import connect
+from commerce_brain.web.app import create_app
+
+PASSWORD = "correct-horse-42"
+ACCOUNTS = {
+    "city": ("city_analyst", None, None),
+    "kecheng": ("county_analyst", "330802", None),
+    "boss": ("leader", None, None),
+    "firm": ("enterprise", None, "91350100M000100Y43"),
+}
+
+
+@pytest.fixture
+def site(database_url):
+    catalog = load_catalog()
+    engine = connect(database_url)
+    save_observations(engine, demo_observations(catalog), file_name="demo", sha256="-", imported_by="test")
+    for username, (role, org_unit, uscc) in ACCOUNTS.items():
+        create_user(engine, username=username, password=PASSWORD, role=role, display_name=username,
+                    org_unit=org_unit, uscc=uscc, catalog=catalog)
+    app = create_app(Settings.from_env(database_url=database_url))
+    yield app, engine
+    engine.dispose()
+
+
+def sign_in(client: TestClient, username: str) -> TestClient:
+    form = client.get("/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', form.text).group(1)
+    response = client.post("/login", data={"username": username, "password": PASSWORD, "login_token": token,
+                                           "next": "/"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return client
+
+
+def test_pages_need_a_session_and_the_api_says_401(site):
+    app, _ = site
+    client = TestClient(app)
+    assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")
+    assert client.get("/api/v1/evaluation").status_code == 401
+
+
+def test_wrong_password_and_stale_form_are_refused(site):
+    app, _ = site
+    client = TestClient(app)
+    form = client.get("/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', form.text).group(1)
+    wrong = client.post("/login", data={"username": "city", "password": "nope-nope-nope", "login_token": token})
+    assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text
+    stale = TestClient(app).post("/login", data={"username": "city", "password": PASSWORD, "login_token": "x"})
+    assert stale.status_code == 403
+
+
+def test_city_analyst_sees_the_cockpit_and_an_indicator(site):
+    app, engine = site
+    client = sign_in(TestClient(app), "city")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "驾驶舱 · 衢州市" in page.text and "滞后" in page.text and "社会消费品零售总额" in page.text
+    # Lagging indicators come first.
+    statuses = re.findall(r'class="status"[^>]*>([^<]+)<', page.text)
+    assert statuses[0] == "滞后"
+    detail = client.get("/plans/qz_commerce_14th/retail_sales?year=2023&org_unit=330800")
+    assert detail.status_code == 200 and "<svg" in detail.text and "000_20ac092af27a5de7.txt" in detail.text
+    assert [e["action"] for e in events(engine)] == ["login"]
+    assert verify(engine).ok
+
+
+def test_county_analyst_is_kept_to_its_county(site):
+    app, _ = site
+    client = sign_in(TestClient(app), "kecheng")
+    rows = client.get("/api/v1/evaluation?year=2023").json()
+    assert rows and {r["org_unit"] for r in rows} == {"330802"}
+    assert client.get("/api/v1/evaluation?year=2023&org_unit=330881").status_code == 403
+    assert client.get("/api/v1/evaluation?year=2023&org_unit=330800").status_code == 403
+    assert "驾驶舱 · 柯城区" in client.get("/").text
+    assert client.get("/?org_unit=330803").status_code == 403
+
+
+def test_enterprise_user_cannot_read_plan_monitoring(site):
+    app, _ = site
+    client = sign_in(TestClient(app), "firm")
+    assert client.get("/api/v1/evaluation").status_code == 403
+    assert client.get("/api/v1/plans").status_code == 403
+    assert "欢迎" in client.get("/").text
+
+
+def test_api_tokens_for_scripts(site):
+    app, engine = site
+    from commerce_brain.store.accounts import get_user
+
+    token = issue_token(engine, get_user(engine, "boss").id, "script")
+    client = TestClient(app)
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["role"] == "leader"
+    rows = client.get("/api/v1/evaluation?year=2023", headers={"Authorization": f"Bearer {token}"}).json()
+    assert {r["org_unit"] for r in rows} == {"330800", "330600"}  # every plan at its own city
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer cb_forged"}).status_code == 401
+
+
+def test_logout_needs_the_csrf_token_and_ends_the_session(site):
+    app, _ = site
+    client = sign_in(TestClient(app), "city")
+    assert client.post("/logout", data={"csrf": "forged"}).status_code == 403
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
+    assert client.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert client.get("/api/v1/evaluation").status_code == 401
+
+
+def test_openapi_and_static_assets_are_served_locally(site):
+    app, _ = site
+    client = TestClient(app)
+    assert "/api/v1/evaluation" in client.get("/api/v1/openapi.json").json()["paths"]
+    css = client.get("/static/app.css")
+    assert css.status_code == 200 and "http" not in css.text
