@@ -192,3 +192,20 @@ def test_import_and_evaluate_on_another_database(tmp_path, database_url, monkeyp
     assert json.loads(run("plans", "import", str(good), "--format", "json").output)["unchanged"] == 1
     rows = json.loads(run("plans", "evaluate", "--year", "2021", "--format", "json").output)
     assert next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")["actual"] == 800
+
+
+def test_demo_accounts_cover_every_role(tmp_path):
+    from commerce_brain.access import ROLES
+    from commerce_brain.catalog import load_catalog
+    from commerce_brain.demo_site import create_demo_accounts
+    from commerce_brain.store.accounts import authenticate
+    from commerce_brain.store.schema import connect
+
+    engine = connect(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    accounts = create_demo_accounts(engine, load_catalog(), enterprise_uscc="91350100M000100Y43")
+    assert sorted(a.role_zh for a in accounts) == sorted(ROLES.values())
+    assert len({a.password for a in accounts}) == len(accounts)
+    for account in accounts:
+        user = authenticate(engine, account.username, account.password)
+        assert user is not None and user.role_zh == account.role_zh
+    assert authenticate(engine, "enterprise", accounts[0].password) is None

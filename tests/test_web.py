@@ -74,6 +74,10 @@ def test_city_analyst_sees_the_cockpit_and_an_indicator(site):
     assert statuses[0] == "滞后"
     detail = client.get("/plans/qz_commerce_14th/retail_sales?year=2023&org_unit=330800")
     assert detail.status_code == 200 and "<svg" in detail.text and "000_20ac092af27a5de7.txt" in detail.text
+    assert "g_p=(X_T/X₀)^(1/(T−t₀))−1" in detail.text                      # the formula, explained
+    assert "柯城区" in detail.text and "开化县" in detail.text               # across counties
+    lint = client.get("/plans/qz_services_14th/digital_economy_services_main_revenue?year=2023&org_unit=330800")
+    assert "规划体检" in lint.text and "14.54" in lint.text                  # plan lint where it applies
     assert [e["action"] for e in events(engine)] == ["login"]
     assert verify(engine).ok
 

@@ -32,6 +32,23 @@ def demo(
 ) -> None:
     """演示 Load the catalog and demo actuals into a fresh SQLite store, print the evaluation
     of every plan and write the reports."""
+    settings, sample, example = _build_demo(data_dir, year)
+    prog = _program()
+    demo_dir = os.path.relpath(settings.data_dir)
+    out.print("\n下一步 next：", highlight=False)
+    for command in (f"{prog} serve --demo",
+                    f"{prog} plans evaluate --year {year} --org-unit 330802 --explain --data-dir {demo_dir}",
+                    f"{prog} plans lint",
+                    f"{prog} policy evaluate --data {os.path.relpath(sample)} --year {year}",
+                    f"{prog} policy explain --data {os.path.relpath(sample)} --year {year} --uscc {example}",
+                    f"{prog} --help"):
+        out.print(f"  {command}", highlight=False, soft_wrap=True)
+
+
+def _build_demo(data_dir: Path | None, year: int):
+    """A fresh demo store in DATA_DIR/demo: the catalog, demo actuals, the evaluation of every
+    plan (printed and written as reports) and the sample city's awards. Returns the demo's
+    settings, the sample file and an enterprise worth explaining."""
     from .demo import DEMO_SOURCE, demo_observations
     from .indicators.trajectory import trajectory
     from .io.report import write_report
@@ -42,13 +59,15 @@ def demo(
     from .store.observations import save_observations
     from .store.schema import connect
 
-    settings = Settings.from_env(data_dir=data_dir / "demo" if data_dir else Path("data") / "demo")
+    settings = Settings.from_env(data_dir=data_dir / "demo" if data_dir else Path("data") / "demo",
+                                 database_url=None)
     database = settings.data_dir / "commerce_brain.sqlite3"
     database.unlink(missing_ok=True)
+    settings = Settings(data_dir=settings.data_dir, database_url=f"sqlite:///{database.as_posix()}")
     catalog = load_catalog_or_exit()
     with progress() as bar:
         bar.add_task("载入目录与演示数据 loading catalog and demo actuals", total=None)
-        engine = connect(f"sqlite:///{database.as_posix()}")
+        engine = connect(settings.database_url)
         sync_catalog(engine, catalog)
         frame = demo_observations(catalog)
         save_observations(engine, frame, file_name="demo", sha256="-", imported_by="demo")
@@ -66,15 +85,8 @@ def demo(
     out.print(f"数据（{DEMO_SOURCE}）：{database}")
     out.print("报告：" + "，".join(str(p) for p in reports))
     sample, example = _policy_demo(settings.data_dir, year)
-    prog = _program()
-    demo_dir = os.path.relpath(settings.data_dir)
-    out.print("\n下一步 next：", highlight=False)
-    for command in (f"{prog} plans evaluate --year {year} --org-unit 330802 --explain --data-dir {demo_dir}",
-                    f"{prog} plans lint",
-                    f"{prog} policy evaluate --data {os.path.relpath(sample)} --year {year}",
-                    f"{prog} policy explain --data {os.path.relpath(sample)} --year {year} --uscc {example}",
-                    f"{prog} --help"):
-        out.print(f"  {command}", highlight=False, soft_wrap=True)
+    engine.dispose()
+    return settings, sample, example
 
 
 def _policy_demo(directory: Path, year: int) -> tuple[Path, str]:
@@ -105,13 +117,33 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes (the web tier is stateless).")] = 1,
     secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Mark cookies Secure (behind HTTPS).")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Start on a fresh demo store with one account per role.")] = False,
+    data_dir: DataDirOpt = None,
 ) -> None:
-    """网页平台 Start the web platform (uvicorn); accounts come from `commerce-brain users add`."""
+    """网页平台 Start the web platform (uvicorn); accounts come from `commerce-brain users add`,
+    or with --demo one per role, printed with their passwords."""
     import uvicorn
 
+    if demo:
+        _start_demo_site(data_dir)
     os.environ["COMMERCE_BRAIN_SECURE_COOKIES"] = "1" if secure_cookies else ""
-    out.print(f"商务大脑 http://{host}:{port}/  (API: /api/docs)", highlight=False)
+    out.print(f"\n商务大脑 http://{host}:{port}/  (API: /api/docs)  Ctrl+C 停止", highlight=False)
     uvicorn.run("commerce_brain.web.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+
+
+def _start_demo_site(data_dir: Path | None) -> None:
+    """Build the demo store, create the demo accounts, print them, point the server at it."""
+    from .demo_site import create_demo_accounts
+    from .render import simple_table
+    from .store.schema import connect
+
+    settings, _, example = _build_demo(data_dir, 2023)
+    engine = connect(settings.database_url)
+    accounts = create_demo_accounts(engine, load_catalog_or_exit(), enterprise_uscc=example)
+    engine.dispose()
+    simple_table("演示账户 demo accounts（密码每次启动重新生成）", ["用户名", "角色", "范围", "密码"],
+                 [[a.username, a.role_zh, a.scope, a.password] for a in accounts], out)
+    os.environ["COMMERCE_BRAIN_DATABASE_URL"] = settings.database_url
 
 
 def _program() -> str:

@@ -32,6 +32,13 @@ class Platform:
     def catalog(self) -> Catalog:
         return load_catalog()
 
+    @cached_property
+    def lint_findings(self):
+        """Plan-lint findings: the catalog does not change while the app runs."""
+        from ..indicators.lint import lint_catalog
+
+        return lint_catalog(self.catalog)
+
 
 def create_app(settings: Settings | None = None, *, secure_cookies: bool = False) -> FastAPI:
     """The whole web platform for ``settings`` (the environment's by default)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from importlib import resources
 
+import polars as pl
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -15,15 +16,25 @@ from ..indicators.status import STATUS_ZH
 from ..indicators.trajectory import trajectory
 from ..io import report as r
 from ..io.report_html import _card_view
-from ..monitoring import gather_observations
+from ..monitoring import evaluation_table, gather_observations
 from ..render import num, pct
 from ..store.accounts import authenticate
 from ..store.audit import record
 from ..store.sessions import end_session, start_session
-from .security import COOKIE, Forbidden, check_csrf, current_user, platform, require, scope, session_of
+from .security import (
+    COOKIE,
+    Forbidden,
+    check_csrf,
+    current_user,
+    platform,
+    require,
+    scope,
+    session_of,
+)
 from .views import DEFAULT_YEAR, evaluation, status_counts
 
 router = APIRouter(include_in_schema=False)
+
 LOGIN_COOKIE = "cb_login"
 _ENV = Environment(loader=FileSystemLoader(str(resources.files("commerce_brain.web") / "templates")),
                    autoescape=select_autoescape(["html"]))
@@ -103,8 +114,29 @@ def indicator_page(request: Request, plan_id: str, indicator_id: str, year: int 
     observations = gather_observations(p.catalog, p.engine)
     rows = r.evaluation_rows(row_frame, year)
     card = _card_view(rows[0], r.trajectories(trajectory(row_frame, observations), rows))
-    return render(request, "indicator.html", {"user": user, "row": rows[0], "card": card, "year": year,
-                                               "svg": Markup(card["svg"]) if card["svg"] else None})
+    return render(request, "indicator.html", {
+        "user": user, "row": rows[0], "card": card, "year": year,
+        "svg": Markup(card["svg"]) if card["svg"] else None,
+        "explanation": row_frame["explanation"][0],
+        "counties": _across_counties(request, user, plan_id, indicator_id, year, observations),
+        "findings": p.lint_findings.filter(
+            (pl.col("plan") == plan_id) & (pl.col("indicator") == indicator_id)).to_dicts(),
+    })
+
+
+def _across_counties(request: Request, user: User, plan_id: str, indicator_id: str, year: int,
+                     observations) -> list[dict]:
+    """The same indicator in each county the user may see (the plan's own org unit's children)."""
+    p = platform(request)
+    plan = p.catalog.plan(plan_id)
+    visible = scope(request, user).org_units
+    children = [u.code for u in p.catalog.org_units if u.parent == plan.org_unit and u.kind != "zone"
+                and (visible is None or u.code in visible)]
+    found = []
+    for code in children:
+        frame = evaluation_table(p.catalog, observations, year, org_unit=code, plans=[plan_id], as_of=True)
+        found += frame.filter(pl.col("indicator") == indicator_id).to_dicts()
+    return found
 
 
 def _secure(request: Request) -> bool:
