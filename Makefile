@@ -8,10 +8,10 @@ BIN    := $(VENV)/bin
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-demo: install  ## install, load the catalog and demo actuals into SQLite, print the evaluation
-	$(BIN)/commerce-brain demo
+demo: install  ## install, build the demo store, print the evaluation, start the web platform
+	$(BIN)/commerce-brain serve --demo
 
-test: install-test  ## install what the tests need (Python packages, PostgreSQL) and run the whole suite
+test: install-test  ## install what the tests need (Python packages, PostgreSQL, Chromium) and run the whole suite
 	scripts/system-packages
 	$(BIN)/python -m pytest
 

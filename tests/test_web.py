@@ -110,7 +110,9 @@ def test_api_tokens_for_scripts(site):
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["role"] == "leader"
     rows = client.get("/api/v1/evaluation?year=2023", headers={"Authorization": f"Bearer {token}"}).json()
-    assert {r["org_unit"] for r in rows} == {"330800", "330600"}  # every plan at its own city
+    assert {r["org_unit"] for r in rows} == {"330800"}  # the platform's home, the city
+    shaoxing = client.get("/api/v1/evaluation?year=2023&org_unit=330600", headers={"Authorization": f"Bearer {token}"})
+    assert {r["plan"] for r in shaoxing.json()} == {"sx_commerce_14th"}
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer cb_forged"}).status_code == 401
 
 

@@ -27,10 +27,10 @@ STATUS_COLOURS = {
     "ahead": "#00897b",           # teal
     "on_track": "#1565c0",        # blue
     "lagging": "#c62828",         # red
-    "no_data": "#8a939e",         # grey
-    "not_assessable": "#a7afb8",  # lighter grey, so the two grey states stay tellable apart
+    "no_data": "#616e7c",         # grey, dark enough for white text
+    "not_assessable": "#7b8794",  # a lighter grey, so the two grey states stay tellable apart
 }
-UNKNOWN_STATUS_COLOUR = "#8a939e"
+UNKNOWN_STATUS_COLOUR = "#616e7c"
 EMPTY = "—"
 # Series colours shared by the SVG and the Excel charts so both read the same way.
 PATH_COLOUR = "#9aa5b1"

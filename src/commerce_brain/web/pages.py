@@ -107,7 +107,8 @@ def indicator_page(request: Request, plan_id: str, indicator_id: str, year: int 
                    org_unit: str | None = None, user: User = Depends(current_user)) -> str:
     require(user, "view_plans")
     p = platform(request)
-    frame = evaluation(p.engine, p.catalog, scope(request, user), year=year, org_unit=org_unit)
+    # An indicator of a plan that has ended is still shown, as of its last year.
+    frame = evaluation(p.engine, p.catalog, scope(request, user), year=year, org_unit=org_unit, as_of=True)
     row_frame = frame.filter((frame["plan"] == plan_id) & (frame["indicator"] == indicator_id))
     if row_frame.is_empty():
         raise Forbidden(f"没有这个指标的评估 no evaluation for {plan_id}/{indicator_id} in {year}")

@@ -13,12 +13,16 @@ from .security import Forbidden
 DEFAULT_YEAR = 2023
 
 
-def visible_org_unit(scope: Scope, requested: str | None, catalog: Catalog) -> str | None:
-    """The org unit a user's view is for: the requested one if in scope, else the scope's own."""
+HOME = "330800"  # the platform is Quzhou's: an unscoped user's view starts at the city
+
+
+def visible_org_unit(scope: Scope, requested: str | None, catalog: Catalog) -> str:
+    """The org unit a user's view is for: the requested one if in scope, else the scope's own
+    (the city for users who see everything)."""
     if scope.org_units is None:
         if requested is not None and requested not in catalog.org_unit_names():
             raise Forbidden(f"未知地区 unknown org unit {requested}")
-        return requested
+        return requested or HOME
     if requested is None:
         # A county analyst's own unit is the top of the subtree it may see.
         return next(code for code in scope.org_units
@@ -28,10 +32,12 @@ def visible_org_unit(scope: Scope, requested: str | None, catalog: Catalog) -> s
     return requested
 
 
-def evaluation(engine, catalog: Catalog, scope: Scope, *, year: int, org_unit: str | None) -> pl.DataFrame:
-    """Every indicator's evaluation for the user's org unit (as of ``year``), lagging first."""
+def evaluation(engine, catalog: Catalog, scope: Scope, *, year: int, org_unit: str | None,
+               as_of: bool = False) -> pl.DataFrame:
+    """Every indicator's evaluation for the user's org unit in ``year`` (plans in force; with
+    ``as_of`` also plans that ended before it, in their last year), lagging first."""
     unit = visible_org_unit(scope, org_unit, catalog)
-    frame = evaluation_table(catalog, gather_observations(catalog, engine), year, org_unit=unit, as_of=True)
+    frame = evaluation_table(catalog, gather_observations(catalog, engine), year, org_unit=unit, as_of=as_of)
     return frame.with_columns(
         pl.col("status").replace_strict(STATUS_URGENCY, default=9).alias("_urgency")
     ).sort(["_urgency", "plan"], maintain_order=True).drop("_urgency")

@@ -1,0 +1,181 @@
+"""A live server and a real browser: the web platform as a person uses it.
+
+The server is the real app under uvicorn on 127.0.0.1 (a free port, a background thread), on a
+temporary SQLite database with the demo actuals and one account per role. The browser is
+Debian's Chromium (``make test`` installs it through ``scripts/system-packages``), driven by
+Playwright, headless and offline: Playwright never downloads a browser of its own.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+PASSWORD = "browser-test-pass-1"
+LOCAL_HOSTS = {"127.0.0.1"}
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    role: str
+    org_unit: str | None = None
+    uscc: str | None = None
+
+
+def _accounts() -> dict[str, Account]:
+    from commerce_brain.uscc import make_uscc
+
+    return {a.role: a for a in [
+        Account("admin1", "admin"),
+        Account("city1", "city_analyst"),
+        Account("kecheng1", "county_analyst", org_unit="330802"),
+        Account("policy1", "policy_officer"),
+        Account("finance1", "finance_officer"),
+        Account("firm1", "enterprise", uscc=make_uscc("91330802MA2G00011")),
+        Account("leader1", "leader"),
+    ]}
+
+
+ACCOUNTS = _accounts()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    engine: object
+
+
+def _wait_until_answering(url: str, thread: threading.Thread, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("the test server's thread ended before it answered")
+        try:
+            with urllib.request.urlopen(f"{url}/login", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"the test server at {url} did not answer within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> LiveServer:
+    """The web platform served on 127.0.0.1 for the whole session; its base URL without a slash."""
+    import uvicorn
+
+    from commerce_brain.catalog import load_catalog
+    from commerce_brain.demo import demo_observations
+    from commerce_brain.settings import Settings
+    from commerce_brain.store.accounts import create_user
+    from commerce_brain.store.observations import save_observations
+    from commerce_brain.store.schema import connect
+    from commerce_brain.web.app import create_app
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'store.sqlite3'}"
+    catalog = load_catalog()
+    engine = connect(url)
+    save_observations(engine, demo_observations(catalog), file_name="demo", sha256="-", imported_by="browser-test")
+    for account in ACCOUNTS.values():
+        create_user(engine, username=account.username, password=PASSWORD, role=account.role,
+                    display_name=account.username, org_unit=account.org_unit, uscc=account.uscc, catalog=catalog)
+
+    # Bind first and hand the socket over: the port is ours from the start, no race for it.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(Settings.from_env(database_url=url))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="browser-test-server",
+                              daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_answering(base, thread)
+        yield LiveServer(url=base, engine=engine)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def accounts() -> dict[str, Account]:
+    """The live server's accounts by role (password ``PASSWORD``)."""
+    return ACCOUNTS
+
+
+@pytest.fixture
+def sign_in(accounts):
+    """``sign_in(page, role, password=PASSWORD)``: fill the sign-in form as a person does (by its
+    labels, then the 登录 button) and wait for the page it leads to."""
+
+    def sign_in(page, role: str, password: str = PASSWORD) -> None:
+        if not urlsplit(page.url).path.startswith("/login"):
+            page.goto("/login")
+        page.get_by_label("用户名").fill(accounts[role].username)
+        page.get_by_label("密码").fill(password)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_load_state()
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, started once for the session."""
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} was not found: run `make test`, which installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) and page for one test.
+
+    Every request the page makes is recorded on ``page.requests_seen`` (URLs) and every console
+    error or uncaught script error on ``page.errors_seen``; the test fails at teardown if any
+    request left 127.0.0.1, so no page may lean on a CDN or a web font.
+    """
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN",
+                                  base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    tab.requests_seen = []
+    tab.errors_seen = []
+    tab.on("request", lambda request: tab.requests_seen.append(request.url))
+    tab.on("console", lambda message: message.type == "error" and tab.errors_seen.append(
+        f"{message.text} ({message.location.get('url', '')})"))
+    tab.on("pageerror", lambda error: tab.errors_seen.append(str(error)))
+    try:
+        yield tab
+    finally:
+        context.close()
+    outside = [u for u in tab.requests_seen if urlsplit(u).scheme not in ("data", "blob", "about")
+               and urlsplit(u).hostname not in LOCAL_HOSTS]
+    assert not outside, f"the page loaded resources from outside 127.0.0.1: {outside}"
