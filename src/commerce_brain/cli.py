@@ -137,9 +137,15 @@ def _start_demo_site(data_dir: Path | None) -> None:
     from .render import simple_table
     from .store.schema import connect
 
-    settings, _, example = _build_demo(data_dir, 2023)
+    from .cli_policy import load_policies_or_exit, read_data_or_exit
+    from .store.fulfilment import save_policy_data
+
+    settings, sample, example = _build_demo(data_dir, 2023)
     engine = connect(settings.database_url)
-    accounts = create_demo_accounts(engine, load_catalog_or_exit(), enterprise_uscc=example)
+    catalog = load_catalog_or_exit()
+    # The sample city's enterprises go into the store, so 政策兑现 can run its batch on them.
+    save_policy_data(engine, read_data_or_exit(sample, catalog, load_policies_or_exit()), actor="demo")
+    accounts = create_demo_accounts(engine, catalog, enterprise_uscc=example)
     engine.dispose()
     simple_table("演示账户 demo accounts（密码每次启动重新生成）", ["用户名", "角色", "范围", "密码"],
                  [[a.username, a.role_zh, a.scope, a.password] for a in accounts], out)

@@ -116,4 +116,5 @@ def connect(database_url: str, *, migrate: bool = True) -> Engine:
 # every user of the schema (connect, the migrations, the tests) sees all of them.
 from . import accounts as accounts  # noqa: E402
 from . import audit as audit  # noqa: E402
+from . import fulfilment as fulfilment  # noqa: E402
 from . import sessions as sessions  # noqa: E402

@@ -1,0 +1,283 @@
+"""政策兑现 (award fulfilment) in the store: enterprise data, awards and payment lists.
+
+The flow: ``run_batch`` (免申即享) turns the stored enterprise data into proposals; the enterprise
+``confirm``s its own; a policy officer ``approve``s or ``reject``s (with a reason); a finance
+officer gathers the approved awards of one paying treasury into a payment list
+(``create_payment_list``), exports it (``payment_list_xlsx``) and marks it paid (``mark_paid``).
+
+Money cannot go wrong because the database, not the code path, enforces it:
+- one award per (uscc, rule, subject, payee, year, tranche) — ``uq_awards_key``; tranche and
+  subject are stored as '' rather than NULL, since NULLs never collide in a unique index;
+- an award is on at most one payment list — ``uq_payment_items_award``;
+- every change of state is a conditional UPDATE (``WHERE state = <what the caller saw>``), so of
+  two officers acting at once exactly one changes the row, and the audit event is written in the
+  same transaction as the change it records.
+
+States: proposed → confirmed → approved → paid; proposed or confirmed → rejected. Approval
+needs the enterprise's confirmation (see ``approve``). Money is integer fen throughout.
+
+The tables live here; the functions in ``fulfilment_*`` modules, re-exported below.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .schema import metadata
+
+STATES = ("proposed", "confirmed", "approved", "rejected", "paid")
+STATE_ZH = {"proposed": "待确认", "confirmed": "企业已确认", "approved": "审核通过", "rejected": "已驳回",
+            "paid": "已兑付"}
+# The columns that make one award one award (the unique key and the ON CONFLICT target).
+AWARD_KEY = ("uscc", "rule", "subject", "payee", "year", "tranche")
+MAX_REASON = 500
+
+# ---- stored enterprise data: the policy engine's three input frames ---------------------------
+
+enterprises = Table(
+    "enterprises",
+    metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("org_unit", String(20), nullable=False),
+    Column("industry", String(50)),
+    Column("is_manufacturing", Boolean),
+    Column("is_industrial", Boolean),
+    Column("is_listed", Boolean),
+    Column("is_provincial_or_central_owned", Boolean),
+)
+
+enterprise_facts = Table(
+    "enterprise_facts",
+    metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("main_revenue", BigInteger),
+    Column("rd_spend", BigInteger),
+)
+
+enterprise_events = Table(
+    "enterprise_events",
+    metadata,
+    # The event's position in the import (1-based), not a sequence: the engine names an event
+    # without a subject by its row, so loading must give the rows back in the same order.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("uscc", String(18), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("level", String(50)),
+    Column("amount", BigInteger),
+    Column("count", BigInteger),
+    Column("subject", String(500)),
+    Column("rating", String(50)),
+    Column("local_share", BigInteger),
+    Column("benchmark_rate", BigInteger),
+    Column("days", BigInteger),
+    Column("assessed_award", BigInteger),
+    Column("already_paid", BigInteger),
+    Index("ix_enterprise_events_uscc", "uscc"),
+)
+
+# ---- awards and their batches ---------------------------------------------------------------
+
+award_batches = Table(
+    "award_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("run_by", String(200), nullable=False),
+    Column("run_at", DateTime(timezone=True), nullable=False),
+    Column("computed", Integer, nullable=False),
+    Column("inserted", Integer, nullable=False),
+    Column("already_present", Integer, nullable=False),
+    Column("changed", Integer, nullable=False),
+    Column("inserted_fen", BigInteger, nullable=False),
+)
+
+awards = Table(
+    "awards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("award_batches.id"), nullable=False),
+    Column("uscc", String(18), nullable=False),
+    # Name and org unit as they were when proposed: the payment list must show what was
+    # decided on, and a later import may drop or rename the enterprise.
+    Column("name", String(500), nullable=False),
+    Column("org_unit", String(20), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("rule", String(100), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("payee", String(30), nullable=False),
+    Column("tranche", String(50), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("payer", String(20), nullable=False),
+    Column("settle_with_city", Boolean, nullable=False),
+    Column("needs_review", Boolean, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("figures", Text, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("reason", String(MAX_REASON)),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(*AWARD_KEY, name="uq_awards_key"),
+    CheckConstraint("state IN ('proposed', 'confirmed', 'approved', 'rejected', 'paid')", name="ck_awards_state"),
+    CheckConstraint("amount_fen > 0", name="ck_awards_amount"),
+    CheckConstraint("state <> 'rejected' OR reason IS NOT NULL", name="ck_awards_rejected_reason"),
+    Index("ix_awards_payer_state", "payer", "state"),
+    Index("ix_awards_uscc", "uscc"),
+    Index("ix_awards_year_state", "year", "state"),
+)
+
+# ---- disbursement: one list per paying treasury, paid once ------------------------------------
+
+payment_lists = Table(
+    "payment_lists",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("payer", String(20), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("paid_at", DateTime(timezone=True)),
+    Column("paid_by", String(200)),
+    CheckConstraint("(paid_at IS NULL) = (paid_by IS NULL)", name="ck_payment_lists_paid"),
+)
+
+payment_items = Table(
+    "payment_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("list_id", Integer, ForeignKey("payment_lists.id"), nullable=False),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    UniqueConstraint("award_id", name="uq_payment_items_award"),
+    CheckConstraint("amount_fen > 0", name="ck_payment_items_amount"),
+    Index("ix_payment_items_list_id", "list_id"),
+)
+
+
+# ---- errors: each says in Chinese, then English, why --------------------------------------------
+
+class FulfilmentError(ValueError):
+    """A request the fulfilment rules refuse."""
+
+
+class NotFound(FulfilmentError):
+    """No such award or payment list (or not one the user may see)."""
+
+
+class NotAllowed(FulfilmentError):
+    """The user's role or scope does not allow this."""
+
+
+class WrongState(FulfilmentError):
+    """The award or list is not in a state that allows this (or someone else changed it first)."""
+
+
+class NothingToPay(FulfilmentError):
+    """No approved award of that treasury is waiting for a payment list."""
+
+
+class NoData(FulfilmentError):
+    """No enterprise data has been stored yet."""
+
+
+def actor_name(actor, capability: str) -> str:
+    """The audit name of whoever acts. A ``User`` must hold ``capability``; a plain string is a
+    trusted caller (the CLI run by the operator) and is recorded as given."""
+    from ..access import User, can
+
+    if isinstance(actor, User):
+        if not can(actor, capability):
+            raise NotAllowed(f"无权操作 not allowed: {actor.role_zh} 不能 {capability}")
+        return actor.username
+    if not isinstance(actor, str) or not actor.strip():
+        raise TypeError(f"actor must be a User or a non-empty name, not {actor!r}")
+    return actor.strip()
+
+
+def insert_ignoring_duplicates(conn, table, *key: str):
+    """``INSERT … ON CONFLICT (key) DO NOTHING`` in the connection's dialect: under concurrency
+    the loser of a race waits for the winner's commit and then skips the row, without an error."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise NotImplementedError(f"no ON CONFLICT support for {conn.dialect.name}")
+    return insert(table).on_conflict_do_nothing(index_elements=list(key))
+
+
+# The functions live in the fulfilment_* modules and are served from here on first use (PEP 562),
+# so callers need only this module and either side may be imported first.
+_EXPORTS = {
+    **dict.fromkeys(("BatchSummary", "recent_batches", "run_batch", "stable_subjects"), "fulfilment_batch"),
+    **dict.fromkeys(("load_policy_data", "save_policy_data"), "fulfilment_data"),
+    **dict.fromkeys(("approve", "award_history", "award_totals", "confirm", "get_award", "list_awards", "reject"),
+                    "fulfilment_review"),
+    **dict.fromkeys(("create_payment_list", "get_payment_list", "list_payment_lists", "mark_paid",
+                     "payment_list_xlsx", "pending_by_payer"), "fulfilment_payments"),
+}
+
+
+if TYPE_CHECKING:  # the same names, for type checkers and linters
+    from .fulfilment_batch import (
+        BatchSummary,
+        recent_batches,
+        run_batch,
+        stable_subjects,
+    )
+    from .fulfilment_data import load_policy_data, save_policy_data
+    from .fulfilment_payments import (
+        create_payment_list,
+        get_payment_list,
+        list_payment_lists,
+        mark_paid,
+        payment_list_xlsx,
+        pending_by_payer,
+    )
+    from .fulfilment_review import (
+        approve,
+        award_history,
+        award_totals,
+        confirm,
+        get_award,
+        list_awards,
+        reject,
+    )
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__package__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [  # noqa: RUF022 (grouped: tables, errors, functions)
+    "AWARD_KEY", "STATES", "STATE_ZH", "award_batches", "awards", "enterprise_events", "enterprise_facts",
+    "enterprises", "payment_items", "payment_lists",
+    "FulfilmentError", "NoData", "NotAllowed", "NotFound", "NothingToPay", "WrongState",
+    "actor_name", "insert_ignoring_duplicates",
+    "BatchSummary", "recent_batches", "run_batch", "stable_subjects", "load_policy_data", "save_policy_data",
+    "approve", "award_history", "award_totals", "confirm", "get_award", "list_awards", "reject",
+    "create_payment_list", "get_payment_list", "list_payment_lists", "mark_paid", "payment_list_xlsx",
+    "pending_by_payer",
+]

@@ -1,0 +1,84 @@
+"""What the 政策兑现 pages and API share: labels, money and time display, refusal statuses."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from ..policy.engine import PolicyDataError, PolicyYearError, packaged
+from ..policy.model import PAYEE_ZH
+from ..policy.payer import treasury_name
+from ..store import fulfilment as f
+from .security import platform
+
+BEIJING = timezone(timedelta(hours=8))  # China has one time zone and no summer time
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What the store and the engine refuse with a message for the user (NotAllowed included).
+REFUSALS = (f.FulfilmentError, PolicyYearError, PolicyDataError)
+
+
+def money(fen: int | None) -> str:
+    """12345678 → "123,456.78" (integer arithmetic: a display never goes through a float)."""
+    if fen is None:
+        return "—"
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+
+
+def when(moment: datetime | None) -> str:
+    """A stored UTC time as Beijing time, to the minute (SQLite's naive times are UTC too)."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def status_of(exc: Exception) -> int:
+    """The HTTP status of a refusal from the store or the engine."""
+    if isinstance(exc, f.NotFound):
+        return 404
+    if isinstance(exc, f.NotAllowed):
+        return 403
+    if isinstance(exc, (f.WrongState, f.NothingToPay)):
+        return 409
+    return 400
+
+
+def award_record(award: dict, request: Request) -> dict:
+    """An award with its labels: rule name and article, payer's treasury, state, 元 text."""
+    policies, _ = packaged()
+    names = platform(request).catalog.org_unit_names()
+    try:
+        rule = policies.rule(award["rule"])
+        rule_name, article = rule.name_zh, rule.article_label
+    except KeyError:  # a rule since removed from the catalog
+        rule_name, article = award["rule"], ""
+    return {**{k: v for k, v in award.items() if k != "figures"},
+            "rule_name": rule_name, "article": article, "payee_zh": PAYEE_ZH.get(award["payee"], award["payee"]),
+            "payer_name": treasury_name(names, award["payer"]), "state_zh": f.STATE_ZH[award["state"]],
+            "org_unit_name": names.get(award["org_unit"], award["org_unit"]),
+            # A facts rule's subject is the enterprise-year itself.
+            "subject_zh": f"{award['year']}年度经营数据" if award["subject"] == "enterprise" else award["subject"],
+            "amount_yuan": money(award["amount_fen"]).replace(",", "")}
+
+
+def payer_label(request: Request, payer: str) -> str:
+    """衢州市财政 for 330800."""
+    return treasury_name(platform(request).catalog.org_unit_names(), payer)
+
+
+def xlsx_response(request: Request, list_id: int) -> FileResponse:
+    """The payment list as a download; the temporary file goes once it is sent."""
+    engine = platform(request).engine
+    plist = f.get_payment_list(engine, list_id)
+    folder = Path(tempfile.mkdtemp(prefix="cb-payment-"))
+    path = f.payment_list_xlsx(engine, list_id, folder / "list.xlsx", catalog=platform(request).catalog)
+    return FileResponse(path, media_type=XLSX, filename=f"兑付清单{list_id}-{payer_label(request, plist['payer'])}.xlsx",
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))

@@ -1,0 +1,198 @@
+"""政策兑现 on the web: the 免申即享 batch, confirmation, review and payment lists.
+
+One router for the pages (/awards, /payments) and the JSON API (/api/v1/awards…), both calling
+``store.fulfilment``, which checks roles and scopes itself; the web layer adds the session,
+the CSRF token and the HTTP status of each refusal.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from ..access import User, can
+from ..policy.model import PAYEE_ZH
+from ..store import fulfilment as f
+from .award_views import (
+    REFUSALS,
+    award_record,
+    money,
+    payer_label,
+    status_of,
+    when,
+    xlsx_response,
+)
+from .awards_api import api
+from .pages import render
+from .security import Forbidden, check_csrf, current_user, platform, require, scope
+from .views import DEFAULT_YEAR
+
+router = APIRouter()
+pages = APIRouter(include_in_schema=False)
+PAGE_LIMIT = 500
+
+
+def _year(text: str | None) -> int | None:
+    # The filter form sends year= when left empty; anything but digits is no filter.
+    return int(text) if text and text.strip().isdigit() else None
+
+
+# ---- pages ------------------------------------------------------------------------------------
+
+def _awards_page(request: Request, user: User, *, state: str | None, year: int | None, batch: int | None = None,
+                 error: str | None = None, status: int = 200) -> HTMLResponse:
+    require(user, "view_policies")
+    p = platform(request)
+    visible = scope(request, user)
+    state = state if state in f.STATES else None
+    frame = f.list_awards(p.engine, scope=visible, state=state, year=year, limit=PAGE_LIMIT + 1)
+    rows = [award_record(a, request) for a in frame.head(PAGE_LIMIT).iter_rows(named=True)]
+    runs = can(user, "run_batch")
+    context = {
+        "user": user, "rows": rows, "more": frame.height > PAGE_LIMIT, "limit": PAGE_LIMIT,
+        "totals": f.award_totals(p.engine, scope=visible, year=year), "state": state, "year": year,
+        "states": f.STATE_ZH, "can_run": runs, "default_year": year or DEFAULT_YEAR, "error": error,
+        "batches": f.recent_batches(p.engine) if runs else [],
+        "batch": next(iter(f.recent_batches(p.engine, batch_id=batch)), None) if runs and batch else None,
+        "money": money, "when": when, "can_pay": can(user, "make_payments"),
+    }
+    return HTMLResponse(render(request, "awards.html", context), status_code=status)
+
+
+@pages.get("/awards", response_class=HTMLResponse)
+def awards_page(request: Request, state: str | None = None, year: str | None = None, batch: int | None = None,
+                user: User = Depends(current_user)) -> HTMLResponse:
+    return _awards_page(request, user, state=state, year=_year(year), batch=batch)
+
+
+@pages.post("/awards/batch")
+def batch_form(request: Request, year: str = Form(""), csrf: str = Form(""), user: User = Depends(current_user)):
+    check_csrf(request, csrf)
+    require(user, "run_batch")
+    if _year(year) is None:
+        return _awards_page(request, user, state=None, year=None, error="请填写年度 the year is missing", status=400)
+    try:
+        summary = f.run_batch(platform(request).engine, _year(year), actor=user)
+    except REFUSALS as exc:
+        return _awards_page(request, user, state=None, year=None, error=str(exc), status=status_of(exc))
+    return RedirectResponse(f"/awards?year={summary.year}&batch={summary.batch_id}", status_code=303)
+
+
+def _award_page(request: Request, user: User, award_id: int, *, error: str | None = None,
+                status: int = 200) -> HTMLResponse:
+    require(user, "view_policies")
+    p = platform(request)
+    try:
+        award = f.get_award(p.engine, award_id, scope=scope(request, user))
+    except f.NotAllowed as exc:
+        raise Forbidden(str(exc)) from None
+    except f.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    reviewer = can(user, "review_awards")
+    context = {
+        "user": user, "award": award_record(award, request), "error": error, "money": money, "when": when,
+        "history": f.award_history(p.engine, award_id),
+        "can_confirm": can(user, "confirm_own_awards") and award["uscc"] == user.uscc and award["state"] == "proposed",
+        "can_approve": reviewer and award["state"] == "confirmed" and not award["needs_review"],
+        "can_reject": reviewer and award["state"] in ("proposed", "confirmed"),
+        "can_pay": can(user, "make_payments"),
+    }
+    return HTMLResponse(render(request, "award.html", context), status_code=status)
+
+
+@pages.get("/awards/{award_id}", response_class=HTMLResponse)
+def award_page(request: Request, award_id: int, user: User = Depends(current_user)) -> HTMLResponse:
+    return _award_page(request, user, award_id)
+
+
+def _act(request: Request, user: User, award_id: int, csrf: str, action, **kwargs):
+    check_csrf(request, csrf)
+    try:
+        action(platform(request).engine, award_id, user=user, **kwargs)
+    except f.NotAllowed as exc:
+        raise Forbidden(str(exc)) from None
+    except REFUSALS as exc:
+        return _award_page(request, user, award_id, error=str(exc), status=status_of(exc))
+    return RedirectResponse(f"/awards/{award_id}", status_code=303)
+
+
+@pages.post("/awards/{award_id}/confirm")
+def confirm_form(request: Request, award_id: int, csrf: str = Form(""), user: User = Depends(current_user)):
+    return _act(request, user, award_id, csrf, f.confirm)
+
+
+@pages.post("/awards/{award_id}/approve")
+def approve_form(request: Request, award_id: int, csrf: str = Form(""), user: User = Depends(current_user)):
+    return _act(request, user, award_id, csrf, f.approve)
+
+
+@pages.post("/awards/{award_id}/reject")
+def reject_form(request: Request, award_id: int, reason: str = Form(""), csrf: str = Form(""),
+                user: User = Depends(current_user)):
+    return _act(request, user, award_id, csrf, f.reject, reason=reason)
+
+
+def _payments_page(request: Request, user: User, *, list_id: int | None = None, error: str | None = None,
+                   status: int = 200) -> HTMLResponse:
+    require(user, "make_payments")
+    engine = platform(request).engine
+    plist = None
+    if list_id is not None:
+        try:
+            plist = f.get_payment_list(engine, list_id)
+        except f.NotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+        plist["payer_name"] = payer_label(request, plist["payer"])
+    pending = [{**x, "payer_name": payer_label(request, x["payer"])} for x in f.pending_by_payer(engine)]
+    lists = [{**x, "payer_name": payer_label(request, x["payer"])} for x in f.list_payment_lists(engine)]
+    context = {"user": user, "pending": pending, "lists": lists, "plist": plist, "error": error, "money": money,
+               "when": when, "payee_zh": PAYEE_ZH}
+    return HTMLResponse(render(request, "payments.html", context), status_code=status)
+
+
+@pages.get("/payments", response_class=HTMLResponse)
+def payments_page(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
+    return _payments_page(request, user)
+
+
+@pages.post("/payments")
+def create_list_form(request: Request, payer: str = Form(""), csrf: str = Form(""),
+                     user: User = Depends(current_user)):
+    check_csrf(request, csrf)
+    require(user, "make_payments")
+    try:
+        list_id = f.create_payment_list(platform(request).engine, payer, user=user)
+    except REFUSALS as exc:
+        return _payments_page(request, user, error=str(exc), status=status_of(exc))
+    return RedirectResponse(f"/payments/{list_id}", status_code=303)
+
+
+@pages.get("/payments/{list_id}", response_class=HTMLResponse)
+def payment_list_page(request: Request, list_id: int, user: User = Depends(current_user)) -> HTMLResponse:
+    return _payments_page(request, user, list_id=list_id)
+
+
+@pages.get("/payments/{list_id}/export.xlsx")
+def payment_list_export(request: Request, list_id: int, user: User = Depends(current_user)) -> FileResponse:
+    require(user, "make_payments")
+    try:
+        return xlsx_response(request, list_id)
+    except f.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@pages.post("/payments/{list_id}/paid")
+def mark_paid_form(request: Request, list_id: int, csrf: str = Form(""), user: User = Depends(current_user)):
+    check_csrf(request, csrf)
+    require(user, "make_payments")
+    try:
+        f.mark_paid(platform(request).engine, list_id, user=user)
+    except REFUSALS as exc:
+        if isinstance(exc, f.NotFound):
+            raise HTTPException(404, str(exc)) from None
+        return _payments_page(request, user, list_id=list_id, error=str(exc), status=status_of(exc))
+    return RedirectResponse(f"/payments/{list_id}", status_code=303)
+
+
+router.include_router(api)
+router.include_router(pages)

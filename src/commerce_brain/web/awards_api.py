@@ -1,0 +1,143 @@
+"""JSON API of 政策兑现 under /api/v1/awards: the same store functions and checks as the pages.
+
+Money is ``amount_fen`` (integer) with ``amount_yuan`` as exact text ("1234.56"), never a
+float. A write with a session cookie must carry the session's CSRF token in ``X-CSRF-Token``
+(a script with ``Authorization: Bearer`` needs none: no browser sends that header by itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from ..access import User
+from ..store import fulfilment as f
+from .award_views import REFUSALS, award_record, payer_label, status_of, xlsx_response
+from .security import Forbidden, check_csrf, current_user, platform, require, scope
+
+api = APIRouter(prefix="/api/v1/awards", tags=["政策兑现 awards"])
+API_LIMIT = 5000
+
+
+class BatchRequest(BaseModel):
+    year: int
+
+
+class RejectRequest(BaseModel):
+    reason: str
+
+
+class PaymentListRequest(BaseModel):
+    payer: str
+
+
+def _call(function, *args, **kwargs):
+    """Run a store function, turning its refusals into HTTP errors (403 through Forbidden)."""
+    try:
+        return function(*args, **kwargs)
+    except f.NotAllowed as exc:
+        raise Forbidden(str(exc)) from None
+    except REFUSALS as exc:
+        raise HTTPException(status_of(exc), str(exc)) from None
+
+
+def _writing(request: Request) -> None:
+    if not request.headers.get("authorization", "").lower().startswith("bearer "):
+        check_csrf(request, request.headers.get("x-csrf-token"))
+
+
+def _list_record(request: Request, plist: dict) -> dict:
+    return {**plist, "payer_name": payer_label(request, plist["payer"])}
+
+
+@api.get("")
+def awards(request: Request, state: str | None = None, year: int | None = None, payer: str | None = None,
+           user: User = Depends(current_user)) -> list[dict]:
+    """The awards the user may see (an enterprise its own, a county its subtree), newest first."""
+    require(user, "view_policies")
+    if state is not None and state not in f.STATES:
+        raise HTTPException(422, f"未知状态 unknown state {state!r}; known: {', '.join(f.STATES)}")
+    frame = f.list_awards(platform(request).engine, scope=scope(request, user), state=state, year=year, payer=payer,
+                          limit=API_LIMIT)
+    return [award_record(a, request) for a in frame.iter_rows(named=True)]
+
+
+@api.post("/batches")
+def run_batch(body: BatchRequest, request: Request, user: User = Depends(current_user)) -> dict:
+    """免申即享: propose every award of ``year`` from the stored enterprise data (policy officer)."""
+    _writing(request)
+    return asdict(_call(f.run_batch, platform(request).engine, body.year, actor=user))
+
+
+@api.get("/payment-lists")
+def payment_lists(request: Request, user: User = Depends(current_user)) -> dict:
+    """Every payment list, and per treasury the approved awards waiting for one (finance)."""
+    require(user, "make_payments")
+    engine = platform(request).engine
+    return {"lists": [_list_record(request, x) for x in f.list_payment_lists(engine)],
+            "pending": [_list_record(request, x) for x in f.pending_by_payer(engine)]}
+
+
+@api.post("/payment-lists")
+def create_payment_list(body: PaymentListRequest, request: Request, user: User = Depends(current_user)) -> dict:
+    """A payment list of every approved award of ``payer`` not yet listed (finance)."""
+    _writing(request)
+    engine = platform(request).engine
+    list_id = _call(f.create_payment_list, engine, body.payer, user=user)
+    return _list_record(request, f.get_payment_list(engine, list_id))
+
+
+@api.get("/payment-lists/{list_id}")
+def payment_list(list_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+    """One payment list with its items (finance)."""
+    require(user, "make_payments")
+    return _list_record(request, _call(f.get_payment_list, platform(request).engine, list_id))
+
+
+@api.get("/payment-lists/{list_id}/xlsx")
+def payment_list_xlsx(list_id: int, request: Request, user: User = Depends(current_user)) -> FileResponse:
+    """The payment list as the treasury's workbook (finance)."""
+    require(user, "make_payments")
+    return _call(xlsx_response, request, list_id)
+
+
+@api.post("/payment-lists/{list_id}/paid")
+def mark_paid(list_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+    """Record the list as paid, once (finance)."""
+    _writing(request)
+    return _list_record(request, _call(f.mark_paid, platform(request).engine, list_id, user=user))
+
+
+@api.get("/{award_id}")
+def award(award_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+    """One award with its explanation and history, if in the user's scope."""
+    require(user, "view_policies")
+    engine = platform(request).engine
+    found = _call(f.get_award, engine, award_id, scope=scope(request, user))
+    return {**award_record(found, request), "history": f.award_history(engine, award_id)}
+
+
+def _act(request: Request, award_id: int, function, user: User, **kwargs) -> dict:
+    _writing(request)
+    return award_record(_call(function, platform(request).engine, award_id, user=user, **kwargs), request)
+
+
+@api.post("/{award_id}/confirm")
+def confirm(award_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+    """The enterprise accepts its own proposed award."""
+    return _act(request, award_id, f.confirm, user)
+
+
+@api.post("/{award_id}/approve")
+def approve(award_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+    """A policy officer approves a confirmed award."""
+    return _act(request, award_id, f.approve, user)
+
+
+@api.post("/{award_id}/reject")
+def reject(award_id: int, body: RejectRequest, request: Request, user: User = Depends(current_user)) -> dict:
+    """A policy officer rejects a proposed or confirmed award, with the reason."""
+    return _act(request, award_id, f.reject, user, reason=body.reason)
