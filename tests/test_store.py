@@ -72,3 +72,14 @@ def test_catalog_snapshot_is_replaced_on_sync(engine, catalog):
     sync_catalog(engine, catalog)
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(indicators)).scalar() == written
+
+
+def test_every_import_is_audited(engine):
+    from commerce_brain.store.audit import events, verify
+
+    save(engine, obs(2021, 800.0), name="a.csv")
+    save(engine, obs(2021, 805.0), name="b.csv")
+    logged = events(engine)
+    assert [(e["action"], e["object"], e["detail"]["revised"]) for e in logged] == [
+        ("import_actuals", "b.csv", 1), ("import_actuals", "a.csv", 0)]
+    assert verify(engine).ok

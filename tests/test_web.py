@@ -78,7 +78,7 @@ def test_city_analyst_sees_the_cockpit_and_an_indicator(site):
     assert "柯城区" in detail.text and "开化县" in detail.text               # across counties
     lint = client.get("/plans/qz_services_14th/digital_economy_services_main_revenue?year=2023&org_unit=330800")
     assert "规划体检" in lint.text and "14.54" in lint.text                  # plan lint where it applies
-    assert [e["action"] for e in events(engine)] == ["login"]
+    assert [e["action"] for e in events(engine)] == ["login", "import_actuals"]
     assert verify(engine).ok
 
 
@@ -131,3 +131,17 @@ def test_openapi_and_static_assets_are_served_locally(site):
     assert "/api/v1/evaluation" in client.get("/api/v1/openapi.json").json()["paths"]
     css = client.get("/static/app.css")
     assert css.status_code == 200 and "http" not in css.text
+
+
+def test_audit_page_shows_the_chain_to_leaders_only(site):
+    app, engine = site
+    from sqlalchemy import text
+
+    leader = sign_in(TestClient(app), "boss")
+    page = leader.get("/audit")
+    assert page.status_code == 200 and "审计链完整" in page.text and "login" in page.text
+    assert sign_in(TestClient(app), "kecheng").get("/audit").status_code == 403
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET actor = 'someone-else' WHERE id = 1"))
+    tampered = leader.get("/audit")
+    assert "审计链异常" in tampered.text and "#1" in tampered.text

@@ -9,6 +9,7 @@ import polars as pl
 from sqlalchemy import Engine, func, insert, select
 
 from ..catalog import OBSERVATION_SCHEMA
+from .audit import record
 from .schema import imports, observation_versions
 
 KEY = ["plan", "indicator", "org_unit", "period"]
@@ -109,6 +110,10 @@ def save_observations(
         ).with_columns(pl.lit(import_id).alias("import_id")).to_dicts()
         if records:
             conn.execute(insert(observation_versions), records)
+        # The import and its audit event commit together or not at all.
+        record(conn, actor=imported_by, action="import_actuals", object=file_name,
+               detail={"import_id": import_id, "rows": planned.rows, "new": planned.new,
+                       "revised": planned.revised, "unchanged": planned.unchanged, "sha256": sha256})
     return replace(planned, import_id=import_id)
 
 

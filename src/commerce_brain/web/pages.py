@@ -19,7 +19,8 @@ from ..io.report_html import _card_view
 from ..monitoring import evaluation_table, gather_observations
 from ..render import num, pct
 from ..store.accounts import authenticate
-from ..store.audit import record
+from ..store.audit import events as audit_events
+from ..store.audit import record, verify
 from ..store.sessions import end_session, start_session
 from .security import (
     COOKIE,
@@ -142,3 +143,15 @@ def _across_counties(request: Request, user: User, plan_id: str, indicator_id: s
 
 def _secure(request: Request) -> bool:
     return platform(request).secure_cookies
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, actor: str | None = None, action: str | None = None,
+               user: User = Depends(current_user)) -> str:
+    """审计日志: who did what, when, and whether the chain is intact."""
+    require(user, "view_audit")
+    engine = platform(request).engine
+    return render(request, "audit.html", {
+        "user": user, "events": audit_events(engine, limit=200, actor=actor or None, action=action or None),
+        "report": verify(engine), "actor": actor or "", "action": action or "",
+    })

@@ -1,0 +1,341 @@
+"""The scope matrix: every web endpoint × every role, status and body.
+
+One site per database (SQLite and PostgreSQL), built once per module: the demo actuals, the
+synthetic city's enterprise data, the 2023 batch, and one account per role — two county
+analysts (柯城区 330802, 江山市 330881) and two enterprises, A in 柯城区 and B in 江山市, each
+holding at least one proposed award. A third enterprise's award is approved and put on a
+payment list, so the payment-list endpoints have something to refuse.
+
+The rule checked everywhere: a user of one county or one enterprise gets nothing of another's,
+a role without the capability is refused (403; 401 or a redirect to /login unsigned), and a
+refusal's body carries no enterprise's code or name. Writes are checked only for roles that
+must be refused, so the site's state does not move under the other tests (checked too).
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import pytest
+from fastapi.testclient import TestClient
+
+from commerce_brain.access import Scope, User
+from commerce_brain.catalog import load_catalog
+from commerce_brain.demo import demo_observations
+from commerce_brain.io.enterprise_import import PolicyData
+from commerce_brain.policy.engine import packaged
+from commerce_brain.policy.synthetic import city
+from commerce_brain.settings import Settings
+from commerce_brain.store import fulfilment as f
+from commerce_brain.store.accounts import create_user, issue_token
+from commerce_brain.store.observations import save_observations
+from commerce_brain.store.schema import connect
+from commerce_brain.web.app import create_app
+
+YEAR = 2023
+PASSWORD = "correct-horse-42"
+KECHENG, JIANGSHAN = "330802", "330881"
+EVERYONE = Scope()
+
+# username → (role, org unit); the enterprises' USCCs are chosen once the batch has run.
+STAFF = {
+    "admin": ("admin", None),
+    "city": ("city_analyst", None),
+    "kecheng": ("county_analyst", KECHENG),
+    "jiangshan": ("county_analyst", JIANGSHAN),
+    "officer": ("policy_officer", None),
+    "finance": ("finance_officer", None),
+    "boss": ("leader", None),
+}
+FIRMS = ("firm_a", "firm_b")
+USERS = (*STAFF, *FIRMS)
+
+ALL = frozenset(USERS)
+VIEW_PLANS = frozenset({"admin", "city", "kecheng", "jiangshan", "boss"})
+SEES_A = ALL - {"jiangshan", "firm_b"}  # A is in 柯城区
+SEES_B = ALL - {"kecheng", "firm_a"}  # B is in 江山市
+FINANCE = frozenset({"finance"})
+
+# (path, the users answered 200; every other signed-in user gets 403). {a}/{b}: an award of
+# enterprise A / B; {list}: a payment list.
+API_READS = [
+    ("/api/v1/me", ALL),
+    ("/api/v1/plans", VIEW_PLANS),
+    (f"/api/v1/evaluation?year={YEAR}", VIEW_PLANS),
+    (f"/api/v1/evaluation?year={YEAR}&org_unit={KECHENG}", VIEW_PLANS - {"jiangshan"}),
+    (f"/api/v1/evaluation?year={YEAR}&org_unit={JIANGSHAN}", VIEW_PLANS - {"kecheng"}),
+    (f"/api/v1/evaluation?year={YEAR}&org_unit=330800", VIEW_PLANS - {"kecheng", "jiangshan"}),
+    ("/api/v1/awards", ALL),
+    (f"/api/v1/awards?year={YEAR}&state=proposed", ALL),
+    ("/api/v1/awards/{a}", SEES_A),
+    ("/api/v1/awards/{b}", SEES_B),
+    ("/api/v1/awards/payment-lists", FINANCE),
+    ("/api/v1/awards/payment-lists/{list}", FINANCE),
+    ("/api/v1/awards/payment-lists/{list}/xlsx", FINANCE),
+]
+PAGE_READS = [
+    ("/", ALL),  # roles without view_plans get the welcome page
+    (f"/?org_unit={JIANGSHAN}", ALL - {"kecheng"}),
+    (f"/?org_unit={KECHENG}", ALL - {"jiangshan"}),
+    (f"/plans/qz_commerce_14th/retail_sales?year={YEAR}&org_unit=330800", VIEW_PLANS - {"kecheng", "jiangshan"}),
+    (f"/plans/qz_commerce_14th/retail_sales?year={YEAR}&org_unit={KECHENG}", VIEW_PLANS - {"jiangshan"}),
+    (f"/plans/qz_commerce_14th/retail_sales?year={YEAR}&org_unit={JIANGSHAN}", VIEW_PLANS - {"kecheng"}),
+    ("/awards", ALL),
+    ("/awards/{a}", SEES_A),
+    ("/awards/{b}", SEES_B),
+    ("/payments", FINANCE),
+    ("/payments/{list}", FINANCE),
+    ("/payments/{list}/export.xlsx", FINANCE),
+]
+# (path, JSON body, the users who hold the capability and scope: they are left out of the
+# matrix so that no write succeeds; everyone else must get 403).
+API_WRITES = [
+    ("/api/v1/awards/batches", {"year": YEAR}, {"officer"}),
+    ("/api/v1/awards/{a}/confirm", None, {"firm_a"}),
+    ("/api/v1/awards/{b}/confirm", None, {"firm_b"}),
+    ("/api/v1/awards/{a}/approve", None, {"officer"}),
+    ("/api/v1/awards/{b}/approve", None, {"officer"}),
+    ("/api/v1/awards/{a}/reject", {"reason": "材料不全"}, {"officer"}),
+    ("/api/v1/awards/{b}/reject", {"reason": "材料不全"}, {"officer"}),
+    ("/api/v1/awards/payment-lists", {"payer": "{payer}"}, FINANCE),
+    ("/api/v1/awards/payment-lists/{list}/paid", None, FINANCE),
+]
+# The page forms (session + CSRF): path, form fields.
+PAGE_WRITES = [
+    ("/awards/batch", {"year": str(YEAR)}),
+    ("/awards/{a}/confirm", {}),
+    ("/awards/{a}/approve", {}),
+    ("/awards/{a}/reject", {"reason": "材料不全"}),
+    ("/payments", {"payer": "{payer}"}),
+    ("/payments/{list}/paid", {}),
+]
+
+READ_CASES = [(path, user, 200 if user in allowed else 403)
+              for path, allowed in API_READS + PAGE_READS for user in USERS]
+WRITE_CASES = [(path, body, user) for path, body, capable in API_WRITES for user in USERS if user not in capable]
+
+
+def _firm_user(uscc: str) -> User:
+    return User(10, f"setup-{uscc}", "企业", "enterprise", uscc=uscc)
+
+
+def _pick(awards: pl.DataFrame, org_unit: str) -> dict:
+    """An enterprise of ``org_unit`` with an award that can be approved as it stands."""
+    mine = awards.filter((pl.col("org_unit") == org_unit) & ~pl.col("needs_review")).sort("id")
+    assert mine.height, f"the synthetic city has no approvable award in {org_unit}"
+    return mine.row(0, named=True)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def site(request, tmp_path_factory):
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{tmp_path_factory.mktemp('scope') / 'store.sqlite3'}"
+    else:
+        from sqlalchemy import create_engine, text
+
+        server = request.getfixturevalue("postgres_url")
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text('DROP DATABASE IF EXISTS "t_scope_matrix"'))
+            conn.execute(text('CREATE DATABASE "t_scope_matrix"'))
+        admin.dispose()
+        database_url = server.replace("/postgres?", "/t_scope_matrix?")
+
+    catalog = load_catalog()
+    engine = connect(database_url)
+    save_observations(engine, demo_observations(catalog), file_name="demo", sha256="-", imported_by="test")
+    policies, _ = packaged()
+    data = PolicyData(*city(300, [2019, 2020, 2021, 2022, YEAR], event_kinds=sorted(policies.event_kinds())))
+    f.save_policy_data(engine, data, actor="loader")
+    f.run_batch(engine, YEAR, actor="setup")
+    awards = f.list_awards(engine, scope=EVERYONE).sort("id")
+
+    a, b = _pick(awards, KECHENG), _pick(awards, JIANGSHAN)
+    # A third enterprise's award, approved and listed, gives the payment-list endpoints a target.
+    third = awards.filter(~pl.col("needs_review") & ~pl.col("uscc").is_in([a["uscc"], b["uscc"]])).row(0, named=True)
+    f.confirm(engine, third["id"], user=_firm_user(third["uscc"]))
+    f.approve(engine, third["id"], user=User(1, "setup-officer", "资管办", "policy_officer"))
+    list_id = f.create_payment_list(engine, third["payer"], user=User(2, "setup-finance", "财政", "finance_officer"))
+
+    users = {}
+    for username, (role, org_unit) in STAFF.items():
+        users[username] = create_user(engine, username=username, password=PASSWORD, role=role,
+                                      display_name=username, org_unit=org_unit, catalog=catalog)
+    for username, award in zip(FIRMS, (a, b), strict=True):
+        users[username] = create_user(engine, username=username, password=PASSWORD, role="enterprise",
+                                      display_name=username, uscc=award["uscc"], catalog=catalog)
+    tokens = {name: {"Authorization": f"Bearer {issue_token(engine, user.id, 'matrix')}"}
+              for name, user in users.items()}
+    app = create_app(Settings.from_env(database_url=database_url))
+    yield {"app": app, "client": TestClient(app), "engine": engine, "tokens": tokens, "a": a, "b": b,
+           "awards": awards, "list": list_id, "payer": third["payer"]}
+    engine.dispose()
+
+
+def fill(site, path: str) -> str:
+    return path.format(a=site["a"]["id"], b=site["b"]["id"], list=site["list"], payer=site["payer"])
+
+
+def fill_body(site, body: dict | None) -> dict | None:
+    return None if body is None else {k: fill(site, v) if isinstance(v, str) else v for k, v in body.items()}
+
+
+def leaked(site, text: str, keep: set[str] = frozenset()) -> list[str]:
+    """A's and B's codes and names found in ``text``, except those of ``keep`` ('a', 'b')."""
+    return [site[x][k] for x in ("a", "b") if x not in keep for k in ("uscc", "name") if site[x][k] in text]
+
+
+def get(site, user: str | None, path: str):
+    headers = site["tokens"][user] if user else {}
+    return site["client"].get(fill(site, path), headers=headers, follow_redirects=False)
+
+
+def state_of(site, key: str) -> str:
+    return f.get_award(site["engine"], site[key]["id"], scope=EVERYONE)["state"]
+
+
+# ---- the matrix ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("path", "user", "status"), READ_CASES, ids=[f"{u}:{p}" for p, u, _ in READ_CASES])
+def test_read_matrix(site, path, user, status):
+    response = get(site, user, path)
+    assert response.status_code == status, response.text[:300]
+    if status != 200:
+        # A refusal names no enterprise: not the one asked about, not any other.
+        assert leaked(site, response.text) == []
+
+
+@pytest.mark.parametrize(("path", "body", "user"), WRITE_CASES, ids=[f"{u}:POST {p}" for p, _, u in WRITE_CASES])
+def test_write_matrix_refuses_without_the_capability(site, path, body, user):
+    before = (state_of(site, "a"), state_of(site, "b"))
+    response = site["client"].post(fill(site, path), json=fill_body(site, body), headers=site["tokens"][user])
+    assert response.status_code == 403, response.text[:300]
+    assert leaked(site, response.text) == []
+    assert (state_of(site, "a"), state_of(site, "b")) == before == ("proposed", "proposed")
+    assert f.get_payment_list(site["engine"], site["list"])["paid_at"] is None
+    assert len(f.list_payment_lists(site["engine"])) == 1
+
+
+UNSIGNED_API = ([p for p, _ in API_READS] + [p for p, _, _ in API_WRITES])
+UNSIGNED_PAGES = [p for p, _ in PAGE_READS]
+
+
+@pytest.mark.parametrize("path", UNSIGNED_API)
+def test_unsigned_api_is_401(site, path):
+    body = next((b for p, b, _ in API_WRITES if p == path), None)
+    client = site["client"]
+    reads = [client.get(fill(site, path))] if path in {p for p, _ in API_READS} else []
+    writes = [client.post(fill(site, path), json=fill_body(site, body))] if any(p == path for p, _, _ in API_WRITES) else []
+    for response in reads + writes:
+        assert response.status_code == 401, response.text[:300]
+        assert leaked(site, response.text) == []
+    # A forged token is no better than none.
+    forged = client.get(fill(site, path), headers={"Authorization": "Bearer cb_forged"})
+    assert forged.status_code in (401, 405)
+
+
+@pytest.mark.parametrize("path", UNSIGNED_PAGES + [p for p, _ in PAGE_WRITES])
+def test_unsigned_pages_redirect_to_login(site, path):
+    client = site["client"]
+    is_form = path in {p for p, _ in PAGE_WRITES}
+    response = (client.post(fill(site, path), data={}, follow_redirects=False) if is_form
+                else client.get(fill(site, path), follow_redirects=False))
+    assert response.status_code == 303, response.text[:300]
+    assert response.headers["location"].startswith("/login")
+    assert leaked(site, response.text) == []
+
+
+# ---- what a scoped user is shown ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("user", "own", "other"), [("firm_a", "a", "b"), ("firm_b", "b", "a")])
+def test_an_enterprise_sees_only_its_own_awards(site, user, own, other):
+    mine, theirs = site[own], site[other]
+    expected = site["awards"].filter(pl.col("uscc") == mine["uscc"])
+    strangers = set(site["awards"]["uscc"]) - {mine["uscc"]}
+
+    me = get(site, user, "/api/v1/me").json()
+    assert (me["role"], me["uscc"], me["org_unit"]) == ("enterprise", mine["uscc"], None)
+
+    for path in ("/api/v1/awards", f"/api/v1/awards?year={YEAR}", f"/api/v1/awards?payer={theirs['payer']}",
+                 "/api/v1/awards?state=proposed"):
+        response = get(site, user, path)
+        assert response.status_code == 200
+        assert {a["uscc"] for a in response.json()} <= {mine["uscc"]}
+        assert leaked(site, response.text, keep={own}) == []
+    rows = get(site, user, "/api/v1/awards").json()
+    assert {a["id"] for a in rows} == set(expected["id"]) and mine["id"] in {a["id"] for a in rows}
+
+    for path in ("/awards", f"/awards?year={YEAR}", f"/awards/{mine['id']}", f"/api/v1/awards/{mine['id']}"):
+        response = get(site, user, path)
+        assert response.status_code == 200
+        assert mine["uscc"] in response.text
+        assert leaked(site, response.text, keep={own}) == []
+        assert [u for u in strangers if u in response.text] == []  # nor any third enterprise
+
+
+@pytest.mark.parametrize(("user", "county", "own", "other"),
+                         [("kecheng", KECHENG, "a", "b"), ("jiangshan", JIANGSHAN, "b", "a")])
+def test_a_county_analyst_sees_only_its_county(site, user, county, own, other):
+    names = load_catalog().org_unit_names()
+    other_county = names[JIANGSHAN if county == KECHENG else KECHENG]
+    page = get(site, user, f"/plans/qz_commerce_14th/retail_sales?year={YEAR}")
+    assert page.status_code == 200 and names[county] in page.text
+    assert other_county not in page.text  # the across-counties table keeps to the scope
+    outside = site["awards"].filter(pl.col("org_unit") != county)
+    inside = site["awards"].filter(pl.col("org_unit") == county)
+
+    me = get(site, user, "/api/v1/me").json()
+    assert (me["role"], me["org_unit"], me["uscc"]) == ("county_analyst", county, None)
+
+    for path in (f"/api/v1/evaluation?year={YEAR}", f"/api/v1/evaluation?year={YEAR}&org_unit={county}"):
+        rows = get(site, user, path).json()
+        assert rows and {r["org_unit"] for r in rows} == {county}
+
+    for path in ("/api/v1/awards", f"/api/v1/awards?payer={site[other]['payer']}", f"/api/v1/awards?year={YEAR}"):
+        response = get(site, user, path)
+        assert response.status_code == 200
+        assert {a["org_unit"] for a in response.json()} <= {county}
+        assert leaked(site, response.text, keep={own}) == []
+    rows = get(site, user, "/api/v1/awards").json()
+    assert {a["id"] for a in rows} == set(inside["id"])
+
+    for path in ("/awards", f"/awards?year={YEAR}", f"/awards/{site[own]['id']}", "/"):
+        response = get(site, user, path)
+        assert response.status_code == 200
+        assert leaked(site, response.text, keep={own}) == []
+        assert [u for u in set(outside["uscc"]) if u in response.text] == []
+
+
+def test_the_city_wide_roles_see_every_award(site):
+    total = site["awards"].height
+    for user in ("admin", "city", "officer", "finance", "boss"):
+        rows = get(site, user, "/api/v1/awards").json()
+        assert len(rows) == total, user
+
+
+# ---- the leader reads, never writes ------------------------------------------------------------
+
+def _sign_in(site, username: str) -> tuple[TestClient, str]:
+    client = TestClient(site["app"])
+    token = re.search(r'name="login_token" value="([^"]+)"', client.get("/login").text).group(1)
+    response = client.post("/login", data={"username": username, "password": PASSWORD, "login_token": token,
+                                           "next": "/"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return client, re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
+
+
+def test_the_leader_reads_everything_and_every_write_is_403(site):
+    for path in ("/api/v1/awards/{a}", "/api/v1/awards/{b}", "/awards/{a}", "/awards/{b}", "/awards",
+                 f"/api/v1/evaluation?year={YEAR}&org_unit={JIANGSHAN}", "/api/v1/plans"):
+        assert get(site, "boss", path).status_code == 200, path
+    client, csrf = _sign_in(site, "boss")
+    for path, form in PAGE_WRITES:  # the forms, with a valid session and CSRF token
+        data = {**{k: fill(site, v) for k, v in form.items()}, "csrf": csrf}
+        response = client.post(fill(site, path), data=data, follow_redirects=False)
+        assert response.status_code == 403, (path, response.text[:300])
+    for path, body, _ in API_WRITES:  # the API, with the session cookie and its CSRF header
+        response = client.post(fill(site, path), json=fill_body(site, body), headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 403, (path, response.text[:300])
+    assert (state_of(site, "a"), state_of(site, "b")) == ("proposed", "proposed")
+    assert f.get_payment_list(site["engine"], site["list"])["paid_at"] is None
