@@ -87,6 +87,7 @@ PAGE_READS = [
     ("/payments", FINANCE),
     ("/payments/{list}", FINANCE),
     ("/payments/{list}/export.xlsx", FINANCE),
+    ("/audit", frozenset({"admin", "boss"})),  # view_audit
 ]
 # (path, JSON body, the users who hold the capability and scope: they are left out of the
 # matrix so that no write succeeds; everyone else must get 403).
