@@ -24,14 +24,14 @@ ACCOUNTS = {
 
 
 @pytest.fixture
-def site(database_url):
+def site(database_url, tmp_path):
     catalog = load_catalog()
     engine = connect(database_url)
     save_observations(engine, demo_observations(catalog), file_name="demo", sha256="-", imported_by="test")
     for username, (role, org_unit, uscc) in ACCOUNTS.items():
         create_user(engine, username=username, password=PASSWORD, role=role, display_name=username,
                     org_unit=org_unit, uscc=uscc, catalog=catalog)
-    app = create_app(Settings.from_env(database_url=database_url))
+    app = create_app(Settings.from_env(database_url=database_url, data_dir=tmp_path))
     yield app, engine
     engine.dispose()
 
@@ -145,3 +145,40 @@ def test_audit_page_shows_the_chain_to_leaders_only(site):
         conn.execute(text("UPDATE audit_events SET actor = 'someone-else' WHERE id = 1"))
     tampered = leader.get("/audit")
     assert "审计链异常" in tampered.text and "#1" in tampered.text
+
+
+def _csv(rows) -> bytes:
+    lines = ["plan,indicator,org_unit,period,value", *(",".join(r) for r in rows)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _upload(client, content: bytes, name: str = "a.csv"):
+    page = client.get("/imports")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return client.post("/imports/preview", data={"csrf": csrf}, files={"file": (name, content, "text/csv")})
+
+
+def test_import_page_previews_then_confirms_and_rejects_bad_files_whole(site):
+    app, engine = site
+    from commerce_brain.store.observations import current_observations
+
+    client = sign_in(TestClient(app), "city")
+    before = current_observations(engine).height
+    bad = _upload(client, _csv([["qz_commerce_14th", "社零", "330800", "2024", "900"]]), "bad.csv")
+    assert bad.status_code == 422 and "文件被整体退回" in bad.text and "社零" in bad.text
+    good = _upload(client, _csv([["qz_commerce_14th", "retail_sales", "330800", "2024", "1100"]]))
+    assert good.status_code == 200 and "将新增 1" in good.text
+    assert current_observations(engine).height == before                     # preview stores nothing
+    form = dict(re.findall(r'name="(sha|suffix|file_name|csrf)" value="([^"]+)"', good.text))
+    done = client.post("/imports/confirm", data=form)
+    assert done.status_code == 200 and "已导入" in done.text and "a.csv" in done.text
+    assert current_observations(engine).height == before + 1
+    assert client.post("/imports/confirm", data=form).status_code == 410    # used once
+
+
+def test_county_analyst_cannot_import_another_countys_figures(site):
+    app, _ = site
+    client = sign_in(TestClient(app), "kecheng")
+    outside = _upload(client, _csv([["qz_commerce_14th", "retail_sales", "330881", "2024", "50"]]))
+    assert outside.status_code == 422 and "超出您的范围" in outside.text
+    assert sign_in(TestClient(app), "firm").get("/imports").status_code == 403
