@@ -28,16 +28,9 @@ def yuan(fen: int | None) -> str:
 
 
 def _figure(name: str, value, policies: PolicyCatalog) -> str:
-    kind = next((t[name.removeprefix("prev__")][0] for t in policies.variables.values()
-                 if name.removeprefix("prev__") in t), "text")
-    if value is None:
-        shown = "无"
-    elif kind == "money":
-        shown = yuan(int(value))
-    elif kind == "ppm":
-        shown = f"{value / 10_000:g}%"
-    else:
-        shown = str(value)
+    # Money is shown with its 万元 reading too, the other kinds as the formula shows them.
+    money = value is not None and _kind(name, policies) == "money"
+    shown = yuan(int(value)) if money else _plain(name, value, policies)
     return f"{policies.label(name)} {name}={shown}"
 
 

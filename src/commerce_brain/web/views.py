@@ -6,8 +6,7 @@ import polars as pl
 
 from ..access import Scope
 from ..catalog import Catalog
-from ..indicators.status import STATUS_URGENCY
-from ..monitoring import evaluation_table, gather_observations
+from ..monitoring import by_urgency, evaluation_table, gather_observations
 from .security import Forbidden
 
 DEFAULT_YEAR = 2023
@@ -37,10 +36,8 @@ def evaluation(engine, catalog: Catalog, scope: Scope, *, year: int, org_unit: s
     """Every indicator's evaluation for the user's org unit in ``year`` (plans in force; with
     ``as_of`` also plans that ended before it, in their last year), lagging first."""
     unit = visible_org_unit(scope, org_unit, catalog)
-    frame = evaluation_table(catalog, gather_observations(catalog, engine), year, org_unit=unit, as_of=as_of)
-    return frame.with_columns(
-        pl.col("status").replace_strict(STATUS_URGENCY, default=9).alias("_urgency")
-    ).sort(["_urgency", "plan"], maintain_order=True).drop("_urgency")
+    return by_urgency(evaluation_table(catalog, gather_observations(catalog, engine), year, org_unit=unit,
+                                      as_of=as_of))
 
 
 def status_counts(frame: pl.DataFrame) -> dict[str, int]:
