@@ -115,7 +115,9 @@ awards = Table(
     "awards",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("batch_id", Integer, ForeignKey("award_batches.id"), nullable=False),
+    # An award comes from a 免申即享 batch or from an enterprise's claim: exactly one of the two.
+    Column("batch_id", Integer, ForeignKey("award_batches.id")),
+    Column("claim_id", Integer, ForeignKey("claims.id")),
     Column("uscc", String(18), nullable=False),
     # Name and org unit as they were when proposed: the payment list must show what was
     # decided on, and a later import may drop or rename the enterprise.
@@ -139,10 +141,12 @@ awards = Table(
     UniqueConstraint(*AWARD_KEY, name="uq_awards_key"),
     CheckConstraint("state IN ('proposed', 'confirmed', 'approved', 'rejected', 'paid')", name="ck_awards_state"),
     CheckConstraint("amount_fen > 0", name="ck_awards_amount"),
+    CheckConstraint("(batch_id IS NULL) <> (claim_id IS NULL)", name="ck_awards_origin"),
     CheckConstraint("state <> 'rejected' OR reason IS NOT NULL", name="ck_awards_rejected_reason"),
     Index("ix_awards_payer_state", "payer", "state"),
     Index("ix_awards_uscc", "uscc"),
     Index("ix_awards_year_state", "year", "state"),
+    Index("ix_awards_claim_id", "claim_id"),
 )
 
 # ---- disbursement: one list per paying treasury, paid once ------------------------------------

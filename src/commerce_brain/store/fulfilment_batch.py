@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import polars as pl
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 
 from ..access import User
 from ..catalog import Catalog
@@ -29,6 +29,7 @@ from .fulfilment import (
     insert_ignoring_duplicates,
 )
 from .fulfilment_data import load_policy_data
+from .rule_edits import effective_policies
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ def run_batch(engine: Engine, year: int, *, actor: User | str, policies: PolicyC
     Raises NoData without stored data, and the engine's PolicyYearError / PolicyDataError.
     """
     name = actor_name(actor, "run_batch")
-    default_policies, default_catalog = packaged()
-    policies, catalog = policies or default_policies, catalog or default_catalog
+    policies = policies or effective_policies(engine)
+    catalog = catalog or packaged()[1]
     data = load_policy_data(engine)
     if data.enterprises.is_empty():
         raise NoData("尚无企业数据，请先导入 no enterprise data stored yet")
@@ -130,7 +131,8 @@ def _changed(conn, computed: pl.DataFrame, year: int, batch_id: int) -> int:
     """Stored awards (of earlier batches) the data now computes with another amount or review flag."""
     columns = [*AWARD_KEY, "amount_fen", "needs_review"]
     stored = conn.execute(select(*(awards.c[c] for c in columns))
-                          .where(awards.c.year == year, awards.c.batch_id != batch_id)).all()
+                          .where(awards.c.year == year,
+                                 or_(awards.c.batch_id.is_(None), awards.c.batch_id != batch_id))).all()
     if not stored or computed.is_empty():
         return 0
     schema = {**{c: computed.schema[c] for c in AWARD_KEY}, "amount_fen": pl.Int64, "needs_review": pl.Boolean}
