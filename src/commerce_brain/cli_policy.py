@@ -139,24 +139,26 @@ def policy_explain(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """政策体检 One enterprise: each award with its formula and article, each rule missed and why."""
-    from .policy.explain import explain_award, misses
+    from .policy.checkup import checkup
+    from .policy.engine import PolicyDataError, PolicyYearError
 
     catalog, policies = load_catalog_or_exit(), load_policies_or_exit()
     source = read_data_or_exit(data, catalog, policies)
     if source.enterprises.filter(source.enterprises["uscc"] == uscc).is_empty():
         raise typer.BadParameter(f"{uscc} is not in {data.name}", param_hint="--uscc")
-    result = run_engine_or_exit(source, year, policies, catalog)
-    awards = result.awards.filter(result.awards["uscc"] == uscc)
-    eid = source.enterprises["uscc"].to_list().index(uscc)
-    superseded = result.superseded.filter(result.superseded["eid"] == eid)
-    explained = [{"rule": a["rule"], "amount_yuan": a["amount_fen"] / 100, "explanation": explain_award(a, policies, catalog)}
-                 for a in awards.iter_rows(named=True)]
-    missed = misses(uscc, source.enterprises, source.facts, source.events, year, awards["rule"].to_list(),
-                    superseded, policies=policies, catalog=catalog)
+    try:
+        found = checkup(uscc, source.enterprises, source.facts, source.events, year, policies=policies,
+                        catalog=catalog)
+    except (PolicyYearError, PolicyDataError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    explained = [{"rule": a["rule"], "amount_yuan": a["amount_fen"] / 100, "explanation": a["explanation"]}
+                 for a in found.awards]
+    missed = found.missed
     if fmt is Format.json:
         out.print_json(json.dumps({"uscc": uscc, "year": year, "awards": explained, "missed": missed}, ensure_ascii=False))
         return
-    name = source.enterprises.filter(source.enterprises["uscc"] == uscc)["name"][0]
+    name = found.name
     total = sum(a["amount_yuan"] for a in explained)
     out.print(f"[bold]{name}（{uscc}）{year}年度：{len(explained)} 项奖补，合计 {total:,.2f} 元[/]\n")
     for n, a in enumerate(explained, start=1):
