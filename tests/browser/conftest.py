@@ -1,7 +1,10 @@
 """A live server and a real browser: the web platform as a person uses it.
 
 The server is the real app under uvicorn on 127.0.0.1 (a free port, a background thread), on a
-temporary SQLite database with the demo actuals and one account per role. The browser is
+temporary SQLite database with the demo actuals, the synthetic city's enterprise data (as
+``serve --demo`` stores it; no batch has run) and one account per role. The enterprise
+account belongs to ``ENTERPRISE_USCC``: the enterprise of 柯城区 with the most awards the 2023
+batch will propose that an officer can approve as they stand. The browser is
 Debian's Chromium (``make test`` installs it through ``scripts/system-packages``), driven by
 Playwright, headless and offline: Playwright never downloads a browser of its own.
 """
@@ -36,16 +39,44 @@ class Account:
     uscc: str | None = None
 
 
-def _accounts() -> dict[str, Account]:
-    from commerce_brain.uscc import make_uscc
+YEAR = 2023
+ENTERPRISE_ORG_UNIT = "330802"
 
+
+def _city():
+    """The synthetic city the live server stores (300 enterprises, 2019–2023)."""
+    from commerce_brain.io.enterprise_import import PolicyData
+    from commerce_brain.policy.engine import packaged
+    from commerce_brain.policy.synthetic import city
+
+    policies, _ = packaged()
+    return PolicyData(*city(300, [2019, 2020, 2021, 2022, YEAR], event_kinds=sorted(policies.event_kinds())))
+
+
+def _enterprise_with_awards(data) -> str:
+    import polars as pl
+
+    from commerce_brain.policy.engine import evaluate
+
+    awards = evaluate(data.enterprises, data.facts, data.events, YEAR)
+    approvable = awards.filter((pl.col("org_unit") == ENTERPRISE_ORG_UNIT) & ~pl.col("needs_review")
+                               & (pl.col("amount_fen") > 0))
+    busiest = approvable.group_by("uscc").len().sort(["len", "uscc"], descending=[True, False])
+    return busiest["uscc"][0]
+
+
+CITY = _city()
+ENTERPRISE_USCC = _enterprise_with_awards(CITY)
+
+
+def _accounts() -> dict[str, Account]:
     return {a.role: a for a in [
         Account("admin1", "admin"),
         Account("city1", "city_analyst"),
         Account("kecheng1", "county_analyst", org_unit="330802"),
         Account("policy1", "policy_officer"),
         Account("finance1", "finance_officer"),
-        Account("firm1", "enterprise", uscc=make_uscc("91330802MA2G00011")),
+        Account("firm1", "enterprise", uscc=ENTERPRISE_USCC),
         Account("leader1", "leader"),
     ]}
 
@@ -83,6 +114,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     from commerce_brain.demo import demo_observations
     from commerce_brain.settings import Settings
     from commerce_brain.store.accounts import create_user
+    from commerce_brain.store.fulfilment import save_policy_data
     from commerce_brain.store.observations import save_observations
     from commerce_brain.store.schema import connect
     from commerce_brain.web.app import create_app
@@ -91,6 +123,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     catalog = load_catalog()
     engine = connect(url)
     save_observations(engine, demo_observations(catalog), file_name="demo", sha256="-", imported_by="browser-test")
+    save_policy_data(engine, CITY, actor="browser-test")
     for account in ACCOUNTS.values():
         create_user(engine, username=account.username, password=PASSWORD, role=account.role,
                     display_name=account.username, org_unit=account.org_unit, uscc=account.uscc, catalog=catalog)
