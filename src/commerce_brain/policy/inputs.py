@@ -1,0 +1,101 @@
+"""One enterprise's figures and events as entered on a form: the calculator's and a claim's input.
+
+``EnterpriseInputs`` is what a person typed (or what was prefilled from the stored data and then
+changed): the enterprise's attributes, its yearly figures, its events. It turns into the
+engine's three frames (``frames``) and round-trips through JSON (``to_json``/``from_json``), so a
+claim keeps exactly what it was evaluated on. Money is integer fen, rates millionths, as in
+``frames.py``; JSON carries dates as ISO strings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
+
+_INTEGER = (pl.Int32, pl.Int64)
+
+
+class InputError(ValueError):
+    """Entered figures that do not make a valid input (the message says which and why)."""
+
+
+@dataclass(frozen=True)
+class EnterpriseInputs:
+    """An enterprise, its yearly figures and its events, as plain records (no ``uscc`` in the
+    facts and events: they are all the enterprise's)."""
+
+    enterprise: dict
+    facts: tuple[dict, ...] = field(default=())
+    events: tuple[dict, ...] = field(default=())
+
+    @property
+    def uscc(self) -> str:
+        """The enterprise's 统一社会信用代码."""
+        return self.enterprise["uscc"]
+
+    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """The engine's enterprises, facts and events frames for this one enterprise."""
+        uscc = self.uscc
+        enterprises = _frame([self.enterprise], ENTERPRISE_SCHEMA, "enterprise")
+        facts = _frame([{**f, "uscc": uscc} for f in self.facts], FACT_SCHEMA, "facts")
+        events = _frame([{**e, "uscc": uscc, "year": e["date"].year} for e in self.events], EVENT_SCHEMA, "events")
+        return enterprises, facts, events
+
+    def to_json(self) -> str:
+        """The inputs as JSON (dates ISO, money in fen)."""
+        events = [{**e, "date": e["date"].isoformat()} for e in self.events]
+        return json.dumps({"enterprise": self.enterprise, "facts": list(self.facts), "events": events},
+                          ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> EnterpriseInputs:
+        """The inputs ``to_json`` wrote; InputError when the text is not such a record."""
+        try:
+            raw = json.loads(text)
+            events = tuple({**e, "date": date.fromisoformat(e["date"])} for e in raw.get("events", []))
+            inputs = cls(enterprise=dict(raw["enterprise"]), facts=tuple(raw.get("facts", [])), events=events)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"输入数据无法读取 unreadable inputs: {exc}") from None
+        inputs.frames()  # checks every key and type
+        return inputs
+
+    @classmethod
+    def from_stored(cls, uscc: str, enterprises: pl.DataFrame, facts: pl.DataFrame,
+                    events: pl.DataFrame) -> EnterpriseInputs:
+        """One enterprise's stored data (KeyError when it has none)."""
+        found = enterprises.filter(pl.col("uscc") == uscc)
+        if found.is_empty():
+            raise KeyError(uscc)
+        return cls(
+            enterprise=found.row(0, named=True),
+            facts=tuple(facts.filter(pl.col("uscc") == uscc).drop("uscc").sort("year").to_dicts()),
+            events=tuple(events.filter(pl.col("uscc") == uscc).drop("uscc", "year").to_dicts()),
+        )
+
+
+def _frame(records: list[dict], schema: dict, what: str) -> pl.DataFrame:
+    """Records as a frame of ``schema``, refusing unknown fields and values of the wrong type
+    (a float where fen are due would lose money silently)."""
+    for record in records:
+        unknown = sorted(set(record) - set(schema))
+        if unknown:
+            raise InputError(f"{what}: 未知字段 unknown fields {', '.join(unknown)}")
+        for name, value in record.items():
+            if value is None:
+                continue
+            dtype = schema[name]
+            ok = (isinstance(value, int) and not isinstance(value, bool) if dtype in _INTEGER
+                  else isinstance(value, bool) if dtype == pl.Boolean
+                  else isinstance(value, date) if dtype == pl.Date
+                  else isinstance(value, str))
+            if not ok:
+                raise InputError(f"{what}: {name} 的值类型不对 wrong type: {value!r}")
+    if not records:
+        return conform(None, schema)
+    return conform(pl.DataFrame(records, schema_overrides={k: v for k, v in schema.items()
+                                                           if any(k in r for r in records)}), schema)
