@@ -62,7 +62,7 @@ def stable_subjects(events: pl.DataFrame) -> pl.DataFrame:
     return events.with_columns(pl.when(missing).then(named).otherwise(pl.col("subject")).alias("subject"))
 
 
-def _keyed(computed: pl.DataFrame) -> pl.DataFrame:
+def keyed_awards(computed: pl.DataFrame) -> pl.DataFrame:
     """The awards with a unique key: '' for a missing subject or tranche (NULLs never collide
     in a unique index), and ``#2``… where one rule pays one subject twice in a year (two loans
     of one project both count) — the largest keeps the plain key."""
@@ -94,7 +94,7 @@ def run_batch(engine: Engine, year: int, *, actor: User | str, policies: PolicyC
         raise NoData("尚无企业数据，请先导入 no enterprise data stored yet")
     result = evaluate_years(data.enterprises, data.facts, stable_subjects(data.events), [year],
                             policies=policies, catalog=catalog)
-    computed = _keyed(result.awards.filter(pl.col("amount_fen") > 0))
+    computed = keyed_awards(result.awards.filter(pl.col("amount_fen") > 0))
     now = datetime.now(UTC)
     rows = [_row(award, policies, catalog, name, now) for award in computed.iter_rows(named=True)]
     with engine.begin() as conn:
