@@ -14,6 +14,7 @@ from ..catalog import Catalog
 from .engine import evaluate_years
 from .explain import explain_award, misses
 from .model import PolicyCatalog
+from .subjects import stable_subjects
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ def checkup(uscc: str, enterprises: pl.DataFrame, facts: pl.DataFrame | None, ev
     if enterprises.is_empty():
         raise KeyError(uscc)
     facts = None if facts is None else facts.filter(pl.col("uscc") == uscc)
-    events = None if events is None else events.filter(pl.col("uscc") == uscc)
+    # Named as a batch names them, so the calculator, a claim and the batch agree on subjects.
+    events = None if events is None else stable_subjects(events.filter(pl.col("uscc") == uscc))
     result = evaluate_years(enterprises, facts, events, [year], policies=policies, catalog=catalog)
     awards = []
     for award in result.awards.filter(pl.col("amount_fen") > 0).iter_rows(named=True):

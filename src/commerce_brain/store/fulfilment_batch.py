@@ -17,6 +17,7 @@ from ..access import User
 from ..catalog import Catalog
 from ..policy.engine import evaluate_years, packaged
 from ..policy.explain import explain_award
+from ..policy.subjects import stable_subjects
 from ..policy.model import PolicyCatalog
 from .audit import record
 from .fulfilment import (
@@ -44,22 +45,6 @@ class BatchSummary:
     already_present: int
     changed: int
     inserted_fen: int
-
-
-def stable_subjects(events: pl.DataFrame) -> pl.DataFrame:
-    """Events with a subject that survives a re-import: ``kind@date`` (``#2``… for a second
-    event of that kind on that day), where the file gave none.
-
-    The engine names a subject-less event by its row in the file (``events第9行``); stored
-    awards are keyed by subject, so a re-import with one row more would shift every name
-    after it and a re-run would propose those awards a second time. Each event still is its
-    own subject, so 就高 and the caps see what they saw before.
-    """
-    missing = pl.col("subject").is_null()
-    ordinal = pl.int_range(1, pl.len() + 1).over(["uscc", "kind", "date", missing])
-    named = pl.format("{}@{}", pl.col("kind"), pl.col("date").cast(pl.String))
-    named = pl.when(ordinal > 1).then(pl.format("{}#{}", named, ordinal)).otherwise(named)
-    return events.with_columns(pl.when(missing).then(named).otherwise(pl.col("subject")).alias("subject"))
 
 
 def keyed_awards(computed: pl.DataFrame) -> pl.DataFrame:
