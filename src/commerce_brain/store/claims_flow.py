@@ -1,0 +1,309 @@
+"""申报: an enterprise files a claim for one rule with its evidence; the award enters the review.
+
+Filing evaluates the enterprise's own figures with the same engine, the same effective rules and
+the same subject naming as the 免申即享 batch (``checkup`` over ``stable_subjects``), so a claim
+and a batch compute one award under one key. The awards a claim yields start ``confirmed``: the
+enterprise asks for them itself, which is the acceptance a batch award waits for. From there the
+policy officer approves or rejects them as any other award.
+
+Nothing of a refused claim is stored: the claim, its attachments, its awards and the audit event
+are written in one transaction, and an award key that already exists (from a batch or an earlier
+claim) refuses the whole claim — checked first to name the award, and enforced by the
+database's unique key for two filings racing each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+import polars as pl
+from sqlalchemy import Engine, and_, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..access import Scope, User, filter_visible
+from ..catalog import Catalog
+from ..policy.checkup import checkup
+from ..policy.engine import PolicyDataError, PolicyYearError, packaged
+from ..policy.inputs import EnterpriseInputs, InputError
+from ..policy.model import PolicyCatalog
+from .audit import record
+from .claims import claim_attachments, claims
+from .fulfilment import (
+    AWARD_KEY,
+    STATE_ZH,
+    FulfilmentError,
+    NotAllowed,
+    NotFound,
+    WrongState,
+    actor_name,
+    awards,
+    enterprises,
+)
+from .fulfilment_batch import keyed_awards, stable_subjects
+from .fulfilment_review import _utc
+from .rule_edits import effective_policies
+
+MAX_FILES = 5
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_STATEMENT = 2000
+MAX_FILENAME = 200
+# The stored type comes from the extension, never from the browser: a download can then only
+# ever be one of these, and none of them is rendered as a page.
+CONTENT_TYPES = {
+    ".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+    ".ofd": "application/ofd", ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".zip": "application/zip",
+}
+_UNSAFE = re.compile(r'[<>:"|?*]')
+
+
+class ClaimRefused(FulfilmentError):
+    """A claim the rules refuse (not qualified, bad attachments, …); nothing was stored."""
+
+
+class DuplicateAward(ClaimRefused, WrongState):
+    """The claim would create an award that already exists (from a batch or an earlier claim)."""
+
+
+@dataclass(frozen=True)
+class FiledClaim:
+    """A stored claim and the awards it created (all ``confirmed``)."""
+
+    claim_id: int
+    award_ids: tuple[int, ...]
+    amount_fen: int
+
+
+def safe_filename(name: str) -> str:
+    """The file's base name only (no folders, no control characters, no leading dots), as a
+    browser or a script may send ``C:\\scans\\发票.pdf`` or ``../../x.pdf``."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C")
+    base = _UNSAFE.sub("_", base).strip().lstrip(".").strip()
+    if len(base) > MAX_FILENAME:
+        suffix = PurePosixPath(base).suffix[:20]
+        base = base[: MAX_FILENAME - len(suffix)] + suffix
+    return base
+
+
+def checked_attachments(attachments: list[tuple[str, str, bytes]]) -> list[dict]:
+    """The attachments as rows to store (safe name, type by extension, size, SHA-256), or
+    ClaimRefused naming the first file that breaks a rule and how to fix it."""
+    if not attachments:
+        raise ClaimRefused("请至少上传 1 个证明材料 attach at least one file")
+    if len(attachments) > MAX_FILES:
+        raise ClaimRefused(f"最多上传 {MAX_FILES} 个文件，请合并后再上传 at most {MAX_FILES} files")
+    rows, seen = [], set()
+    for filename, _browser_type, content in attachments:
+        name = safe_filename(filename)
+        suffix = PurePosixPath(name).suffix.lower()
+        if not name or suffix not in CONTENT_TYPES:
+            allowed = "/".join(s[1:] for s in CONTENT_TYPES)
+            raise ClaimRefused(f"不支持的文件类型：{name or filename!r}，只接受 {allowed} "
+                               f"file type not accepted; use one of {allowed}")
+        if not content:
+            raise ClaimRefused(f"文件为空：{name}，请重新选择 the file {name} is empty")
+        if len(content) > MAX_FILE_BYTES:
+            raise ClaimRefused(f"文件过大：{name}（超过 10 MB），请压缩或拆分后上传 {name} is larger than 10 MB")
+        if name.lower() in seen:
+            raise ClaimRefused(f"文件名重复：{name}，请改名后上传 two files are named {name}")
+        seen.add(name.lower())
+        rows.append({"filename": name, "content_type": CONTENT_TYPES[suffix], "size": len(content),
+                     "sha256": hashlib.sha256(content).hexdigest(), "content": bytes(content)})
+    return rows
+
+
+def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: EnterpriseInputs, statement: str,
+               attachments: list[tuple[str, str, bytes]], policies: PolicyCatalog | None = None,
+               catalog: Catalog | None = None) -> FiledClaim:
+    """File the enterprise's claim for ``rule`` in award ``year`` on its ``inputs``, with
+    ``attachments`` as (filename, content type, bytes).
+
+    Only an enterprise user (``file_claims``) for its own USCC (NotAllowed otherwise). Refused
+    with ClaimRefused — and nothing stored — when the statement or the files break the rules,
+    when the inputs do not earn an award of ``rule`` (the reason is the checkup's), or, as
+    DuplicateAward, when such an award already exists.
+    """
+    if not isinstance(user, User):
+        raise TypeError("a claim is filed by an enterprise user")
+    name = actor_name(user, "file_claims")
+    if not user.uscc or inputs.uscc != user.uscc:
+        raise NotAllowed("只能为本企业申报 an enterprise may file claims only for its own credit code")
+    statement = (statement or "").strip()
+    if not statement:
+        raise ClaimRefused("请填写申报说明 the statement is required")
+    if len(statement) > MAX_STATEMENT:
+        raise ClaimRefused(f"申报说明不能超过 {MAX_STATEMENT} 字 the statement is longer than {MAX_STATEMENT} characters")
+    files = checked_attachments(attachments)
+    policies = policies or effective_policies(engine)
+    catalog = catalog or packaged()[1]
+    inputs = _as_stored(engine, inputs, catalog)
+    rows = _claimed_awards(inputs, rule, year, policies, catalog)
+    clash = _existing_award(engine, rows)
+    if clash:
+        raise _duplicate(clash)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            claim_id = conn.execute(insert(claims).values(
+                uscc=inputs.uscc, name=inputs.enterprise["name"], org_unit=inputs.enterprise["org_unit"], rule=rule,
+                year=year, statement=statement, inputs=inputs.to_json(), filed_by=name, filed_at=now,
+            )).inserted_primary_key[0]
+            conn.execute(insert(claim_attachments), [{**row, "claim_id": claim_id} for row in files])
+            # One INSERT per award: a key someone else stored meanwhile fails the whole transaction.
+            award_ids = tuple(conn.execute(insert(awards).values(
+                **row, claim_id=claim_id, batch_id=None, state="confirmed", reason=None, updated_by=name,
+                updated_at=now)).inserted_primary_key[0] for row in rows)
+            amount = sum(row["amount_fen"] for row in rows)
+            record(conn, actor=name, action="claims.file", object=f"claim:{claim_id}", detail={
+                "uscc": inputs.uscc, "rule": rule, "year": year, "award_ids": list(award_ids), "amount_fen": amount,
+                "attachments": [{"filename": a["filename"], "sha256": a["sha256"]} for a in files]})
+    except IntegrityError:
+        clash = _existing_award(engine, rows)
+        if clash:
+            raise _duplicate(clash) from None
+        raise
+    return FiledClaim(claim_id=claim_id, award_ids=award_ids, amount_fen=amount)
+
+
+def _as_stored(engine: Engine, inputs: EnterpriseInputs, catalog: Catalog) -> EnterpriseInputs:
+    """The inputs with the stored enterprise's name and org unit, when it is stored: the org unit
+    decides the paying treasury and who reviews, which is not the enterprise's to choose."""
+    with engine.connect() as conn:
+        stored = conn.execute(select(enterprises.c.name, enterprises.c.org_unit)
+                              .where(enterprises.c.uscc == inputs.uscc)).first()
+    if stored is not None:
+        inputs = replace(inputs, enterprise={**inputs.enterprise, "name": stored.name, "org_unit": stored.org_unit})
+    if not inputs.enterprise.get("name") or inputs.enterprise.get("org_unit") not in catalog.org_unit_names():
+        raise ClaimRefused("请填写企业名称和所在地区 the enterprise's name or org unit is missing or unknown")
+    return inputs
+
+
+def _claimed_awards(inputs: EnterpriseInputs, rule: str, year: int, policies: PolicyCatalog,
+                    catalog: Catalog) -> list[dict]:
+    """The award rows of ``rule`` the inputs earn in ``year``, keyed as a batch keys them;
+    ClaimRefused with the checkup's reason when there are none."""
+    try:
+        article = policies.rule(rule).article_label
+    except KeyError:
+        raise ClaimRefused(f"没有这项奖补条款：{rule} no such rule") from None
+    try:
+        found, facts, events = inputs.frames()
+        result = checkup(inputs.uscc, found, facts, stable_subjects(events), year, policies=policies,
+                         catalog=catalog)
+    except (InputError, PolicyDataError, PolicyYearError) as exc:
+        raise ClaimRefused(str(exc)) from None
+    earned = [a for a in result.awards if a["rule"] == rule]
+    if not earned:
+        reason = next((m["reason"] for m in result.missed if m["rule"] == rule), "计得金额为零")
+        raise ClaimRefused(f"按所填数据，{year}年度不符合{article}的条件：{reason}。请核对数据后再申报 "
+                           f"the figures do not qualify for {rule} in {year}")
+    keyed = keyed_awards(pl.DataFrame(earned, infer_schema_length=None))
+    columns = (*AWARD_KEY, "name", "org_unit", "amount_fen", "payer", "settle_with_city", "needs_review",
+               "explanation", "figures")
+    return [{**{c: award[c] for c in columns}, "amount_fen": int(award["amount_fen"]),
+             "settle_with_city": bool(award["settle_with_city"]), "needs_review": bool(award["needs_review"]),
+             "figures": award["figures"] or "{}"}
+            for award in keyed.iter_rows(named=True)]
+
+
+def _existing_award(engine: Engine, rows: list[dict]) -> dict | None:
+    """The stored award holding one of ``rows``' keys, if any."""
+    matches = [and_(*(awards.c[k] == row[k] for k in AWARD_KEY)) for row in rows]
+    query = select(awards.c.id, awards.c.state, awards.c.batch_id, awards.c.claim_id).where(or_(*matches))
+    with engine.connect() as conn:
+        found = conn.execute(query.order_by(awards.c.id).limit(1)).first()
+    return dict(found._mapping) if found else None
+
+
+def _duplicate(award: dict) -> DuplicateAward:
+    origin = (f"免申即享第 {award['batch_id']} 批" if award["batch_id"] is not None
+              else f"企业申报 {award['claim_id']} 号")
+    return DuplicateAward(
+        f"该奖补已存在（奖补编号 {award['id']}，{origin}，状态“{STATE_ZH[award['state']]}”），不能重复申报；"
+        f"请在奖补清单中办理该奖补 award {award['id']} ({award['state']}) already covers this claim")
+
+
+# ---- reading claims, within the reader's scope ------------------------------------------------
+
+CLAIM_SCHEMA = {"id": pl.Int64, "uscc": pl.String, "name": pl.String, "org_unit": pl.String, "rule": pl.String,
+                "year": pl.Int32, "filed_by": pl.String, "filed_at": pl.Datetime("us", "UTC")}
+
+
+def _scoped(query, scope: Scope):
+    # Narrowed in SQL for speed; filter_visible below stays the one definition of who sees what.
+    if scope.uscc is not None:
+        query = query.where(claims.c.uscc == scope.uscc)
+    if scope.org_units is not None:
+        query = query.where(claims.c.org_unit.in_(sorted(scope.org_units)))
+    return query
+
+
+def list_claims(engine: Engine, *, scope: Scope, limit: int | None = None) -> pl.DataFrame:
+    """The claims ``scope`` may see, newest first, each with its number of attachments, its
+    awards' total (fen) and their states."""
+    query = _scoped(select(*(claims.c[c] for c in CLAIM_SCHEMA)).order_by(claims.c.id.desc()), scope)
+    if limit is not None:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        rows = [{**r._mapping, "filed_at": _utc(r.filed_at)} for r in conn.execute(query)]
+        frame = filter_visible(pl.DataFrame(rows, schema=CLAIM_SCHEMA), scope)
+        ids = frame["id"].to_list()
+        files = conn.execute(select(claim_attachments.c.claim_id, func.count().label("attachments"))
+                             .where(claim_attachments.c.claim_id.in_(ids))
+                             .group_by(claim_attachments.c.claim_id)).all()
+        granted = conn.execute(select(awards.c.claim_id, awards.c.id, awards.c.state, awards.c.amount_fen)
+                               .where(awards.c.claim_id.in_(ids))).all()
+    files = pl.DataFrame([tuple(r) for r in files], orient="row", schema={"id": pl.Int64, "attachments": pl.Int64})
+    granted = (pl.DataFrame([tuple(r) for r in granted], orient="row",
+                            schema={"id": pl.Int64, "award_id": pl.Int64, "state": pl.String, "amount_fen": pl.Int64})
+               .sort("award_id").group_by("id").agg(pl.col("award_id").alias("award_ids"), pl.col("state").alias("states"),
+                                                    pl.col("amount_fen").sum()))
+    return (frame.join(files, on="id", how="left").join(granted, on="id", how="left")
+            .with_columns(pl.col("attachments").fill_null(0), pl.col("amount_fen").fill_null(0)))
+
+
+def get_claim(engine: Engine, claim_id: int, *, scope: Scope) -> dict:
+    """One claim with its statement, inputs (JSON), attachments (without their bytes) and awards;
+    NotFound when there is none or ``scope`` may not see it (its existence is not revealed)."""
+    with engine.connect() as conn:
+        row = conn.execute(_scoped(select(claims).where(claims.c.id == claim_id), scope)).first()
+        if row is None or not _visible(row._mapping, scope):
+            raise NotFound(f"无此申报 no claim {claim_id}")
+        files = conn.execute(select(*(claim_attachments.c[c] for c in
+                                      ("id", "filename", "content_type", "size", "sha256")))
+                             .where(claim_attachments.c.claim_id == claim_id).order_by(claim_attachments.c.id))
+        granted = conn.execute(select(*(awards.c[c] for c in
+                                        ("id", "rule", "subject", "tranche", "year", "amount_fen", "state",
+                                         "needs_review", "reason")))
+                               .where(awards.c.claim_id == claim_id).order_by(awards.c.id))
+        return {**row._mapping, "filed_at": _utc(row.filed_at),
+                "attachments": [dict(r._mapping) for r in files], "awards": [dict(r._mapping) for r in granted]}
+
+
+def get_attachment(engine: Engine, attachment_id: int, *, scope: Scope) -> dict:
+    """One attachment with its bytes (``content``), if ``scope`` may see its claim; NotFound
+    otherwise."""
+    query = (select(claim_attachments, claims.c.uscc, claims.c.org_unit)
+             .select_from(claim_attachments.join(claims, claims.c.id == claim_attachments.c.claim_id))
+             .where(claim_attachments.c.id == attachment_id))
+    with engine.connect() as conn:
+        row = conn.execute(_scoped(query, scope)).first()
+    if row is None or not _visible(row._mapping, scope):
+        raise NotFound(f"无此附件 no attachment {attachment_id}")
+    return dict(row._mapping)
+
+
+def _visible(row, scope: Scope) -> bool:
+    frame = pl.DataFrame([{"uscc": row["uscc"], "org_unit": row["org_unit"]}],
+                         schema={"uscc": pl.String, "org_unit": pl.String})
+    return not filter_visible(frame, scope).is_empty()
+
