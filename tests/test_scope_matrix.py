@@ -56,6 +56,7 @@ VIEW_PLANS = frozenset({"admin", "city", "kecheng", "jiangshan", "boss"})
 SEES_A = ALL - {"jiangshan", "firm_b"}  # A is in 柯城区
 SEES_B = ALL - {"kecheng", "firm_a"}  # B is in 江山市
 FINANCE = frozenset({"finance"})
+IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_actuals
 
 # (path, the users answered 200; every other signed-in user gets 403). {a}/{b}: an award of
 # enterprise A / B; {list}: a payment list.
@@ -88,6 +89,8 @@ PAGE_READS = [
     ("/payments/{list}", FINANCE),
     ("/payments/{list}/export.xlsx", FINANCE),
     ("/audit", frozenset({"admin", "boss"})),  # view_audit
+    ("/imports", IMPORTERS),
+    ("/imports/template.xlsx", IMPORTERS),
 ]
 # (path, JSON body, the users who hold the capability and scope: they are left out of the
 # matrix so that no write succeeds; everyone else must get 403).
@@ -110,7 +113,15 @@ PAGE_WRITES = [
     ("/awards/{a}/reject", {"reason": "材料不全"}),
     ("/payments", {"payer": "{payer}"}),
     ("/payments/{list}/paid", {}),
+    ("/imports/preview", {}),
+    ("/imports/confirm", {"sha": "0" * 64, "suffix": ".csv", "file_name": "x.csv"}),
 ]
+# Routes outside the matrix, and why: signing in and out is for everyone; the rest is static.
+OUTSIDE_THE_MATRIX = {
+    ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"),
+    ("GET", "/api/v1/openapi.json"), ("GET", "/api/docs"), ("GET", "/docs/oauth2-redirect"),
+}
+UPLOAD = {"file": ("actuals.csv", "plan,indicator\n".encode(), "text/csv")}
 
 READ_CASES = [(path, user, 200 if user in allowed else 403)
               for path, allowed in API_READS + PAGE_READS for user in USERS]
@@ -333,10 +344,35 @@ def test_the_leader_reads_everything_and_every_write_is_403(site):
     client, csrf = _sign_in(site, "boss")
     for path, form in PAGE_WRITES:  # the forms, with a valid session and CSRF token
         data = {**{k: fill(site, v) for k, v in form.items()}, "csrf": csrf}
-        response = client.post(fill(site, path), data=data, follow_redirects=False)
+        files = UPLOAD if path == "/imports/preview" else None
+        response = client.post(fill(site, path), data=data, files=files, follow_redirects=False)
         assert response.status_code == 403, (path, response.text[:300])
     for path, body, _ in API_WRITES:  # the API, with the session cookie and its CSRF header
         response = client.post(fill(site, path), json=fill_body(site, body), headers={"X-CSRF-Token": csrf})
         assert response.status_code == 403, (path, response.text[:300])
     assert (state_of(site, "a"), state_of(site, "b")) == ("proposed", "proposed")
     assert f.get_payment_list(site["engine"], site["list"])["paid_at"] is None
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    """(method, path template) of every route the app serves, HEAD aside."""
+    found = set()
+    for route in app.routes:
+        contexts = route.effective_route_contexts() if hasattr(route, "effective_route_contexts") else [route]
+        for context in contexts:
+            found |= {(m, context.path) for m in getattr(context, "methods", None) or () if m != "HEAD"}
+    return found
+
+
+def test_every_route_is_in_the_matrix(site):
+    # A new endpoint must say who may use it: add it to one of the tables above.
+    listed = ([("GET", p) for p, _ in API_READS + PAGE_READS] + [("POST", p) for p, _, _ in API_WRITES]
+              + [("POST", p) for p, _ in PAGE_WRITES])
+    filled = {(m, fill(site, p).split("?")[0]) for m, p in listed}
+    routes = {r for r in _routes(site["app"]) if not r[1].startswith("/static")}
+    missing = []
+    for method, template in sorted(routes - OUTSIDE_THE_MATRIX):
+        pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$")
+        if not any(m == method and pattern.match(p) for m, p in filled):
+            missing.append(f"{method} {template}")
+    assert missing == [], f"routes missing from the scope matrix: {missing}"
