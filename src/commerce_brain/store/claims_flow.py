@@ -1,7 +1,7 @@
 """申报: an enterprise files a claim for one rule with its evidence; the award enters the review.
 
 Filing evaluates the enterprise's own figures with the same engine, the same effective rules and
-the same subject naming as the 免申即享 batch (``checkup`` over ``stable_subjects``), so a claim
+the same subject naming as the 免申即享 batch (``checkup`` applies ``stable_subjects``), so a claim
 and a batch compute one award under one key. The awards a claim yields start ``confirmed``: the
 enterprise asks for them itself, which is the acceptance a batch award waits for. From there the
 policy officer approves or rejects them as any other award.
@@ -44,7 +44,7 @@ from .fulfilment import (
     awards,
     enterprises,
 )
-from .fulfilment_batch import keyed_awards, stable_subjects
+from .fulfilment_batch import keyed_awards
 from .fulfilment_review import _utc
 from .rule_edits import effective_policies
 
@@ -197,8 +197,8 @@ def _claimed_awards(inputs: EnterpriseInputs, rule: str, year: int, policies: Po
         raise ClaimRefused(f"没有这项奖补条款：{rule} no such rule") from None
     try:
         found, facts, events = inputs.frames()
-        result = checkup(inputs.uscc, found, facts, stable_subjects(events), year, policies=policies,
-                         catalog=catalog)
+        # checkup names subject-less events as the batch does (stable_subjects), so the keys match.
+        result = checkup(inputs.uscc, found, facts, events, year, policies=policies, catalog=catalog)
     except (InputError, PolicyDataError, PolicyYearError) as exc:
         raise ClaimRefused(str(exc)) from None
     earned = [a for a in result.awards if a["rule"] == rule]
@@ -265,8 +265,8 @@ def list_claims(engine: Engine, *, scope: Scope, limit: int | None = None) -> pl
     files = pl.DataFrame([tuple(r) for r in files], orient="row", schema={"id": pl.Int64, "attachments": pl.Int64})
     granted = (pl.DataFrame([tuple(r) for r in granted], orient="row",
                             schema={"id": pl.Int64, "award_id": pl.Int64, "state": pl.String, "amount_fen": pl.Int64})
-               .sort("award_id").group_by("id").agg(pl.col("award_id").alias("award_ids"), pl.col("state").alias("states"),
-                                                    pl.col("amount_fen").sum()))
+               .sort("award_id").group_by("id")
+               .agg(pl.col("award_id").alias("award_ids"), pl.col("state").alias("states"), pl.col("amount_fen").sum()))
     return (frame.join(files, on="id", how="left").join(granted, on="id", how="left")
             .with_columns(pl.col("attachments").fill_null(0), pl.col("amount_fen").fill_null(0)))
 

@@ -34,12 +34,13 @@ from .fulfilment import (
     payment_items,
 )
 
-AWARD_FIELDS = ("id", "batch_id", "claim_id", "uscc", "name", "org_unit", "year", "rule", "subject", "payee", "tranche",
-                "amount_fen", "payer", "settle_with_city", "needs_review", "explanation", "figures", "state",
+AWARD_FIELDS = ("id", "batch_id", "claim_id", "uscc", "name", "org_unit", "year", "rule", "subject", "payee",
+                "tranche", "amount_fen", "payer", "settle_with_city", "needs_review", "explanation", "figures", "state",
                 "reason", "updated_by", "updated_at")
 AWARD_SCHEMA = {
-    "id": pl.Int64, "batch_id": pl.Int64, "claim_id": pl.Int64, "uscc": pl.String, "name": pl.String, "org_unit": pl.String,
-    "year": pl.Int32, "rule": pl.String, "subject": pl.String, "payee": pl.String, "tranche": pl.String,
+    "id": pl.Int64, "batch_id": pl.Int64, "claim_id": pl.Int64, "uscc": pl.String, "name": pl.String,
+    "org_unit": pl.String, "year": pl.Int32, "rule": pl.String, "subject": pl.String, "payee": pl.String,
+    "tranche": pl.String,
     "amount_fen": pl.Int64, "payer": pl.String, "settle_with_city": pl.Boolean, "needs_review": pl.Boolean,
     "explanation": pl.String, "figures": pl.String, "state": pl.String, "reason": pl.String,
     "updated_by": pl.String, "updated_at": pl.Datetime("us", "UTC"), "list_id": pl.Int64,
