@@ -27,13 +27,13 @@ GRANTS = {
     "admin": {"manage_users", "view_audit", "view_plans", "view_policies"},
     "city_analyst": {"view_plans", "import_actuals", "view_policies"},
     "county_analyst": {"view_plans", "import_actuals", "view_policies"},
-    "policy_officer": {"view_policies", "run_batch", "review_awards"},
+    "policy_officer": {"view_policies", "run_batch", "review_awards", "edit_rules"},
     "finance_officer": {"view_policies", "make_payments"},
     "enterprise": {"view_policies", "confirm_own_awards", "file_claims"},
     "leader": {"view_plans", "view_policies", "view_audit"},
 }
 ALL_CAPABILITIES = ["view_plans", "import_actuals", "view_policies", "run_batch", "review_awards",
-                    "make_payments", "confirm_own_awards", "file_claims", "manage_users", "view_audit"]
+                    "make_payments", "confirm_own_awards", "file_claims", "manage_users", "view_audit", "edit_rules"]
 
 
 def user(role, *, org_unit=None, uscc=None, active=True):
@@ -81,7 +81,7 @@ def test_can_for_every_role_and_capability(role, capability):
 
 def test_the_leader_can_do_nothing_that_writes():
     assert WRITE_CAPABILITIES == {"import_actuals", "run_batch", "review_awards", "make_payments",
-                                  "confirm_own_awards", "file_claims", "manage_users"}
+                                  "confirm_own_awards", "file_claims", "manage_users", "edit_rules"}
     assert not any(can(USERS["leader"], c) for c in WRITE_CAPABILITIES)
     assert all(can(USERS["leader"], c) for c in ("view_plans", "view_policies"))
 
@@ -89,6 +89,11 @@ def test_the_leader_can_do_nothing_that_writes():
 def test_reviewing_and_paying_awards_are_separate_duties():
     holders = {c: {r for r in ROLES if can(USERS[r], c)} for c in ("review_awards", "make_payments")}
     assert holders == {"review_awards": {"policy_officer"}, "make_payments": {"finance_officer"}}
+
+
+def test_only_the_policy_officer_edits_rules_and_everyone_reads_them():
+    assert {r for r in ROLES if can(USERS[r], "edit_rules")} == {"policy_officer"}
+    assert all(can(USERS[r], "view_policies") for r in ROLES)
 
 
 def test_inactive_users_and_unknown_roles_can_do_nothing():

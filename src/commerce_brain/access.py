@@ -26,7 +26,7 @@ ROLES: dict[str, str] = {
 READ_CAPABILITIES = frozenset({"view_plans", "view_policies", "view_audit"})
 WRITE_CAPABILITIES = frozenset({
     "import_actuals", "run_batch", "review_awards", "make_payments", "confirm_own_awards",
-    "file_claims", "manage_users",
+    "file_claims", "manage_users", "edit_rules",
 })
 CAPABILITIES = READ_CAPABILITIES | WRITE_CAPABILITIES
 
@@ -36,7 +36,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"manage_users", "view_audit", "view_plans", "view_policies"}),
     "city_analyst": frozenset({"view_plans", "import_actuals", "view_policies"}),
     "county_analyst": frozenset({"view_plans", "import_actuals", "view_policies"}),
-    "policy_officer": frozenset({"view_policies", "run_batch", "review_awards"}),
+    "policy_officer": frozenset({"view_policies", "run_batch", "review_awards", "edit_rules"}),
     "finance_officer": frozenset({"view_policies", "make_payments"}),
     "enterprise": frozenset({"view_policies", "confirm_own_awards", "file_claims"}),
     "leader": READ_CAPABILITIES,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +47,42 @@ def load_policy_catalog(directory: Path | None = None) -> PolicyCatalog:
     if dupes:
         raise CatalogError(f"rule ids used twice: {', '.join(dupes)}")
     return PolicyCatalog(policies=policies, variables=variables)
+
+
+@cache
+def _definitions(directory: Path | None) -> dict[str, dict[str, Any]]:
+    directory = (directory or default_catalog_dir()) / "policies"
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name != "variables.yaml":
+            for raw in yaml.safe_load(path.read_text(encoding="utf-8")).get("rules") or []:
+                found[str(raw["id"])] = raw
+    return found
+
+
+def rule_definitions(directory: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Each rule's definition exactly as its catalog file writes it: rule id → the YAML mapping
+    (the packaged catalog by default). A copy: the caller may change it freely."""
+    return copy.deepcopy(_definitions(directory))
+
+
+def rule_from_definition(policy: Policy, raw: Any, variables: dict[str, dict[str, tuple[str, str]]],
+                         where: str = "rule") -> Rule:
+    """One rule of ``policy`` from its YAML mapping, with every check the loader makes (every
+    expression parsed and compiled against ``variables``); CatalogError names what is wrong."""
+    return _rule(policy.id, raw, variables, where, policy.first_year)
+
+
+def replace_rules(catalog: PolicyCatalog, rules: Iterable[Rule]) -> PolicyCatalog:
+    """The catalog with each of ``rules`` in place of the rule of the same id (order kept);
+    KeyError for a rule the catalog does not have."""
+    new = {r.id: r for r in rules}
+    unknown = set(new) - {r.id for r in catalog.rules()}
+    if unknown:
+        raise KeyError(", ".join(sorted(unknown)))
+    policies = tuple(dataclasses.replace(p, rules=tuple(new.get(r.id, r) for r in p.rules))
+                     for p in catalog.policies)
+    return dataclasses.replace(catalog, policies=policies)
 
 
 def _variables(path: Path) -> dict[str, dict[str, tuple[str, str]]]:
@@ -97,6 +137,9 @@ def _rule(policy_id: str, raw: dict[str, Any], variables, where: str, first_year
     names = readable(variables, on)
     amount, bands, up_to = raw.get("amount"), (), raw.get("up_to")
     if isinstance(amount, list):
+        for band in amount:
+            known_keys(band, {"when", "value"}, f"{where} amount band")
+            required(band, ("value",), f"{where} amount band")
         bands = tuple(Band(when=_expr(b.get("when"), names, where, condition=True),
                            value=_expr(b.get("value"), names, where, money=True)) for b in amount)
         amount = None
@@ -105,7 +148,7 @@ def _rule(policy_id: str, raw: dict[str, Any], variables, where: str, first_year
     up_to = _expr(up_to, names, where, money=True)
     if sum(x is not None and x != () for x in (amount, bands or None, up_to)) != 1:
         raise CatalogError(f"{where}: give exactly one of amount (formula or bands) and up_to")
-    valid = raw.get("valid") or [first_year, None]
+    valid = _valid(raw.get("valid"), first_year, where)
     return Rule(
         policy=policy_id, id=str(raw["id"]), name_zh=str(raw["name_zh"]), article=int(raw["article"]),
         clause=str(raw["clause"]), quote=str(raw["quote"]).replace(" ", ""), on=on, scope=scope,
@@ -115,6 +158,22 @@ def _rule(policy_id: str, raw: dict[str, Any], variables, where: str, first_year
         includes_excluded=bool(raw.get("includes_excluded", False)),
         first_year=int(valid[0]), last_year=None if valid[1] is None else int(valid[1]), note=raw.get("note"),
     )
+
+
+def _valid(valid: Any, first_year: int, where: str) -> list:
+    """[first, last] award years (last may be null for open-ended)."""
+    if valid is None:
+        return [first_year, None]
+
+    def year(y: Any) -> bool:
+        return isinstance(y, int) and not isinstance(y, bool) and 1900 <= y <= 2200
+
+    if (not isinstance(valid, list) or len(valid) != 2 or not year(valid[0])
+            or not (valid[1] is None or year(valid[1]))):
+        raise CatalogError(f"{where}: valid must be [first year, last year or null], got {valid!r}")
+    if valid[1] is not None and valid[1] < valid[0]:
+        raise CatalogError(f"{where}: valid ends ({valid[1]}) before it starts ({valid[0]})")
+    return valid
 
 
 def _pool(policy_id: str, raw: dict[str, Any], where: str, first_year: int) -> Pool:
