@@ -147,8 +147,8 @@ def _start_demo_site(data_dir: Path | None) -> None:
     save_policy_data(engine, read_data_or_exit(sample, catalog, load_policies_or_exit()), actor="demo")
     accounts = create_demo_accounts(engine, catalog, enterprise_uscc=example)
     engine.dispose()
-    simple_table("演示账户 demo accounts（密码每次启动重新生成）", ["用户名", "角色", "范围", "密码"],
-                 [[a.username, a.role_zh, a.scope, a.password] for a in accounts], out)
+    simple_table("演示账户 demo accounts（密码每次启动重新生成）", ["用户名", "角色", "范围", "密码", "先试试"],
+                 [[a.username, a.role_zh, a.scope, a.password, a.try_first] for a in accounts], out)
     os.environ["COMMERCE_BRAIN_DATABASE_URL"] = settings.database_url
 
 

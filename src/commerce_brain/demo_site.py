@@ -11,15 +11,16 @@ from .access import ROLES
 from .catalog import Catalog
 from .store.accounts import create_user
 
-# (username, role, org unit, display name): the county analyst works for 柯城区.
+# (username, role, org unit, display name, what to try first): the county analyst works for
+# 柯城区. The order is the walk-through's: monitoring, then one award from batch to payment.
 DEMO_USERS = (
-    ("admin", "admin", None, "系统管理员"),
-    ("city", "city_analyst", None, "市商务局分析员"),
-    ("kecheng", "county_analyst", "330802", "柯城区商务局分析员"),
-    ("policy", "policy_officer", None, "资管办经办人"),
-    ("finance", "finance_officer", None, "市财政局经办人"),
-    ("enterprise", "enterprise", None, "演示企业"),
-    ("leader", "leader", None, "市领导"),
+    ("city", "city_analyst", None, "市商务局分析员", "驾驶舱 → 点指标看图表与公式；数据导入"),
+    ("kecheng", "county_analyst", "330802", "柯城区商务局分析员", "只见柯城区的指标"),
+    ("policy", "policy_officer", None, "资管办经办人", "政策兑现 → 运行2023年度批次；审核；政策规则"),
+    ("enterprise", "enterprise", None, "演示企业", "政策计算器；确认本企业奖补；企业申报"),
+    ("finance", "finance_officer", None, "市财政局经办人", "兑付 → 生成兑付清单、导出xlsx、标记已兑付"),
+    ("leader", "leader", None, "市领导", "驾驶舱与审计日志（只读）"),
+    ("admin", "admin", None, "系统管理员", "审计日志；账户用 commerce-brain users 管理"),
 )
 
 
@@ -31,16 +32,17 @@ class DemoAccount:
     role_zh: str
     scope: str
     password: str
+    try_first: str
 
 
 def create_demo_accounts(engine: Engine, catalog: Catalog, *, enterprise_uscc: str) -> list[DemoAccount]:
     """One account per role; the enterprise account belongs to ``enterprise_uscc``."""
     accounts = []
-    for username, role, org_unit, display in DEMO_USERS:
+    for username, role, org_unit, display, try_first in DEMO_USERS:
         password = secrets.token_urlsafe(12)
         uscc = enterprise_uscc if role == "enterprise" else None
         create_user(engine, username=username, password=password, role=role, display_name=display,
                     org_unit=org_unit, uscc=uscc, catalog=catalog)
         scope = catalog.org_unit_names()[org_unit] if org_unit else (uscc or "全市")
-        accounts.append(DemoAccount(username, ROLES[role], scope, password))
+        accounts.append(DemoAccount(username, ROLES[role], scope, password, try_first))
     return accounts

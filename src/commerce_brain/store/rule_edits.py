@@ -23,15 +23,8 @@ from typing import Any
 
 import yaml
 from sqlalchemy import (
-    Column,
     Connection,
-    DateTime,
     Engine,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     and_,
     func,
     insert,
@@ -44,21 +37,7 @@ from ..policy.catalog import RULE_KEYS, replace_rules, rule_definitions, rule_fr
 from ..policy.model import PolicyCatalog
 from .audit import record
 from .fulfilment import MAX_REASON, FulfilmentError, NotFound, WrongState, actor_name
-from .schema import metadata
-
-rule_versions = Table(
-    "rule_versions",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("rule", String(100), nullable=False),
-    Column("version", Integer, nullable=False),
-    # The complete rule as YAML in the catalog's own format, validated before it is stored.
-    Column("definition", Text, nullable=False),
-    Column("reason", String(500), nullable=False),
-    Column("edited_by", String(200), nullable=False),
-    Column("edited_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("rule", "version", name="uq_rule_versions"),
-)
+from .rule_tables import rule_versions
 
 # The order a definition is written in (docs/policy.md), so two versions differ only where they do.
 KEY_ORDER = ("id", "name_zh", "article", "clause", "quote", "trigger", "scope", "when", "amount", "up_to",

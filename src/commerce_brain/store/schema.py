@@ -119,4 +119,4 @@ from . import audit as audit  # noqa: E402
 from . import fulfilment as fulfilment  # noqa: E402
 from . import sessions as sessions  # noqa: E402
 from . import claims as claims  # noqa: E402
-from . import rule_edits as rule_edits  # noqa: E402
+from . import rule_tables as rule_tables  # noqa: E402
