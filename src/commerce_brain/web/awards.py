@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from ..access import User, can
 from ..policy.model import PAYEE_ZH
 from ..store import fulfilment as f
+from ..store.claims_flow import get_claim
 from .award_views import (
     REFUSALS,
     award_record,
@@ -91,6 +92,7 @@ def _award_page(request: Request, user: User, award_id: int, *, error: str | Non
     reviewer = can(user, "review_awards")
     context = {
         "user": user, "award": award_record(award, request), "error": error, "money": money, "when": when,
+        "claim": _claim_of(p.engine, award, scope(request, user)),
         "history": f.award_history(p.engine, award_id),
         "can_confirm": can(user, "confirm_own_awards") and award["uscc"] == user.uscc and award["state"] == "proposed",
         "can_approve": reviewer and award["state"] == "confirmed" and not award["needs_review"],
@@ -98,6 +100,16 @@ def _award_page(request: Request, user: User, award_id: int, *, error: str | Non
         "can_pay": can(user, "make_payments"),
     }
     return HTMLResponse(render(request, "award.html", context), status_code=status)
+
+
+def _claim_of(engine, award: dict, visible) -> dict | None:
+    """The claim an award was born of, with its attachments: the evidence beside the approval."""
+    if award["claim_id"] is None:
+        return None
+    try:
+        return get_claim(engine, award["claim_id"], scope=visible)
+    except f.NotFound:
+        return None
 
 
 @pages.get("/awards/{award_id}", response_class=HTMLResponse)
