@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -75,10 +76,21 @@ def payer_label(request: Request, payer: str) -> str:
 
 
 def xlsx_response(request: Request, list_id: int) -> FileResponse:
-    """The payment list as a download; the temporary file goes once it is sent."""
+    """The payment list as a download."""
     engine = platform(request).engine
     plist = f.get_payment_list(engine, list_id)
-    folder = Path(tempfile.mkdtemp(prefix="cb-payment-"))
-    path = f.payment_list_xlsx(engine, list_id, folder / "list.xlsx", catalog=platform(request).catalog)
-    return FileResponse(path, media_type=XLSX, filename=f"兑付清单{list_id}-{payer_label(request, plist['payer'])}.xlsx",
+    catalog = platform(request).catalog
+    return temporary_download(lambda path: f.payment_list_xlsx(engine, list_id, path, catalog=catalog),
+                              f"兑付清单{list_id}-{payer_label(request, plist['payer'])}.xlsx", XLSX)
+
+
+def temporary_download(write: Callable[[Path], Path], filename: str, media_type: str) -> FileResponse:
+    """A file written for one download (``write(path)``); its temporary folder goes once it is sent."""
+    folder = Path(tempfile.mkdtemp(prefix="cb-download-"))
+    try:
+        path = write(folder / f"download{Path(filename).suffix}")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(path, media_type=media_type, filename=filename,
                         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from ..access import User
-from ..io.actuals_import import ImportRejected, Problem, read_actuals
+from ..io.actuals_import import MAX_PROBLEMS, ImportRejected, Problem, _read_sheets, read_actuals
+from ..io.actuals_template import write_template
 from ..store.observations import dry_run, list_imports, save_observations
+from .award_views import XLSX, temporary_download
 from .pages import render
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
 
 router = APIRouter(include_in_schema=False)
 SUFFIXES = (".csv", ".xlsx")
 SHA = re.compile(r"^[0-9a-f]{64}$")
+PREVIEW_ROWS = 100  # changed rows listed before confirming; the counts cover them all
 
 
 def _upload_dir(request: Request) -> Path:
@@ -31,19 +35,38 @@ def _upload_dir(request: Request) -> Path:
     return folder
 
 
-def _checked(request: Request, user: User, path: Path) -> tuple[pl.DataFrame | None, list[Problem]]:
-    """The file's rows if valid and within the user's org units; otherwise every problem."""
+def _checked(request: Request, user: User, path: Path, name: str
+             ) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """The file's rows if valid and within the user's org units; otherwise every problem.
+
+    ``name`` is the file's name as uploaded: the stored copy is named by its hash, which must not
+    be what the report calls the file.
+    """
     try:
         frame = read_actuals(path, platform(request).catalog)
     except ImportRejected as exc:
-        return None, exc.problems
+        return None, [replace(p, sheet=name) if p.sheet == path.name else p for p in exc.problems]
     allowed = scope(request, user).org_units
     if allowed is not None:
-        outside = sorted(set(frame["org_unit"]) - set(allowed))
+        outside = _outside_scope(path, frame, allowed, name)
         if outside:
             # A county analyst's file is refused whole if any row is for another county.
-            return None, [Problem(path.name, 0, "org_unit", f"超出您的范围 outside your scope: {', '.join(outside)}")]
+            return None, outside
     return frame, []
+
+
+def _outside_scope(path: Path, frame: pl.DataFrame, allowed: list[str], name: str) -> list[Problem]:
+    """Each row of an accepted file whose org unit the user may not import, by sheet, row and column."""
+    sheets, labels, _ = _read_sheets(path)
+    # read_actuals accepted the file, so it kept every data row in file order: the raw rows and
+    # the resolved codes line up one to one.
+    rows = pl.concat(sheets).select("_sheet_no", "_sheet", "_row").with_columns(code=frame["org_unit"])
+    columns = labels.filter(pl.col("field") == "org_unit").select("_sheet_no", "column")
+    outside = (rows.filter(~pl.col("code").is_in(list(allowed))).join(columns, on="_sheet_no", how="left")
+               .head(MAX_PROBLEMS))
+    return [Problem(name if r["_sheet"] == path.name else r["_sheet"], r["_row"], r["column"] or "org_unit",
+                    f"超出您的范围，请删除此行 outside your scope: {r['code']} is not one of your org units")
+            for r in outside.iter_rows(named=True)]
 
 
 def _page(request: Request, user: User, **context) -> str:
@@ -55,6 +78,14 @@ def _page(request: Request, user: User, **context) -> str:
 def imports_page(request: Request, user: User = Depends(current_user)) -> str:
     require(user, "import_actuals")
     return _page(request, user)
+
+
+@router.get("/imports/template.xlsx")
+def template(request: Request, user: User = Depends(current_user)) -> FileResponse:
+    """The import template: the columns, two example rows, and the valid codes on their own sheets."""
+    require(user, "import_actuals")
+    catalog = platform(request).catalog
+    return temporary_download(lambda path: write_template(catalog, path), "实际值导入模板.xlsx", XLSX)
 
 
 @router.post("/imports/preview", response_class=HTMLResponse)
@@ -69,13 +100,22 @@ async def preview(request: Request, file: UploadFile = File(...), csrf: str = Fo
     sha = hashlib.sha256(content).hexdigest()
     path = _upload_dir(request) / f"{sha}{Path(name).suffix.lower()}"
     path.write_bytes(content)
-    frame, problems = _checked(request, user, path)
+    frame, problems = _checked(request, user, path, name)
     if frame is None:
         return HTMLResponse(_page(request, user, file_name=name, problems=problems), 422)
     summary = dry_run(platform(request).engine, frame)
-    revised = summary.changes.filter(pl.col("change") == "revised").head(100).to_dicts()
-    return HTMLResponse(_page(request, user, file_name=name, summary=summary, revised=revised, sha=sha,
-                              suffix=Path(name).suffix.lower()))
+    changed = _labelled(request, summary.changes.filter(pl.col("change") != "unchanged").head(PREVIEW_ROWS))
+    return HTMLResponse(_page(request, user, file_name=name, summary=summary, changed=changed, sha=sha,
+                              suffix=Path(name).suffix.lower(), preview_rows=PREVIEW_ROWS))
+
+
+def _labelled(request: Request, changes: pl.DataFrame) -> list[dict]:
+    """Changed rows with the indicator's and the org unit's Chinese names beside their codes."""
+    catalog = platform(request).catalog
+    names = {(i.plan, i.id): i.name_zh for i in catalog.indicators()}
+    units = catalog.org_unit_names()
+    return [{**r, "indicator_zh": names.get((r["plan"], r["indicator"]), r["indicator"]),
+             "org_unit_zh": units.get(r["org_unit"], r["org_unit"])} for r in changes.iter_rows(named=True)]
 
 
 @router.post("/imports/confirm", response_class=HTMLResponse)
@@ -88,10 +128,17 @@ def confirm(request: Request, sha: str = Form(...), suffix: str = Form(...), fil
     path = _upload_dir(request) / f"{sha}{suffix}"
     if not path.exists():
         return HTMLResponse(_page(request, user, error="文件已过期，请重新上传 the upload expired, upload again"), 410)
-    frame, problems = _checked(request, user, path)
+    frame, problems = _checked(request, user, path, file_name)
     if frame is None:
         return HTMLResponse(_page(request, user, file_name=file_name, problems=problems), 422)
     summary = save_observations(platform(request).engine, frame, file_name=file_name, sha256=sha,
                                 imported_by=user.username)
     path.unlink(missing_ok=True)
-    return HTMLResponse(_page(request, user, done=summary, file_name=file_name))
+    return HTMLResponse(_page(request, user, done=summary, file_name=file_name, affected=_affected(request, summary)))
+
+
+def _affected(request: Request, summary) -> list[dict]:
+    """The indicator pages (one per indicator, org unit and year) an import changed, to check the figures there."""
+    written = summary.changes.filter(pl.col("change") != "unchanged")
+    pages = written.select("plan", "indicator", "org_unit", "year").unique(maintain_order=True).head(PREVIEW_ROWS)
+    return _labelled(request, pages)
