@@ -9,20 +9,49 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from .catalog import Catalog, empty_observations
 from .indicators.explain import explain
 from .indicators.progress import evaluate, evaluate_years
 from .indicators.status import STATUS_URGENCY, Thresholds
+from .memo import IdentityMemo
 from .store.observations import current_observations
+from .store.schema import observation_versions
 
 KEY = ["plan", "indicator", "org_unit", "period"]
+
+# The web workers ask for the same evaluations on every request; they are recomputed only when
+# the stored actuals change (see stored_version). Results are shared: never change them in place.
+_GATHERED = IdentityMemo(8)
+_EVALUATED = IdentityMemo(512)
+
+
+def stored_version(engine: Engine) -> tuple[int, int]:
+    """What the stored actuals' state is, in one cheap query: their row count and newest id.
+
+    Observations are only ever added (a revision is a new version row), so any import, by
+    this process or another (the 数据导入 page in another worker, the CLI), changes the count;
+    the count also catches a transaction that committed after one holding a larger id.
+    """
+    ov = observation_versions
+    with engine.connect() as conn:
+        count, newest = conn.execute(select(func.count(), func.coalesce(func.max(ov.c.id), 0))).one()
+    return int(count), int(newest)
 
 
 def gather_observations(catalog: Catalog, engine: Engine | None = None,
                         overlay: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Printed outcomes from the catalog, then stored actuals, then an overlay, later winning."""
+    """Printed outcomes from the catalog, then stored actuals, then an overlay, later winning.
+
+    From the store alone (no overlay), the frame is computed once per state of the stored
+    actuals and shared (do not change it in place)."""
+    if engine is None or overlay is not None:
+        return _gather(catalog, engine, overlay)
+    return _GATHERED.get((catalog, engine), stored_version(engine), lambda: _gather(catalog, engine, None))
+
+
+def _gather(catalog: Catalog, engine: Engine | None, overlay: pl.DataFrame | None) -> pl.DataFrame:
     layers = [catalog.reported_observations()]
     if engine is not None:
         layers.append(current_observations(engine))
@@ -80,7 +109,18 @@ def evaluation_table(
 
     With ``as_of``, an indicator whose plan ended before ``year`` is evaluated in its own
     target year instead of being left out (a final evaluation beside the current ones).
+    On observations from ``gather_observations``' memo, the result is memoised alongside
+    (shared: do not change it in place).
     """
+    if not _GATHERED.holds(observations):
+        return _evaluation_table(catalog, observations, year, org_unit, thresholds, plans, as_of)
+    args = (year, org_unit, thresholds, tuple(plans) if plans else None, as_of)
+    return _EVALUATED.get((catalog, observations), args,
+                          lambda: _evaluation_table(catalog, observations, *args))
+
+
+def _evaluation_table(catalog: Catalog, observations: pl.DataFrame, year: int, org_unit: str | None,
+                      thresholds: Thresholds, plans: Sequence[str] | None, as_of: bool) -> pl.DataFrame:
     indicators = catalog.indicators_frame()
     wanted = list(plans) if plans else None
     if org_unit is not None:
