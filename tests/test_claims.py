@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sample_files import pdf_bytes, png_bytes, write
 from sqlalchemy import func, select
+from test_fulfilment import PASSWORD, sign_in  # the same sign-in through the form
 
 from commerce_brain.access import Scope, User
 from commerce_brain.catalog import load_catalog
@@ -34,7 +35,6 @@ KECHENG, JIANGSHAN = "330802", "330881"
 OFFICER = User(1, "officer", "资管办", "policy_officer")
 FINANCE = User(2, "finance", "财政局", "finance_officer")
 EVERYONE = Scope()
-PASSWORD = "correct-horse-42"
 STATEMENT = "2022年度研发投入 360.7 万元，附审计报告和研发费用明细。"
 
 
@@ -279,16 +279,6 @@ def site(database_url, engine, firms):
     return create_app(Settings.from_env(database_url=database_url))
 
 
-def sign_in(app, username: str) -> tuple[TestClient, str]:
-    client = TestClient(app)
-    form = client.get("/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', form.text).group(1)
-    response = client.post("/login", data={"username": username, "password": PASSWORD, "login_token": token,
-                                           "next": "/"}, follow_redirects=False)
-    assert response.status_code == 303, response.text
-    return client, re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
-
-
 def upload(tmp_path, *names: str) -> list[tuple[str, tuple[str, bytes, str]]]:
     """Real files on disk, read back as a browser sends them."""
     made = []
@@ -390,7 +380,7 @@ def test_web_refusals_show_the_form_again_and_store_nothing(site, engine, data, 
 def test_web_roles_and_scopes(site, engine, data, firms, tmp_path):
     a, b = file(engine, data, firms["a"]), file(engine, data, firms["b"])
     b_file = cf.get_claim(engine, b.claim_id, scope=EVERYONE)["attachments"][0]["id"]
-    firm_a, csrf = sign_in(site, "firm_a")
+    firm_a, _ = sign_in(site, "firm_a")
     kecheng, kecheng_csrf = sign_in(site, "kecheng")
     officer, officer_csrf = sign_in(site, "officer")
     boss, _ = sign_in(site, "boss")

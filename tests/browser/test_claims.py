@@ -60,7 +60,7 @@ def test_an_enterprise_files_a_claim_and_the_officer_approves_it(page: Page, sig
     with page.expect_download() as download:
         card(page, "证明材料").get_by_role("link", name=evidence.name).click()
     assert download.value.suggested_filename == evidence.name
-    assert open(download.value.path(), "rb").read() == evidence.read_bytes()
+    assert download.value.path().read_bytes() == evidence.read_bytes()
     assert not [e for e in page.errors_seen if "/favicon.ico" not in e and "400" not in e], page.errors_seen
 
     # The policy officer: the award among the others, its source, the evidence, the approval.

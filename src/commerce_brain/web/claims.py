@@ -90,23 +90,24 @@ def _year(text: str) -> int | None:
     return int(text) if text.strip().isdigit() and len(text.strip()) == 4 else None
 
 
-async def _posted(request: Request) -> tuple[dict[str, str], list[UploadFile]]:
-    """The form's text fields and its chosen files (an empty file input sends a nameless part)."""
-    form = await request.form()
-    fields = {k: str(form.get(k) or "") for k in ("csrf", "rule", "year", "statement", "inputs")}
-    files = [u for u in form.getlist("files") if isinstance(u, UploadFile) and u.filename]
+async def _posted(request: Request) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
+    """The form's text fields and its chosen files as (name, type, bytes); an empty file input
+    sends a nameless part, which is no file. Each file is read to one byte past the limit:
+    enough for the store to refuse it, without holding a huge upload in memory."""
+    async with request.form(max_files=4 * cf.MAX_FILES, max_fields=50) as form:
+        fields = {k: str(form.get(k) or "") for k in ("csrf", "rule", "year", "statement", "inputs")}
+        files = [(u.filename, u.content_type or "", await u.read(cf.MAX_FILE_BYTES + 1))
+                 for u in form.getlist("files") if isinstance(u, UploadFile) and u.filename]
     return fields, files
 
 
 async def _file(request: Request, user: User, fields: dict[str, str], inputs: EnterpriseInputs,
-                files: list[UploadFile]) -> cf.FiledClaim:
+                files: list[tuple[str, str, bytes]]) -> cf.FiledClaim:
     year = _year(fields["year"])
     if year is None:
         raise cf.ClaimRefused("请填写申报年度（四位数字） the award year is missing")
-    # Read one byte past the limit: enough for the store to refuse a file too large.
-    attachments = [(u.filename, u.content_type or "", await u.read(cf.MAX_FILE_BYTES + 1)) for u in files]
     return await run_in_threadpool(cf.file_claim, platform(request).engine, user=user, rule=fields["rule"],
-                                   year=year, inputs=inputs, statement=fields["statement"], attachments=attachments)
+                                   year=year, inputs=inputs, statement=fields["statement"], attachments=files)
 
 
 # ---- pages ------------------------------------------------------------------------------------
