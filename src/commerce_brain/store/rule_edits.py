@@ -18,6 +18,7 @@ import difflib
 import math
 import weakref
 from dataclasses import dataclass
+from functools import cache
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,6 +104,12 @@ def definition_yaml(raw: dict[str, Any]) -> str:
     return yaml.dump(ordered, Dumper=_CatalogDumper, allow_unicode=True, sort_keys=False, width=10**6)
 
 
+@cache
+def packaged_text(rule_id: str) -> str:
+    """The packaged definition as YAML (what version 0 is, and what a revert writes back)."""
+    return definition_yaml(packaged_definition(rule_id))
+
+
 def packaged_definition(rule_id: str) -> dict[str, Any]:
     """The rule's mapping as the packaged catalog file writes it; NotFound for an unknown rule."""
     try:
@@ -168,7 +175,7 @@ def _merged(packaged: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
 def rule_states(engine: Engine) -> dict[str, RuleState]:
     """Every rule's current state (version 0 and the packaged definition where never edited)."""
     packaged = rule_definitions()
-    states = {rule_id: RuleState(rule_id, 0, definition_yaml(raw), False) for rule_id, raw in packaged.items()}
+    states = {rule_id: RuleState(rule_id, 0, packaged_text(rule_id), False) for rule_id in packaged}
     with engine.connect() as conn:
         for rule_id, version, definition in conn.execute(_newest()):
             if rule_id in packaged:
@@ -182,7 +189,7 @@ def rule_state(engine: Engine, rule_id: str) -> RuleState:
 
 
 def _state(conn_or_engine: Connection | Engine, rule_id: str) -> RuleState:
-    packaged = definition_yaml(packaged_definition(rule_id))
+    packaged = packaged_text(rule_id)
     query = (select(rule_versions.c.version, rule_versions.c.definition).where(rule_versions.c.rule == rule_id)
              .order_by(rule_versions.c.version.desc()).limit(1))
     if isinstance(conn_or_engine, Engine):
@@ -318,8 +325,7 @@ def diff(before: str, after: str) -> str:
 def rule_history(engine: Engine, rule_id: str) -> list[dict]:
     """The rule's stored versions, newest first: version, edited_by, edited_at, reason, the
     definition, and its diff against the version before (the packaged rule for version 1)."""
-    previous = definition_yaml(packaged_definition(rule_id))
-    packaged = previous
+    previous = packaged = packaged_text(rule_id)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(
             select(rule_versions).where(rule_versions.c.rule == rule_id).order_by(rule_versions.c.version))]
