@@ -302,6 +302,8 @@ def test_an_award_from_the_batch_to_the_paid_payment_list(page: Page, sign_in, p
     nav(firm, "政策兑现")
     mine = firm.locator("main table.data tbody tr")
     assert mine.count() > 0
+    waiting = mine.filter(has_text="待确认").count()
+    expect(firm.locator("main")).to_contain_text(f"有 {waiting} 项奖补待您确认")
     assert set(firm.locator("main table.data tbody tr td:nth-child(3)").all_inner_texts()) == {uscc}
     expect(firm.get_by_role("button", name="运行批量计算")).to_have_count(0)
     assert firm.request.get(f"/awards/{foreign}").status == 403
@@ -322,8 +324,8 @@ def test_an_award_from_the_batch_to_the_paid_payment_list(page: Page, sign_in, p
 
     # The policy officer finds it among the confirmed, reads why, and approves.
     nav(page, "政策兑现")
-    page.get_by_label("状态").select_option(label="企业已确认")
-    page.get_by_role("button", name="筛选").click()
+    page.locator("main .tiles").get_by_role("link", name=re.compile("企业已确认")).click()
+    expect(page.get_by_label("状态")).to_have_value("confirmed")
     row = table_row(page.locator("main table.data").last, award_id)
     expect(row).to_contain_text(uscc)
     row.get_by_role("link", name=award_id).click()

@@ -19,7 +19,7 @@ from ..access import User
 from ..io.actuals_import import MAX_PROBLEMS, ImportRejected, Problem, _read_sheets, read_actuals
 from ..io.actuals_template import write_template
 from ..store.observations import dry_run, list_imports, save_observations
-from .award_views import XLSX, temporary_download
+from .award_views import XLSX, temporary_download, when
 from .pages import render
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
 
@@ -71,7 +71,8 @@ def _outside_scope(path: Path, frame: pl.DataFrame, allowed: list[str], name: st
 
 def _page(request: Request, user: User, **context) -> str:
     engine = platform(request).engine
-    return render(request, "imports.html", {"user": user, "history": list_imports(engine)[:50], **context})
+    return render(request, "imports.html", {"user": user, "history": list_imports(engine)[:50], "when": when,
+                                            **context})
 
 
 @router.get("/imports", response_class=HTMLResponse)
