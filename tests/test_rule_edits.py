@@ -242,6 +242,23 @@ def test_two_officers_saving_at_once_one_wins(engine):
     assert verify(engine).ok and [e["action"] for e in events(engine)] == ["rules.edit"]
 
 
+def test_the_cli_lists_the_rules_in_force_with_their_version(database_url, engine):
+    import json
+
+    from typer.testing import CliRunner
+
+    from commerce_brain.cli import app
+
+    edits.edit_rule(engine, RD, with_cap(current(engine).definition, "20万"), reason="r", user=OFFICER,
+                    expected_version=0)
+    runner = CliRunner()
+    stored = json.loads(runner.invoke(app, ["policy", "rules", "--db", database_url, "-f", "json"]).stdout)
+    packaged_rules = json.loads(runner.invoke(app, ["policy", "rules", "-f", "json"]).stdout)
+    [rd] = [r for r in stored if r["id"] == RD]
+    assert (rd["cap"], rd["version"]) == ("20万", 1) and {r["version"] for r in stored if r["id"] != RD} == {0}
+    assert [(r["cap"], "version" in r) for r in packaged_rules if r["id"] == RD] == [("300万", False)]
+
+
 # ---- the batch follows the edited rule; stored awards stay as they were ---------------------------
 
 def rd_amounts(engine, year: int) -> list[int]:

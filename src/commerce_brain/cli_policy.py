@@ -59,26 +59,39 @@ def run_engine_or_exit(data, year: int, policies, catalog):
 
 
 @policy_app.command("rules")
-def policy_rules(fmt: FormatOpt = Format.table) -> None:
+def policy_rules(
+    fmt: FormatOpt = Format.table,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Show the rules in force in this store (edits applied, with their version); "
+                     "default: the packaged catalog.")] = None,
+) -> None:
     """政策条款 Every rule (and budget pool) with its article and quoted sentence."""
     from .policy.explain import yuan
     from .policy.model import PAYEE_ZH, SCOPE_ZH
     from .render import simple_table
 
-    policies = load_policies_or_exit()
+    policies, versions = load_policies_or_exit(), {}
+    if db:
+        from .cli_common import open_store
+        from .store.rule_edits import effective_policies, rule_states
+
+        engine = open_store(db, None)
+        policies, versions = effective_policies(engine), {k: s.version for k, s in rule_states(engine).items()}
     if fmt is Format.json:
         data = [{"id": r.id, "policy": r.policy, "name_zh": r.name_zh, "article": r.article, "clause": r.clause,
                  "quote": r.quote, "trigger": list(r.on), "scope": r.scope, "when": r.when.text if r.when else None,
                  "amount": r.amount_text, "cap": r.cap.text if r.cap else None, "cap_per": r.cap_per,
-                 "payee": r.payee, "tranche": r.tranche, "group": r.group} for r in policies.rules()]
+                 "payee": r.payee, "tranche": r.tranche, "group": r.group,
+                 **({"version": versions[r.id]} if db else {})} for r in policies.rules()]
         out.print_json(json.dumps(data, ensure_ascii=False))
         return
     for policy in policies.policies:
         simple_table(
             f"《{policy.title}》（{policy.id}，自{policy.first_year}年度起）",
-            ["条", "规则", "名称", "触发", "范围", "条件", "金额", "上限", "领取"],
+            ["条", "规则", "名称", "触发", "范围", "条件", "金额", "上限", "领取"] + (["版本"] if db else []),
             [[r.article, r.id, r.name_zh, "/".join(r.on), SCOPE_ZH[r.scope], r.when.text if r.when else "—",
-              r.amount_text, f"{r.cap.text}/{r.cap_per}" if r.cap else "—", PAYEE_ZH[r.payee]] for r in policy.rules],
+              r.amount_text, f"{r.cap.text}/{r.cap_per}" if r.cap else "—", PAYEE_ZH[r.payee]]
+             + ([versions[r.id]] if db else []) for r in policy.rules],
             out,
         )
         if policy.pools:

@@ -317,9 +317,10 @@ def _conflict(rule_id: str, version: int | None) -> EditConflict:
 
 
 def diff(before: str, after: str) -> str:
-    """A unified diff of two definitions (the lines that changed, with a line of context)."""
-    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                        "before", "after", n=1))
+    """A unified diff of two definitions (the lines that changed, with a line of context), without
+    the two file-name lines: the page and the audit event say which versions it compares."""
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), n=1)
+    return "".join(list(lines)[2:])
 
 
 def rule_history(engine: Engine, rule_id: str) -> list[dict]:
