@@ -10,24 +10,23 @@ from urllib.parse import quote
 
 import polars as pl
 import pytest
+import test_fulfilment as fulfilment_tests
 from fastapi.testclient import TestClient
 from sample_files import pdf_bytes, png_bytes, write
 from sqlalchemy import func, select
-from test_fulfilment import PASSWORD, sign_in  # the same sign-in through the form
+from test_fulfilment import PASSWORD, sign_in
 
 from commerce_brain.access import Scope, User
 from commerce_brain.catalog import load_catalog
 from commerce_brain.io.enterprise_import import PolicyData
-from commerce_brain.policy.engine import evaluate, packaged
+from commerce_brain.policy.engine import evaluate
 from commerce_brain.policy.inputs import EnterpriseInputs
-from commerce_brain.policy.synthetic import city
 from commerce_brain.settings import Settings
 from commerce_brain.store import claims_flow as cf
 from commerce_brain.store import fulfilment as f
 from commerce_brain.store.accounts import create_user
 from commerce_brain.store.audit import events, verify
 from commerce_brain.store.claims import claim_attachments, claims
-from commerce_brain.store.schema import connect
 from commerce_brain.web.app import create_app
 
 YEAR = 2022  # an award year no batch runs in these tests, unless a test runs it
@@ -35,13 +34,9 @@ KECHENG, JIANGSHAN = "330802", "330881"
 OFFICER = User(1, "officer", "资管办", "policy_officer")
 FINANCE = User(2, "finance", "财政局", "finance_officer")
 EVERYONE = Scope()
+# The same synthetic city and store (SQLite and PostgreSQL) as the fulfilment tests.
+data, engine = fulfilment_tests.data, fulfilment_tests.engine
 STATEMENT = "2022年度研发投入 360.7 万元，附审计报告和研发费用明细。"
-
-
-@pytest.fixture(scope="module")
-def data() -> PolicyData:
-    policies, _ = packaged()
-    return PolicyData(*city(300, [2019, 2020, 2021, 2022, 2023], event_kinds=sorted(policies.event_kinds())))
 
 
 def rd_firm(data: PolicyData, org_unit: str) -> str:
@@ -55,14 +50,6 @@ def rd_firm(data: PolicyData, org_unit: str) -> str:
 @pytest.fixture(scope="module")
 def firms(data) -> dict[str, str]:
     return {"a": rd_firm(data, KECHENG), "b": rd_firm(data, JIANGSHAN)}
-
-
-@pytest.fixture
-def engine(database_url, data):
-    engine = connect(database_url)
-    f.save_policy_data(engine, data, actor="loader")
-    yield engine
-    engine.dispose()
 
 
 def firm(uscc: str) -> User:
