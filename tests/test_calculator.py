@@ -12,6 +12,8 @@ from html.parser import HTMLParser
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
+from test_web import PASSWORD
+from test_web import sign_in as web_sign_in
 
 from commerce_brain.access import Scope
 from commerce_brain.io.enterprise_import import PolicyData
@@ -202,7 +204,6 @@ def town():
 
 # ---- the page and the API on a real database --------------------------------------------------
 
-PASSWORD = "correct-horse-42"
 KECHENG = "330802"
 
 
@@ -241,11 +242,7 @@ def sign_in(site, username: str) -> tuple[TestClient, str]:
         role, org_unit = ROLES[username]
         create_user(engine, username=username, password=PASSWORD, role=role, display_name=username,
                     org_unit=org_unit, uscc=firm if role == "enterprise" else None, catalog=CATALOG)
-    client = TestClient(app)
-    token = re.search(r'name="login_token" value="([^"]+)"', client.get("/login").text).group(1)
-    response = client.post("/login", data={"username": username, "password": PASSWORD, "login_token": token,
-                                           "next": "/"}, follow_redirects=False)
-    assert response.status_code == 303, response.text
+    client = web_sign_in(TestClient(app), username)
     return client, re.search(r'name="csrf" value="([^"]+)"', client.get("/calculator").text).group(1)
 
 

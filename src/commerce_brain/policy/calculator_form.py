@@ -86,11 +86,8 @@ def parse_money(text: str | None) -> int | None:
         fen = Decimal(raw.replace(",", "")) * scale * 100
     except InvalidOperation:
         raise FieldError(f"不是金额 not an amount: “{text.strip()}”") from None
-    if fen != fen.to_integral_value():
-        raise FieldError("最多两位小数 at most two decimals (fen)")
-    if fen > BOUNDS["money"]:
-        raise FieldError("超出可计算范围 too large (at most 10万亿元)")
-    return int(fen)
+    return _whole(fen, "最多两位小数 at most two decimals (fen)", BOUNDS["money"],
+                  "超出可计算范围 too large (at most 10万亿元)")
 
 
 def parse_rate(text: str | None) -> int | None:
@@ -100,12 +97,17 @@ def parse_rate(text: str | None) -> int | None:
         return None
     if not _PLAIN.match(raw):
         raise FieldError(f"不是百分比 not a percentage: “{text.strip()}”（如 4.35 表示 4.35%）")
-    ppm = Decimal(raw) * 10_000
-    if ppm != ppm.to_integral_value():
-        raise FieldError("最多四位小数 at most four decimals")
-    if ppm > BOUNDS["ppm"]:
-        raise FieldError("不能超过 100% must not exceed 100%")
-    return int(ppm)
+    return _whole(Decimal(raw) * 10_000, "最多四位小数 at most four decimals", BOUNDS["ppm"],
+                  "不能超过 100% must not exceed 100%")
+
+
+def _whole(value: Decimal, too_fine: str, bound: int, too_large: str) -> int:
+    """``value`` as an exact integer within ``bound``: never rounded, refused instead."""
+    if value != value.to_integral_value():
+        raise FieldError(too_fine)
+    if value > bound:
+        raise FieldError(too_large)
+    return int(value)
 
 
 def parse_count(text: str | None) -> int | None:
