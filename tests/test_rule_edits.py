@@ -12,7 +12,11 @@ from fastapi.testclient import TestClient
 from commerce_brain.access import ROLES, Scope, User
 from commerce_brain.catalog import load_catalog
 from commerce_brain.io.enterprise_import import PolicyData
-from commerce_brain.policy.catalog import replace_rules, rule_definitions, rule_from_definition
+from commerce_brain.policy.catalog import (
+    replace_rules,
+    rule_definitions,
+    rule_from_definition,
+)
 from commerce_brain.policy.engine import evaluate, packaged
 from commerce_brain.policy.synthetic import city
 from commerce_brain.settings import Settings

@@ -18,8 +18,8 @@ import difflib
 import math
 import weakref
 from dataclasses import dataclass
-from functools import cache
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import yaml
@@ -34,7 +34,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from ..catalog.checks import CatalogError
-from ..policy.catalog import RULE_KEYS, replace_rules, rule_definitions, rule_from_definition
+from ..policy.catalog import (
+    RULE_KEYS,
+    replace_rules,
+    rule_definitions,
+    rule_from_definition,
+)
 from ..policy.model import PolicyCatalog
 from .audit import record
 from .fulfilment import MAX_REASON, FulfilmentError, NotFound, WrongState, actor_name
