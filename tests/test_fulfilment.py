@@ -458,3 +458,71 @@ def test_web_refuses_the_wrong_roles_and_scopes(site):
     assert county.get(f"/awards/{outside}").status_code == 403
     assert len(boss.get("/api/v1/awards").json()) == awards.height  # the leader reads everything
     assert TestClient(app).get("/api/v1/awards").status_code == 401
+
+
+# ---- bulk paths (COPY on PostgreSQL, executemany on SQLite) ------------------------------------
+
+def test_awkward_values_survive_the_bulk_store_and_load(engine, data):
+    # Text that a CSV-based COPY could mistake: '', the NULL marker itself, quotes, commas, lines.
+    names = ['', r'\N', '甲,"乙"', '第一行\n第二行']
+    enterprises = data.enterprises.with_columns(
+        pl.Series("name", [names[i % 4] for i in range(data.enterprises.height)]),
+        pl.when(pl.int_range(pl.len()) % 3 == 0).then(None).otherwise(pl.col("is_listed")).alias("is_listed"))
+    events = data.events.with_columns(
+        pl.Series("subject", [names[i % 4] if i % 5 else None for i in range(data.events.height)]))
+    f.save_policy_data(engine, PolicyData(enterprises, data.facts, events), actor="loader")
+    back = f.load_policy_data(engine)
+    assert back.enterprises.equals(enterprises.sort("uscc"))
+    assert back.enterprises["is_listed"].null_count() > 0 and back.enterprises["name"].is_in(names).all()
+    assert back.events.equals(events) and (back.events["subject"] == "").sum() > 0
+    assert back.facts.equals(data.facts.sort(["uscc", "year"]))
+
+
+def test_batch_explains_each_award_as_alone_and_skips_only_stored_keys(engine, data):
+    from commerce_brain.policy.explain import explain_award
+    from commerce_brain.store.fulfilment_batch import keyed_awards, stable_subjects
+
+    policies, catalog = packaged()
+    computed = keyed_awards(evaluate_years(data.enterprises, data.facts, stable_subjects(data.events), [YEAR],
+                                           policies=policies, catalog=catalog).awards.filter(pl.col("amount_fen") > 0))
+    # One award is already stored (another amount): the batch must keep it and insert the rest.
+    first = computed.row(0, named=True)
+    with engine.begin() as conn:
+        earlier = conn.execute(insert(f.award_batches).values(
+            year=YEAR, run_by="earlier", run_at=first_time(), computed=1, inserted=1, already_present=0,
+            changed=0, inserted_fen=0)).inserted_primary_key[0]
+        conn.execute(insert(f.awards).values(
+            batch_id=earlier, **{k: first[k] for k in ("uscc", "name", "org_unit", "year", "rule", "subject", "payee", "tranche",
+                                     "payer", "settle_with_city", "needs_review")},
+            amount_fen=first["amount_fen"] + 1, explanation="earlier", figures="{}", state="proposed",
+            updated_by="earlier", updated_at=first_time()))
+    timings: dict[str, float] = {}
+    summary = f.run_batch(engine, YEAR, actor=OFFICER, policies=policies, catalog=catalog, timings=timings)
+    assert set(timings) == {"load", "engine", "explain", "insert"} and all(t >= 0 for t in timings.values())
+    assert (summary.computed, summary.inserted, summary.already_present, summary.changed) == (
+        computed.height, computed.height - 1, 1, 1)
+    stored = proposed(engine)
+    assert stored.filter(pl.col("explanation") == "earlier").height == 1
+    batch = stored.filter(pl.col("updated_by") == OFFICER.username)
+    # Inserted in the computed order, each with the text explain_award gives it on its own.
+    assert batch.select(list(f.AWARD_KEY)).equals(computed.slice(1).select(list(f.AWARD_KEY)))
+    for award, row in zip(computed.slice(1).iter_rows(named=True), batch.iter_rows(named=True), strict=True):
+        assert row["explanation"] == explain_award(award, policies, catalog)
+        assert row["figures"] == (award["figures"] or "{}") and row["amount_fen"] == award["amount_fen"]
+
+
+def first_time():
+    from datetime import UTC, datetime
+
+    return datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def test_a_bulk_store_that_breaks_a_key_stores_nothing(engine, data):
+    from sqlalchemy.exc import IntegrityError as StoreIntegrityError
+
+    twice = pl.concat([data.enterprises, data.enterprises.head(1)])
+    with pytest.raises(StoreIntegrityError):
+        f.save_policy_data(engine, PolicyData(twice, data.facts.head(10), data.events.head(10)), actor="loader")
+    back = f.load_policy_data(engine)  # the earlier data, whole
+    assert back.enterprises.height == data.enterprises.height and back.facts.height == data.facts.height
+    assert len(events(engine, action="enterprise_data.save")) == 1

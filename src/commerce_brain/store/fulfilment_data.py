@@ -7,12 +7,13 @@ in one transaction with its audit event, so a batch never sees half of an import
 from __future__ import annotations
 
 import polars as pl
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, select
 
 from ..access import User
 from ..io.enterprise_import import PolicyData
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from .audit import record
+from .bulk import insert_frame, read_frame
 from .fulfilment import actor_name, enterprise_events, enterprise_facts, enterprises
 
 
@@ -24,18 +25,20 @@ def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str) -> 
     """
     name = actor_name(actor, "run_batch")
     frames = {
-        enterprises: conform(data.enterprises, ENTERPRISE_SCHEMA),
-        enterprise_facts: conform(data.facts, FACT_SCHEMA),
+        # In key order, so that each table's key index grows at its end (twice as fast in SQLite).
+        enterprises: conform(data.enterprises, ENTERPRISE_SCHEMA).sort("uscc"),
+        enterprise_facts: conform(data.facts, FACT_SCHEMA).sort(["uscc", "year"]),
         # Ids are the rows' positions, so load_policy_data returns them in import order.
-        enterprise_events: conform(data.events, EVENT_SCHEMA).with_row_index("id", offset=1),
+        enterprise_events: conform(data.events, EVENT_SCHEMA).with_row_index("id", offset=1)
+        .with_columns(pl.col("id").cast(pl.Int64)),
     }
     counts = {table.name: frame.height for table, frame in frames.items()}
     with engine.begin() as conn:
         for table in frames:
             conn.execute(delete(table))
+        # In bulk (COPY on PostgreSQL): 100,000 enterprises are some 670,000 rows.
         for table, frame in frames.items():
-            if frame.height:
-                conn.execute(insert(table), frame.to_dicts())
+            insert_frame(conn, table, frame)
         record(conn, actor=name, action="enterprise_data.save", object="enterprise_data", detail=counts)
     return counts
 
@@ -51,5 +54,9 @@ def load_policy_data(engine: Engine) -> PolicyData:
 
 
 def _frame(conn, table, schema: dict, *order) -> pl.DataFrame:
-    rows = conn.execute(select(*(table.c[name] for name in schema)).order_by(*order)).all()
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    # Sorted by Polars, not ORDER BY: the same order whatever the database's collation, and
+    # SQLite would otherwise walk its key index row by row (seconds at 500,000 facts).
+    extra = {column.name: pl.Int64 for column in order if column.name not in schema}
+    columns = {**schema, **extra}
+    frame = read_frame(conn, select(*(table.c[name] for name in columns)), columns)
+    return frame.sort([column.name for column in order]).drop(list(extra))

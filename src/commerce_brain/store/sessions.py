@@ -51,14 +51,16 @@ def find_session(engine: Engine, token: str | None) -> Session | None:
     """The live session of a cookie token, or None (unknown or expired)."""
     if not token:
         return None
+    s = web_sessions.c
     with engine.connect() as conn:
-        row = conn.execute(select(web_sessions).where(web_sessions.c.token_hash == _hash(token))).mappings().first()
+        row = conn.execute(select(s.user_id, s.csrf, s.expires_at).where(s.token_hash == _hash(token))).first()
     if row is None:
         return None
-    expires = row["expires_at"] if row["expires_at"].tzinfo else row["expires_at"].replace(tzinfo=UTC)
+    user_id, csrf, expires = row
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
     if expires <= datetime.now(UTC):
         return None
-    return Session(user_id=row["user_id"], csrf=row["csrf"])
+    return Session(user_id=user_id, csrf=csrf)
 
 
 def end_session(engine: Engine, token: str | None) -> None:

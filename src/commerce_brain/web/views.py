@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import polars as pl
 
 from ..access import Scope
@@ -45,4 +47,6 @@ def evaluation(engine, catalog: Catalog, scope: Scope, *, year: int, org_unit: s
 
 def status_counts(frame: pl.DataFrame) -> dict[str, int]:
     """How many indicators in each status."""
-    return dict(frame.group_by("status").len().iter_rows())
+    # A few dozen rows per page: counting in Python beats a Polars query's fixed cost, which
+    # the cockpit would pay once per plan on every request.
+    return dict(Counter(frame.get_column("status").to_list()))
