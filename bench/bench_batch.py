@@ -67,7 +67,7 @@ def one_run(url: str, data: PolicyData) -> dict:
 
 def report(database: str, runs: list[dict]) -> None:
     med = {k: statistics.median(r[k] for r in runs) for k in ("save", "total", "rerun", *PHASES)}
-    spread = lambda k: f"{min(r[k] for r in runs):.2f}–{max(r[k] for r in runs):.2f} s"  # noqa: E731
+    spread = lambda k: f"{min(r[k] for r in runs):.2f}–{max(r[k] for r in runs):.2f} s"
     s = runs[-1]["summary"]
     print(f"\n{database}: median of {len(runs)} run(s)")
     print(f"  save_policy_data (the import, {runs[-1]['rows']:,} rows): {med['save']:6.2f} s  ({spread('save')})")
@@ -103,7 +103,9 @@ def main() -> int:
                     runs.append(one_run(f"sqlite:///{folder}/batch{n}.sqlite3", data))
             else:
                 sys.path.insert(0, str(ROOT / "tests"))
-                from pg_server import TemporaryPostgres  # the tests' private throwaway cluster
+                from pg_server import (
+                    TemporaryPostgres,  # the tests' private throwaway cluster
+                )
 
                 server = TemporaryPostgres()
                 try:

@@ -127,7 +127,7 @@ class Server:
         env = {**os.environ, "COMMERCE_BRAIN_DATABASE_URL": database_url}
         command = [str(Path(sys.executable).parent / "commerce-brain"), "serve", "--port", str(self.port),
                    "--workers", str(workers)]
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (the server writes to it until stop())
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         deadline = time.monotonic() + 60
@@ -225,7 +225,9 @@ def main() -> int:
                 runs += measure(database, f"sqlite:///{folder}/bench.sqlite3", args.workers, args)
                 continue
             sys.path.insert(0, str(ROOT / "tests"))
-            from pg_server import TemporaryPostgres  # the tests' private throwaway cluster
+            from pg_server import (
+                TemporaryPostgres,  # the tests' private throwaway cluster
+            )
 
             server = TemporaryPostgres()
             try:

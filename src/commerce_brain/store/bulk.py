@@ -9,6 +9,7 @@ exactly as SQLAlchemy stores them (SQLite: dates as ISO text, booleans as 0/1).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import contextmanager
 
 import polars as pl
@@ -20,16 +21,20 @@ from sqlalchemy.exc import DBAPIError
 _NULL = r"\N"
 
 
-def insert_frame(conn: Connection, table: Table | str, frame: pl.DataFrame) -> None:
-    """Insert every row of ``frame`` into ``table`` (the frame's columns are the table's)."""
+def insert_frame(conn: Connection, table: Table | str, frame: pl.DataFrame, *,
+                 skip_existing: Sequence[str] = ()) -> None:
+    """Insert every row of ``frame`` into ``table`` (the frame's columns are the table's), in
+    the frame's order. With ``skip_existing`` (the columns of a unique key), a row whose key is
+    already stored is skipped, as ``INSERT … ON CONFLICT DO NOTHING`` does: under concurrency
+    the loser of a race waits for the winner's commit and then skips the row."""
     if frame.is_empty():
         return
     name = table if isinstance(table, str) else table.name
     with _as_sqlalchemy_errors(conn, f"bulk insert into {name}"):
         if conn.dialect.name == "postgresql":
-            _copy_in(conn, name, frame)
+            _copy_in(conn, name, frame, skip_existing)
         else:
-            _executemany(conn, name, frame)
+            _executemany(conn, name, frame, skip_existing)
 
 
 def read_frame(conn: Connection, query: Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -70,22 +75,36 @@ def _quoted(conn: Connection, names: list[str]) -> str:
     return ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
 
 
-def _copy_in(conn: Connection, name: str, frame: pl.DataFrame) -> None:
+def _copy_in(conn: Connection, name: str, frame: pl.DataFrame, skip_existing: Sequence[str]) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    columns = _quoted(conn, frame.columns)
+    target = quote(name)
+    if skip_existing:
+        # COPY cannot skip a row: it goes to a scratch table, then one INSERT … SELECT does.
+        target = quote(f"bulk_{name}")
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "
+                             f"SELECT 0::bigint AS bulk_position, {columns} FROM {quote(name)} WITH NO DATA")
+        frame = frame.with_row_index("bulk_position").with_columns(pl.col("bulk_position").cast(pl.Int64))
     data = frame.write_csv(include_header=False, null_value=_NULL, quote_style="non_numeric")
-    target = conn.dialect.identifier_preparer.quote(name)
-    with conn.connection.dbapi_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {target} ({_quoted(conn, frame.columns)}) FROM STDIN "
-                         f"(FORMAT csv, NULL '{_NULL}')") as copy:
-            copy.write(data)
+    copy_in = f"COPY {target} ({_quoted(conn, frame.columns)}) FROM STDIN (FORMAT csv, NULL '{_NULL}')"
+    with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(copy_in) as copy:
+        copy.write(data)
+    if skip_existing:
+        conn.exec_driver_sql(f"INSERT INTO {quote(name)} ({columns}) SELECT {columns} FROM {target} "
+                             f"ORDER BY bulk_position ON CONFLICT ({_quoted(conn, skip_existing)}) DO NOTHING")
+        conn.exec_driver_sql(f"DROP TABLE {target}")
 
 
-def _executemany(conn: Connection, name: str, frame: pl.DataFrame) -> None:
-    frame = frame.with_columns(pl.col(pl.Date).cast(pl.String))
+def _executemany(conn: Connection, name: str, frame: pl.DataFrame, skip_existing: Sequence[str]) -> None:
+    # Stored as SQLAlchemy stores them in SQLite: dates as ISO text, times as naive text.
+    frame = frame.with_columns(pl.col(pl.Date).cast(pl.String),
+                               pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S.%6f"))
     target = conn.dialect.identifier_preparer.quote(name)
     marks = ", ".join("?" * frame.width)
+    skip = f" ON CONFLICT ({_quoted(conn, skip_existing)}) DO NOTHING" if skip_existing else ""
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {target} ({_quoted(conn, frame.columns)}) VALUES ({marks})",
+        cursor.executemany(f"INSERT INTO {target} ({_quoted(conn, frame.columns)}) VALUES ({marks}){skip}",
                            frame.iter_rows())
     finally:
         cursor.close()
