@@ -3,8 +3,9 @@
 One site per database (SQLite and PostgreSQL), built once per module: the demo actuals, the
 synthetic city's enterprise data, the 2023 batch, and one account per role — two county
 analysts (柯城区 330802, 江山市 330881) and two enterprises, A in 柯城区 and B in 江山市, each
-holding at least one proposed award. A third enterprise's award is approved and put on a
-payment list, so the payment-list endpoints have something to refuse.
+holding at least one proposed award and one claim (award year 2022, with an attachment). A
+third enterprise's award is approved and put on a payment list, so the payment-list endpoints
+have something to refuse.
 
 The rule checked everywhere: a user of one county or one enterprise gets nothing of another's,
 a role without the capability is refused (403; 401 or a redirect to /login unsigned), and a
@@ -25,10 +26,13 @@ from commerce_brain.catalog import load_catalog
 from commerce_brain.demo import demo_observations
 from commerce_brain.io.enterprise_import import PolicyData
 from commerce_brain.policy.engine import packaged
+from commerce_brain.policy.inputs import EnterpriseInputs
 from commerce_brain.policy.synthetic import city
 from commerce_brain.settings import Settings
 from commerce_brain.store import fulfilment as f
 from commerce_brain.store.accounts import create_user, issue_token
+from commerce_brain.store.claims_flow import file_claim, get_claim, list_claims
+from commerce_brain.store.rule_edits import rule_history
 from commerce_brain.store.observations import save_observations
 from commerce_brain.store.schema import connect
 from commerce_brain.web.app import create_app
@@ -58,8 +62,9 @@ SEES_B = ALL - {"kecheng", "firm_a"}  # B is in 江山市
 FINANCE = frozenset({"finance"})
 IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_actuals
 
-# (path, the users answered 200; every other signed-in user gets 403). {a}/{b}: an award of
-# enterprise A / B; {list}: a payment list.
+# (path, the users answered 200[, the status of everyone else: 403 unless given]). {a}/{b}: an
+# award of enterprise A / B; {claim_a}, {att_a}: its claim and the claim's attachment; {uscc_a}:
+# its code; {list}: a payment list. Out-of-scope claims are 404: their existence is not told.
 API_READS = [
     ("/api/v1/me", ALL),
     ("/api/v1/plans", VIEW_PLANS),
@@ -74,6 +79,11 @@ API_READS = [
     ("/api/v1/awards/payment-lists", FINANCE),
     ("/api/v1/awards/payment-lists/{list}", FINANCE),
     ("/api/v1/awards/payment-lists/{list}/xlsx", FINANCE),
+    ("/api/v1/rules", ALL),
+    ("/api/v1/rules/rd_subsidy", ALL),  # rules are public policy
+    ("/api/v1/claims", ALL),
+    ("/api/v1/claims/{claim_a}", SEES_A, 404),
+    ("/api/v1/claims/{claim_b}", SEES_B, 404),
 ]
 PAGE_READS = [
     ("/", ALL),  # roles without view_plans get the welcome page
@@ -91,7 +101,25 @@ PAGE_READS = [
     ("/audit", frozenset({"admin", "boss"})),  # view_audit
     ("/imports", IMPORTERS),
     ("/imports/template.xlsx", IMPORTERS),
+    ("/rules", ALL),
+    ("/rules/rd_subsidy", ALL),
+    ("/calculator", ALL),
+    ("/calculator?uscc={uscc_a}", SEES_A),
+    ("/calculator?uscc={uscc_b}", SEES_B),
+    ("/claims", ALL),
+    ("/claims/new", frozenset(FIRMS)),
+    ("/claims/{claim_a}", SEES_A, 404),
+    ("/claims/{claim_b}", SEES_B, 404),
+    ("/claims/attachments/{att_a}", SEES_A, 404),
+    ("/claims/attachments/{att_b}", SEES_B, 404),
 ]
+# Calculations: POSTs that store nothing (JSON body, the users answered 200, everyone else 403).
+CALCULATIONS = [
+    ("/api/v1/calculator", {"year": YEAR, "uscc": "{uscc_a}"}, SEES_A),
+    ("/api/v1/calculator", {"year": YEAR, "uscc": "{uscc_b}"}, SEES_B),
+]
+# The calculator's form is a calculation too (checked signed out; its scopes in test_calculator).
+PAGE_CALCULATIONS = [("/calculator", {"year": str(YEAR)})]
 # (path, JSON body, the users who hold the capability and scope: they are left out of the
 # matrix so that no write succeeds; everyone else must get 403).
 API_WRITES = [
@@ -104,6 +132,8 @@ API_WRITES = [
     ("/api/v1/awards/{b}/reject", {"reason": "材料不全"}, {"officer"}),
     ("/api/v1/awards/payment-lists", {"payer": "{payer}"}, FINANCE),
     ("/api/v1/awards/payment-lists/{list}/paid", None, FINANCE),
+    ("/api/v1/claims", {"rule": "rd_subsidy", "year": 2022}, frozenset(FIRMS)),
+    ("PUT /api/v1/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": 0}, {"officer"}),
 ]
 # The page forms (session + CSRF): path, form fields.
 PAGE_WRITES = [
@@ -115,6 +145,9 @@ PAGE_WRITES = [
     ("/payments/{list}/paid", {}),
     ("/imports/preview", {}),
     ("/imports/confirm", {"sha": "0" * 64, "suffix": ".csv", "file_name": "x.csv"}),
+    ("/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": "0"}),
+    ("/rules/rd_subsidy/revert", {"reason": "矩阵", "expected_version": "0"}),
+    ("/claims/new", {"rule": "rd_subsidy", "year": "2022", "statement": "矩阵"}),
 ]
 # Routes outside the matrix, and why: signing in and out is for everyone; the rest is static.
 OUTSIDE_THE_MATRIX = {
@@ -123,9 +156,18 @@ OUTSIDE_THE_MATRIX = {
 }
 UPLOAD = {"file": ("actuals.csv", "plan,indicator\n".encode(), "text/csv")}
 
-READ_CASES = [(path, user, 200 if user in allowed else 403)
-              for path, allowed in API_READS + PAGE_READS for user in USERS]
+READ_CASES = [(path, user, 200 if user in allowed else (refused or [403])[0])
+              for path, allowed, *refused in API_READS + PAGE_READS for user in USERS]
 WRITE_CASES = [(path, body, user) for path, body, capable in API_WRITES for user in USERS if user not in capable]
+CALCULATION_CASES = [(path, body, user, 200 if user in allowed else 403)
+                     for path, body, allowed in CALCULATIONS for user in USERS]
+SEES = {"a": SEES_A, "b": SEES_B}
+
+
+def method_and_path(entry: str) -> tuple[str, str]:
+    """'PUT /x' → ('PUT', '/x'); a bare path is a POST."""
+    method, _, path = entry.rpartition(" ")
+    return method or "POST", path
 
 
 def _firm_user(uscc: str) -> User:
@@ -179,14 +221,33 @@ def site(request, tmp_path_factory):
                                       display_name=username, uscc=award["uscc"], catalog=catalog)
     tokens = {name: {"Authorization": f"Bearer {issue_token(engine, user.id, 'matrix')}"}
               for name, user in users.items()}
+    claims = {key: _claim(engine, data, users[firm], award["uscc"])
+              for key, firm, award in (("a", "firm_a", a), ("b", "firm_b", b))}
+    awards = f.list_awards(engine, scope=EVERYONE).sort("id")  # with the claims' awards
     app = create_app(Settings.from_env(database_url=database_url))
     yield {"app": app, "client": TestClient(app), "engine": engine, "tokens": tokens, "a": a, "b": b,
-           "awards": awards, "list": list_id, "payer": third["payer"]}
+           "awards": awards, "list": list_id, "payer": third["payer"], "claims": claims}
     engine.dispose()
 
 
+def _claim(engine, data: PolicyData, user: User, uscc: str) -> dict:
+    """The enterprise's claim of the R&D award for 2022 (研发投入 300万 on 主营业务收入 5000万),
+    with one PDF: the 2023 batch holds no 2022 award, so it cannot collide."""
+    stored = EnterpriseInputs.from_stored(uscc, data.enterprises, data.facts, data.events)
+    facts = tuple(f for f in stored.facts if f["year"] != 2022) + (
+        {"year": 2022, "main_revenue": 5_000_000_000, "rd_spend": 300_000_000},)
+    filed = file_claim(engine, user=user, rule="rd_subsidy", year=2022,
+                       inputs=EnterpriseInputs(stored.enterprise, facts, stored.events), statement="研发费用专项审计",
+                       attachments=[("审计报告.pdf", "application/pdf", b"%PDF-1.4\n% matrix\n")])
+    claim = get_claim(engine, filed.claim_id, scope=EVERYONE)
+    return {"id": filed.claim_id, "attachment": claim["attachments"][0]["id"]}
+
+
 def fill(site, path: str) -> str:
-    return path.format(a=site["a"]["id"], b=site["b"]["id"], list=site["list"], payer=site["payer"])
+    claims = site["claims"]
+    return path.format(a=site["a"]["id"], b=site["b"]["id"], list=site["list"], payer=site["payer"],
+                       claim_a=claims["a"]["id"], claim_b=claims["b"]["id"], att_a=claims["a"]["attachment"],
+                       att_b=claims["b"]["attachment"], uscc_a=site["a"]["uscc"], uscc_b=site["b"]["uscc"])
 
 
 def fill_body(site, body: dict | None) -> dict | None:
@@ -216,41 +277,58 @@ def test_read_matrix(site, path, user, status):
     if status != 200:
         # A refusal names no enterprise: not the one asked about, not any other.
         assert leaked(site, response.text) == []
+    else:
+        # An answer names only the enterprises the user may see (xlsx bodies are zipped: no check).
+        assert leaked(site, response.text, keep={k for k, seen in SEES.items() if user in seen}) == []
 
 
 @pytest.mark.parametrize(("path", "body", "user"), WRITE_CASES, ids=[f"{u}:POST {p}" for p, _, u in WRITE_CASES])
 def test_write_matrix_refuses_without_the_capability(site, path, body, user):
     before = (state_of(site, "a"), state_of(site, "b"))
-    response = site["client"].post(fill(site, path), json=fill_body(site, body), headers=site["tokens"][user])
+    method, path = method_and_path(path)
+    response = site["client"].request(method, fill(site, path), json=fill_body(site, body),
+                                      headers=site["tokens"][user])
     assert response.status_code == 403, response.text[:300]
     assert leaked(site, response.text) == []
     assert (state_of(site, "a"), state_of(site, "b")) == before == ("proposed", "proposed")
     assert f.get_payment_list(site["engine"], site["list"])["paid_at"] is None
     assert len(f.list_payment_lists(site["engine"])) == 1
+    assert rule_history(site["engine"], "rd_subsidy") == []
+    assert len(list_claims(site["engine"], scope=EVERYONE)) == 2
 
 
-UNSIGNED_API = ([p for p, _ in API_READS] + [p for p, _, _ in API_WRITES])
-UNSIGNED_PAGES = [p for p, _ in PAGE_READS]
+@pytest.mark.parametrize(("path", "body", "user", "status"), CALCULATION_CASES,
+                         ids=[f"{u}:POST {p} {b['uscc']}" for p, b, u, _ in CALCULATION_CASES])
+def test_calculations_keep_to_the_scope(site, path, body, user, status):
+    response = site["client"].post(fill(site, path), json=fill_body(site, body), headers=site["tokens"][user])
+    assert response.status_code == status, response.text[:300]
+    assert leaked(site, response.text, keep={k for k, seen in SEES.items() if user in seen}) == []
+
+
+UNSIGNED_API = ([p for p, *_ in API_READS] + [p for p, _, _ in API_WRITES + CALCULATIONS])
+UNSIGNED_PAGES = [p for p, *_ in PAGE_READS]
 
 
 @pytest.mark.parametrize("path", UNSIGNED_API)
 def test_unsigned_api_is_401(site, path):
-    body = next((b for p, b, _ in API_WRITES if p == path), None)
+    body = next((b for p, b, _ in API_WRITES + CALCULATIONS if p == path), None)
     client = site["client"]
-    reads = [client.get(fill(site, path))] if path in {p for p, _ in API_READS} else []
-    writes = [client.post(fill(site, path), json=fill_body(site, body))] if any(p == path for p, _, _ in API_WRITES) else []
+    reads = [client.get(fill(site, path))] if path in {p for p, *_ in API_READS} else []
+    method, bare = method_and_path(path)
+    writes = ([client.request(method, fill(site, bare), json=fill_body(site, body))]
+              if any(p == path for p, _, _ in API_WRITES + CALCULATIONS) else [])
     for response in reads + writes:
         assert response.status_code == 401, response.text[:300]
         assert leaked(site, response.text) == []
     # A forged token is no better than none.
-    forged = client.get(fill(site, path), headers={"Authorization": "Bearer cb_forged"})
+    forged = client.get(fill(site, bare), headers={"Authorization": "Bearer cb_forged"})
     assert forged.status_code in (401, 405)
 
 
-@pytest.mark.parametrize("path", UNSIGNED_PAGES + [p for p, _ in PAGE_WRITES])
+@pytest.mark.parametrize("path", UNSIGNED_PAGES + [p for p, _ in PAGE_WRITES + PAGE_CALCULATIONS])
 def test_unsigned_pages_redirect_to_login(site, path):
     client = site["client"]
-    is_form = path in {p for p, _ in PAGE_WRITES}
+    is_form = path in {p for p, _ in PAGE_WRITES + PAGE_CALCULATIONS} and path not in UNSIGNED_PAGES
     response = (client.post(fill(site, path), data={}, follow_redirects=False) if is_form
                 else client.get(fill(site, path), follow_redirects=False))
     assert response.status_code == 303, response.text[:300]
@@ -347,8 +425,9 @@ def test_the_leader_reads_everything_and_every_write_is_403(site):
         files = UPLOAD if path == "/imports/preview" else None
         response = client.post(fill(site, path), data=data, files=files, follow_redirects=False)
         assert response.status_code == 403, (path, response.text[:300])
-    for path, body, _ in API_WRITES:  # the API, with the session cookie and its CSRF header
-        response = client.post(fill(site, path), json=fill_body(site, body), headers={"X-CSRF-Token": csrf})
+    for entry, body, _ in API_WRITES:  # the API, with the session cookie and its CSRF header
+        method, path = method_and_path(entry)
+        response = client.request(method, fill(site, path), json=fill_body(site, body), headers={"X-CSRF-Token": csrf})
         assert response.status_code == 403, (path, response.text[:300])
     assert (state_of(site, "a"), state_of(site, "b")) == ("proposed", "proposed")
     assert f.get_payment_list(site["engine"], site["list"])["paid_at"] is None
@@ -366,8 +445,8 @@ def _routes(app) -> set[tuple[str, str]]:
 
 def test_every_route_is_in_the_matrix(site):
     # A new endpoint must say who may use it: add it to one of the tables above.
-    listed = ([("GET", p) for p, _ in API_READS + PAGE_READS] + [("POST", p) for p, _, _ in API_WRITES]
-              + [("POST", p) for p, _ in PAGE_WRITES])
+    listed = ([("GET", p) for p, *_ in API_READS + PAGE_READS] + [method_and_path(p) for p, _, _ in API_WRITES]
+              + [("POST", p) for p, _, _ in CALCULATIONS] + [("POST", p) for p, _ in PAGE_WRITES + PAGE_CALCULATIONS])
     filled = {(m, fill(site, p).split("?")[0]) for m, p in listed}
     routes = {r for r in _routes(site["app"]) if not r[1].startswith("/static")}
     missing = []
