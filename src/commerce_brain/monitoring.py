@@ -17,7 +17,7 @@ from .indicators.progress import evaluate, evaluate_years
 from .indicators.status import STATUS_URGENCY, Thresholds
 from .memo import IdentityMemo
 from .store.observations import current_observations
-from .store.schema import observation_versions
+from .store.schema import imports
 
 KEY = ["plan", "indicator", "org_unit", "period"]
 
@@ -28,15 +28,16 @@ _EVALUATED = IdentityMemo(512)
 
 
 def stored_version(engine: Engine) -> tuple[int, int]:
-    """What the stored actuals' state is, in one cheap query: their row count and newest id.
+    """The state of the stored actuals, in one cheap query: how many imports, and the newest.
 
-    Observations are only ever added (a revision is a new version row), so any import, by
-    this process or another (the 数据导入 page in another worker, the CLI), changes the count;
-    the count also catches a transaction that committed after one holding a larger id.
+    Actuals are stored only by ``save_observations``, which logs every import in ``imports``
+    in the same transaction as its rows, and neither table is ever updated or pruned: so any
+    import, by this process or another (the 数据导入 page in another worker, the CLI), changes
+    the pair; the count also catches an import that committed after one with a larger id.
+    The import log stays small where the observations grow, so the check stays cheap.
     """
-    ov = observation_versions
     with engine.connect() as conn:
-        count, newest = conn.execute(select(func.count(), func.coalesce(func.max(ov.c.id), 0))).one()
+        count, newest = conn.execute(select(func.count(), func.coalesce(func.max(imports.c.id), 0))).one()
     return int(count), int(newest)
 
 
