@@ -65,7 +65,7 @@ def test_explain_one_enterprise(sample):
     explained = json.loads(run("policy", "explain", "--data", str(sample), "--year", "2023", "--uscc", uscc,
                                "--format", "json").output)
     rd = next(a for a in explained["awards"] if a["rule"] == "rd_subsidy")
-    assert "第8条" in rd["explanation"] and "rd_spend * 5%" in rd["explanation"]
+    assert "第8条" in rd["explanation"] and "研发投入 × 5%" in rd["explanation"]
     assert explained["missed"] and all(m["reason"] for m in explained["missed"])
     table = run("policy", "explain", "--data", str(sample), "--year", "2023", "--uscc", uscc).output
     assert "未享受的条款" in table

@@ -172,11 +172,11 @@ def test_explanations_fill_in_the_figures_and_name_what_failed(tmp_path, catalog
     result = evaluate_years(ent, fac, None, [2023], policies=policies, catalog=catalog)
     award = result.awards.row(0, named=True)
     text = explain_award(award, policies, catalog)
-    assert "100,000,000.00元 * 5%" in text and "测试条款" in text
+    assert "计算：研发投入 × 5% = 100,000,000.00元 × 5%" in text and "测试条款" in text
     assert "单个企业最高" in text and "柯城区财政兑现，年底与市财政统一结算" in text
     missed = {m["rule"]: m["reason"] for m in misses("B", ent, fac, None, 2023, [], result.superseded,
                                                       policies=policies, catalog=catalog)}
-    assert "rd_spend >= main_revenue * 3%" in missed["rd"] and "2,500,000元" in missed["rd"]
+    assert "研发投入 ≥ 主营业务收入 × 3%" in missed["rd"] and "2,500,000元" in missed["rd"]
     assert "无本条对应的事件（事件类型 honour）" in missed["honour"]
 
 

@@ -31,7 +31,7 @@ def _figure(name: str, value, policies: PolicyCatalog) -> str:
     # Money is shown with its 万元 reading too, the other kinds as the formula shows them.
     money = value is not None and _kind(name, policies) == "money"
     shown = yuan(int(value)) if money else _plain(name, value, policies)
-    return f"{policies.label(name)} {name}={shown}"
+    return f"{policies.label(name)} {shown}"
 
 
 def _plain(name: str, value, policies: PolicyCatalog) -> str:
@@ -66,6 +66,25 @@ def filled(formula: str, figures: dict, policies: PolicyCatalog) -> str:
     return _NAME.sub(value, formula)
 
 
+# The rule language's functions and operators as a reader of the policy writes them.
+_WORDS = {"max(": "取较大者(", "min(": "取较小者(", " * ": " × ", " / ": " ÷ ", " - ": " − ", " and ": " 且 ",
+          " or ": " 或 ", ">=": "≥", "<=": "≤", "!=": "≠", "==": "="}
+
+
+def in_words(formula: str, policies: PolicyCatalog) -> str:
+    """The formula with Chinese names for its variables and signs, for people rather than the
+    engine: ``rd_spend - prev(rd_spend)`` → ``研发投入 − 上年研发投入``."""
+    def label(match: re.Match) -> str:
+        name = f"prev__{match.group(1)}" if match.group(1) else match.group(2)
+        known = policies.label(name)
+        return known if known != name else match.group(0)
+
+    text = _NAME.sub(label, formula)
+    for sign, word in _WORDS.items():
+        text = text.replace(sign, word)
+    return text
+
+
 def explain_award(award: dict, policies: PolicyCatalog, catalog: Catalog) -> str:
     """One award: the article quoted, the formula with the enterprise's figures, caps, payer."""
     rule = policies.rule(award["rule"])
@@ -74,7 +93,8 @@ def explain_award(award: dict, policies: PolicyCatalog, catalog: Catalog) -> str
     computed, paid = award.get("computed_fen"), award["amount_fen"]
     formula = rule.amount_text
     worked = filled(formula, figures, policies)
-    calculation = f"计算：{formula}" + (f" = {worked}" if worked != formula else "")
+    calculation = f"计算：{in_words(formula, policies)}" + (
+        f" = {in_words(worked, policies)}" if worked != formula else "")
     if computed is not None and rule.up_to is None:
         calculation += f" = {yuan(computed)}"
     parts = [f"{rule.name_zh}：依据《{policies.policy(rule.policy).title}》{rule.article_label}「{rule.quote}」",
@@ -151,6 +171,6 @@ def _first_failure(rule: Rule, policy, policies: PolicyCatalog, facts_ctx: pl.Da
             if not table.select(condition(clause, variables).any()).item():
                 row = table.row(0, named=True)
                 shown = "，".join(_figure(n, row.get(n), policies) for n in names(clause))
-                return f"不满足条件“{clause.text}”（{shown}）"
-        return f"不满足条件“{rule.when.text}”"
+                return f"不满足条件“{in_words(clause.text, policies)}”（{shown}）"
+        return f"不满足条件“{in_words(rule.when.text, policies)}”"
     return "计得金额为零（已全额兑现或不在分档范围内）"
