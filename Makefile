@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help demo test install install-test bench lint-plans clean
+.PHONY: help demo test install install-test bench bench-web bench-batch lint-plans clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -21,6 +21,15 @@ install-test: $(VENV)/.installed-test
 
 bench: install-test  ## run the benchmarks under bench/
 	$(BIN)/python bench/bench_indicators.py
+
+bench-web: install-test  ## cockpit and indicator page under 50 connections (wrk), SQLite and PostgreSQL
+	scripts/system-packages
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
+	$(BIN)/python bench/bench_web.py
+
+bench-batch: install-test  ## 免申即享 batch for 100,000 enterprises, SQLite and PostgreSQL
+	scripts/system-packages
+	$(BIN)/python bench/bench_batch.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
