@@ -526,3 +526,44 @@ def test_a_bulk_store_that_breaks_a_key_stores_nothing(engine, data):
     back = f.load_policy_data(engine)  # the earlier data, whole
     assert back.enterprises.height == data.enterprises.height and back.facts.height == data.facts.height
     assert len(events(engine, action="enterprise_data.save")) == 1
+
+
+def test_a_rejected_award_can_be_reopened_with_a_reason_and_goes_through_review_again(engine):
+    f.run_batch(engine, YEAR, actor=OFFICER)
+    award = proposed(engine).filter(~pl.col("needs_review")).row(0, named=True)
+    f.reject(engine, award["id"], user=OFFICER, reason="材料不全")
+    # A later batch leaves the rejected award as it is: without reopening, its key is closed.
+    again = f.run_batch(engine, YEAR, actor=OFFICER)
+    assert again.inserted == 0 and f.get_award(engine, award["id"], scope=EVERYONE)["state"] == "rejected"
+    for wrong_role in (FINANCE, LEADER, firm(award["uscc"])):
+        with pytest.raises(f.NotAllowed):
+            f.reopen(engine, award["id"], user=wrong_role, reason="补齐材料")
+    with pytest.raises(f.FulfilmentError, match="理由"):
+        f.reopen(engine, award["id"], user=OFFICER, reason=" ")
+    reopened = f.reopen(engine, award["id"], user=OFFICER, reason="企业补齐了审计报告")
+    assert (reopened["state"], reopened["reason"]) == ("proposed", "企业补齐了审计报告")
+    with pytest.raises(f.WrongState):  # only a rejected award is reopened
+        f.reopen(engine, award["id"], user=OFFICER, reason="再来一次")
+    f.confirm(engine, award["id"], user=firm(award["uscc"]))
+    approved = f.approve(engine, award["id"], user=OFFICER)
+    assert (approved["state"], approved["reason"]) == ("approved", None)
+    history = [h["action"] for h in f.award_history(engine, award["id"])]
+    assert history == ["award.reject", "award.reopen", "award.confirm", "award.approve"]
+    assert verify(engine).ok
+
+
+def test_reopening_from_the_award_page(site):
+    app, engine, _ = site
+    f.run_batch(engine, YEAR, actor=OFFICER)
+    award = proposed(engine).filter(~pl.col("needs_review")).row(0, named=True)
+    f.reject(engine, award["id"], user=OFFICER, reason="材料不全")
+    client, csrf = sign_in(app, "officer")
+    page = client.get(f"/awards/{award['id']}")
+    assert "重新审核理由" in page.text and "材料不全" in page.text
+    refused = client.post(f"/awards/{award['id']}/reopen", data={"reason": "", "csrf": csrf})
+    assert refused.status_code == 400 and "理由" in refused.text
+    done = client.post(f"/awards/{award['id']}/reopen", data={"reason": "驳回有误", "csrf": csrf})
+    assert done.status_code == 200 and "待确认" in done.text and "驳回有误" in done.text
+    assert f.get_award(engine, award["id"], scope=EVERYONE)["state"] == "proposed"
+    boss, boss_csrf = sign_in(app, "boss")
+    assert boss.post(f"/awards/{award['id']}/reopen", data={"reason": "x", "csrf": boss_csrf}).status_code == 403

@@ -182,3 +182,36 @@ def test_county_analyst_cannot_import_another_countys_figures(site):
     outside = _upload(client, _csv([["qz_commerce_14th", "retail_sales", "330881", "2024", "50"]]))
     assert outside.status_code == 422 and "超出您的范围" in outside.text
     assert sign_in(TestClient(app), "firm").get("/imports").status_code == 403
+
+
+def test_the_cockpit_picks_year_and_place_charts_each_plan_and_counts_awards(site):
+    app, engine = site
+    from commerce_brain.access import Scope, User
+    from commerce_brain.io.enterprise_import import PolicyData
+    from commerce_brain.policy.engine import packaged
+    from commerce_brain.policy.synthetic import city
+    from commerce_brain.store import fulfilment as f
+
+    policies, _ = packaged()
+    f.save_policy_data(engine, PolicyData(*city(200, [2021, 2022, 2023], event_kinds=sorted(policies.event_kinds()))),
+                       actor="loader")
+    batch = f.run_batch(engine, 2023, actor="setup")
+    stored = f.list_awards(engine, scope=Scope())
+    award = stored.row(0, named=True)
+    f.reject(engine, award["id"], user=User(1, "o", "o", "policy_officer"), reason="测试")
+
+    client = sign_in(TestClient(app), "boss")  # the leader sees plans and awards
+    page = client.get("/?year=2022&org_unit=330881").text
+    assert "驾驶舱 · 江山市 · 2022年" in page
+    assert '<option value="2022" selected>' in page and '<option value="330881" selected>' in page
+    plans = {r["plan"] for r in client.get("/api/v1/evaluation?year=2022&org_unit=330881").json()}
+    assert plans and page.count('class="bar-row"') == len(plans)  # one status bar per plan
+    awards = client.get("/?year=2023").text
+    assert "政策兑现 · 2023年度" in awards
+    tiles = dict(re.findall(r'state=(\w+)"><span class="n">(\d+)</span>', awards))
+    assert int(tiles["proposed"]) == batch.inserted - 1 and tiles["rejected"] == "1"
+    # A county analyst counts only its county's awards.
+    county = sign_in(TestClient(app), "kecheng").get("/?year=2023").text
+    mine = stored.filter(stored["org_unit"] == "330802").height
+    shown = sum(int(n) for n in re.findall(r'state=\w+"><span class="n">(\d+)</span>', county))
+    assert shown == mine

@@ -43,7 +43,7 @@ def render_html(
         by_unit = r.grouped(plan_rows, "org_unit", "org_unit_name")
         units = [
             {"name": unit_name, "rows": [_row_view(row) for row in unit_rows],
-             "cards": [_card_view(row, series) for row in unit_rows]}
+             "cards": [card_view(row, series) for row in unit_rows]}
             for (_, unit_name), unit_rows in by_unit.items()
         ]
         # A plan that ended before the report year is reported as of its own last year.
@@ -81,7 +81,14 @@ def _row_view(row: dict[str, Any]) -> dict[str, Any]:
 
 def _figures(row: dict[str, Any]) -> list[tuple[str, str]]:
     unit = row["unit"] or ""
+
+    def level(value) -> str:
+        return r.EMPTY if value is None else r.fmt_number(value) + unit
+
     figures = [
+        (f"基期值（{row['base_year']}年）", level(row["base_value"])),
+        (f"实际值（{row['year']}年）", level(row["actual"])),
+        (f"目标值（{row['target_year']}年）", level(row["target_value"])),
         ("实际年均增长", r.fmt_percent(row["achieved_growth"])),
         ("规划隐含年均增速", r.fmt_percent(row["implied_growth"])),
         ("完成目标所需年均增速", r.fmt_percent(row["required_growth"])),
@@ -93,7 +100,7 @@ def _figures(row: dict[str, Any]) -> list[tuple[str, str]]:
     return [(label, value) for label, value in figures if value != r.EMPTY]
 
 
-def _card_view(row: dict[str, Any], series: dict[r.Key, list[dict]]) -> dict[str, Any]:
+def card_view(row: dict[str, Any], series: dict[r.Key, list[dict]]) -> dict[str, Any]:
     """One indicator's chart (when it has a numeric target), figures and citation."""
     if r.charted(row, series):
         svg, note = Markup(_svg(row, series[r.key(row)])), None  # line_chart escapes its text

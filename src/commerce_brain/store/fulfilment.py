@@ -13,7 +13,8 @@ Money cannot go wrong because the database, not the code path, enforces it:
   two officers acting at once exactly one changes the row, and the audit event is written in the
   same transaction as the change it records.
 
-States: proposed → confirmed → approved → paid; proposed or confirmed → rejected. Approval
+States: proposed → confirmed → approved → paid; proposed or confirmed → rejected; a rejected
+award may be reopened (→ proposed, or confirmed for a claim's award) with a reason. Approval
 needs the enterprise's confirmation (see ``approve``). Money is integer fen throughout.
 
 The tables live here; the functions in ``fulfilment_*`` modules, re-exported below.
@@ -233,7 +234,8 @@ def insert_ignoring_duplicates(conn, table, *key: str):
 _EXPORTS = {
     **dict.fromkeys(("BatchSummary", "recent_batches", "run_batch", "stable_subjects"), "fulfilment_batch"),
     **dict.fromkeys(("load_policy_data", "save_policy_data"), "fulfilment_data"),
-    **dict.fromkeys(("approve", "award_history", "award_totals", "confirm", "get_award", "list_awards", "reject"),
+    **dict.fromkeys(("approve", "award_history", "award_totals", "confirm", "get_award", "list_awards", "reject",
+                     "reopen"),
                     "fulfilment_review"),
     **dict.fromkeys(("create_payment_list", "get_payment_list", "list_payment_lists", "mark_paid",
                      "payment_list_xlsx", "pending_by_payer"), "fulfilment_payments"),
@@ -264,6 +266,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and linters
         get_award,
         list_awards,
         reject,
+        reopen,
     )
 
 
@@ -281,7 +284,7 @@ __all__ = [  # noqa: RUF022 (grouped: tables, errors, functions)
     "FulfilmentError", "NoData", "NotAllowed", "NotFound", "NothingToPay", "WrongState",
     "actor_name", "insert_ignoring_duplicates",
     "BatchSummary", "recent_batches", "run_batch", "stable_subjects", "load_policy_data", "save_policy_data",
-    "approve", "award_history", "award_totals", "confirm", "get_award", "list_awards", "reject",
+    "approve", "award_history", "award_totals", "confirm", "get_award", "list_awards", "reject", "reopen",
     "create_payment_list", "get_payment_list", "list_payment_lists", "mark_paid", "payment_list_xlsx",
     "pending_by_payer",
 ]

@@ -19,7 +19,7 @@ import json
 from datetime import UTC, datetime
 
 import polars as pl
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from ..access import Scope, User, can, filter_visible
 from .audit import audit_events, record
@@ -78,17 +78,18 @@ def list_awards(engine: Engine, *, scope: Scope, state: str | None = None, year:
 
 
 def award_totals(engine: Engine, *, scope: Scope, year: int | None = None) -> dict[str, dict]:
-    """Per state: how many awards ``scope`` may see and their total (fen)."""
-    query = select(awards.c.state, awards.c.amount_fen, awards.c.uscc, awards.c.org_unit)
+    """Per state: how many awards ``scope`` may see and their total (fen), summed by the database
+    (the cockpit asks on every view; the awards table may hold a whole city's years)."""
+    query = select(awards.c.state, func.count(), func.coalesce(func.sum(awards.c.amount_fen), 0)).group_by(awards.c.state)
     if year is not None:
         query = query.where(awards.c.year == year)
+    if scope.org_units is not None:
+        query = query.where(awards.c.org_unit.in_(sorted(scope.org_units)))
+    if scope.uscc is not None:
+        query = query.where(awards.c.uscc == scope.uscc)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    frame = pl.DataFrame([tuple(r) for r in rows], orient="row",
-                         schema={"state": pl.String, "amount_fen": pl.Int64, "uscc": pl.String, "org_unit": pl.String})
-    grouped = filter_visible(frame, scope).group_by("state").agg(pl.len().alias("count"),
-                                                               pl.col("amount_fen").sum().alias("total_fen"))
-    return {state: {"count": count, "total_fen": int(total)} for state, count, total in grouped.iter_rows()}
+    return {state: {"count": int(count), "total_fen": int(total)} for state, count, total in rows}
 
 
 def get_award(engine: Engine, award_id: int, *, scope: Scope) -> dict:
@@ -138,14 +139,32 @@ def reject(engine: Engine, award_id: int, *, user: User, reason: str) -> dict:
     """A policy officer rejects a proposed or confirmed award, giving the reason (kept with
     the award and in the audit log). Approved and paid awards cannot be rejected."""
     _require(user, "review_awards")
-    reason = (reason or "").strip()
-    if not reason:
-        raise FulfilmentError("请填写驳回理由 a rejection needs a reason")
-    if len(reason) > MAX_REASON:
-        raise FulfilmentError(f"驳回理由过长 the reason is longer than {MAX_REASON} characters")
+    reason = _reason(reason, "驳回")
     award = get_award(engine, award_id, scope=Scope())
     _expect(award, ("proposed", "confirmed"), "驳回")
     return _transition(engine, award, user, to="rejected", action="award.reject", reason=reason)
+
+
+def reopen(engine: Engine, award_id: int, *, user: User, reason: str) -> dict:
+    """A policy officer takes a rejected award back into review, giving the reason (new
+    evidence, a mistaken rejection). A batch award returns to ``proposed`` (the enterprise
+    confirms again); a claim's award to ``confirmed`` (the enterprise asked for it). Without
+    this, a rejection would block the award's key for good: later batches leave it as it is."""
+    _require(user, "review_awards")
+    reason = _reason(reason, "重新审核")
+    award = get_award(engine, award_id, scope=Scope())
+    _expect(award, ("rejected",), "重新审核")
+    back = "confirmed" if award.get("claim_id") else "proposed"
+    return _transition(engine, award, user, to=back, action="award.reopen", reason=reason)
+
+
+def _reason(reason: str | None, verb: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise FulfilmentError(f"请填写{verb}理由 a reason is needed")
+    if len(reason) > MAX_REASON:
+        raise FulfilmentError(f"{verb}理由过长 the reason is longer than {MAX_REASON} characters")
+    return reason
 
 
 def _require(user: User, capability: str) -> None:

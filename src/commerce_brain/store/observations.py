@@ -139,7 +139,13 @@ def history(engine: Engine, *, plan: str, indicator: str, org_unit: str) -> pl.D
     return pl.DataFrame(rows) if rows else pl.DataFrame()
 
 
-def list_imports(engine: Engine) -> list[dict]:
-    """The import log, newest first."""
+def list_imports(engine: Engine, *, org_units: frozenset[str] | None = None, limit: int | None = None) -> list[dict]:
+    """The import log, newest first; with ``org_units``, only the imports that stored a figure of
+    one of them (a county analyst sees its county's imports, not the file names of others)."""
+    query = select(imports).order_by(imports.c.id.desc()).limit(limit)
+    if org_units is not None:
+        touched = select(observation_versions.c.import_id).where(
+            observation_versions.c.org_unit.in_(sorted(org_units)))
+        query = query.where(imports.c.id.in_(touched))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(imports).order_by(imports.c.id.desc())).mappings()]
+        return [dict(r) for r in conn.execute(query).mappings()]

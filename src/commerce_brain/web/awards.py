@@ -97,6 +97,7 @@ def _award_page(request: Request, user: User, award_id: int, *, error: str | Non
         "can_confirm": can(user, "confirm_own_awards") and award["uscc"] == user.uscc and award["state"] == "proposed",
         "can_approve": reviewer and award["state"] == "confirmed" and not award["needs_review"],
         "can_reject": reviewer and award["state"] in ("proposed", "confirmed"),
+        "can_reopen": reviewer and award["state"] == "rejected",
         "can_pay": can(user, "make_payments"),
     }
     return HTMLResponse(render(request, "award.html", context), status_code=status)
@@ -142,6 +143,12 @@ def approve_form(request: Request, award_id: int, csrf: str = Form(""), user: Us
 def reject_form(request: Request, award_id: int, reason: str = Form(""), csrf: str = Form(""),
                 user: User = Depends(current_user)):
     return _act(request, user, award_id, csrf, f.reject, reason=reason)
+
+
+@pages.post("/awards/{award_id}/reopen")
+def reopen_form(request: Request, award_id: int, reason: str = Form(""), csrf: str = Form(""),
+                user: User = Depends(current_user)):
+    return _act(request, user, award_id, csrf, f.reopen, reason=reason)
 
 
 def _payments_page(request: Request, user: User, *, list_id: int | None = None, error: str | None = None,

@@ -141,3 +141,9 @@ def approve(award_id: int, request: Request, user: User = Depends(current_user))
 def reject(award_id: int, body: RejectRequest, request: Request, user: User = Depends(current_user)) -> dict:
     """A policy officer rejects a proposed or confirmed award, with the reason."""
     return _act(request, award_id, f.reject, user, reason=body.reason)
+
+
+@api.post("/{award_id}/reopen")
+def reopen(award_id: int, body: RejectRequest, request: Request, user: User = Depends(current_user)) -> dict:
+    """A policy officer takes a rejected award back into review, with the reason."""
+    return _act(request, award_id, f.reopen, user, reason=body.reason)

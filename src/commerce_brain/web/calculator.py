@@ -27,7 +27,6 @@ from ..policy.model import PAYEE_ZH
 from ..policy.payer import CITY, treasury_name
 from ..store.fulfilment_data import load_policy_data
 from ..store.rule_edits import effective_policies
-from . import pages
 from .award_views import BEIJING, money
 from .awards_api import _writing
 from .pages import render
@@ -36,8 +35,6 @@ from .views import DEFAULT_YEAR
 
 router = APIRouter()
 BLANK_ROWS = 5
-# The layout shows the 政策计算器 link to roles that may use it.
-pages._ENV.globals.setdefault("can", can)
 NOT_YOURS = "无权为该企业测算 not allowed to calculate for this enterprise (outside your scope)"
 
 

@@ -71,7 +71,8 @@ def _outside_scope(path: Path, frame: pl.DataFrame, allowed: list[str], name: st
 
 def _page(request: Request, user: User, **context) -> str:
     engine = platform(request).engine
-    return render(request, "imports.html", {"user": user, "history": list_imports(engine)[:50], "when": when,
+    history = list_imports(engine, org_units=scope(request, user).org_units, limit=50)
+    return render(request, "imports.html", {"user": user, "history": history, "when": when,
                                             **context})
 
 

@@ -15,7 +15,7 @@ from ..access import User, can
 from ..indicators.status import STATUS_ZH
 from ..indicators.trajectory import trajectory
 from ..io import report as r
-from ..io.report_html import _card_view
+from ..io.report_html import card_view
 from ..monitoring import evaluation_table, gather_observations
 from ..render import num, pct
 from ..store.accounts import authenticate
@@ -32,14 +32,16 @@ from .security import (
     scope,
     session_of,
 )
-from .views import DEFAULT_YEAR, evaluation, status_counts
+from ..store import fulfilment as f
+from .award_views import money, when
+from .views import DEFAULT_YEAR, HOME, evaluation, status_counts
 
 router = APIRouter(include_in_schema=False)
 
 LOGIN_COOKIE = "cb_login"
 _ENV = Environment(loader=FileSystemLoader(str(resources.files("commerce_brain.web") / "templates")),
                    autoescape=select_autoescape(["html"]))
-_ENV.globals.update(num=num, pct=pct, STATUS_ZH=STATUS_ZH, colour=r.status_colour)
+_ENV.globals.update(num=num, pct=pct, STATUS_ZH=STATUS_ZH, colour=r.status_colour, can=can)
 
 
 def render(request: Request, template: str, context: dict) -> str:
@@ -88,19 +90,47 @@ def logout(request: Request, csrf: str = Form("")):
     return response
 
 
+STATUS_ORDER = ("lagging", "on_track", "ahead", "achieved_early", "no_data", "not_assessable")
+AWARD_STATES = ("proposed", "confirmed", "approved", "paid", "rejected")
+
+
 @router.get("/", response_class=HTMLResponse)
 def cockpit(request: Request, year: int = DEFAULT_YEAR, org_unit: str | None = None,
             user: User = Depends(current_user)) -> str:
     if not can(user, "view_plans"):
         return render(request, "home.html", {"user": user})
     p = platform(request)
-    frame = evaluation(p.engine, p.catalog, scope(request, user), year=year, org_unit=org_unit)
-    plans = [{"id": plan_id, "title": part["plan_title"][0], "counts": status_counts(part)}
+    visible = scope(request, user)
+    frame = evaluation(p.engine, p.catalog, visible, year=year, org_unit=org_unit)
+    plans = [{"id": plan_id, "title": part["plan_title"][0], "counts": status_counts(part), "n": part.height}
              for (plan_id,), part in frame.group_by(["plan"], maintain_order=True)]
+    awards = None
+    if can(user, "view_policies"):
+        totals = f.award_totals(p.engine, scope=visible, year=year)
+        awards = [{"state": s, "label": f.STATE_ZH[s], **totals.get(s, {"count": 0, "total_fen": 0})}
+                  for s in AWARD_STATES]
     return render(request, "cockpit.html", {
         "user": user, "year": year, "rows": frame.to_dicts(), "counts": status_counts(frame), "plans": plans,
-        "unit_name": frame["org_unit_name"][0] if frame.height else "",
+        "unit_name": frame["org_unit_name"][0] if frame.height else "", "statuses": STATUS_ORDER,
+        "years": _years(p.catalog), "units": _units(p.catalog, visible), "org_unit": frame["org_unit"][0]
+        if frame.height else org_unit, "awards": awards, "money": money,
     })
+
+
+def _years(catalog) -> list[int]:
+    """The years some plan in the catalog covers, newest first (the cockpit's year choices)."""
+    spans = [(plan.base_year + 1, plan.period[1]) for plan in catalog.plans]
+    return list(range(max(t for _, t in spans), min(b for b, _ in spans) - 1, -1))
+
+
+def _units(catalog, visible) -> list[tuple[str, str]]:
+    """The org units the user may pick: the city and its counties, or the county's subtree."""
+    names = catalog.org_unit_names()
+    if visible.org_units is None:
+        codes = [HOME] + [u.code for u in catalog.org_units if u.parent == HOME]
+    else:
+        codes = sorted(visible.org_units)
+    return [(code, names[code]) for code in codes]
 
 
 @router.get("/plans/{plan_id}/{indicator_id}", response_class=HTMLResponse)
@@ -115,7 +145,7 @@ def indicator_page(request: Request, plan_id: str, indicator_id: str, year: int 
         raise Forbidden(f"没有这个指标的评估 no evaluation for {plan_id}/{indicator_id} in {year}")
     observations = gather_observations(p.catalog, p.engine)
     rows = r.evaluation_rows(row_frame, year)
-    card = _card_view(rows[0], r.trajectories(trajectory(row_frame, observations), rows))
+    card = card_view(rows[0], r.trajectories(trajectory(row_frame, observations), rows))
     return render(request, "indicator.html", {
         "user": user, "row": rows[0], "card": card, "year": year,
         "svg": Markup(card["svg"]) if card["svg"] else None,
@@ -153,5 +183,30 @@ def audit_page(request: Request, actor: str | None = None, action: str | None = 
     engine = platform(request).engine
     return render(request, "audit.html", {
         "user": user, "events": audit_events(engine, limit=200, actor=actor or None, action=action or None),
-        "report": verify(engine), "actor": actor or "", "action": action or "",
+        "report": verify(engine), "actor": actor or "", "action": action or "", "actions": ACTION_ZH,
+        "when": when, "detail": _detail,
     })
+
+
+# What each audited action is called on the page (the code stays in the log and the filter).
+ACTION_ZH = {
+    "login": "登录", "import_actuals": "导入统计数据", "enterprise_data.save": "保存企业数据",
+    "awards.batch": "免申即享批次", "award.confirm": "企业确认", "award.approve": "审核通过",
+    "award.reject": "驳回", "award.reopen": "重新审核", "claims.file": "企业申报", "payment_list.create": "生成兑付清单",
+    "payment_list.paid": "标记已兑付", "rules.edit": "修改政策规则",
+}
+
+
+def _detail(detail) -> str:
+    """An event's detail as ``key：value`` pairs (nested values as compact JSON), not Python reprs."""
+    import json
+
+    if not isinstance(detail, dict):
+        return str(detail)
+    def shown(value) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return "；".join(f"{key}：{shown(value)}" for key, value in detail.items())
