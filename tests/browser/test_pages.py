@@ -35,6 +35,12 @@ def cockpit_statuses(page: Page) -> list[str]:
     return page.locator("table.data tbody td span.status").all_inner_texts()
 
 
+def can_see_awards(role: str) -> bool:
+    from commerce_brain.access import PERMISSIONS
+
+    return "view_policies" in PERMISSIONS[role]
+
+
 def path_of(page: Page) -> str:
     parts = urlsplit(page.url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
@@ -57,7 +63,9 @@ def test_each_role_signs_in_through_the_form_and_sees_its_page(page: Page, sign_
     heading = LANDING[role]
     if heading:
         expect(page.locator("main h1")).to_have_text(re.compile(rf"^{re.escape(heading)} · 2023年$"))
-        expect(page.locator(".tiles .tile")).to_have_count(6)
+        expect(page.locator("main > section.tiles .tile")).to_have_count(6)  # one per status
+        if can_see_awards(role):
+            expect(page.locator("section.card .tiles a.tile")).to_have_count(5)  # one per award state
         assert page.locator("table.data tbody tr").count() > 20
         assert cockpit_statuses(page)[0] == "滞后"
         assert not real_errors(page)
@@ -86,7 +94,7 @@ def test_a_wrong_password_shows_the_error_and_the_form_still_works(page: Page, s
 
 def test_the_cockpit_lists_lagging_indicators_first(page: Page, sign_in):
     sign_in(page, "city_analyst")
-    expect(page.locator("main h2")).to_have_text("规划指标（滞后的在前）")
+    expect(page.get_by_role("heading", name="规划指标（滞后的在前）")).to_be_visible()
     statuses = cockpit_statuses(page)
     lagging = statuses.count("滞后")
     assert lagging > 0 and len(set(statuses)) > 1
