@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from ..access import User, can
+from ..access import Scope, User, can
+from ..memo import IdentityMemo
 from ..indicators.status import STATUS_ZH
 from ..indicators.trajectory import trajectory
 from ..io import report as r
@@ -39,9 +40,31 @@ from .views import DEFAULT_YEAR, HOME, evaluation, status_counts
 router = APIRouter(include_in_schema=False)
 
 LOGIN_COOKIE = "cb_login"
+# auto_reload off: templates ship with the package and do not change while the app runs (the
+# check would stat the file on every render).
 _ENV = Environment(loader=FileSystemLoader(str(resources.files("commerce_brain.web") / "templates")),
+                   auto_reload=False,
                    autoescape=select_autoescape(["html"]))
 _ENV.globals.update(num=num, pct=pct, STATUS_ZH=STATUS_ZH, colour=r.status_colour, can=can)
+
+
+# Rendered page bodies of the monitoring pages, per evaluation frame (see render_shared).
+_BODIES = IdentityMemo(256)
+
+
+def render_shared(request: Request, template: str, user: User, objects: tuple, args, context) -> str:
+    """A page whose title and main block depend only on ``objects`` (memoised frames, by
+    identity) and ``args`` (hashable: the scope and the parameters), not on who asks: they are
+    rendered once per key and shared by every request; only the layout around them (the
+    signed-in user, the CSRF token) is rendered per request. ``context`` makes the template's
+    variables on a miss."""
+    def blocks() -> tuple[str, str]:
+        page = _ENV.get_template(template)
+        values = page.new_context({"request": None, "csrf": "", **context()})
+        return "".join(page.blocks["title"](values)), "".join(page.blocks["main"](values))
+
+    title, main = _BODIES.get(objects, (template, args), blocks)
+    return render(request, "base.html", {"user": user, "shared_title": Markup(title), "shared_main": Markup(main)})
 
 
 def render(request: Request, template: str, context: dict) -> str:
@@ -102,19 +125,21 @@ def cockpit(request: Request, year: int = DEFAULT_YEAR, org_unit: str | None = N
     p = platform(request)
     visible = scope(request, user)
     frame = evaluation(p.engine, p.catalog, visible, year=year, org_unit=org_unit)
-    plans = [{"id": plan_id, "title": part["plan_title"][0], "counts": status_counts(part), "n": part.height}
-             for (plan_id,), part in frame.group_by(["plan"], maintain_order=True)]
-    awards = None
-    if can(user, "view_policies"):
-        totals = f.award_totals(p.engine, scope=visible, year=year)
-        awards = [{"state": s, "label": f.STATE_ZH[s], **totals.get(s, {"count": 0, "total_fen": 0})}
-                  for s in AWARD_STATES]
-    return render(request, "cockpit.html", {
-        "user": user, "year": year, "rows": frame.to_dicts(), "counts": status_counts(frame), "plans": plans,
-        "unit_name": frame["org_unit_name"][0] if frame.height else "", "statuses": STATUS_ORDER,
-        "years": _years(p.catalog), "units": _units(p.catalog, visible), "org_unit": frame["org_unit"][0]
-        if frame.height else org_unit, "awards": awards, "money": money,
-    })
+    totals = f.award_totals(p.engine, scope=visible, year=year) if can(user, "view_policies") else None
+
+    def context() -> dict:
+        plans = [{"id": plan_id, "title": part["plan_title"][0], "counts": status_counts(part), "n": part.height}
+                 for (plan_id,), part in frame.group_by(["plan"], maintain_order=True)]
+        awards = None if totals is None else [
+            {"state": s, "label": f.STATE_ZH[s], **totals.get(s, {"count": 0, "total_fen": 0})} for s in AWARD_STATES]
+        return {"year": year, "rows": frame.to_dicts(), "counts": status_counts(frame), "plans": plans,
+                "unit_name": frame["org_unit_name"][0] if frame.height else "", "statuses": STATUS_ORDER,
+                "years": _years(p.catalog), "units": _units(p.catalog, visible),
+                "org_unit": frame["org_unit"][0] if frame.height else org_unit, "awards": awards, "money": money}
+
+    # The award counts are asked for on every request (one grouped query) and are part of the key.
+    awards_key = None if totals is None else tuple(sorted((k, v["count"], v["total_fen"]) for k, v in totals.items()))
+    return render_shared(request, "cockpit.html", user, (frame,), (year, org_unit, visible, awards_key), context)
 
 
 def _years(catalog) -> list[int]:
@@ -138,30 +163,33 @@ def indicator_page(request: Request, plan_id: str, indicator_id: str, year: int 
                    org_unit: str | None = None, user: User = Depends(current_user)) -> str:
     require(user, "view_plans")
     p = platform(request)
+    visible = scope(request, user)
     # An indicator of a plan that has ended is still shown, as of its last year.
-    frame = evaluation(p.engine, p.catalog, scope(request, user), year=year, org_unit=org_unit, as_of=True)
+    frame = evaluation(p.engine, p.catalog, visible, year=year, org_unit=org_unit, as_of=True)
     row_frame = frame.filter((frame["plan"] == plan_id) & (frame["indicator"] == indicator_id))
     if row_frame.is_empty():
         raise Forbidden(f"没有这个指标的评估 no evaluation for {plan_id}/{indicator_id} in {year}")
     observations = gather_observations(p.catalog, p.engine)
-    rows = r.evaluation_rows(row_frame, year)
-    card = card_view(rows[0], r.trajectories(trajectory(row_frame, observations), rows))
-    return render(request, "indicator.html", {
-        "user": user, "row": rows[0], "card": card, "year": year,
-        "svg": Markup(card["svg"]) if card["svg"] else None,
-        "explanation": row_frame["explanation"][0],
-        "counties": _across_counties(request, user, plan_id, indicator_id, year, observations),
-        "findings": p.lint_findings.filter(
-            (pl.col("plan") == plan_id) & (pl.col("indicator") == indicator_id)).to_dicts(),
-    })
+
+    def context() -> dict:
+        rows = r.evaluation_rows(row_frame, year)
+        card = card_view(rows[0], r.trajectories(trajectory(row_frame, observations), rows))
+        return {
+            "row": rows[0], "card": card, "year": year, "svg": Markup(card["svg"]) if card["svg"] else None,
+            "explanation": row_frame["explanation"][0],
+            "counties": _across_counties(p, visible, plan_id, indicator_id, year, observations),
+            "findings": p.lint_findings.filter(
+                (pl.col("plan") == plan_id) & (pl.col("indicator") == indicator_id)).to_dicts(),
+        }
+
+    return render_shared(request, "indicator.html", user, (frame, observations),
+                         (plan_id, indicator_id, year, org_unit, visible), context)
 
 
-def _across_counties(request: Request, user: User, plan_id: str, indicator_id: str, year: int,
-                     observations) -> list[dict]:
+def _across_counties(p, scope_: Scope, plan_id: str, indicator_id: str, year: int, observations) -> list[dict]:
     """The same indicator in each county the user may see (the plan's own org unit's children)."""
-    p = platform(request)
     plan = p.catalog.plan(plan_id)
-    visible = scope(request, user).org_units
+    visible = scope_.org_units
     children = [u.code for u in p.catalog.org_units if u.parent == plan.org_unit and u.kind != "zone"
                 and (visible is None or u.code in visible)]
     found = []

@@ -27,8 +27,11 @@ def platform(request: Request):
 
 
 def session_of(request: Request) -> Session | None:
-    """The browser's live session, if any."""
-    return find_session(platform(request).engine, request.cookies.get(COOKIE))
+    """The browser's live session, if any (looked up once per request: the user check and the
+    page's CSRF token both need it)."""
+    if "session" not in request.state._state:
+        request.state.session = find_session(platform(request).engine, request.cookies.get(COOKIE))
+    return request.state.session
 
 
 def current_user(request: Request) -> User:
