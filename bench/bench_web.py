@@ -154,9 +154,9 @@ class Server:
 
 
 def wrk(port: int, path: str, cookie: str, *, duration: str, connections: int, threads: int,
-        timeout: str) -> dict:
+        timeout: str, think: int = 0) -> dict:
     command = ["wrk", "-c", str(connections), "-t", str(threads), "-d", duration, "--timeout", timeout,
-               "-s", str(LUA), f"http://127.0.0.1:{port}{path}", "--", cookie]
+               "-s", str(LUA), f"http://127.0.0.1:{port}{path}", "--", cookie, str(think)]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
@@ -175,7 +175,8 @@ def measure(database: str, url: str, workers_list: list[int], args) -> list[Run]
             cookie = sign_in(server.port, password)
             for page in args.pages:
                 path = PAGES[page]
-                options = {"connections": args.connections, "threads": args.threads, "timeout": args.timeout}
+                options = {"connections": args.connections, "threads": args.threads, "timeout": args.timeout,
+                           "think": args.think}
                 wrk(server.port, path, cookie, duration=args.warmup, **options)
                 result = wrk(server.port, path, cookie, duration=args.duration, **options)
                 run = Run(database, workers, page, result)
@@ -209,6 +210,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--timeout", default="10s", help="wrk's per-request timeout (a timeout is an error)")
+    parser.add_argument("--think", type=int, default=0,
+                        help="ms each user pauses between clicks (uniform from half to 1.5×); 0: no pause, "
+                             "every connection asks again at once (the server saturated)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is missing: install it with `apt-get install -y wrk` (Debian package wrk).", file=sys.stderr)
@@ -216,7 +220,7 @@ def main() -> int:
 
     print(f"Python {sys.version.split()[0]}; {os.cpu_count()} CPUs; load average at start "
           f"{os.getloadavg()[0]:.2f}; wrk -c {args.connections} -t {args.threads} -d {args.duration} "
-          f"(after a {args.warmup} warm-up)")
+          f"(after a {args.warmup} warm-up); think time {args.think} ms")
     print(HEADER, flush=True)
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="cb-bench-web-") as folder:

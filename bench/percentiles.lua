@@ -2,7 +2,10 @@
 -- 2xx (a redirect to /login means the session was lost: a failure, not a fast answer; wrk's
 -- own error count leaves 3xx out), and prints one line of JSON the benchmark parses.
 --
---   wrk -c 50 -t 2 -d 30s -s bench/percentiles.lua URL -- "cb_session=TOKEN"
+--   wrk -c 50 -t 2 -d 30s -s bench/percentiles.lua URL -- "cb_session=TOKEN" [THINK_MS]
+--
+-- THINK_MS > 0 makes each connection a user who reads the page before the next click: a pause
+-- drawn uniformly from THINK_MS/2 to 3·THINK_MS/2 before every request (wrk's latency excludes it).
 
 local threads = {}
 
@@ -13,9 +16,17 @@ end
 function init(args)
    non2xx = 0
    redirects = 0
+   think = tonumber(args[2] or "0")
    if args[1] then
       wrk.headers["Cookie"] = args[1]
    end
+end
+
+function delay()
+   if think > 0 then
+      return math.random(math.floor(think / 2), math.floor(think * 3 / 2))
+   end
+   return 0
 end
 
 function response(status, headers, body)
