@@ -92,7 +92,7 @@ def read_actuals(path: Path, catalog: Catalog) -> pl.DataFrame:
     problem found when anything in the file is wrong.
     """
     path = Path(path)
-    frames, labels, problems = _read_sheets(path)
+    frames, labels, problems = read_sheets(path)
     rows = pl.concat([_text_frame([]), *frames])
     if rows.height == 0 and not problems:
         problems = [_file_problem(path.name, "无数据行 no data rows: there is only a header")]
@@ -121,7 +121,7 @@ class _Unreadable(Exception):
     """The file cannot be opened at all; the message is the problem's reason."""
 
 
-def _read_sheets(path: Path) -> tuple[list[pl.DataFrame], pl.DataFrame, list[dict]]:
+def read_sheets(path: Path) -> tuple[list[pl.DataFrame], pl.DataFrame, list[dict]]:
     """Each usable sheet as a frame of trimmed text, the column labels, and header problems."""
     letters = path.suffix.lower() in (".xlsx", ".xlsm")
     try:

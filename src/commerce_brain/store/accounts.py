@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..access import ROLES, User
 from ..uscc import uscc_problem
+from .moments import as_utc
 from .schema import metadata
 
 MIN_PASSWORD_LENGTH = 10
@@ -277,7 +278,7 @@ def list_tokens(engine: Engine, user_id: int) -> list[ApiToken]:
     query = (select(*(api_tokens.c[k] for k in ApiToken.__dataclass_fields__))
              .where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id))
     with engine.connect() as conn:
-        return [ApiToken(**{**row, "created_at": _utc(row["created_at"]), "last_used_at": _utc(row["last_used_at"])})
+        return [ApiToken(**{**row, "created_at": as_utc(row["created_at"]), "last_used_at": as_utc(row["last_used_at"])})
                 for row in conn.execute(query).mappings()]
 
 
@@ -288,14 +289,9 @@ def _require_user(engine: Engine, user_id: int) -> User:
     return user
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; they were written in UTC.
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
 
 
 def _user(row) -> User:
     return User(id=row["id"], username=row["username"], display_name=row["display_name"], role=row["role"],
                 org_unit=row["org_unit"], uscc=row["uscc"], active=bool(row["active"]),
-                created_at=_utc(row["created_at"]))
+                created_at=as_utc(row["created_at"]))

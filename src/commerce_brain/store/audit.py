@@ -42,6 +42,7 @@ from sqlalchemy import (
     update,
 )
 
+from .moments import as_utc
 from .schema import metadata
 
 GENESIS = "0" * 64
@@ -130,15 +131,12 @@ def canonical_json(detail: Any) -> str:
     return json.dumps(detail, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def _utc(at: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored here is UTC.
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def event_hash(id: int, at: datetime, actor: str, action: str, object: str, detail_json: str,
                prev_hash: str) -> str:
     """The event's hash as the module docstring defines it (``detail_json`` is the stored text)."""
-    fields = [id, _utc(at).isoformat(timespec="microseconds"), actor, action, object, detail_json, prev_hash]
+    fields = [id, as_utc(at).isoformat(timespec="microseconds"), actor, action, object, detail_json, prev_hash]
     payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -265,7 +263,7 @@ def events(engine: Engine, *, limit: int = 100, actor: str | None = None,
         query = query.where(audit_events.c.action == action)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [asdict(AuditEvent(r.id, _utc(r.at), r.actor, r.action, r.object, _parse(r.detail), r.prev_hash, r.hash))
+    return [asdict(AuditEvent(r.id, as_utc(r.at), r.actor, r.action, r.object, _parse(r.detail), r.prev_hash, r.hash))
             for r in rows]
 
 

@@ -45,7 +45,7 @@ from .fulfilment import (
     enterprises,
 )
 from .fulfilment_batch import keyed_awards
-from .fulfilment_review import _utc
+from .moments import as_utc
 from .rule_edits import effective_policies
 
 MAX_FILES = 5
@@ -254,7 +254,7 @@ def list_claims(engine: Engine, *, scope: Scope, limit: int | None = None) -> pl
     if limit is not None:
         query = query.limit(limit)
     with engine.connect() as conn:
-        rows = [{**r._mapping, "filed_at": _utc(r.filed_at)} for r in conn.execute(query)]
+        rows = [{**r._mapping, "filed_at": as_utc(r.filed_at)} for r in conn.execute(query)]
         frame = filter_visible(pl.DataFrame(rows, schema=CLAIM_SCHEMA), scope)
         ids = frame["id"].to_list()
         files = conn.execute(select(claim_attachments.c.claim_id, func.count().label("attachments"))
@@ -285,7 +285,7 @@ def get_claim(engine: Engine, claim_id: int, *, scope: Scope) -> dict:
                                         ("id", "rule", "subject", "tranche", "year", "amount_fen", "state",
                                          "needs_review", "reason")))
                                .where(awards.c.claim_id == claim_id).order_by(awards.c.id))
-        return {**row._mapping, "filed_at": _utc(row.filed_at),
+        return {**row._mapping, "filed_at": as_utc(row.filed_at),
                 "attachments": [dict(r._mapping) for r in files], "awards": [dict(r._mapping) for r in granted]}
 
 

@@ -33,6 +33,7 @@ from .fulfilment import (
     awards,
     payment_items,
 )
+from .moments import as_utc
 
 AWARD_FIELDS = ("id", "batch_id", "claim_id", "uscc", "name", "org_unit", "year", "rule", "subject", "payee",
                 "tranche", "amount_fen", "payer", "settle_with_city", "needs_review", "explanation", "figures", "state",
@@ -54,7 +55,7 @@ def _query():
 
 
 def _frame(rows) -> pl.DataFrame:
-    records = [{**row._mapping, "updated_at": _utc(row.updated_at)} for row in rows]
+    records = [{**row._mapping, "updated_at": as_utc(row.updated_at)} for row in rows]
     return pl.DataFrame(records, schema=AWARD_SCHEMA)
 
 
@@ -110,7 +111,7 @@ def award_history(engine: Engine, award_id: int) -> list[dict]:
                     audit_events.c.detail)
              .where(audit_events.c.object == f"award:{award_id}").order_by(audit_events.c.id))
     with engine.connect() as conn:
-        return [{"id": r.id, "at": _utc(r.at), "actor": r.actor, "action": r.action, "detail": _parse(r.detail)}
+        return [{"id": r.id, "at": as_utc(r.at), "actor": r.actor, "action": r.action, "detail": _parse(r.detail)}
                 for r in conn.execute(query)]
 
 
@@ -194,9 +195,6 @@ def _transition(engine: Engine, award: dict, user: User, *, to: str, action: str
     return {**award, "state": to, "reason": reason, "updated_by": user.username, "updated_at": now}
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything stored here is UTC.
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _parse(detail: str):

@@ -34,7 +34,7 @@ class PaymentListRequest(BaseModel):
     payer: str
 
 
-def _call(function, *args, **kwargs):
+def call_store(function, *args, **kwargs):
     """Run a store function, turning its refusals into HTTP errors (403 through Forbidden)."""
     try:
         return function(*args, **kwargs)
@@ -44,7 +44,9 @@ def _call(function, *args, **kwargs):
         raise HTTPException(status_of(exc), str(exc)) from None
 
 
-def _writing(request: Request) -> None:
+def check_api_write(request: Request) -> None:
+    """An API write from a browser session must carry its CSRF token in ``X-CSRF-Token``; a
+    script with a bearer token has no cookie a foreign page could ride on."""
     if not request.headers.get("authorization", "").lower().startswith("bearer "):
         check_csrf(request, request.headers.get("x-csrf-token"))
 
@@ -68,8 +70,8 @@ def awards(request: Request, state: str | None = None, year: int | None = None, 
 @api.post("/batches")
 def run_batch(body: BatchRequest, request: Request, user: User = Depends(current_user)) -> dict:
     """免申即享: propose every award of ``year`` from the stored enterprise data (policy officer)."""
-    _writing(request)
-    return asdict(_call(f.run_batch, platform(request).engine, body.year, actor=user))
+    check_api_write(request)
+    return asdict(call_store(f.run_batch, platform(request).engine, body.year, actor=user))
 
 
 @api.get("/payment-lists")
@@ -84,9 +86,9 @@ def payment_lists(request: Request, user: User = Depends(current_user)) -> dict:
 @api.post("/payment-lists")
 def create_payment_list(body: PaymentListRequest, request: Request, user: User = Depends(current_user)) -> dict:
     """A payment list of every approved award of ``payer`` not yet listed (finance)."""
-    _writing(request)
+    check_api_write(request)
     engine = platform(request).engine
-    list_id = _call(f.create_payment_list, engine, body.payer, user=user)
+    list_id = call_store(f.create_payment_list, engine, body.payer, user=user)
     return _list_record(request, f.get_payment_list(engine, list_id))
 
 
@@ -94,21 +96,21 @@ def create_payment_list(body: PaymentListRequest, request: Request, user: User =
 def payment_list(list_id: int, request: Request, user: User = Depends(current_user)) -> dict:
     """One payment list with its items (finance)."""
     require(user, "make_payments")
-    return _list_record(request, _call(f.get_payment_list, platform(request).engine, list_id))
+    return _list_record(request, call_store(f.get_payment_list, platform(request).engine, list_id))
 
 
 @api.get("/payment-lists/{list_id}/xlsx")
 def payment_list_xlsx(list_id: int, request: Request, user: User = Depends(current_user)) -> FileResponse:
     """The payment list as the treasury's workbook (finance)."""
     require(user, "make_payments")
-    return _call(xlsx_response, request, list_id)
+    return call_store(xlsx_response, request, list_id)
 
 
 @api.post("/payment-lists/{list_id}/paid")
 def mark_paid(list_id: int, request: Request, user: User = Depends(current_user)) -> dict:
     """Record the list as paid, once (finance)."""
-    _writing(request)
-    return _list_record(request, _call(f.mark_paid, platform(request).engine, list_id, user=user))
+    check_api_write(request)
+    return _list_record(request, call_store(f.mark_paid, platform(request).engine, list_id, user=user))
 
 
 @api.get("/{award_id}")
@@ -116,13 +118,13 @@ def award(award_id: int, request: Request, user: User = Depends(current_user)) -
     """One award with its explanation and history, if in the user's scope."""
     require(user, "view_policies")
     engine = platform(request).engine
-    found = _call(f.get_award, engine, award_id, scope=scope(request, user))
+    found = call_store(f.get_award, engine, award_id, scope=scope(request, user))
     return {**award_record(found, request), "history": f.award_history(engine, award_id)}
 
 
 def _act(request: Request, award_id: int, function, user: User, **kwargs) -> dict:
-    _writing(request)
-    return award_record(_call(function, platform(request).engine, award_id, user=user, **kwargs), request)
+    check_api_write(request)
+    return award_record(call_store(function, platform(request).engine, award_id, user=user, **kwargs), request)
 
 
 @api.post("/{award_id}/confirm")

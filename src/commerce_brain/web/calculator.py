@@ -28,7 +28,7 @@ from ..policy.payer import CITY, treasury_name
 from ..store.fulfilment_data import load_policy_data
 from ..store.rule_edits import effective_policies
 from .award_views import BEIJING, money
-from .awards_api import _writing
+from .awards_api import check_api_write
 from .pages import render
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
 from .views import DEFAULT_YEAR
@@ -202,7 +202,7 @@ class CalculatorRequest(BaseModel):
 @router.post("/api/v1/calculator", tags=["政策计算器 calculator"])
 def calculator_api(body: CalculatorRequest, request: Request, user: User = Depends(current_user)) -> dict:
     """The awards and misses of the given (or stored) enterprise in ``year``; nothing is stored."""
-    _writing(request)
+    check_api_write(request)
     require(user, "view_policies")
     visible = scope(request, user)
     if (body.inputs is None) == (body.uscc is None):

@@ -16,7 +16,13 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ..access import User
-from ..io.actuals_import import MAX_PROBLEMS, ImportRejected, Problem, _read_sheets, read_actuals
+from ..io.actuals_import import (
+    MAX_PROBLEMS,
+    ImportRejected,
+    Problem,
+    read_actuals,
+    read_sheets,
+)
 from ..io.actuals_template import write_template
 from ..store.observations import dry_run, list_imports, save_observations
 from .award_views import XLSX, temporary_download, when
@@ -57,7 +63,7 @@ def _checked(request: Request, user: User, path: Path, name: str
 
 def _outside_scope(path: Path, frame: pl.DataFrame, allowed: list[str], name: str) -> list[Problem]:
     """Each row of an accepted file whose org unit the user may not import, by sheet, row and column."""
-    sheets, labels, _ = _read_sheets(path)
+    sheets, labels, _ = read_sheets(path)
     # read_actuals accepted the file, so it kept every data row in file order: the raw rows and
     # the resolved codes line up one to one.
     rows = pl.concat(sheets).select("_sheet_no", "_sheet", "_row").with_columns(code=frame["org_unit"])

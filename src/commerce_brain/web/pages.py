@@ -12,17 +12,19 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from ..access import Scope, User, can
-from ..memo import IdentityMemo
 from ..indicators.status import STATUS_ZH
 from ..indicators.trajectory import trajectory
 from ..io import report as r
 from ..io.report_html import card_view
+from ..memo import IdentityMemo
 from ..monitoring import evaluation_table, gather_observations
 from ..render import num, pct
+from ..store import fulfilment as f
 from ..store.accounts import authenticate
 from ..store.audit import events as audit_events
 from ..store.audit import record, verify
 from ..store.sessions import end_session, start_session
+from .award_views import money, when
 from .security import (
     COOKIE,
     Forbidden,
@@ -33,8 +35,6 @@ from .security import (
     scope,
     session_of,
 )
-from ..store import fulfilment as f
-from .award_views import money, when
 from .views import DEFAULT_YEAR, HOME, evaluation, status_counts
 
 router = APIRouter(include_in_schema=False)

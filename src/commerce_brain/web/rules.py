@@ -17,7 +17,7 @@ from ..policy.model import PAYEE_ZH, SCOPE_ZH, Rule
 from ..store import fulfilment as f
 from ..store import rule_edits as edits
 from .award_views import REFUSALS, status_of, when
-from .awards_api import _call, _writing
+from .awards_api import call_store, check_api_write
 from .pages import render
 from .security import Forbidden, check_csrf, current_user, platform, require
 
@@ -142,8 +142,8 @@ def rule(request: Request, rule_id: str, user: User = Depends(current_user)) -> 
 def edit(body: EditRequest, request: Request, rule_id: str, user: User = Depends(current_user)) -> dict:
     """Save an edited definition as the rule's next version (policy officer); 409 when someone
     else saved first (``expected_version`` is the version the editor saw), 400 when refused."""
-    _writing(request)
-    version = _call(edits.edit_rule, platform(request).engine, rule_id, body.definition, reason=body.reason,
+    check_api_write(request)
+    version = call_store(edits.edit_rule, platform(request).engine, rule_id, body.definition, reason=body.reason,
                     user=user, expected_version=body.expected_version)
     return {**_rule(request, rule_id), "version": version}
 
