@@ -567,3 +567,15 @@ def test_reopening_from_the_award_page(site):
     assert f.get_award(engine, award["id"], scope=EVERYONE)["state"] == "proposed"
     boss, boss_csrf = sign_in(app, "boss")
     assert boss.post(f"/awards/{award['id']}/reopen", data={"reason": "x", "csrf": boss_csrf}).status_code == 403
+
+
+def test_one_enterprises_stored_data_reads_back_alone(engine, data):
+    uscc = data.events["uscc"][0]
+    one = f.load_policy_data(engine, uscc=uscc)
+    everyone = f.load_policy_data(engine)
+    for table in ("enterprises", "facts", "events"):
+        mine, whole = getattr(one, table), getattr(everyone, table)
+        assert mine.height and set(mine["uscc"]) == {uscc}
+        assert mine.equals(whole.filter(pl.col("uscc") == uscc))
+    nobody = f.load_policy_data(engine, uscc="91330802MA2G000000")
+    assert [nobody.enterprises.height, nobody.facts.height, nobody.events.height] == [0, 0, 0]

@@ -38,11 +38,14 @@ def insert_frame(conn: Connection, table: Table | str, frame: pl.DataFrame, *,
 
 
 def read_frame(conn: Connection, query: Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The rows of ``query`` (no bound parameters; its columns in ``schema``'s order) as a frame."""
-    sql = str(query.compile(dialect=conn.dialect))
+    """The rows of ``query`` (its columns in ``schema``'s order) as a frame."""
+    compiled = query.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    # The driver's own parameter style: positional for SQLite (qmark), named for psycopg.
+    bound = [params[name] for name in compiled.positiontup] if compiled.positional else params
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        cursor.execute(sql)
+        cursor.execute(str(compiled), bound)
         rows = cursor.fetchall()
     finally:
         cursor.close()

@@ -43,20 +43,25 @@ def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str) -> 
     return counts
 
 
-def load_policy_data(engine: Engine) -> PolicyData:
-    """The stored enterprise data as the engine's frames (events in import order)."""
+def load_policy_data(engine: Engine, *, uscc: str | None = None) -> PolicyData:
+    """The stored enterprise data as the engine's frames (events in import order); with
+    ``uscc``, only that enterprise's rows (the calculator and claims need one enterprise, and
+    a city's whole data takes seconds to read)."""
     with engine.connect() as conn:
         return PolicyData(
-            _frame(conn, enterprises, ENTERPRISE_SCHEMA, enterprises.c.uscc),
-            _frame(conn, enterprise_facts, FACT_SCHEMA, enterprise_facts.c.uscc, enterprise_facts.c.year),
-            _frame(conn, enterprise_events, EVENT_SCHEMA, enterprise_events.c.id),
+            _frame(conn, enterprises, ENTERPRISE_SCHEMA, uscc, enterprises.c.uscc),
+            _frame(conn, enterprise_facts, FACT_SCHEMA, uscc, enterprise_facts.c.uscc, enterprise_facts.c.year),
+            _frame(conn, enterprise_events, EVENT_SCHEMA, uscc, enterprise_events.c.id),
         )
 
 
-def _frame(conn, table, schema: dict, *order) -> pl.DataFrame:
+def _frame(conn, table, schema: dict, uscc: str | None, *order) -> pl.DataFrame:
     # Sorted by Polars, not ORDER BY: the same order whatever the database's collation, and
     # SQLite would otherwise walk its key index row by row (seconds at 500,000 facts).
     extra = {column.name: pl.Int64 for column in order if column.name not in schema}
     columns = {**schema, **extra}
-    frame = read_frame(conn, select(*(table.c[name] for name in columns)), columns)
+    query = select(*(table.c[name] for name in columns))
+    if uscc is not None:
+        query = query.where(table.c.uscc == uscc)
+    frame = read_frame(conn, query, columns)
     return frame.sort([column.name for column in order]).drop(list(extra))

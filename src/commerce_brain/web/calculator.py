@@ -66,7 +66,7 @@ def _stored(request: Request, visible: Scope, uscc: str) -> EnterpriseInputs | N
     uscc = uscc.strip().upper()
     if visible.uscc is not None and uscc != visible.uscc:
         raise Forbidden(NOT_YOURS)
-    data = load_policy_data(platform(request).engine)
+    data = load_policy_data(platform(request).engine, uscc=uscc)
     try:
         inputs = EnterpriseInputs.from_stored(uscc, data.enterprises, data.facts, data.events)
     except KeyError:

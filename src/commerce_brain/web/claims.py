@@ -70,7 +70,7 @@ def _claim_record(claim: dict, request: Request, labels: dict[str, str]) -> dict
 
 
 def _stored_inputs(request: Request, uscc: str) -> EnterpriseInputs | None:
-    data = f.load_policy_data(platform(request).engine)
+    data = f.load_policy_data(platform(request).engine, uscc=uscc)
     try:
         return EnterpriseInputs.from_stored(uscc, data.enterprises, data.facts, data.events)
     except KeyError:
