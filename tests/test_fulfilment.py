@@ -579,3 +579,21 @@ def test_one_enterprises_stored_data_reads_back_alone(engine, data):
         assert mine.equals(whole.filter(pl.col("uscc") == uscc))
     nobody = f.load_policy_data(engine, uscc="91330802MA2G000000")
     assert [nobody.enterprises.height, nobody.facts.height, nobody.events.height] == [0, 0, 0]
+
+
+def test_the_awards_list_exports_to_xlsx_within_scope(site, tmp_path):
+    app, engine, _ = site
+    f.run_batch(engine, YEAR, actor=OFFICER)
+    everyone = proposed(engine)
+    officer, _ = sign_in(app, "officer")
+    book = officer.get(f"/awards/export.xlsx?year={YEAR}&state=proposed")
+    assert book.status_code == 200 and "attachment" in book.headers["content-disposition"]
+    rows = list(load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("奖补编号", "企业名称", "统一社会信用代码")
+    assert sorted(r[0] for r in rows[1:]) == sorted(everyone["id"].to_list())
+    amounts = {r[0]: r[9] for r in rows[1:]}
+    first = everyone.row(0, named=True)
+    assert amounts[first["id"]] == Decimal(first["amount_fen"]) / 100  # exact to the fen
+    county, _ = sign_in(app, "kecheng")
+    mine = list(load_workbook(io.BytesIO(county.get("/awards/export.xlsx").content)).active.iter_rows(values_only=True))
+    assert sorted(r[0] for r in mine[1:]) == sorted(everyone.filter(pl.col("org_unit") == "330802")["id"].to_list())

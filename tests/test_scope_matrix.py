@@ -95,6 +95,7 @@ PAGE_READS = [
     ("/awards", ALL),
     ("/awards/{a}", SEES_A),
     ("/awards/{b}", SEES_B),
+    ("/awards/export.xlsx", ALL),  # each gets its own scope's awards (checked in test_fulfilment)
     ("/payments", FINANCE),
     ("/payments/{list}", FINANCE),
     ("/payments/{list}/export.xlsx", FINANCE),

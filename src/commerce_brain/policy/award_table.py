@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from ..catalog import Catalog
 from .explain import explain_award
@@ -59,23 +61,34 @@ COLUMNS = [("企业名称", "name"), ("统一社会信用代码", "uscc"), ("地
            ("年底与市结算", "settle_with_city"), ("待评审", "needs_review"), ("计算说明", "explanation")]
 
 
-def write_awards_xlsx(records: list[dict], summary: dict, path: Path) -> Path:
-    """The awards and their totals as a workbook (金额 as numbers with two decimals)."""
+# The stored awards as the 政策兑现 page lists them (web export): state and origin added.
+STORED_COLUMNS = [("奖补编号", "id"), ("企业名称", "name"), ("统一社会信用代码", "uscc"), ("地区", "org_unit_name"),
+                  ("年度", "year"), ("规则", "rule_name"), ("条款", "article"), ("对象", "subject_zh"),
+                  ("阶段", "tranche"), ("金额（元）", "amount_yuan"), ("领取对象", "payee_zh"),
+                  ("兑现财政", "payer_name"), ("状态", "state_zh"), ("来源", "origin"), ("说明", "reason"),
+                  ("计算说明", "explanation")]
+
+
+def write_awards_xlsx(records: list[dict], summary: dict | None, path: Path, *, columns=COLUMNS) -> Path:
+    """The awards (and their totals, when given) as a workbook; 金额 as numbers with two
+    decimals, from ``amount_yuan`` given as Decimal or exact text."""
     book = Workbook()
     sheet = book.active
     sheet.title = "奖补明细"
-    sheet.append([title for title, _ in COLUMNS])
+    sheet.append([title for title, _ in columns])
     for record in records:
-        sheet.append([record[key] for _, key in COLUMNS])
+        sheet.append([_cell(record.get(key)) for _, key in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
-    amount_col = [key for _, key in COLUMNS].index("amount_yuan") + 1
+    amount_col = [key for _, key in columns].index("amount_yuan") + 1
     for row in sheet.iter_rows(min_row=2, min_col=amount_col, max_col=amount_col):
         row[0].number_format = "#,##0.00"
     sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGHIJKLMN", (28, 22, 9, 7, 26, 26, 14, 8, 14, 10, 14, 10, 8, 80), strict=True):
-        sheet.column_dimensions[letter].width = width
+    for n, (title, _) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(n)].width = 80 if title == "计算说明" else max(8, 2 * len(title) + 6)
+    if summary is None:
+        return _save(book, path)
     summary_sheet = book.create_sheet("合计")
     for key, title in (("by_rule", "按规则"), ("by_payer", "按兑现财政"), ("by_payee", "按领取对象")):
         summary_sheet.append([title, "项数", "金额（元）"])
@@ -87,6 +100,18 @@ def write_awards_xlsx(records: list[dict], summary: dict, path: Path) -> Path:
     summary_sheet.append(["合计", summary["count"], summary["total_yuan"]])
     summary_sheet.column_dimensions["A"].width = 40
     summary_sheet.column_dimensions["C"].width = 18
+    return _save(book, path)
+
+
+def _cell(value):
+    # Exact 元 text ("1234.50") becomes a Decimal: the cell holds exactly the stored fen.
+    if isinstance(value, str) and value.replace(".", "", 1).replace("-", "", 1).isdigit() and "." in value:
+        return Decimal(value)
+    return value
+
+
+def _save(book: Workbook, path: Path) -> Path:
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path

@@ -14,8 +14,11 @@ from ..access import User, can
 from ..policy.model import PAYEE_ZH
 from ..store import fulfilment as f
 from ..store.claims_flow import get_claim
+from ..policy.award_table import STORED_COLUMNS, write_awards_xlsx
 from .award_views import (
     REFUSALS,
+    XLSX,
+    temporary_download,
     award_record,
     money,
     payer_label,
@@ -111,6 +114,19 @@ def _claim_of(engine, award: dict, visible) -> dict | None:
         return get_claim(engine, award["claim_id"], scope=visible)
     except f.NotFound:
         return None
+
+
+@pages.get("/awards/export.xlsx")
+def awards_export(request: Request, state: str | None = None, year: str | None = None,
+                  user: User = Depends(current_user)) -> FileResponse:
+    """The awards the page lists (same filters, same scope, no page limit) as a workbook."""
+    require(user, "view_policies")
+    state = state if state in f.STATES else None
+    frame = f.list_awards(platform(request).engine, scope=scope(request, user), state=state, year=_year(year))
+    records = [{**award_record(a, request), "origin": f"企业申报 {a['claim_id']}" if a.get("claim_id")
+                else f"免申即享批次 {a['batch_id']}"} for a in frame.iter_rows(named=True)]
+    name = f"奖补清单{_year(year) or ''}{f.STATE_ZH.get(state, '') if state else ''}.xlsx"
+    return temporary_download(lambda path: write_awards_xlsx(records, None, path, columns=STORED_COLUMNS), name, XLSX)
 
 
 @pages.get("/awards/{award_id}", response_class=HTMLResponse)
