@@ -17,7 +17,7 @@ from .indicators.progress import evaluate, evaluate_years
 from .indicators.status import STATUS_URGENCY, Thresholds
 from .memo import IdentityMemo
 from .store.observations import current_observations
-from .store.schema import imports
+from .store.schema import imports, read_only
 
 KEY = ["plan", "indicator", "org_unit", "period"]
 
@@ -36,7 +36,7 @@ def stored_version(engine: Engine) -> tuple[int, int]:
     the pair; the count also catches an import that committed after one with a larger id.
     The import log stays small where the observations grow, so the check stays cheap.
     """
-    with engine.connect() as conn:
+    with read_only(engine).connect() as conn:
         count, newest = conn.execute(select(func.count(), func.coalesce(func.max(imports.c.id), 0))).one()
     return int(count), int(newest)
 

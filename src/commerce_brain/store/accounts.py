@@ -157,7 +157,7 @@ def create_user(engine: Engine, *, username: str, password: str, role: str, disp
     except IntegrityError:
         # Two concurrent creations of one name: the unique constraint decides.
         raise taken from None
-    return _user({**record, "id": user_id})
+    return user_from_row({**record, "id": user_id})
 
 
 @cache
@@ -183,7 +183,7 @@ def authenticate(engine: Engine, username: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(row["password_hash"]):
         with engine.begin() as conn:
             conn.execute(update(users).where(users.c.id == row["id"]).values(password_hash=_hasher.hash(password)))
-    return _user(row)
+    return user_from_row(row)
 
 
 def set_password(engine: Engine, user_id: int, password: str) -> None:
@@ -207,14 +207,14 @@ def get_user(engine: Engine, username: str) -> User | None:
     """The account with this username (active or not), or None."""
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == normalise_username(username))).mappings().first()
-    return _user(row) if row else None
+    return user_from_row(row) if row else None
 
 
 def get_user_by_id(engine: Engine, user_id: int) -> User | None:
     """The account with this id (active or not), or None."""
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
-    return _user(row) if row else None
+    return user_from_row(row) if row else None
 
 
 def list_users(engine: Engine, *, include_inactive: bool = True) -> list[User]:
@@ -223,7 +223,7 @@ def list_users(engine: Engine, *, include_inactive: bool = True) -> list[User]:
     if not include_inactive:
         query = query.where(users.c.active.is_(True))
     with engine.connect() as conn:
-        return [_user(row) for row in conn.execute(query).mappings()]
+        return [user_from_row(row) for row in conn.execute(query).mappings()]
 
 
 def _token_hash(token: str) -> str:
@@ -261,7 +261,7 @@ def user_for_token(engine: Engine, token: str) -> User | None:
             return None
         conn.execute(update(api_tokens).where(api_tokens.c.id == row["token_id"])
                      .values(last_used_at=datetime.now(UTC)))
-    return _user(row)
+    return user_from_row(row)
 
 
 def revoke_token(engine: Engine, token_id: int) -> bool:
@@ -291,7 +291,8 @@ def _require_user(engine: Engine, user_id: int) -> User:
 
 
 
-def _user(row) -> User:
+def user_from_row(row) -> User:
+    """The User of a ``users`` row (a mapping with its columns)."""
     return User(id=row["id"], username=row["username"], display_name=row["display_name"], role=row["role"],
                 org_unit=row["org_unit"], uscc=row["uscc"], active=bool(row["active"]),
                 created_at=as_utc(row["created_at"]))

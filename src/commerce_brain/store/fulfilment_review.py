@@ -34,6 +34,7 @@ from .fulfilment import (
     payment_items,
 )
 from .moments import as_utc
+from .schema import read_only
 
 AWARD_FIELDS = ("id", "batch_id", "claim_id", "uscc", "name", "org_unit", "year", "rule", "subject", "payee",
                 "tranche", "amount_fen", "payer", "settle_with_city", "needs_review", "explanation", "figures", "state",
@@ -88,7 +89,7 @@ def award_totals(engine: Engine, *, scope: Scope, year: int | None = None) -> di
         query = query.where(awards.c.org_unit.in_(sorted(scope.org_units)))
     if scope.uscc is not None:
         query = query.where(awards.c.uscc == scope.uscc)
-    with engine.connect() as conn:
+    with read_only(engine).connect() as conn:
         rows = conn.execute(query).all()
     return {state: {"count": int(count), "total_fen": int(total)} for state, count, total in rows}
 

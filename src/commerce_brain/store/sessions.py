@@ -21,7 +21,8 @@ from sqlalchemy import (
     select,
 )
 
-from .schema import metadata
+from ..access import User
+from .schema import metadata, read_only
 
 SESSION_HOURS = 12
 
@@ -58,6 +59,28 @@ def start_session(engine: Engine, user_id: int) -> tuple[str, Session]:
     return token, Session(user_id=user_id, csrf=csrf)
 
 
+def find_session_user(engine: Engine, token: str | None) -> tuple[Session, User] | None:
+    """The live session of a cookie token with its account, in one query (every page asks
+    both), or None (unknown or expired)."""
+    from .accounts import user_from_row, users
+
+    if not token:
+        return None
+    s = web_sessions.c
+    query = (select(s.csrf, s.expires_at, users).join(users, users.c.id == s.user_id)
+             .where(s.token_hash == _hash(token)))
+    with read_only(engine).connect() as conn:
+        row = conn.execute(query).mappings().first()
+    if row is None or _expired(row["expires_at"]):
+        return None
+    return Session(user_id=row["id"], csrf=row["csrf"]), user_from_row(row)
+
+
+def _expired(expires: datetime) -> bool:
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    return expires <= datetime.now(UTC)
+
+
 def find_session(engine: Engine, token: str | None) -> Session | None:
     """The live session of a cookie token, or None (unknown or expired)."""
     if not token:
@@ -68,8 +91,7 @@ def find_session(engine: Engine, token: str | None) -> Session | None:
     if row is None:
         return None
     user_id, csrf, expires = row
-    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
-    if expires <= datetime.now(UTC):
+    if _expired(expires):
         return None
     return Session(user_id=user_id, csrf=csrf)
 

@@ -7,8 +7,8 @@ import secrets
 from fastapi import Request
 
 from ..access import Scope, User, can, scope_for
-from ..store.accounts import get_user_by_id, user_for_token
-from ..store.sessions import Session, find_session
+from ..store.accounts import user_for_token
+from ..store.sessions import Session, find_session, find_session_user
 
 COOKIE = "cb_session"
 
@@ -34,15 +34,15 @@ def session_of(request: Request) -> Session | None:
     return request.state.session
 
 
-def current_user(request: Request) -> User:
+async def current_user(request: Request) -> User:
     """The signed-in user (session cookie or ``Authorization: Bearer cb_…``), or NotSignedIn."""
     engine = platform(request).engine
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         user = user_for_token(engine, header[7:].strip())
     else:
-        session = session_of(request)
-        user = get_user_by_id(engine, session.user_id) if session else None
+        found = find_session_user(engine, request.cookies.get(COOKIE))
+        request.state.session, user = found if found else (None, None)
     if user is None or not user.active:
         raise NotSignedIn()
     return user

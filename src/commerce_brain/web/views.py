@@ -37,11 +37,14 @@ def visible_org_unit(scope: Scope, requested: str | None, catalog: Catalog) -> s
 
 
 def evaluation(engine, catalog: Catalog, scope: Scope, *, year: int, org_unit: str | None,
-               as_of: bool = False) -> pl.DataFrame:
+               as_of: bool = False, observations: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every indicator's evaluation for the user's org unit in ``year`` (plans in force; with
-    ``as_of`` also plans that ended before it, in their last year), lagging first."""
+    ``as_of`` also plans that ended before it, in their last year), lagging first. Pass the
+    ``observations`` a page already gathered, to ask the store for its state only once."""
     unit = visible_org_unit(scope, org_unit, catalog)
-    table = evaluation_table(catalog, gather_observations(catalog, engine), year, org_unit=unit, as_of=as_of)
+    if observations is None:
+        observations = gather_observations(catalog, engine)
+    table = evaluation_table(catalog, observations, year, org_unit=unit, as_of=as_of)
     return _SORTED.get((table,), None, lambda: by_urgency(table))
 
 
