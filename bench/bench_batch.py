@@ -36,18 +36,6 @@ TARGET_S = 10.0
 PHASES = ("load", "engine", "explain", "insert")
 
 
-def fresh_database(server_url: str, name: str) -> str:
-    """An empty database ``name`` on the PostgreSQL server (dropped first if there)."""
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server_url.replace("/postgres?", f"/{name}?")
-
-
 def one_run(url: str, data: PolicyData) -> dict:
     engine = connect(url)
     start = time.perf_counter()
@@ -107,8 +95,9 @@ def main() -> int:
                     runs.append(one_run(f"sqlite:///{folder}/batch{n}.sqlite3", data))
             else:
                 sys.path.insert(0, str(ROOT / "tests"))
-                from pg_server import (
-                    TemporaryPostgres,  # the tests' private throwaway cluster
+                from pg_server import (  # the tests' private throwaway cluster
+                    TemporaryPostgres,
+                    fresh_database,
                 )
 
                 server = TemporaryPostgres()

@@ -37,13 +37,6 @@ def database_url(request, tmp_path):
     """Each store test runs on a fresh SQLite file and on a fresh PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'nested' / 'store.sqlite3'}"
-    from sqlalchemy import create_engine, text
+    from pg_server import fresh_database
 
-    server = request.getfixturevalue("postgres_url")
-    name = f"t_{abs(hash(request.node.nodeid)) % 10**12}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.replace("/postgres?", f"/{name}?")
+    return fresh_database(request.getfixturevalue("postgres_url"), f"t_{abs(hash(request.node.nodeid)) % 10**12}")

@@ -50,3 +50,16 @@ class TemporaryPostgres:
         subprocess.run(_as_server_user([_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]),
                        capture_output=True)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """The URL of an empty database ``name`` on the server at ``server_url`` (its ``postgres``
+    database), dropped first if it is there."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server_url.replace("/postgres?", f"/{name}?")

@@ -189,15 +189,9 @@ def site(request, tmp_path_factory):
     if request.param == "sqlite":
         database_url = f"sqlite:///{tmp_path_factory.mktemp('scope') / 'store.sqlite3'}"
     else:
-        from sqlalchemy import create_engine, text
+        from pg_server import fresh_database
 
-        server = request.getfixturevalue("postgres_url")
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "t_scope_matrix"'))
-            conn.execute(text('CREATE DATABASE "t_scope_matrix"'))
-        admin.dispose()
-        database_url = server.replace("/postgres?", "/t_scope_matrix?")
+        database_url = fresh_database(request.getfixturevalue("postgres_url"), "t_scope_matrix")
 
     catalog = load_catalog()
     engine = connect(database_url)
