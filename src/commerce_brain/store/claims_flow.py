@@ -43,6 +43,7 @@ from .fulfilment import (
     actor_name,
     awards,
     enterprises,
+    within_scope,
 )
 from .fulfilment_batch import keyed_awards
 from .moments import as_utc
@@ -238,19 +239,10 @@ CLAIM_SCHEMA = {"id": pl.Int64, "uscc": pl.String, "name": pl.String, "org_unit"
                 "year": pl.Int32, "filed_by": pl.String, "filed_at": pl.Datetime("us", "UTC")}
 
 
-def _scoped(query, scope: Scope):
-    # Narrowed in SQL for speed; filter_visible below stays the one definition of who sees what.
-    if scope.uscc is not None:
-        query = query.where(claims.c.uscc == scope.uscc)
-    if scope.org_units is not None:
-        query = query.where(claims.c.org_unit.in_(sorted(scope.org_units)))
-    return query
-
-
 def list_claims(engine: Engine, *, scope: Scope, limit: int | None = None) -> pl.DataFrame:
     """The claims ``scope`` may see, newest first, each with its number of attachments, its
     awards' total (fen) and their states."""
-    query = _scoped(select(*(claims.c[c] for c in CLAIM_SCHEMA)).order_by(claims.c.id.desc()), scope)
+    query = within_scope(select(*(claims.c[c] for c in CLAIM_SCHEMA)).order_by(claims.c.id.desc()), claims, scope)
     if limit is not None:
         query = query.limit(limit)
     with engine.connect() as conn:
@@ -275,7 +267,7 @@ def get_claim(engine: Engine, claim_id: int, *, scope: Scope) -> dict:
     """One claim with its statement, inputs (JSON), attachments (without their bytes) and awards;
     NotFound when there is none or ``scope`` may not see it (its existence is not revealed)."""
     with engine.connect() as conn:
-        row = conn.execute(_scoped(select(claims).where(claims.c.id == claim_id), scope)).first()
+        row = conn.execute(within_scope(select(claims).where(claims.c.id == claim_id), claims, scope)).first()
         if row is None or not _visible(row._mapping, scope):
             raise NotFound(f"无此申报 no claim {claim_id}")
         files = conn.execute(select(*(claim_attachments.c[c] for c in
@@ -296,7 +288,7 @@ def get_attachment(engine: Engine, attachment_id: int, *, scope: Scope) -> dict:
              .select_from(claim_attachments.join(claims, claims.c.id == claim_attachments.c.claim_id))
              .where(claim_attachments.c.id == attachment_id))
     with engine.connect() as conn:
-        row = conn.execute(_scoped(query, scope)).first()
+        row = conn.execute(within_scope(query, claims, scope)).first()
     if row is None or not _visible(row._mapping, scope):
         raise NotFound(f"无此附件 no attachment {attachment_id}")
     return dict(row._mapping)

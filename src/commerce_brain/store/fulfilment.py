@@ -217,6 +217,17 @@ def actor_name(actor, capability: str) -> str:
     return actor.strip()
 
 
+def within_scope(query, table, scope):
+    """``query`` narrowed in SQL to the rows of ``table`` that ``scope`` may see, by the table's
+    ``uscc`` and ``org_unit`` columns: for speed and for sums the database makes. Where rows come
+    back, ``access.filter_visible`` still decides (it fails closed)."""
+    if scope.uscc is not None:
+        query = query.where(table.c.uscc == scope.uscc)
+    if scope.org_units is not None:
+        query = query.where(table.c.org_unit.in_(sorted(scope.org_units)))
+    return query
+
+
 def insert_ignoring_duplicates(conn, table, *key: str):
     """``INSERT … ON CONFLICT (key) DO NOTHING`` in the connection's dialect: under concurrency
     the loser of a race waits for the winner's commit and then skips the row, without an error."""
@@ -282,7 +293,7 @@ __all__ = [  # noqa: RUF022 (grouped: tables, errors, functions)
     "AWARD_KEY", "STATES", "STATE_ZH", "award_batches", "awards", "enterprise_events", "enterprise_facts",
     "enterprises", "payment_items", "payment_lists",
     "FulfilmentError", "NoData", "NotAllowed", "NotFound", "NothingToPay", "WrongState",
-    "actor_name", "insert_ignoring_duplicates",
+    "actor_name", "insert_ignoring_duplicates", "within_scope",
     "BatchSummary", "recent_batches", "run_batch", "stable_subjects", "load_policy_data", "save_policy_data",
     "approve", "award_history", "award_totals", "confirm", "get_award", "list_awards", "reject", "reopen",
     "create_payment_list", "get_payment_list", "list_payment_lists", "mark_paid", "payment_list_xlsx",

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, delete, select
 
 from ..access import User
 from ..io.enterprise_import import PolicyData
+from ..policy.inputs import EnterpriseInputs
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from .audit import record
 from .bulk import insert_frame, read_frame
@@ -53,6 +54,15 @@ def load_policy_data(engine: Engine, *, uscc: str | None = None) -> PolicyData:
             _frame(conn, enterprise_facts, FACT_SCHEMA, uscc, enterprise_facts.c.uscc, enterprise_facts.c.year),
             _frame(conn, enterprise_events, EVENT_SCHEMA, uscc, enterprise_events.c.id),
         )
+
+
+def stored_inputs(engine: Engine, uscc: str) -> EnterpriseInputs | None:
+    """One enterprise's stored data as the calculator and claims take it; None when none is stored."""
+    data = load_policy_data(engine, uscc=uscc)
+    try:
+        return EnterpriseInputs.from_stored(uscc, data.enterprises, data.facts, data.events)
+    except KeyError:
+        return None
 
 
 def _frame(conn, table, schema: dict, uscc: str | None, *order) -> pl.DataFrame:

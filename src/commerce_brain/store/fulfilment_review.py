@@ -32,6 +32,7 @@ from .fulfilment import (
     WrongState,
     awards,
     payment_items,
+    within_scope,
 )
 from .moments import as_utc
 from .schema import read_only
@@ -66,12 +67,10 @@ def list_awards(engine: Engine, *, scope: Scope, state: str | None = None, year:
 
     Filtered in SQL for speed and again with ``access.filter_visible``, the one definition of
     who sees which rows (which fails closed)."""
-    query = _query().order_by(awards.c.id.desc())
-    for column, value in (("state", state), ("year", year), ("payer", payer), ("uscc", scope.uscc)):
+    query = within_scope(_query().order_by(awards.c.id.desc()), awards, scope)
+    for column, value in (("state", state), ("year", year), ("payer", payer)):
         if value is not None:
             query = query.where(awards.c[column] == value)
-    if scope.org_units is not None:
-        query = query.where(awards.c.org_unit.in_(sorted(scope.org_units)))
     if limit is not None:
         query = query.limit(limit)
     with engine.connect() as conn:
@@ -82,15 +81,12 @@ def list_awards(engine: Engine, *, scope: Scope, state: str | None = None, year:
 def award_totals(engine: Engine, *, scope: Scope, year: int | None = None) -> dict[str, dict]:
     """Per state: how many awards ``scope`` may see and their total (fen), summed by the database
     (the cockpit asks on every view; the awards table may hold a whole city's years)."""
-    query = select(awards.c.state, func.count(), func.coalesce(func.sum(awards.c.amount_fen), 0)).group_by(awards.c.state)
+    total = func.coalesce(func.sum(awards.c.amount_fen), 0)
+    query = select(awards.c.state, func.count(), total).group_by(awards.c.state)
     if year is not None:
         query = query.where(awards.c.year == year)
-    if scope.org_units is not None:
-        query = query.where(awards.c.org_unit.in_(sorted(scope.org_units)))
-    if scope.uscc is not None:
-        query = query.where(awards.c.uscc == scope.uscc)
     with read_only(engine).connect() as conn:
-        rows = conn.execute(query).all()
+        rows = conn.execute(within_scope(query, awards, scope)).all()
     return {state: {"count": int(count), "total_fen": int(total)} for state, count, total in rows}
 
 

@@ -25,7 +25,7 @@ from ..policy.engine import PolicyDataError, PolicyYearError
 from ..policy.inputs import EnterpriseInputs, InputError
 from ..policy.model import PAYEE_ZH
 from ..policy.payer import CITY, treasury_name
-from ..store.fulfilment_data import load_policy_data
+from ..store.fulfilment_data import stored_inputs
 from ..store.rule_edits import effective_policies
 from .award_views import BEIJING, money
 from .awards_api import check_api_write
@@ -66,15 +66,13 @@ def _stored(request: Request, visible: Scope, uscc: str) -> EnterpriseInputs | N
     uscc = uscc.strip().upper()
     if visible.uscc is not None and uscc != visible.uscc:
         raise Forbidden(NOT_YOURS)
-    data = load_policy_data(platform(request).engine, uscc=uscc)
-    try:
-        inputs = EnterpriseInputs.from_stored(uscc, data.enterprises, data.facts, data.events)
-    except KeyError:
+    inputs = stored_inputs(platform(request).engine, uscc)
+    if inputs is None:
         if visible.uscc is not None:
             return None
         if visible.org_units is not None:
-            raise Forbidden(NOT_YOURS) from None
-        raise HTTPException(404, f"没有该企业的存储数据 no stored data for {uscc}") from None
+            raise Forbidden(NOT_YOURS)
+        raise HTTPException(404, f"没有该企业的存储数据 no stored data for {uscc}")
     _check(visible, inputs)
     return inputs
 

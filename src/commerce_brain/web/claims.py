@@ -25,6 +25,7 @@ from ..access import User
 from ..policy.inputs import EnterpriseInputs, InputError
 from ..store import claims_flow as cf
 from ..store import fulfilment as f
+from ..store.fulfilment_data import stored_inputs
 from ..store.rule_edits import effective_policies
 from .award_views import REFUSALS, money, status_of, when
 from .pages import render
@@ -69,18 +70,13 @@ def _claim_record(claim: dict, request: Request, labels: dict[str, str]) -> dict
     return record
 
 
-def _stored_inputs(request: Request, uscc: str) -> EnterpriseInputs | None:
-    data = f.load_policy_data(platform(request).engine, uscc=uscc)
-    try:
-        return EnterpriseInputs.from_stored(uscc, data.enterprises, data.facts, data.events)
-    except KeyError:
-        return None
-
-
 def _inputs(request: Request, user: User, text: str) -> EnterpriseInputs | None:
     """The posted inputs, or the enterprise's stored data when none were posted (None if neither).
     InputError for unreadable inputs; Forbidden for another enterprise's."""
-    inputs = EnterpriseInputs.from_json(text) if text.strip() else _stored_inputs(request, user.uscc or "")
+    if text.strip():
+        inputs = EnterpriseInputs.from_json(text)
+    else:
+        inputs = stored_inputs(platform(request).engine, user.uscc or "")
     if inputs is not None and inputs.uscc != user.uscc:
         raise Forbidden("只能为本企业申报 an enterprise may file claims only for its own credit code")
     return inputs
@@ -140,7 +136,8 @@ def _new_page(request: Request, user: User, *, inputs: EnterpriseInputs | None, 
 @pages.get("/claims/new", response_class=HTMLResponse)
 def new_claim_page(request: Request, rule: str = "", year: str = "", user: User = Depends(current_user)):
     require(user, "file_claims")
-    return _new_page(request, user, inputs=_stored_inputs(request, user.uscc or ""), fields={"rule": rule, "year": year})
+    inputs = stored_inputs(platform(request).engine, user.uscc or "")
+    return _new_page(request, user, inputs=inputs, fields={"rule": rule, "year": year})
 
 
 @pages.post("/claims/new", response_class=HTMLResponse)
