@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from importlib import resources
 
@@ -232,8 +233,6 @@ ACTION_ZH = {
 
 def _detail(detail) -> str:
     """An event's detail as ``key：value`` pairs (nested values as compact JSON), not Python reprs."""
-    import json
-
     if not isinstance(detail, dict):
         return str(detail)
     def shown(value) -> str:

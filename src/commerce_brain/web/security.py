@@ -29,7 +29,7 @@ def platform(request: Request):
 def session_of(request: Request) -> Session | None:
     """The browser's live session, if any (looked up once per request: the user check and the
     page's CSRF token both need it)."""
-    if "session" not in request.state._state:
+    if not hasattr(request.state, "session"):
         request.state.session = find_session(platform(request).engine, request.cookies.get(COOKIE))
     return request.state.session
 
