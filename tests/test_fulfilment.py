@@ -27,6 +27,7 @@ from commerce_brain.store.schema import connect
 YEAR = 2023
 OFFICER = User(1, "officer", "资管办", "policy_officer")
 FINANCE = User(2, "finance", "财政局", "finance_officer")
+FINANCE2 = User(4, "finance2", "财政局复核", "finance_officer")  # four eyes: one lists, another pays
 LEADER = User(3, "boss", "领导", "leader")
 EVERYONE = Scope()
 
@@ -144,7 +145,7 @@ def test_only_the_enterprise_itself_confirms(engine):
     awards = proposed(engine)
     award = awards.row(0, named=True)
     stranger = awards.filter(pl.col("uscc") != award["uscc"])["uscc"][0]
-    with pytest.raises(f.NotAllowed):
+    with pytest.raises(f.NotFound):  # another's award is as absent as one that does not exist
         f.confirm(engine, award["id"], user=firm(stranger))
     with pytest.raises(f.NotAllowed):
         f.confirm(engine, award["id"], user=OFFICER)
@@ -214,11 +215,16 @@ def test_a_payment_list_holds_exactly_its_treasurys_approved_awards(engine, tmp_
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(insert(f.payment_items).values(list_id=other_list, award_id=plist["items"][0]["id"],
                                                     amount_fen=plist["items"][0]["amount_fen"]))
-    paid = f.mark_paid(engine, list_id, user=FINANCE)
-    assert paid["paid_by"] == "finance" and {i["state"] for i in paid["items"]} == {"paid"}
+    # Four eyes: who created the list cannot mark it paid; nothing moves when refused.
+    with pytest.raises(f.SameOfficer, match="须由另一名财政经办人员"):
+        f.mark_paid(engine, list_id, user=FINANCE)
+    assert f.get_payment_list(engine, list_id)["paid_at"] is None
+    assert proposed(engine, state="paid").is_empty()
+    paid = f.mark_paid(engine, list_id, user=FINANCE2)
+    assert paid["paid_by"] == "finance2" and {i["state"] for i in paid["items"]} == {"paid"}
     assert set(proposed(engine, state="paid")["id"]) == set(mine["id"])
     with pytest.raises(f.WrongState):
-        f.mark_paid(engine, list_id, user=FINANCE)
+        f.mark_paid(engine, list_id, user=FINANCE2)
     with pytest.raises(f.WrongState):
         f.reject(engine, plist["items"][0]["id"], user=OFFICER, reason="已付")
     assert [e["action"] for e in events(engine, action="payment_list.paid")] == ["payment_list.paid"]
@@ -259,8 +265,13 @@ def test_county_and_enterprise_see_only_their_own(engine):
     own = f.list_awards(engine, scope=Scope(uscc=uscc))
     assert set(own["uscc"]) == {uscc}
     outside = everything.filter(pl.col("org_unit") != "330802")["id"][0]
-    with pytest.raises(f.NotAllowed):
+    missing = int(everything["id"].max()) + 1000
+    with pytest.raises(f.NotFound) as out_of_scope:
         f.get_award(engine, outside, scope=county)
+    with pytest.raises(f.NotFound) as absent:
+        f.get_award(engine, missing, scope=county)
+    # The same words, but for the id: nothing tells an id outside the scope from a missing one.
+    assert str(out_of_scope.value).replace(str(outside), "N") == str(absent.value).replace(str(missing), "N")
     totals = f.award_totals(engine, scope=county)
     assert totals["proposed"]["count"] == seen.height
 
@@ -310,7 +321,7 @@ def test_concurrent_officers_change_each_award_once(engine):
     assert {award_id for award_id, _ in listed} == expected and {n for _, n in listed} == {1}
     assert lists == len(made)  # a list that got nothing was not kept
     assert len(events(engine, action="payment_list.create")) == len(made)
-    outcomes = race(lambda: f.mark_paid(engine, made[0], user=FINANCE))
+    outcomes = race(lambda: f.mark_paid(engine, made[0], user=FINANCE2))
     assert sum(isinstance(o, dict) for o in outcomes) == 1
     assert len(events(engine, action="payment_list.paid")) == 1
     assert verify(engine).ok
@@ -329,6 +340,7 @@ def test_money_and_times_are_shown_exactly():
 
 PASSWORD = "correct-horse-42"
 STAFF = {"officer": ("policy_officer", None), "finance": ("finance_officer", None),
+         "finance2": ("finance_officer", None),
          "kecheng": ("county_analyst", "330802"), "boss": ("leader", None)}
 
 
@@ -401,7 +413,16 @@ def test_web_from_batch_to_paid(site):
     assert export.status_code == 200 and "spreadsheetml" in export.headers["content-type"]
     rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
     assert rows[1][1] == award["uscc"] and int(Decimal(str(rows[-1][3])) * 100) == award["amount_fen"]
-    assert finance.post(f"{list_path}/paid", data={"csrf": finance_csrf}, follow_redirects=False).status_code == 303
+    # Four eyes on the page and the API: the officer who listed it cannot pay it.
+    own = finance.post(f"{list_path}/paid", data={"csrf": finance_csrf}, follow_redirects=False)
+    assert own.status_code == 403 and "须由另一名财政经办人员" in own.text
+    list_id = int(list_path.rsplit("/", 1)[1])
+    own_api = finance.post(f"/api/v1/awards/payment-lists/{list_id}/paid", headers={"X-CSRF-Token": finance_csrf})
+    assert own_api.status_code == 403 and "须由另一名财政经办人员" in own_api.json()["detail"]
+    assert f.get_award(engine, award["id"], scope=EVERYONE)["state"] == "approved"
+    checker, checker_csrf = sign_in(app, "finance2")
+    assert 'data-confirm=' in checker.get(list_path).text  # the button asks before it pays
+    assert checker.post(f"{list_path}/paid", data={"csrf": checker_csrf}, follow_redirects=False).status_code == 303
     assert "已兑付" in finance.get(list_path).text
     assert f.get_award(engine, award["id"], scope=EVERYONE)["state"] == "paid"
     history = firm_client.get(f"/api/v1/awards/{award['id']}").json()["history"]
@@ -432,8 +453,16 @@ def test_web_refuses_the_wrong_roles_and_scopes(site):
     too_early = officer.post("/awards/batch", data={"year": "2018", "csrf": officer_csrf})
     assert too_early.status_code == 400 and "2018年度不适用" in too_early.text
     assert firm_client.post(f"/awards/{award['id']}/approve", data={"csrf": firm_csrf}).status_code == 403
-    assert firm_client.get(f"/awards/{other['id']}").status_code == 403
-    assert firm_client.post(f"/awards/{other['id']}/confirm", data={"csrf": firm_csrf}).status_code == 403
+    # Another's award answers as a missing one does: 404, the same page but for the id.
+    missing = int(awards["id"].max()) + 1000
+    for path in ("/awards/{}", "/api/v1/awards/{}"):
+        theirs, absent = firm_client.get(path.format(other["id"])), firm_client.get(path.format(missing))
+        assert theirs.status_code == absent.status_code == 404
+        assert theirs.text.replace(str(other["id"]), "N") == absent.text.replace(str(missing), "N")
+    for award_id in (other["id"], missing):
+        assert firm_client.post(f"/awards/{award_id}/confirm", data={"csrf": firm_csrf}).status_code == 404
+        assert firm_client.post(f"/api/v1/awards/{award_id}/confirm",
+                                headers={"X-CSRF-Token": firm_csrf}).status_code == 404
     assert boss.post(f"/awards/{award['id']}/confirm", data={"csrf": boss_csrf}).status_code == 403
     assert officer.get("/payments").status_code == 403
     assert officer.post("/payments", data={"payer": award["payer"], "csrf": officer_csrf}).status_code == 403
@@ -455,7 +484,7 @@ def test_web_refuses_the_wrong_roles_and_scopes(site):
     seen = county.get("/api/v1/awards").json()
     assert seen and {a["org_unit"] for a in seen} == {"330802"}
     outside = awards.filter(pl.col("org_unit") != "330802")["id"][0]
-    assert county.get(f"/awards/{outside}").status_code == 403
+    assert county.get(f"/awards/{outside}").status_code == 404
     assert len(boss.get("/api/v1/awards").json()) == awards.height  # the leader reads everything
     assert TestClient(app).get("/api/v1/awards").status_code == 401
 

@@ -64,7 +64,8 @@ IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_actuals
 
 # (path, the users answered 200[, the status of everyone else: 403 unless given]). {a}/{b}: an
 # award of enterprise A / B; {claim_a}, {att_a}: its claim and the claim's attachment; {uscc_a}:
-# its code; {list}: a payment list. Out-of-scope claims are 404: their existence is not told.
+# its code; {list}: a payment list. Out-of-scope awards, claims and attachments are 404: their
+# existence is not told (test_out_of_scope_answers_as_missing checks the bodies are the same).
 API_READS = [
     ("/api/v1/me", ALL),
     ("/api/v1/plans", VIEW_PLANS),
@@ -74,8 +75,8 @@ API_READS = [
     (f"/api/v1/evaluation?year={YEAR}&org_unit=330800", VIEW_PLANS - {"kecheng", "jiangshan"}),
     ("/api/v1/awards", ALL),
     (f"/api/v1/awards?year={YEAR}&state=proposed", ALL),
-    ("/api/v1/awards/{a}", SEES_A),
-    ("/api/v1/awards/{b}", SEES_B),
+    ("/api/v1/awards/{a}", SEES_A, 404),
+    ("/api/v1/awards/{b}", SEES_B, 404),
     ("/api/v1/awards/payment-lists", FINANCE),
     ("/api/v1/awards/payment-lists/{list}", FINANCE),
     ("/api/v1/awards/payment-lists/{list}/xlsx", FINANCE),
@@ -93,8 +94,8 @@ PAGE_READS = [
     (f"/plans/qz_commerce_14th/retail_sales?year={YEAR}&org_unit={KECHENG}", VIEW_PLANS - {"jiangshan"}),
     (f"/plans/qz_commerce_14th/retail_sales?year={YEAR}&org_unit={JIANGSHAN}", VIEW_PLANS - {"kecheng"}),
     ("/awards", ALL),
-    ("/awards/{a}", SEES_A),
-    ("/awards/{b}", SEES_B),
+    ("/awards/{a}", SEES_A, 404),
+    ("/awards/{b}", SEES_B, 404),
     ("/awards/export.xlsx", ALL),  # each gets its own scope's awards (checked in test_fulfilment)
     ("/payments", FINANCE),
     ("/payments/{list}", FINANCE),
@@ -122,11 +123,12 @@ CALCULATIONS = [
 # The calculator's form is a calculation too (checked signed out; its scopes in test_calculator).
 PAGE_CALCULATIONS = [("/calculator", {"year": str(YEAR)})]
 # (path, JSON body, the users who hold the capability and scope: they are left out of the
-# matrix so that no write succeeds; everyone else must get 403).
+# matrix so that no write succeeds; everyone else must get 403 — or 404 where they hold the
+# capability but the award is outside their scope, as if it did not exist).
 API_WRITES = [
     ("/api/v1/awards/batches", {"year": YEAR}, {"officer"}),
-    ("/api/v1/awards/{a}/confirm", None, {"firm_a"}),
-    ("/api/v1/awards/{b}/confirm", None, {"firm_b"}),
+    ("/api/v1/awards/{a}/confirm", None, {"firm_a"}, {"firm_b": 404}),
+    ("/api/v1/awards/{b}/confirm", None, {"firm_b"}, {"firm_a": 404}),
     ("/api/v1/awards/{a}/approve", None, {"officer"}),
     ("/api/v1/awards/{b}/approve", None, {"officer"}),
     ("/api/v1/awards/{a}/reject", {"reason": "材料不全"}, {"officer"}),
@@ -161,7 +163,8 @@ UPLOAD = {"file": ("actuals.csv", "plan,indicator\n".encode(), "text/csv")}
 
 READ_CASES = [(path, user, 200 if user in allowed else (refused or [403])[0])
               for path, allowed, *refused in API_READS + PAGE_READS for user in USERS]
-WRITE_CASES = [(path, body, user) for path, body, capable in API_WRITES for user in USERS if user not in capable]
+WRITE_CASES = [(path, body, user, (unseen or [{}])[0].get(user, 403))
+               for path, body, capable, *unseen in API_WRITES for user in USERS if user not in capable]
 CALCULATION_CASES = [(path, body, user, 200 if user in allowed else 403)
                      for path, body, allowed in CALCULATIONS for user in USERS]
 SEES = {"a": SEES_A, "b": SEES_B}
@@ -279,13 +282,14 @@ def test_read_matrix(site, path, user, status):
         assert leaked(site, response.text, keep={k for k, seen in SEES.items() if user in seen}) == []
 
 
-@pytest.mark.parametrize(("path", "body", "user"), WRITE_CASES, ids=[f"{u}:POST {p}" for p, _, u in WRITE_CASES])
-def test_write_matrix_refuses_without_the_capability(site, path, body, user):
+@pytest.mark.parametrize(("path", "body", "user", "status"), WRITE_CASES,
+                         ids=[f"{u}:POST {p}" for p, _, u, _ in WRITE_CASES])
+def test_write_matrix_refuses_without_the_capability(site, path, body, user, status):
     before = (state_of(site, "a"), state_of(site, "b"))
     method, path = method_and_path(path)
     response = site["client"].request(method, fill(site, path), json=fill_body(site, body),
                                       headers=site["tokens"][user])
-    assert response.status_code == 403, response.text[:300]
+    assert response.status_code == status, response.text[:300]
     assert leaked(site, response.text) == []
     assert (state_of(site, "a"), state_of(site, "b")) == before == ("proposed", "proposed")
     assert f.get_payment_list(site["engine"], site["list"])["paid_at"] is None
@@ -302,18 +306,18 @@ def test_calculations_keep_to_the_scope(site, path, body, user, status):
     assert leaked(site, response.text, keep={k for k, seen in SEES.items() if user in seen}) == []
 
 
-UNSIGNED_API = ([p for p, *_ in API_READS] + [p for p, _, _ in API_WRITES + CALCULATIONS])
+UNSIGNED_API = ([p for p, *_ in API_READS] + [p for p, _, _, *_ in API_WRITES + CALCULATIONS])
 UNSIGNED_PAGES = [p for p, *_ in PAGE_READS]
 
 
 @pytest.mark.parametrize("path", UNSIGNED_API)
 def test_unsigned_api_is_401(site, path):
-    body = next((b for p, b, _ in API_WRITES + CALCULATIONS if p == path), None)
+    body = next((b for p, b, _, *_ in API_WRITES + CALCULATIONS if p == path), None)
     client = site["client"]
     reads = [client.get(fill(site, path))] if path in {p for p, *_ in API_READS} else []
     method, bare = method_and_path(path)
     writes = ([client.request(method, fill(site, bare), json=fill_body(site, body))]
-              if any(p == path for p, _, _ in API_WRITES + CALCULATIONS) else [])
+              if any(p == path for p, _, _, *_ in API_WRITES + CALCULATIONS) else [])
     for response in reads + writes:
         assert response.status_code == 401, response.text[:300]
         assert leaked(site, response.text) == []
@@ -331,6 +335,40 @@ def test_unsigned_pages_redirect_to_login(site, path):
     assert response.status_code == 303, response.text[:300]
     assert response.headers["location"].startswith("/login")
     assert leaked(site, response.text) == []
+
+
+# ---- out of scope is missing -------------------------------------------------------------------
+
+# Every path with an id, and a way to make it name an id that does not exist.
+ID_PATHS = [p for p, *_ in API_READS + PAGE_READS if re.search(r"\{(a|b|claim_a|claim_b|att_a|att_b|list)\}", p)]
+
+
+def _missing(site, path: str) -> tuple[str, str, str]:
+    """The path filled with its real id, the same path with an id that does not exist, and the
+    real id (to blank it out of the bodies)."""
+    real = fill(site, path)
+    name = re.search(r"\{(\w+)\}", path).group(1)
+    value = str({"a": site["a"]["id"], "b": site["b"]["id"], "list": site["list"],
+                 **{k: site["claims"][k[-1]]["id"] for k in ("claim_a", "claim_b")},
+                 **{k: site["claims"][k[-1]]["attachment"] for k in ("att_a", "att_b")}}[name])
+    return real, real.replace(f"/{value}", "/987654321", 1), value
+
+
+@pytest.mark.parametrize(("path", "user"), [(p, u) for p in ID_PATHS for u in USERS])
+def test_out_of_scope_answers_as_missing(site, path, user):
+    # Whoever may not see an award, claim, attachment or payment list gets what a missing id
+    # gets, word for word: ids cannot be enumerated by telling 403 from 404.
+    real, missing, value = _missing(site, path)
+    headers = site["tokens"][user]
+    seen = site["client"].get(real, headers=headers, follow_redirects=False)
+    absent = site["client"].get(missing, headers=headers, follow_redirects=False)
+    if seen.status_code == 200:
+        return  # in scope: nothing to hide (the read matrix checks who that is)
+    assert seen.status_code == absent.status_code, (seen.status_code, absent.status_code)
+    assert seen.text == absent.text.replace("987654321", value)
+    assert seen.status_code in (403, 404)  # 403 only for a role that may not use the page at all
+    if seen.status_code == 403:
+        assert path.startswith(("/payments", "/api/v1/awards/payment-lists"))
 
 
 # ---- what a scoped user is shown ---------------------------------------------------------------
@@ -422,7 +460,7 @@ def test_the_leader_reads_everything_and_every_write_is_403(site):
         files = UPLOAD if path == "/imports/preview" else None
         response = client.post(fill(site, path), data=data, files=files, follow_redirects=False)
         assert response.status_code == 403, (path, response.text[:300])
-    for entry, body, _ in API_WRITES:  # the API, with the session cookie and its CSRF header
+    for entry, body, *_ in API_WRITES:  # the API, with the session cookie and its CSRF header
         method, path = method_and_path(entry)
         response = client.request(method, fill(site, path), json=fill_body(site, body), headers={"X-CSRF-Token": csrf})
         assert response.status_code == 403, (path, response.text[:300])
@@ -442,7 +480,7 @@ def _routes(app) -> set[tuple[str, str]]:
 
 def test_every_route_is_in_the_matrix(site):
     # A new endpoint must say who may use it: add it to one of the tables above.
-    listed = ([("GET", p) for p, *_ in API_READS + PAGE_READS] + [method_and_path(p) for p, _, _ in API_WRITES]
+    listed = ([("GET", p) for p, *_ in API_READS + PAGE_READS] + [method_and_path(p) for p, *_ in API_WRITES]
               + [("POST", p) for p, _, _ in CALCULATIONS] + [("POST", p) for p, _ in PAGE_WRITES + PAGE_CALCULATIONS])
     filled = {(m, fill(site, p).split("?")[0]) for m, p in listed}
     routes = {r for r in _routes(site["app"]) if not r[1].startswith("/static")}

@@ -2,7 +2,8 @@
 
 The server is the real app under uvicorn on 127.0.0.1 (a free port, a background thread), on a
 temporary SQLite database with the demo actuals, the synthetic city's enterprise data (as
-``serve --demo`` stores it; no batch has run) and one account per role. The enterprise
+``serve --demo`` stores it; no batch has run), one account per role and a second finance officer
+(four eyes: one lists a payment, another marks it paid). The enterprise
 account belongs to ``ENTERPRISE_USCC``: the enterprise of 柯城区 with the most awards the 2023
 batch will propose that an officer can approve as they stand. The browser is
 Debian's Chromium (``make test`` installs it through ``scripts/system-packages``), driven by
@@ -21,6 +22,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from dialogs import answer_dialogs
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -70,12 +73,15 @@ ENTERPRISE_USCC = _enterprise_with_awards(CITY)
 
 
 def _accounts() -> dict[str, Account]:
-    return {a.role: a for a in [
+    # By role; a second account of a role is keyed by its username.
+    return {(a.username if a.username == "finance2" else a.role): a for a in [
         Account("admin1", "admin"),
         Account("city1", "city_analyst"),
         Account("kecheng1", "county_analyst", org_unit="330802"),
         Account("policy1", "policy_officer"),
         Account("finance1", "finance_officer"),
+        # Four eyes: the finance officer who lists a payment is not the one who marks it paid.
+        Account("finance2", "finance_officer"),
         Account("firm1", "enterprise", uscc=ENTERPRISE_USCC),
         Account("leader1", "leader"),
     ]}
@@ -205,6 +211,7 @@ def page(browser, live_server):
     tab.on("console", lambda message: message.type == "error" and tab.errors_seen.append(
         f"{message.text} ({message.location.get('url', '')})"))
     tab.on("pageerror", lambda error: tab.errors_seen.append(str(error)))
+    answer_dialogs(tab)
     try:
         yield tab
     finally:

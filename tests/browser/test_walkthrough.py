@@ -7,8 +7,9 @@
    is refused naming that row.
 2. 政策兑现: the policy officer runs the 2023 batch; the enterprise sees its own proposed awards
    (only those) and confirms one; the officer reads the explanation and approves it; the finance
-   officer makes the treasury's payment list, exports it, checks the workbook to the fen and
-   marks the list paid; the award reads 已兑付; the audit log holds every step, its chain intact.
+   officer makes the treasury's payment list, exports it, checks the workbook to the fen, is
+   refused when marking their own list paid, and a second finance officer marks it paid (four
+   eyes; every money step asks for confirmation first); the award reads 已兑付; the audit log holds every step, its chain intact.
 
 The live server is shared by the session's browser tests: nothing here assumes a fresh store
 (another test may have run a batch, imported or approved first), only what the pages show.
@@ -25,6 +26,8 @@ from openpyxl import Workbook, load_workbook
 from playwright.sync_api import Locator, Page, expect
 
 from commerce_brain.io.actuals_template import COLUMNS
+
+from dialogs import answer_dialogs
 
 pytestmark = pytest.mark.browser
 
@@ -57,6 +60,7 @@ def person(browser, live_server, sign_in):
         tab.errors_seen = []
         tab.on("console", lambda m: m.type == "error" and tab.errors_seen.append(m.text))
         tab.on("pageerror", lambda error: tab.errors_seen.append(str(error)))
+        answer_dialogs(tab)
         sign_in(tab, role)
         return tab
 
@@ -310,7 +314,7 @@ def test_an_award_from_the_batch_to_the_paid_payment_list(page: Page, sign_in, p
     expect(firm.locator("main")).to_contain_text(f"有 {waiting} 项奖补待您确认")
     assert set(firm.locator("main table.data tbody tr td:nth-child(3)").all_inner_texts()) == {uscc}
     expect(firm.get_by_role("button", name="运行批量计算")).to_have_count(0)
-    assert firm.request.get(f"/awards/{foreign}").status == 403
+    assert firm.request.get(f"/awards/{foreign}").status == 404  # as if it did not exist
     open_award = mine.filter(has_text="待确认").filter(has_not_text="待评审").first
     award_id = open_award.locator("td").first.inner_text()
     rule_name = open_award.locator("td").nth(4).inner_text()
@@ -343,8 +347,14 @@ def test_an_award_from_the_batch_to_the_paid_payment_list(page: Page, sign_in, p
     payer = page.locator("dl.figures dt", has_text="兑现财政").locator("xpath=following-sibling::dd[1]")
     payer_name = payer.inner_text().split("（")[0].strip()
     shots(page, "officer-award")
-    page.get_by_role("button", name="审核通过").click()
+    approve, reject = page.get_by_role("button", name="审核通过"), page.get_by_role("button", name="驳回")
+    # Approve and reject do not look alike: reject is the danger button.
+    assert approve.evaluate("b => getComputedStyle(b).backgroundColor") != reject.evaluate(
+        "b => getComputedStyle(b).backgroundColor")
+    expect(reject).to_have_class(re.compile(r"\bdanger\b"))
+    approve.click()
     expect(page.locator("main h1")).to_have_text(f"{rule_name} · 审核通过")
+    assert any("确认审核通过" in d for d in page.dialogs_seen), page.dialogs_seen
     expect(card(page, "办理记录").locator("tbody tr").last).to_contain_text("审核通过")
     assert not real_errors(page), page.errors_seen
 
@@ -379,15 +389,24 @@ def test_an_award_from_the_batch_to_the_paid_payment_list(page: Page, sign_in, p
     assert fen(yuan) == int(amount.replace(",", "").replace(".", ""))
     assert total[0] == "合计" and fen(total[3]) == sum(fen(r[3]) for r in body)
     assert fen(total[3]) == int(page_total.replace(",", "").replace(".", ""))
+    # Four eyes: who made the list cannot mark it paid (asked first, then refused).
     plist.get_by_role("button", name="标记为已兑付").click()
+    expect(finance.get_by_role("alert")).to_contain_text("须由另一名财政经办人员")
+    assert any("不可撤销" in d for d in finance.dialogs_seen), finance.dialogs_seen
+    expect(finance.locator("#payment-list")).to_contain_text("尚未兑付")
+    assert not [e for e in real_errors(finance) if "403" not in e], finance.errors_seen
+    checker = person("finance2")
+    checker.goto(f"/payments/{list_id}")
+    checker.locator("#payment-list").get_by_role("button", name="标记为已兑付").click()
+    plist = checker.locator("#payment-list")
     expect(plist).to_contain_text("标记为已兑付。")
-    expect(plist).to_contain_text("finance1")
-    expect(finance.get_by_role("button", name="标记为已兑付")).to_have_count(0)
-    shots(finance, "paid")
-    item = table_row(finance.locator("#payment-list table"), award_id)
+    expect(plist).to_contain_text("finance2")
+    expect(checker.get_by_role("button", name="标记为已兑付")).to_have_count(0)
+    shots(checker, "paid")
+    item = table_row(checker.locator("#payment-list table"), award_id)
     item.get_by_role("link", name=award_id).click()
-    expect(finance.locator("main h1")).to_have_text(f"{rule_name} · 已兑付")
-    assert not real_errors(finance), finance.errors_seen
+    expect(checker.locator("main h1")).to_have_text(f"{rule_name} · 已兑付")
+    assert not real_errors(checker), checker.errors_seen
 
     # The enterprise sees it paid too.
     firm.reload()
@@ -402,7 +421,7 @@ def test_an_award_from_the_batch_to_the_paid_payment_list(page: Page, sign_in, p
     for step in [("policy1", "awards.batch", f"batch:{batch_id}"), ("firm1", "award.confirm", f"award:{award_id}"),
                  ("policy1", "award.approve", f"award:{award_id}"),
                  ("finance1", "payment_list.create", f"payment_list:{list_id}"),
-                 ("finance1", "payment_list.paid", f"payment_list:{list_id}")]:
+                 ("finance2", "payment_list.paid", f"payment_list:{list_id}")]:
         assert step in steps, step
     shots(admin, "audit")
     assert not real_errors(admin), admin.errors_seen

@@ -195,6 +195,11 @@ class WrongState(FulfilmentError):
     """The award or list is not in a state that allows this (or someone else changed it first)."""
 
 
+class SameOfficer(NotAllowed):
+    """Four eyes: the person who prepared a step may not also complete it (the finance officer
+    who created a payment list marking it paid)."""
+
+
 class NothingToPay(FulfilmentError):
     """No approved award of that treasury is waiting for a payment list."""
 
@@ -292,7 +297,7 @@ def __getattr__(name: str):
 __all__ = [  # noqa: RUF022 (grouped: tables, errors, functions)
     "AWARD_KEY", "STATES", "STATE_ZH", "award_batches", "awards", "enterprise_events", "enterprise_facts",
     "enterprises", "payment_items", "payment_lists",
-    "FulfilmentError", "NoData", "NotAllowed", "NotFound", "NothingToPay", "WrongState",
+    "FulfilmentError", "NoData", "NotAllowed", "NotFound", "NothingToPay", "SameOfficer", "WrongState",
     "actor_name", "insert_ignoring_duplicates", "within_scope",
     "BatchSummary", "recent_batches", "run_batch", "stable_subjects", "load_policy_data", "save_policy_data",
     "approve", "award_history", "award_totals", "confirm", "get_award", "list_awards", "reject", "reopen",

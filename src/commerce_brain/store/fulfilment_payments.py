@@ -26,6 +26,7 @@ from .audit import record
 from .fulfilment import (
     NotFound,
     NothingToPay,
+    SameOfficer,
     WrongState,
     actor_name,
     awards,
@@ -78,17 +79,26 @@ def create_payment_list(engine: Engine, payer: str, *, user: User | str) -> int:
 
 def mark_paid(engine: Engine, list_id: int, *, user: User | str) -> dict:
     """Record that a list was paid: the list and every award on it, once. ``user`` needs
-    ``make_payments``. WrongState if it was already paid (by anyone)."""
+    ``make_payments`` and must not be who created the list (four eyes: one finance officer
+    lists, another pays). WrongState if it was already paid (by anyone), SameOfficer if
+    ``user`` created it."""
     name = actor_name(user, "make_payments")
     now = datetime.now(UTC)
     with engine.begin() as conn:
+        # The creator is excluded in the UPDATE itself, so no path can pay its own list.
         flipped = conn.execute(update(payment_lists).where(payment_lists.c.id == list_id,
-                                                           payment_lists.c.paid_at.is_(None))
+                                                           payment_lists.c.paid_at.is_(None),
+                                                           payment_lists.c.created_by != name)
                                .values(paid_at=now, paid_by=name)).rowcount
         if flipped != 1:
-            exists_ = conn.execute(select(payment_lists.c.id).where(payment_lists.c.id == list_id)).first()
-            raise (WrongState(f"兑付清单 {list_id} 已标记为已兑付 payment list {list_id} is already paid") if exists_
-                   else NotFound(f"无此兑付清单 no payment list {list_id}"))
+            found = conn.execute(select(payment_lists.c.paid_at, payment_lists.c.created_by)
+                                 .where(payment_lists.c.id == list_id)).first()
+            if found is None:
+                raise NotFound(f"无此兑付清单 no payment list {list_id}")
+            if found.paid_at is not None:
+                raise WrongState(f"兑付清单 {list_id} 已标记为已兑付 payment list {list_id} is already paid")
+            raise SameOfficer(f"兑付清单 {list_id} 由您生成，须由另一名财政经办人员核对后标记为已兑付 "
+                              f"the officer who created payment list {list_id} cannot also mark it paid")
         on_list = select(payment_items.c.award_id).where(payment_items.c.list_id == list_id)
         count, total = conn.execute(select(func.count(), func.coalesce(func.sum(payment_items.c.amount_fen), 0))
                                     .where(payment_items.c.list_id == list_id)).one()

@@ -92,13 +92,12 @@ def award_totals(engine: Engine, *, scope: Scope, year: int | None = None) -> di
 
 def get_award(engine: Engine, award_id: int, *, scope: Scope) -> dict:
     """One award (with ``list_id``, the payment list it is on) if ``scope`` may see it;
-    NotFound when there is none, NotAllowed when it is someone else's."""
+    NotFound when there is none or it is someone else's: the same answer, word for word, so
+    that ids outside one's scope cannot be told from ids that do not exist."""
     with engine.connect() as conn:
         frame = _frame(conn.execute(_query().where(awards.c.id == award_id)).all())
-    if frame.is_empty():
+    if frame.is_empty() or filter_visible(frame, scope).is_empty():
         raise NotFound(f"无此奖补 no award {award_id}")
-    if filter_visible(frame, scope).is_empty():
-        raise NotAllowed(f"无权查看该奖补 award {award_id} is outside your scope")
     return frame.row(0, named=True)
 
 

@@ -88,8 +88,6 @@ def _award_page(request: Request, user: User, award_id: int, *, error: str | Non
     p = platform(request)
     try:
         award = f.get_award(p.engine, award_id, scope=scope(request, user))
-    except f.NotAllowed as exc:
-        raise Forbidden(str(exc)) from None
     except f.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     reviewer = can(user, "review_awards")
