@@ -1,4 +1,5 @@
-"""Accounts for the demo site: one per role, with fresh random passwords, printed at start."""
+"""Accounts for the demo site: one per role (two finance officers), with fresh random passwords,
+printed at start."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ DEMO_USERS = (
     ("kecheng", "county_analyst", "330802", "柯城区商务局分析员", "只见柯城区的指标"),
     ("policy", "policy_officer", None, "资管办经办人", "政策兑现 → 运行2023年度批次；审核；政策规则"),
     ("enterprise", "enterprise", None, "演示企业", "政策计算器；确认本企业奖补；企业申报"),
-    ("finance", "finance_officer", None, "市财政局经办人", "兑付 → 生成兑付清单、导出xlsx、标记已兑付"),
+    ("finance", "finance_officer", None, "市财政局经办人", "兑付 → 生成兑付清单、导出xlsx"),
+    # Four eyes: who made a payment list cannot mark it paid; a second finance officer does.
+    ("finance2", "finance_officer", None, "市财政局复核人", "兑付清单 → 核对后标记已兑付"),
     ("leader", "leader", None, "市领导", "驾驶舱与审计日志（只读）"),
     ("admin", "admin", None, "系统管理员", "审计日志；账户用 commerce-brain users 管理"),
 )
