@@ -544,3 +544,51 @@ def test_amount_beyond_ten_trillion_yuan_is_refused(tmp_path, catalog):
     with pytest.raises(ImportRejected) as exc:
         read_policy_data(folder, catalog)
     assert any(p.column.startswith("main_revenue") and "超出范围" in p.reason for p in exc.value.problems)
+
+
+# ---- where a problem is: rows and column letters as Excel numbers them ----------------------
+
+def test_a_sheet_starting_at_column_b_and_row_2_is_located_as_excel_shows_it(tmp_path, catalog):
+    path = write_xlsx(tmp_path / "p.xlsx", replaced("facts", 3, "main_revenue", "1.005"))
+    book = load_workbook(path)
+    book["facts"].insert_cols(1)  # column A left blank: the table starts at B
+    book["facts"].insert_rows(1)  # row 1 blank: the header moves to row 2
+    book.save(path)
+
+    problems = rejected(path, catalog)
+
+    # The header must be row 1, so a blank row 1 means missing columns: named as such.
+    assert [(p.sheet, p.row) for p in problems][0] == ("facts", 1)
+    book = load_workbook(path)
+    book["facts"].delete_rows(1)
+    book.save(path)
+
+    problems = rejected(path, catalog)
+
+    assert [(p.sheet, p.row, p.column) for p in problems] == [("facts", 3, "main_revenue (D)")]
+
+
+def test_numbers_calamine_would_round_are_read_exactly(tmp_path, catalog):
+    sheets = replaced("facts", 2, "main_revenue", 9999999999999.99)  # 1e13 − 0.01: the largest
+    sheets["facts"][1][2] = 99999999999.99
+    path = write_xlsx(tmp_path / "p.xlsx", sheets)
+    book = load_workbook(path)
+    book["events"]["I3"] = 1 / 3
+    book["events"]["I3"].number_format = "0%"  # shows 33%, holds 0.333…
+    book.save(path)
+
+    data = read_policy_data(path, catalog)
+
+    assert data.facts["main_revenue"].to_list() == [999999999999999, 9999999999999]
+    assert data.events["local_share"][1] == 333_333
+
+
+def test_csv_rows_count_blank_lines_as_the_file_has_them(tmp_path, catalog):
+    folder = tmp_path / "data"
+    write_csv(folder / "enterprises.csv", [list(ENTERPRISE_COLUMNS), ENTERPRISES[0]])
+    (folder / "facts.csv").write_text(f"uscc,year,main_revenue\n\n{U1},2022,1\n\n{U1},2023,x\n",
+                                      encoding="utf-8")
+
+    problems = rejected(folder, catalog)
+
+    assert [(p.sheet, p.row, p.column) for p in problems] == [("facts.csv", 5, "main_revenue")]

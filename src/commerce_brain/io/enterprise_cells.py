@@ -1,0 +1,174 @@
+"""Columns of text into values, each with the reason it failed (null when fine), as Polars
+expressions over whole columns: money in 元 into integer fen exactly (the digits shifted, never
+through a float), ratios and rates into millionths, whole numbers, yes/no flags, dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import polars as pl
+
+from ..policy.expr_compile import BOUNDS
+from .enterprise_fields import (
+    DATE_RE,
+    FALSE_WORDS,
+    FIELD_ALIASES,
+    INT_RE,
+    MAX_ALLOWED_SHOWN,
+    MONEY_RE,
+    PPM,
+    RATIO_RE,
+    TRUE_WORDS,
+    YEARS,
+)
+
+def msg(*parts: str | pl.Expr) -> pl.Expr:
+    """A message from literal text and column values (no format braces to escape)."""
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts],
+                         ignore_nulls=True)
+
+
+def zh(field: str) -> str:
+    return FIELD_ALIASES[field][0]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """How one text column becomes values. ``parts`` (the regex match) is computed first, as a
+    column, so that the regex runs once; ``reason`` is null when the cell is fine; ``value`` is
+    kept only for cells that are filled and fine."""
+
+    parts: pl.Expr
+    value: pl.Expr
+    reason: pl.Expr
+
+
+def parse(df: pl.DataFrame, parsed: dict[str, Parsed]) -> pl.DataFrame:
+    """Adds ``{field}_value`` and ``_{field}_reason`` for each parsed field."""
+    return (df.with_columns(**{parts_of(f): p.parts for f, p in parsed.items()})
+            .with_columns(**{f"_{f}_reason": p.reason for f, p in parsed.items()})
+            .with_columns(**{f"{f}_value": pl.when(pl.col(f"_{f}_reason").is_null()).then(p.value)
+                             for f, p in parsed.items()}))
+
+
+def reasons(parsed: dict[str, Parsed]) -> list[tuple[str, pl.Expr]]:
+    return [(f, pl.col(f"_{f}_reason")) for f in parsed]
+
+
+def parts_of(field: str) -> str:
+    return f"_{field}_parts"
+
+
+def part(field: str, name: str) -> pl.Expr:
+    return pl.col(parts_of(field)).struct.field(name)
+
+
+def money(field: str) -> Parsed:
+    """Yuan text → fen (Int64), exactly: the digits are shifted, not multiplied as floats."""
+    col = pl.col(field)
+    digits = part(field, "int").str.replace_all(",", "")
+    frac = part(field, "frac").fill_null("")
+    shape_ok = digits.is_not_null() & ((digits != "") | (frac != ""))
+    fen = whole_number(digits) * 100 + frac.str.slice(0, 2).str.pad_end(2, "0").cast(pl.Int64)
+    reason = (
+        pl.when(col.is_null()).then(None)
+        .when(~shape_ok).then(msg(f"{zh(field)}格式错误 malformed amount: '", col,
+                                   "' (yuan, e.g. 1234567.89 or 1,234,567.89)"))
+        .when(frac.str.slice(2).str.contains("[^0]")).then(msg(
+            "金额最多两位小数 at most two decimals (fen): '", col, "'"))
+        .when((part(field, "sign") == "-") & (fen > 0)).then(msg(
+            f"{zh(field)}不能为负 negative amount: '", col, "'"))
+        # The engine's exact arithmetic is sized for amounts up to 10万亿元 (BOUNDS).
+        .when(fen > BOUNDS["money"]).then(msg(
+            f"{zh(field)}超出范围 amount too large: '", col, "' (at most 10万亿元)"))
+    )
+    parts = col.str.strip_suffix("元").str.strip_chars().str.extract_groups(MONEY_RE)
+    return Parsed(parts, fen, reason)
+
+
+def whole_number(digits: pl.Expr) -> pl.Expr:
+    """The integer part of a number; "" (as in ".5") is 0. Not strict: other rows' text is
+    still there, and a failed cast is caught by the shape check."""
+    return pl.when(digits == "").then(pl.lit(0, pl.Int64)).otherwise(
+        digits.cast(pl.Int64, strict=False))
+
+
+def ratio(field: str) -> Parsed:
+    """"0.75" or "75%" → 750000 ppm. Digits past a millionth are rounded half up (a share may
+    be a formula such as 1/3), unlike money, which must be exact."""
+    col = pl.col(field)
+    whole, given = part(field, "int"), part(field, "frac")
+    frac = given.fill_null("").str.pad_end(7, "0")
+    as_ratio = whole_number(whole) * PPM + frac.str.slice(0, 6).cast(pl.Int64) + (
+        frac.str.slice(6, 1).cast(pl.Int64) >= 5).cast(pl.Int64)
+    as_percent = whole_number(whole) * (PPM // 100) + frac.str.slice(0, 4).cast(pl.Int64) + (
+        frac.str.slice(4, 1).cast(pl.Int64) >= 5).cast(pl.Int64)
+    value = pl.when(part(field, "pct") == "%").then(as_percent).otherwise(as_ratio)
+    value = pl.when(part(field, "sign") == "-").then(-value).otherwise(value)
+    reason = (
+        pl.when(col.is_null()).then(None)
+        .when(whole.is_null() | ((whole == "") & given.is_null())).then(msg(
+            f"{zh(field)}格式错误 malformed {field}: '", col,
+            "' (a ratio such as 0.75 or a percent such as 75%)"))
+        .when(~value.is_between(0, PPM)).then(msg(
+            f"{zh(field)}超出范围 {field} outside 0..1: '", col,
+            "' (write 0.75 or 75%; 4.35% or 0.0435 for a rate)"))
+    )
+    parts = col.str.replace_all("％", "%").str.replace_all(" ", "").str.extract_groups(RATIO_RE)
+    return Parsed(parts, value, reason)
+
+
+def integer(field: str, *, suffix: str = "") -> Parsed:
+    """Whole number (thousands commas allowed); negative counts and days are refused."""
+    col = pl.col(field)
+    number = part(field, "int").str.replace_all(",", "").cast(pl.Int64, strict=False)
+    number = pl.when(part(field, "sign") == "-").then(-number).otherwise(number)
+    reason = (
+        pl.when(col.is_null()).then(None)
+        .when(number.is_null()).then(msg(f"{zh(field)}不是整数 not a whole number: '", col, "'"))
+        .when(number < 0).then(msg(f"{zh(field)}不能为负 negative {field}: '", col, "'"))
+        .when(number > BOUNDS["number"]).then(msg(
+            f"{zh(field)}超出范围 {field} too large: '", col, f"' (at most {BOUNDS['number']:,})"))
+    )
+    parts = col.str.strip_suffix(suffix).str.strip_chars().str.extract_groups(INT_RE)
+    return Parsed(parts, number, reason)
+
+
+def year_problem(value: pl.Expr) -> pl.Expr:
+    low, high = YEARS
+    return pl.when(value.is_not_null() & ~value.is_between(low, high)).then(msg(
+        f"年份超出范围 year out of range: {low}–{high}, got ", value.cast(pl.String)))
+
+
+def boolean(field: str) -> Parsed:
+    """是/否, 1/0, Y/N, yes/no, true/false (any case); an empty cell is no."""
+    words = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
+    parts = pl.col(field).str.to_lowercase().replace_strict(words, default=None,
+                                                           return_dtype=pl.Boolean)
+    reason = pl.when(pl.col(field).is_not_null() & pl.col(parts_of(field)).is_null()).then(msg(
+        f"{zh(field)}取值错误 bad yes/no: '", pl.col(field), "' (是/否, 1/0, Y/N, yes/no)"))
+    return Parsed(parts, pl.col(parts_of(field)).fill_null(False), reason)
+
+
+def date(field: str) -> Parsed:
+    col = pl.col(field)
+    value = pl.format("{}-{}-{}", part(field, "y"), part(field, "m").str.zfill(2),
+                      part(field, "d").str.zfill(2)).str.to_date("%Y-%m-%d", strict=False)
+    reason = pl.when(col.is_not_null() & value.is_null()).then(msg(
+        f"{zh(field)}格式错误 malformed date: '", col,
+        "' (e.g. 2023-05-01, 2023/5/1 or 2023年5月1日)"))
+    return Parsed(col.str.extract_groups(DATE_RE), value, reason)
+
+
+def one_of(field: str, allowed: Collection[str] | None) -> pl.Expr:
+    if allowed is None:
+        return pl.lit(None, pl.String)
+    values = sorted(set(allowed))
+    shown = ", ".join(values[:MAX_ALLOWED_SHOWN]) or "(none)"
+    if len(values) > MAX_ALLOWED_SHOWN:
+        shown += f", … ({len(values)} in all)"
+    col = pl.col(field)
+    return pl.when(col.is_not_null() & ~col.is_in(values)).then(msg(
+        f"未知{zh(field)} unknown {field}: '", col, f"' (allowed: {shown})"))

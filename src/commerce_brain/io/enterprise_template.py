@@ -1,0 +1,93 @@
+"""The XLSX template of the policy engine's input: three sheets with example rows, and 说明."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from ..uscc import make_uscc
+from .enterprise_fields import FIELD_ALIASES, FLAGS, TABLES
+
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_A, _B = make_uscc("91330802MA2G00011"), make_uscc("91330800MA2G00022")
+EXAMPLES = {
+    "enterprises": [
+        [_A, "衢州示例智能装备有限公司", "330802", "C34", "是", "是", "否", "否"],
+        [_B, "衢州示例商贸有限公司", "330800", "F51", "否", "否", "否", "否"],
+    ],
+    "facts": [[_A, 2023, 152345678.9, 6093827.16], [_B, 2023, 80000000, None]],
+    "events": [
+        [_A, dt.date(2024, 3, 15), "invention_patent_granted", "national", None, 3, "一种节能电机",
+         None, None, None, None, None, None],
+        [_B, dt.date(2024, 6, 30), "green_loan", None, 10000000, None, "冷链仓储项目贷款",
+         "dark_green", 0.75, 0.0435, 365, 120000.5, 50000],
+    ],
+}
+FLAG_NOTE = "是/否、1/0、Y/N、yes/no、true/false；空格表示否，但列必须存在"
+MONEY_NOTE = "单位元，最多两位小数（分），如 1234567.89 或 1,234,567.89"
+# One line per column for the 说明 sheet; a test checks every column has one.
+FIELD_NOTES = {
+    "uscc": "统一社会信用代码，18位，含校验位（GB 32100）；三张表以它关联企业",
+    "name": "企业名称",
+    "org_unit": "行政区划代码或名称，须在衢州市范围内（330800 衢州市为市本级，330802 柯城区…）",
+    "industry": "行业：GB/T 4754 代码，如 C34（通用设备制造业）；可空",
+    **dict.fromkeys(FLAGS, FLAG_NOTE),
+    "year": "年度，2000–2100；每个企业每年一行",
+    "main_revenue": MONEY_NOTE,
+    "rd_spend": MONEY_NOTE + "；可空",
+    "date": "日期：2023-05-01、2023/5/1、2023年5月1日或日期单元格",
+    "kind": "事件类型：政策规则的触发代码，如 invention_patent_granted（发明专利授权）",
+    "level": "级别，如 national（国家级）/ provincial（省级）；可空",
+    "amount": MONEY_NOTE + "；可空",
+    "count": "数量：非负整数；可空",
+    "subject": "对象：项目、产品或专利名称；可空",
+    "rating": "评级，如 dark_green（深绿）；可空",
+    "local_share": "比例 0.75 或百分比 75%（百分比单元格亦可），须在 0–1 之间；可空",
+    "benchmark_rate": "基准利率：百分比 4.35% 或比例 0.0435；可空",
+    "days": "天数：非负整数；可空",
+    "assessed_award": "评审金额，" + MONEY_NOTE + "；可空",
+    "already_paid": "已兑现金额，" + MONEY_NOTE + "；可空",
+}
+GENERAL_NOTES = [
+    "政策兑现数据导入模板 Policy data import template: sheets enterprises, facts, events.",
+    "列名可用英文或中文（见下表）；金额单位为元（不要用万元）；比例写 0.75 或 75%，利率写 4.35% 或 0.0435。",
+    "任一行有误即整个文件退回，并列出工作表、行、列和原因。",
+]
+
+
+def write_policy_template(path: Path) -> Path:
+    """Write an XLSX template: the three sheets with headers and two example rows, and 说明."""
+    book = Workbook()
+    book.remove(book.active)
+    for table in TABLES:
+        sheet = book.create_sheet(table.name)
+        sheet.append(list(table.fields))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+            cell.fill = HEADER_FILL
+        for row in EXAMPLES[table.name]:
+            sheet.append(row)
+        for letter in ("A", "B"):  # long enough to read a credit code and a name
+            sheet.column_dimensions[letter].width = 24
+        sheet.freeze_panes = "A2"
+    events = book["events"]
+    for row in range(2, events.max_row + 1):
+        events.cell(row, 2).number_format = "yyyy-mm-dd"
+        events.cell(row, 9).number_format = "0%"  # local_share, shows 75%
+        events.cell(row, 10).number_format = "0.00%"  # benchmark_rate, shows 4.35%
+    notes = book.create_sheet("说明")  # not a table's sheet name, so the import passes over it
+    for line in GENERAL_NOTES:
+        notes.append([line])
+    notes.append([])
+    notes.append(["工作表 sheet", "列 column", "中文列名", "必填 required", "说明 meaning and unit"])
+    for table in TABLES:
+        for field in table.fields:
+            need = "必填" if field in table.filled else ("列必须存在" if field in table.required else "")
+            notes.append([table.name, field, FIELD_ALIASES[field][0], need, FIELD_NOTES[field]])
+    for letter, width in zip("ABCDE", (14, 32, 18, 14, 80)):
+        notes.column_dimensions[letter].width = width
+    book.save(path)
+    return Path(path)
