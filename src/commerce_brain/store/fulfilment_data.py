@@ -1,47 +1,35 @@
 """The enterprise data the 免申即享 batch runs on, stored: enterprises, yearly facts, events.
 
-Each import replaces the whole set (the file is the authority, as with the CLI's ``--data``),
-in one transaction with its audit event, so a batch never sees half of an import.
+Each import is one transaction with its audit event, so a batch never sees half of an import;
+later imports revise rows, keeping the earlier versions (``enterprise_imports``).
 """
 
 from __future__ import annotations
 
 import polars as pl
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 
 from ..access import User
 from ..io.enterprise_import import PolicyData
 from ..policy.inputs import EnterpriseInputs
-from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
-from .audit import record
-from .bulk import insert_frame, read_frame
-from .fulfilment import actor_name, enterprise_events, enterprise_facts, enterprises
+from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA
+from .bulk import read_frame
+from .fulfilment import enterprise_events, enterprise_facts, enterprises
 
 
-def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str) -> dict[str, int]:
-    """Replace the stored enterprise data with ``data`` (all or nothing, audited).
+def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str,
+                     file_name: str = "(direct)", sha256: str = "-") -> dict[str, int]:
+    """Store ``data`` as one import (all or nothing, audited; revisions kept — see
+    ``enterprise_imports.import_policy_data``). Returns the row counts given per table.
 
     ``actor`` is a User holding ``run_batch`` (the policy office keeps the batch's data) or the
-    name of a trusted caller. Returns the row counts stored.
+    name of a trusted caller.
     """
-    name = actor_name(actor, "run_batch")
-    frames = {
-        # In key order, so that each table's key index grows at its end (twice as fast in SQLite).
-        enterprises: conform(data.enterprises, ENTERPRISE_SCHEMA).sort("uscc"),
-        enterprise_facts: conform(data.facts, FACT_SCHEMA).sort(["uscc", "year"]),
-        # Ids are the rows' positions, so load_policy_data returns them in import order.
-        enterprise_events: conform(data.events, EVENT_SCHEMA).with_row_index("id", offset=1)
-        .with_columns(pl.col("id").cast(pl.Int64)),
-    }
-    counts = {table.name: frame.height for table, frame in frames.items()}
-    with engine.begin() as conn:
-        for table in frames:
-            conn.execute(delete(table))
-        # In bulk (COPY on PostgreSQL): 100,000 enterprises are some 670,000 rows.
-        for table, frame in frames.items():
-            insert_frame(conn, table, frame)
-        record(conn, actor=name, action="enterprise_data.save", object="enterprise_data", detail=counts)
-    return counts
+    from .enterprise_imports import import_policy_data
+
+    import_policy_data(engine, data, actor=actor, file_name=file_name, sha256=sha256)
+    return {"enterprises": data.enterprises.height, "enterprise_facts": data.facts.height,
+            "enterprise_events": data.events.height}
 
 
 def load_policy_data(engine: Engine, *, uscc: str | None = None) -> PolicyData:

@@ -1,0 +1,247 @@
+"""Enterprise data imports with revisions: the registry, yearly facts and events, versioned.
+
+The tables ``enterprises``, ``enterprise_facts`` and ``enterprise_events`` hold the newest
+version of every row: the batch, the calculator and claims read them in one query each. Every
+version ever imported is kept beside them in ``*_versions`` tables, each naming the import it came
+from, and ``enterprise_imports`` logs each import (file, SHA-256, who, when, counts) — as
+``observations`` keeps versions of the actuals.
+
+An import merges: a row whose key is new is added (version 1); a row whose key is stored with
+other values is a revision (the next version, the earlier ones kept); an identical row is
+unchanged and writes nothing; stored rows the file does not mention stay as they are. The keys:
+an enterprise by its 统一社会信用代码, a fact by (code, year), an event by (code, kind, date,
+subject) and, for events alike in those, their order in the file (the second such event of a
+file revises the second one stored). The diff is columnar (Polars joins), and the import, its
+versions, the newest rows and its audit event are written in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import polars as pl
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+)
+
+from ..access import User
+from ..io.enterprise_import import PolicyData
+from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
+from .audit import record
+from .bulk import insert_frame, read_frame
+from .fulfilment import actor_name, enterprise_events, enterprise_facts, enterprises
+from .schema import metadata
+
+TABLES = ("enterprises", "facts", "events")
+CHANGES = ("new", "changed", "unchanged")
+# An event's identity: what it is, whose, when and about what; ``occurrence`` tells apart events
+# alike in all four (two loans of one project on one day), in file order.
+EVENT_IDENTITY = ["uscc", "kind", "date", "subject_key", "occurrence"]
+SCHEMAS = {"enterprises": ENTERPRISE_SCHEMA, "facts": FACT_SCHEMA, "events": EVENT_SCHEMA}
+KEYS = {"enterprises": ["uscc"], "facts": ["uscc", "year"], "events": ["id"]}
+CURRENT = {"enterprises": enterprises, "facts": enterprise_facts, "events": enterprise_events}
+# The stored key of each table's versions (events: the stored event's id).
+VERSION_KEYS = {"enterprises": ["uscc"], "facts": ["uscc", "year"], "events": ["event_id"]}
+
+enterprise_imports = Table(
+    "enterprise_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_name", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("imported_by", String(200), nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    *(Column(f"{table}_{change}", Integer, nullable=False) for table in TABLES for change in CHANGES),
+)
+
+
+def _versions_of(current: Table, name: str, key: list[str]) -> Table:
+    """A table of every version of ``current``'s rows: its columns (an event's id as
+    ``event_id``) plus the version number and the import it came from."""
+    columns = [Column("event_id" if c.name == "id" else c.name, c.type, nullable=c.nullable)
+               for c in current.columns]
+    return Table(
+        name, metadata, *columns,
+        Column("version", Integer, nullable=False),
+        Column("import_id", Integer, ForeignKey("enterprise_imports.id"), nullable=False),
+        PrimaryKeyConstraint(*key, "version", name=f"pk_{name}"),
+        # An enterprise's history is looked up by its code (the other two tables begin with it).
+        *([Index(f"ix_{name}_uscc", "uscc")] if key == ["event_id"] else []),
+    )
+
+
+enterprise_versions = _versions_of(enterprises, "enterprise_versions", VERSION_KEYS["enterprises"])
+enterprise_fact_versions = _versions_of(enterprise_facts, "enterprise_fact_versions", VERSION_KEYS["facts"])
+enterprise_event_versions = _versions_of(enterprise_events, "enterprise_event_versions", VERSION_KEYS["events"])
+VERSIONS = {"enterprises": enterprise_versions, "facts": enterprise_fact_versions, "events": enterprise_event_versions}
+
+
+@dataclass(frozen=True)
+class EnterpriseImport:
+    """What an import did (or, on a dry run, would do): per table, each incoming row with its
+    ``change`` (new / changed / unchanged), its stored ``version`` before (0 when new) and the
+    stored values as ``old_<column>``; ``import_id`` once stored."""
+
+    changes: dict[str, pl.DataFrame] = field(repr=False)
+    import_id: int | None = None
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """{table: {new, changed, unchanged}} — what the CLI prints and the page shows."""
+        return {table: {c: int((frame["change"] == c).sum()) for c in CHANGES}
+                for table, frame in self.changes.items()}
+
+
+def plan_import(engine: Engine, data: PolicyData) -> EnterpriseImport:
+    """What importing ``data`` would do to the store, storing nothing (the preview, --dry-run)."""
+    with engine.connect() as conn:
+        return EnterpriseImport(_diff(conn, data))
+
+
+def import_policy_data(engine: Engine, data: PolicyData, *, actor: User | str, file_name: str,
+                       sha256: str) -> EnterpriseImport:
+    """Store ``data`` as one import (all or nothing, audited): new rows, revisions as new
+    versions, the newest rows in the tables the batch reads, and the import log's entry.
+
+    ``actor`` is a User holding ``run_batch`` (the policy office keeps the batch's data) or the
+    name of a trusted caller (the CLI's operator).
+    """
+    name = actor_name(actor, "run_batch")
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two imports at once would both number the same next version: the second waits and
+            # then diffs against what the first stored (SQLite has one writer anyway).
+            conn.exec_driver_sql("LOCK TABLE enterprise_imports IN SHARE ROW EXCLUSIVE MODE")
+        planned = EnterpriseImport(_diff(conn, data))
+        counts = planned.counts()
+        import_id = conn.execute(insert(enterprise_imports).values(
+            file_name=file_name, sha256=sha256, imported_by=name, imported_at=datetime.now(UTC),
+            **{f"{t}_{c}": n for t, by in counts.items() for c, n in by.items()})).inserted_primary_key[0]
+        for table, frame in planned.changes.items():
+            _store(conn, table, frame.filter(pl.col("change") != "unchanged"), import_id)
+        record(conn, actor=name, action="enterprise_data.save", object=f"enterprise_import:{import_id}",
+               detail={"file": file_name, "sha256": sha256, **counts})
+    return EnterpriseImport(planned.changes, import_id)
+
+
+def _diff(conn: Connection, data: PolicyData) -> dict[str, pl.DataFrame]:
+    incoming = {
+        "enterprises": conform(data.enterprises, ENTERPRISE_SCHEMA),
+        "facts": conform(data.facts, FACT_SCHEMA),
+        "events": _with_identity(conform(data.events, EVENT_SCHEMA)),
+    }
+    found = {}
+    for table, frame in incoming.items():
+        stored = _stored(conn, table)
+        if table == "events":
+            stored = _with_identity(stored)
+            joined = frame.join(stored.rename({c: f"old_{c}" for c in stored.columns if c not in EVENT_IDENTITY}),
+                                on=EVENT_IDENTITY, how="left", nulls_equal=True, maintain_order="left")
+            # A new event's id follows the stored ones, in file order (loading returns events by id).
+            fresh = pl.col("old_id").is_null().cum_sum() + _max(stored, "id")
+            joined = joined.with_columns(pl.coalesce("old_id", fresh).cast(pl.Int64).alias("id")).drop(
+                "subject_key", "occurrence")
+        else:
+            key = KEYS[table]
+            joined = frame.join(stored.rename({c: f"old_{c}" for c in stored.columns if c not in key}),
+                                on=key, how="left", nulls_equal=True, maintain_order="left")
+        found[table] = _classified(joined, table)
+    return found
+
+
+def _classified(joined: pl.DataFrame, table: str) -> pl.DataFrame:
+    # An event's identity columns are not compared: they matched, or the event is new.
+    values = [c for c in SCHEMAS[table] if f"old_{c}" in joined.columns]
+    same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"old_{c}")) for c in values)
+    change = (pl.when(pl.col("old_version").is_null()).then(pl.lit("new"))
+              .when(same).then(pl.lit("unchanged")).otherwise(pl.lit("changed")))
+    return joined.with_columns(change.alias("change"), pl.col("old_version").fill_null(0).alias("version")).drop(
+        "old_version")
+
+
+def _with_identity(events: pl.DataFrame) -> pl.DataFrame:
+    keyed = events.with_columns(subject_key=pl.col("subject").fill_null(""))
+    return keyed.with_columns(occurrence=pl.int_range(pl.len()).over(["uscc", "kind", "date", "subject_key"]))
+
+
+def _max(frame: pl.DataFrame, column: str) -> int:
+    return int(frame[column].max() or 0)
+
+
+def _stored(conn: Connection, table: str) -> pl.DataFrame:
+    """The newest stored rows of ``table`` with their version number (events in id order)."""
+    current, versions = CURRENT[table], VERSIONS[table]
+    schema = {**({"id": pl.Int64} if table == "events" else {}), **SCHEMAS[table]}
+    frame = read_frame(conn, select(*(current.c[c] for c in schema)), schema)
+    key = VERSION_KEYS[table]
+    latest = read_frame(conn, select(*(versions.c[k] for k in key), func.max(versions.c.version))
+                        .group_by(*(versions.c[k] for k in key)),
+                        {**{k: schema["id" if k == "event_id" else k] for k in key}, "old_version": pl.Int64})
+    latest = latest.rename({"event_id": "id"}) if table == "events" else latest
+    # Rows stored before versions were kept (none after migration 0005) count as version 1.
+    joined = frame.join(latest, on=KEYS[table], how="left").with_columns(pl.col("old_version").fill_null(1))
+    return joined.rename({"old_version": "version"}).sort(KEYS[table])
+
+
+def _store(conn: Connection, table: str, written: pl.DataFrame, import_id: int) -> None:
+    """The new and changed rows: the next version into the versions table, and in place of the
+    stored row in the table the batch reads."""
+    if written.is_empty():
+        return
+    current, key = CURRENT[table], KEYS[table]
+    rows = written.select(list(current.columns.keys())).cast(SCHEMAS[table])
+    revised = written.filter(pl.col("change") == "changed").select(key)
+    if revised.height:
+        where = [current.c[k] == bindparam(f"k_{k}") for k in key]
+        conn.execute(delete(current).where(*where),
+                     revised.rename({k: f"k_{k}" for k in key}).to_dicts())
+    # In key order, so that each table's key index grows at its end (twice as fast in SQLite).
+    insert_frame(conn, current, rows.sort(key))
+    versions = rows.with_columns((written["version"] + 1).cast(pl.Int64).alias("version"),
+                                 pl.lit(import_id, pl.Int64).alias("import_id"))
+    insert_frame(conn, VERSIONS[table], versions.rename({"id": "event_id"}) if table == "events" else versions)
+
+
+def list_enterprise_imports(engine: Engine, *, limit: int | None = 50) -> list[dict]:
+    """The import log, newest first."""
+    query = select(enterprise_imports).order_by(enterprise_imports.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def enterprise_history(engine: Engine, uscc: str) -> dict[str, pl.DataFrame]:
+    """Every version of one enterprise's rows (registry, facts, events), oldest first, each with
+    the file and the person it came from."""
+    found = {}
+    for table, versions in VERSIONS.items():
+        query = (select(versions, enterprise_imports.c.file_name, enterprise_imports.c.imported_by,
+                        enterprise_imports.c.imported_at)
+                 .join(enterprise_imports, enterprise_imports.c.id == versions.c.import_id)
+                 .where(versions.c.uscc == uscc)
+                 .order_by(*(versions.c[k] for k in VERSION_KEYS[table]), versions.c.version))
+        with engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        found[table] = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+    return found
+
+
+def registered_enterprise(engine: Engine, uscc: str) -> dict | None:
+    """The registry's newest record of an enterprise (name, org unit, flags) — where region,
+    name and paying treasury come from — or None when the enterprise is not registered."""
+    with engine.connect() as conn:
+        row = conn.execute(select(enterprises).where(enterprises.c.uscc == uscc)).mappings().first()
+    return dict(row) if row else None
