@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import Format, FormatOpt, err, load_catalog_or_exit, out, progress
+from .cli_common import DataDirOpt, DbOpt, Format, FormatOpt, err, load_catalog_or_exit, open_store, out, progress
 
 policy_app = typer.Typer(help="政策兑现 Policy engine: rules, awards, explanations, rule test cases.",
                          no_args_is_help=True)
@@ -229,3 +229,45 @@ def policy_sample(
 
     write_sample(out_file, n_enterprises=enterprises, seed=seed, policies=load_policies_or_exit())
     out.print(f"已写出示例数据 {out_file}（{enterprises} 家企业，2019–2023年）")
+
+
+@policy_app.command("import")
+def policy_import(
+    source: Annotated[Path, typer.Argument(exists=True, help="XLSX with sheets enterprises/facts/events, or a folder "
+                                                              "of those CSV files.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report what would change; store nothing.")] = False,
+    user: Annotated[str | None, typer.Option("--user", help="Who imports (recorded in the import log and audit).")] = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """企业数据导入 Store enterprises, facts and events (all or nothing; a later import of the same row is a revision)."""
+    import getpass
+
+    from .store.enterprise_imports import CHANGES, import_policy_data, plan_import, source_digest
+    from .store.rule_edits import effective_policies
+
+    catalog = load_catalog_or_exit()
+    engine = open_store(db, data_dir)
+    data = read_data_or_exit(source, catalog, effective_policies(engine))
+    with progress() as bar:
+        bar.add_task("比对数据库 comparing" if dry_run else "写入数据库 storing", total=None)
+        if dry_run:
+            done = plan_import(engine, data)
+        else:
+            done = import_policy_data(engine, data, actor=user or getpass.getuser(), file_name=source.name,
+                                      sha256=source_digest(source))
+    counts = done.counts()
+    if fmt is Format.json:
+        out.print_json(json.dumps({"source": str(source), "dry_run": dry_run, "import_id": done.import_id,
+                                   "counts": counts}, ensure_ascii=False))
+        return
+    from .render import simple_table
+
+    verb = "将" if dry_run else "已"
+    simple_table(f"{source.name}：校验通过" + ("（试运行，未写入）" if dry_run else f"，已导入（导入编号 {done.import_id}）"),
+                 ["表", f"{verb}新增", f"{verb}修订", "未变"],
+                 [[SHEET_ZH[table], *(by[c] for c in CHANGES)] for table, by in counts.items()], out)
+
+
+SHEET_ZH = {"enterprises": "企业 enterprises", "facts": "年度数据 facts", "events": "事件 events"}

@@ -17,8 +17,10 @@ versions, the newest rows and its audit event are written in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 from sqlalchemy import (
@@ -44,7 +46,7 @@ from ..io.enterprise_import import PolicyData
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from .audit import record
 from .bulk import insert_frame, read_frame
-from .fulfilment import actor_name, enterprise_events, enterprise_facts, enterprises
+from .fulfilment import FulfilmentError, actor_name, enterprise_events, enterprise_facts, enterprises
 from .schema import metadata
 
 TABLES = ("enterprises", "facts", "events")
@@ -146,6 +148,10 @@ def _diff(conn: Connection, data: PolicyData) -> dict[str, pl.DataFrame]:
     }
     found = {}
     for table, frame in incoming.items():
+        identity = EVENT_IDENTITY if table == "events" else KEYS[table]
+        if frame.select(pl.struct(identity).is_duplicated().any()).item():
+            # The file readers refuse these; a caller handing frames directly must not either.
+            raise FulfilmentError(f"重复的行 duplicate rows: {table} has two rows with one key ({', '.join(identity)})")
         stored = _stored(conn, table)
         if table == "events":
             stored = _with_identity(stored)
@@ -245,3 +251,16 @@ def registered_enterprise(engine: Engine, uscc: str) -> dict | None:
     with engine.connect() as conn:
         row = conn.execute(select(enterprises).where(enterprises.c.uscc == uscc)).mappings().first()
     return dict(row) if row else None
+
+
+def source_digest(source: Path) -> str:
+    """The SHA-256 of an import's file, or of a folder's CSV files (names and bytes, in name order)."""
+    digest = hashlib.sha256()
+    if not source.is_dir():
+        with source.open("rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest()
+    for path in sorted(p for p in source.iterdir() if p.suffix.lower() == ".csv"):
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as stream:
+            digest.update(hashlib.file_digest(stream, "sha256").digest())
+    return digest.hexdigest()

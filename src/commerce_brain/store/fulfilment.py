@@ -304,3 +304,7 @@ __all__ = [  # noqa: RUF022 (grouped: tables, errors, functions)
     "create_payment_list", "get_payment_list", "list_payment_lists", "mark_paid", "payment_list_xlsx",
     "pending_by_payer",
 ]
+
+# The versions of the enterprise data are built from the tables above: registered here, after
+# them, so that the schema holds them whichever module is imported first.
+from . import enterprise_imports as enterprise_imports  # noqa: E402

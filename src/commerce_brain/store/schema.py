@@ -134,4 +134,3 @@ from . import fulfilment as fulfilment  # noqa: E402
 from . import sessions as sessions  # noqa: E402
 from . import claims as claims  # noqa: E402
 from . import rule_tables as rule_tables  # noqa: E402
-from . import enterprise_imports as enterprise_imports  # noqa: E402
