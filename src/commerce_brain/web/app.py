@@ -42,7 +42,7 @@ class Platform:
 
 def create_app(settings: Settings | None = None, *, secure_cookies: bool = False) -> FastAPI:
     """The whole web platform for ``settings`` (the environment's by default)."""
-    from . import api, awards, calculator, claims, imports, pages
+    from . import api, awards, calculator, claims, enterprise_imports, imports, pages
     from . import rules as rule_pages
 
     app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url="/api/docs",
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(awards.router)
     app.include_router(claims.router)
     app.include_router(imports.router)
+    app.include_router(enterprise_imports.router)
     app.include_router(pages.router)
     app.include_router(rule_pages.router)
     app.include_router(calculator.router)

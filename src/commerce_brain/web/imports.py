@@ -35,7 +35,8 @@ SHA = re.compile(r"^[0-9a-f]{64}$")
 PREVIEW_ROWS = 100  # changed rows listed before confirming; the counts cover them all
 
 
-def _upload_dir(request: Request) -> Path:
+def upload_dir(request: Request) -> Path:
+    """Where uploads wait between the preview and the confirmation (made if missing)."""
     folder = platform(request).settings.data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -106,7 +107,7 @@ async def preview(request: Request, file: UploadFile = File(...), csrf: str = Fo
         return HTMLResponse(_page(request, user, error=f"只接受 CSV 或 XLSX 文件 only .csv or .xlsx: {name}"), 400)
     content = await file.read()
     sha = hashlib.sha256(content).hexdigest()
-    path = _upload_dir(request) / f"{sha}{Path(name).suffix.lower()}"
+    path = upload_dir(request) / f"{sha}{Path(name).suffix.lower()}"
     path.write_bytes(content)
     frame, problems = _checked(request, user, path, name)
     if frame is None:
@@ -133,7 +134,7 @@ def confirm(request: Request, sha: str = Form(...), suffix: str = Form(...), fil
     check_csrf(request, csrf)
     if not SHA.match(sha) or suffix not in SUFFIXES:
         raise Forbidden("无效的导入 invalid import reference")
-    path = _upload_dir(request) / f"{sha}{suffix}"
+    path = upload_dir(request) / f"{sha}{suffix}"
     if not path.exists():
         return HTMLResponse(_page(request, user, error="文件已过期，请重新上传 the upload expired, upload again"), 410)
     frame, problems = _checked(request, user, path, file_name)

@@ -224,7 +224,7 @@ def audit_page(request: Request, actor: str | None = None, action: str | None = 
 
 # What each audited action is called on the page (the code stays in the log and the filter).
 ACTION_ZH = {
-    "login": "登录", "import_actuals": "导入统计数据", "enterprise_data.save": "保存企业数据",
+    "login": "登录", "import_actuals": "导入统计数据", "enterprise_data.save": "企业数据导入",
     "awards.batch": "免申即享批次", "award.confirm": "企业确认", "award.approve": "审核通过",
     "award.reject": "驳回", "award.reopen": "重新审核", "claims.file": "企业申报", "payment_list.create": "生成兑付清单",
     "payment_list.paid": "标记已兑付", "rules.edit": "修改政策规则",

@@ -1,0 +1,197 @@
+"""企业数据导入: the policy office uploads enterprises, facts and events → the validation report
+or a preview of new and changed rows → 确认导入 → stored as revisions, audited; and the history.
+
+The same shape as 数据导入 for actuals (``imports``): the upload is kept by its SHA-256 between
+the preview and the confirmation, so what is confirmed is exactly what was checked; a rejected
+file is deleted at once. Reading and checking a workbook takes seconds for a city, so it runs in
+a worker thread and the server keeps answering everyone else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from ..access import User
+from ..io.enterprise_import import FIELD_ALIASES, ImportRejected, PolicyData, Problem, read_policy_data, \
+    write_policy_template
+from ..policy.calculator_form import CHOICE_ZH, event_kinds, rate_text
+from ..store.enterprise_imports import CHANGES, EnterpriseImport, import_policy_data, list_enterprise_imports, \
+    plan_import
+from ..store.rule_edits import effective_policies
+from .award_views import XLSX, money, temporary_download, when
+from .imports import PREVIEW_ROWS, SHA, upload_dir
+from .pages import render
+from .security import Forbidden, check_csrf, current_user, platform, require
+
+router = APIRouter(include_in_schema=False)
+SUFFIX = ".xlsx"
+# A city's workbook (100,000 enterprises and their years) is some 30 MB; past this it is refused
+# before anything is parsed.
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+CHUNK = 1024 * 1024
+SHEET_ZH = {"enterprises": "企业", "facts": "年度数据", "events": "事件"}
+CHANGE_ZH = {"new": "新增", "changed": "修订", "unchanged": "未变"}
+MONEY = ("main_revenue", "rd_spend", "amount", "assessed_award", "already_paid")
+RATES = ("local_share", "benchmark_rate")
+FLAGS = ("is_manufacturing", "is_industrial", "is_listed", "is_provincial_or_central_owned")
+# What a row is called in the preview; the rest of its fields are what may change.
+NAMED_BY = {"enterprises": ("uscc",), "facts": ("uscc", "year"), "events": ("uscc", "kind", "date", "subject")}
+
+
+def _checked(request: Request, path: Path, name: str) -> tuple[PolicyData | None, list[Problem]]:
+    """The file's data if valid, otherwise every problem (in a worker thread: it parses).
+
+    ``name`` is the file as uploaded: the stored copy is named by its hash, which the report must
+    not call the file.
+    """
+    engine = platform(request).engine
+    try:
+        data = read_policy_data(path, platform(request).catalog,
+                                event_kinds=sorted(effective_policies(engine).event_kinds()))
+    except ImportRejected as exc:
+        return None, [replace(p, sheet=name) if p.sheet == path.name else p for p in exc.problems]
+    return data, []
+
+
+def _page(request: Request, user: User, **context) -> str:
+    history = list_enterprise_imports(platform(request).engine, limit=50)
+    return render(request, "enterprise_imports.html", {
+        "user": user, "history": history, "when": when, "sheets": SHEET_ZH, "changes": CHANGES, **context})
+
+
+@router.get("/enterprise-imports", response_class=HTMLResponse)
+def enterprise_imports_page(request: Request, user: User = Depends(current_user)) -> str:
+    require(user, "run_batch")
+    return _page(request, user)
+
+
+@router.get("/enterprise-imports/template.xlsx")
+def template(user: User = Depends(current_user)) -> FileResponse:
+    """The enterprise data template: the three sheets with example rows, and 说明."""
+    require(user, "run_batch")
+    return temporary_download(write_policy_template, "企业数据导入模板.xlsx", XLSX)
+
+
+async def _read_limited(file: UploadFile, limit: int) -> bytes | None:
+    """The upload's bytes, read a chunk at a time; None as soon as it passes ``limit``."""
+    parts, size = [], 0
+    while chunk := await file.read(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+@router.post("/enterprise-imports/preview", response_class=HTMLResponse)
+async def preview(request: Request, file: UploadFile = File(...), csrf: str = Form(""),
+                  user: User = Depends(current_user)) -> HTMLResponse:
+    require(user, "run_batch")
+    check_csrf(request, csrf)
+    name = Path(file.filename or "upload").name
+    if Path(name).suffix.lower() != SUFFIX:
+        return HTMLResponse(_page(request, user, error=f"只接受 XLSX 工作簿：{name}"), 400)
+    content = await _read_limited(file, MAX_UPLOAD_BYTES)
+    if content is None:
+        return HTMLResponse(_page(request, user, error=f"文件过大（上限 {MAX_UPLOAD_BYTES // 1024 // 1024} MB）：{name}"),
+                            413)
+    sha = hashlib.sha256(content).hexdigest()
+    path = upload_dir(request) / f"enterprises-{sha}{SUFFIX}"
+    await run_in_threadpool(path.write_bytes, content)
+    data, problems = await run_in_threadpool(_checked, request, path, name)
+    if data is None:
+        path.unlink(missing_ok=True)  # a rejected file is not kept: the report says what was wrong
+        return HTMLResponse(_page(request, user, file_name=name, problems=problems), 422)
+    planned = await run_in_threadpool(plan_import, platform(request).engine, data)
+    return HTMLResponse(_page(request, user, file_name=name, counts=planned.counts(), sha=sha,
+                              rows=_preview_rows(request, planned, data), preview_rows=PREVIEW_ROWS))
+
+
+@router.post("/enterprise-imports/confirm", response_class=HTMLResponse)
+async def confirm(request: Request, sha: str = Form(...), file_name: str = Form(...), csrf: str = Form(""),
+                  user: User = Depends(current_user)) -> HTMLResponse:
+    require(user, "run_batch")
+    check_csrf(request, csrf)
+    if not SHA.match(sha):
+        raise Forbidden("无效的导入 invalid import reference")
+    path = upload_dir(request) / f"enterprises-{sha}{SUFFIX}"
+    if not path.exists():
+        return HTMLResponse(_page(request, user, error="文件已过期，请重新上传"), 410)
+    file_name = Path(file_name).name[:500]
+    data, problems = await run_in_threadpool(_checked, request, path, file_name)
+    if data is None:
+        path.unlink(missing_ok=True)
+        return HTMLResponse(_page(request, user, file_name=file_name, problems=problems), 422)
+    done = await run_in_threadpool(lambda: import_policy_data(platform(request).engine, data, actor=user,
+                                                              file_name=file_name, sha256=sha))
+    path.unlink(missing_ok=True)  # the import log keeps its SHA-256; the data is in the store
+    return HTMLResponse(_page(request, user, file_name=file_name, done=done.import_id, done_counts=done.counts()))
+
+
+# ---- the preview: each new or changed row, old → new, in Chinese and 元 ---------------------------
+
+def _preview_rows(request: Request, planned: EnterpriseImport, data: PolicyData) -> list[dict]:
+    """Up to PREVIEW_ROWS new or changed rows of each sheet, as the page shows them."""
+    labels = _Labels(request, data)
+    rows = []
+    for table, frame in planned.changes.items():
+        written = frame.filter(pl.col("change") != "unchanged").head(PREVIEW_ROWS)
+        for row in written.iter_rows(named=True):
+            rows.append({"sheet": SHEET_ZH[table], "change": CHANGE_ZH[row["change"]],
+                         "who": labels.enterprise(row["uscc"]), "what": labels.what(table, row),
+                         "diffs": labels.diffs(table, row)})
+    return rows
+
+
+class _Labels:
+    """Field names and values as a person reads them: 元, %, 是/否, region and event names."""
+
+    def __init__(self, request: Request, data: PolicyData) -> None:
+        self.regions = platform(request).catalog.org_unit_names()
+        self.kinds = event_kinds(effective_policies(platform(request).engine))
+        self.names = dict(zip(data.enterprises["uscc"].to_list(), data.enterprises["name"].to_list(), strict=True))
+
+    def enterprise(self, uscc: str) -> str:
+        return f"{self.names.get(uscc, '')}（{uscc}）"
+
+    def what(self, table: str, row: dict) -> str:
+        if table == "facts":
+            return f"{row['year']}年"
+        if table == "events":
+            return "，".join(x for x in (self.value("kind", row["kind"]), str(row["date"]), row["subject"]) if x)
+        return ""
+
+    def diffs(self, table: str, row: dict) -> list[tuple[str, str, str]]:
+        shown = []
+        for name in row:
+            if name.startswith("old_") or name in NAMED_BY[table] or name in ("id", "year", "change", "version"):
+                continue
+            old, new = row.get(f"old_{name}"), row[name]
+            if row["change"] == "new" and new is None or row["change"] == "changed" and old == new:
+                continue
+            shown.append((FIELD_ALIASES[name][0], self.value(name, old), self.value(name, new)))
+        return shown
+
+    def value(self, name: str, value) -> str:
+        if value is None:
+            return "—"
+        if name in MONEY:
+            return f"{money(value)} 元"
+        if name in RATES:
+            return f"{rate_text(value)}%"
+        if name in FLAGS:
+            return "是" if value else "否"
+        if name == "org_unit":
+            return self.regions.get(value, value)
+        if name == "kind":
+            return self.kinds.get(value, value)
+        if name in ("level", "rating"):
+            return CHOICE_ZH.get(value, value)
+        return str(value)
