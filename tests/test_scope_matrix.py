@@ -61,6 +61,7 @@ SEES_A = ALL - {"jiangshan", "firm_b"}  # A is in 柯城区
 SEES_B = ALL - {"kecheng", "firm_a"}  # B is in 江山市
 FINANCE = frozenset({"finance"})
 IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_actuals
+POLICY_OFFICE = frozenset({"officer"})  # run_batch: the batch and the enterprise data it runs on
 
 # (path, the users answered 200[, the status of everyone else: 403 unless given]). {a}/{b}: an
 # award of enterprise A / B; {claim_a}, {att_a}: its claim and the claim's attachment; {uscc_a}:
@@ -103,6 +104,8 @@ PAGE_READS = [
     ("/audit", frozenset({"admin", "boss"})),  # view_audit
     ("/imports", IMPORTERS),
     ("/imports/template.xlsx", IMPORTERS),
+    ("/enterprise-imports", POLICY_OFFICE),
+    ("/enterprise-imports/template.xlsx", POLICY_OFFICE),
     ("/rules", ALL),
     ("/rules/rd_subsidy", ALL),
     ("/calculator", ALL),
@@ -150,6 +153,8 @@ PAGE_WRITES = [
     ("/payments/{list}/paid", {}),
     ("/imports/preview", {}),
     ("/imports/confirm", {"sha": "0" * 64, "suffix": ".csv", "file_name": "x.csv"}),
+    ("/enterprise-imports/preview", {}),
+    ("/enterprise-imports/confirm", {"sha": "0" * 64, "file_name": "x.xlsx"}),
     ("/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": "0"}),
     ("/rules/rd_subsidy/revert", {"reason": "矩阵", "expected_version": "0"}),
     ("/claims/new", {"rule": "rd_subsidy", "year": "2022", "statement": "矩阵"}),
@@ -457,7 +462,7 @@ def test_the_leader_reads_everything_and_every_write_is_403(site):
     client, csrf = _sign_in(site, "boss")
     for path, form in PAGE_WRITES:  # the forms, with a valid session and CSRF token
         data = {**{k: fill(site, v) for k, v in form.items()}, "csrf": csrf}
-        files = UPLOAD if path == "/imports/preview" else None
+        files = UPLOAD if path.endswith("/preview") else None
         response = client.post(fill(site, path), data=data, files=files, follow_redirects=False)
         assert response.status_code == 403, (path, response.text[:300])
     for entry, body, *_ in API_WRITES:  # the API, with the session cookie and its CSRF header

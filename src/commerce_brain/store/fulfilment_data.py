@@ -18,7 +18,7 @@ from .fulfilment import enterprise_events, enterprise_facts, enterprises
 
 
 def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str,
-                     file_name: str = "(direct)", sha256: str = "-") -> dict[str, int]:
+                     file_name: str = "（程序直接保存）", sha256: str = "-") -> dict[str, int]:
     """Store ``data`` as one import (all or nothing, audited; revisions kept — see
     ``enterprise_imports.import_policy_data``). Returns the row counts given per table.
 
