@@ -1,4 +1,5 @@
-"""Small real files for upload tests, written byte by byte: a one-page PDF and a 1×1 PNG."""
+"""Small real files for upload tests: a one-page PDF and a 1×1 PNG written byte by byte, and the
+enterprise data template with cells changed."""
 
 from __future__ import annotations
 
@@ -44,4 +45,21 @@ def write(folder: Path, name: str, content: bytes) -> Path:
     """``content`` as a file ``name`` in ``folder``."""
     path = folder / name
     path.write_bytes(content)
+    return path
+
+
+def enterprise_workbook(folder: Path, name: str, **cells: object) -> Path:
+    """The enterprise data template (two example enterprises, A of 柯城区 with a patent event and
+    B of 市本级 with a green loan) with ``sheet_A1=value`` cells changed (``facts_C2=…``)."""
+    from openpyxl import load_workbook
+
+    from commerce_brain.io.enterprise_import import write_policy_template
+
+    path = folder / name
+    write_policy_template(path)
+    book = load_workbook(path)
+    for where, value in cells.items():
+        sheet, cell = where.rsplit("_", 1)
+        book[sheet][cell] = value
+    book.save(path)
     return path

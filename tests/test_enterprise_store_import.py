@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from sample_files import enterprise_workbook as workbook
 from typer.testing import CliRunner
 
 from commerce_brain.access import Scope
 from commerce_brain.cli import app
-from commerce_brain.io.enterprise_import import write_policy_template
 from commerce_brain.settings import Settings
 from commerce_brain.store import fulfilment as f
 from commerce_brain.store.accounts import create_user
@@ -35,18 +35,6 @@ runner = CliRunner()
 # The template's two example enterprises: A (柯城区) with a patent event, B (市本级) with a green loan.
 A, B = "91330802MA2G000117", "91330800MA2G00022E"
 PASSWORD = "Qz-政策办-7f3K9x2M"
-
-
-def workbook(folder: Path, name: str, **cells: object) -> Path:
-    """The template's workbook with ``sheet_A1=value`` cells changed (``facts_C2=…``)."""
-    path = folder / name
-    write_policy_template(path)
-    book = load_workbook(path)
-    for where, value in cells.items():
-        sheet, cell = where.rsplit("_", 1)
-        book[sheet][cell] = value
-    book.save(path)
-    return path
 
 
 def run(*args: str, code: int = 0):
