@@ -19,8 +19,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..access import User
-from ..io.enterprise_import import FIELD_ALIASES, ImportRejected, PolicyData, Problem, read_policy_data, \
-    write_policy_template
+from ..io.enterprise_fields import FIELD_ALIASES
+from ..io.enterprise_import import ImportRejected, PolicyData, Problem, read_policy_data, write_policy_template
 from ..policy.calculator_form import CHOICE_ZH, event_kinds, rate_text
 from ..store.enterprise_imports import CHANGES, EnterpriseImport, import_policy_data, list_enterprise_imports, \
     plan_import
