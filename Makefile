@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help demo test install install-test bench bench-web bench-batch lint-plans clean
+.PHONY: help demo test install install-test bench bench-web bench-batch bench-entstore lint-plans clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ bench-web: install-test  ## cockpit and indicator page under 50 connections (wrk
 bench-batch: install-test  ## 免申即享 batch for 100,000 enterprises, SQLite and PostgreSQL
 	scripts/system-packages
 	$(BIN)/python bench/bench_batch.py
+
+bench-entstore: install-test  ## enterprise data imports with revisions, 100,000 enterprises, SQLite and PostgreSQL
+	$(BIN)/python bench/bench_enterprise_store.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
