@@ -144,7 +144,8 @@ def _start_demo_site(data_dir: Path | None) -> None:
     engine = connect(settings.database_url)
     catalog = load_catalog_or_exit()
     # The sample city's enterprises go into the store, so 政策兑现 can run its batch on them.
-    save_policy_data(engine, read_data_or_exit(sample, catalog, load_policies_or_exit()), actor="demo")
+    save_policy_data(engine, read_data_or_exit(sample, catalog, load_policies_or_exit()), actor="demo",
+                     file_name=sample.name)
     accounts = create_demo_accounts(engine, catalog, enterprise_uscc=example)
     engine.dispose()
     simple_table("演示账户 demo accounts（密码每次启动重新生成）", ["用户名", "角色", "范围", "密码", "先试试"],
