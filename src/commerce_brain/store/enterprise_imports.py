@@ -148,10 +148,11 @@ def _diff(conn: Connection, data: PolicyData) -> dict[str, pl.DataFrame]:
     }
     found = {}
     for table, frame in incoming.items():
-        identity = EVENT_IDENTITY if table == "events" else KEYS[table]
-        if frame.select(pl.struct(identity).is_duplicated().any()).item():
-            # The file readers refuse these; a caller handing frames directly must not either.
-            raise FulfilmentError(f"重复的行 duplicate rows: {table} has two rows with one key ({', '.join(identity)})")
+        # The file readers refuse these; a caller handing frames directly must not get them in
+        # either (events alike in every way are told apart by their occurrence).
+        if table != "events" and frame.select(pl.struct(KEYS[table]).is_duplicated().any()).item():
+            raise FulfilmentError(f"重复的行 duplicate rows: {table} has two rows with one key "
+                                  f"({', '.join(KEYS[table])})")
         stored = _stored(conn, table)
         if table == "events":
             stored = _with_identity(stored)

@@ -174,7 +174,8 @@ class _Labels:
             if name.startswith("old_") or name in NAMED_BY[table] or name in ("id", "year", "change", "version"):
                 continue
             old, new = row.get(f"old_{name}"), row[name]
-            if row["change"] == "new" and new is None or row["change"] == "changed" and old == new:
+            # A new row shows what it gives; a revised row only what it changes.
+            if (row["change"] == "new" and new is None) or (row["change"] == "changed" and old == new):
                 continue
             shown.append((FIELD_ALIASES[name][0], self.value(name, old), self.value(name, new)))
         return shown
