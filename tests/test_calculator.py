@@ -490,7 +490,7 @@ def test_the_api_says_what_is_wrong(site):
     early = post({"year": 2018, "inputs": {"enterprise": enterprise}})
     assert early.status_code == 400 and "2018年度不适用" in early.json()["detail"]
     huge = post({"year": YEAR, "inputs": {"enterprise": enterprise, "facts": [{"year": 2023, "rd_spend": 10**16}]}})
-    assert huge.status_code == 400 and "超出可计算范围" in huge.json()["detail"]
+    assert huge.status_code == 422 and "超出合理范围" in huge.json()["detail"]
     assert post({"year": YEAR, "uscc": make_uscc("91330802MA2G00099")}).status_code == 404
 
 

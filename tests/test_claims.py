@@ -342,7 +342,7 @@ def test_web_the_calculator_hands_over_a_prefilled_form(site, engine, data, firm
     theirs = stored_inputs(data, firms["b"]).to_json()
     assert firm_a.post("/claims/new", data={"rule": "rd_subsidy", "inputs": theirs, "csrf": csrf}).status_code == 403
     broken = firm_a.post("/claims/new", data={"rule": "rd_subsidy", "inputs": "{not json", "csrf": csrf})
-    assert broken.status_code == 400 and "输入数据无法读取" in broken.text
+    assert broken.status_code == 422 and "输入数据无法读取" in broken.text
     assert counts(engine) == (0, 0, 0)
 
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date
 
 import polars as pl
 
+from .expr_compile import BOUNDS
 from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 
 _INTEGER = (pl.Int32, pl.Int64)
+YEARS = (1900, 2100)  # a fact's or an event's year: the enterprise's history, not only the award year
 
 
 class InputError(ValueError):
@@ -78,6 +81,28 @@ class EnterpriseInputs:
         )
 
 
+@cache
+def _limits() -> dict[str, tuple[int, int, str]]:
+    """Each integer input's plausible range and its Chinese name: money, counts and rates by the
+    kind variables.yaml declares (the engine's BOUNDS), years by ``YEARS``."""
+    from .engine import packaged
+
+    limits = {"year": (*YEARS, "年度")}
+    for table in packaged()[0].variables.values():
+        for name, (kind, name_zh) in table.items():
+            if kind in BOUNDS:
+                limits[name] = (0, BOUNDS[kind], name_zh)
+    return limits
+
+
+def _check_range(what: str, name: str, value: int) -> None:
+    """Refuse a figure outside its plausible range: beyond it the engine's 64-bit columns would
+    overflow (a 500), and no enterprise has 10^25 fen of revenue or 10^30 patents."""
+    low, high, name_zh = _limits().get(name, (0, BOUNDS["money"], name))
+    if not low <= value <= high:
+        raise InputError(f"{what}: {name_zh}（{name}）超出合理范围 out of range: 应在 {low:,} 到 {high:,} 之间")
+
+
 def _frame(records: list[dict], schema: dict, what: str) -> pl.DataFrame:
     """Records as a frame of ``schema``, refusing unknown fields and values of the wrong type
     (a float where fen are due would lose money silently)."""
@@ -95,6 +120,8 @@ def _frame(records: list[dict], schema: dict, what: str) -> pl.DataFrame:
                   else isinstance(value, str))
             if not ok:
                 raise InputError(f"{what}: {name} 的值类型不对 wrong type: {value!r}")
+            if dtype in _INTEGER:
+                _check_range(what, name, value)
     if not records:
         return conform(None, schema)
     return conform(pl.DataFrame(records, schema_overrides={k: v for k, v in schema.items()

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from ..access import User
 from ..render import clean
+from .params import YearQuery
 from .security import current_user, platform, require, scope
 from .views import DEFAULT_YEAR, evaluation
 
@@ -32,7 +33,7 @@ def plans(request: Request, user: User = Depends(current_user)) -> list[dict]:
 
 
 @router.get("/evaluation")
-def evaluate(request: Request, year: int = DEFAULT_YEAR, org_unit: str | None = None,
+def evaluate(request: Request, year: YearQuery = DEFAULT_YEAR, org_unit: str | None = None,
              user: User = Depends(current_user)) -> list[dict]:
     """One row per indicator for an org unit within the user's scope (as of ``year``)."""
     require(user, "view_plans")

@@ -7,13 +7,16 @@ from functools import cached_property
 from importlib import resources
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..catalog import Catalog, load_catalog
 from ..settings import Settings
 from ..store.schema import connect
+from .errors import API_ERRORS, error_page, http_error, validation_failed
 from .security import Forbidden, NotSignedIn
 
 
@@ -46,7 +49,8 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     from . import rules as rule_pages
 
     app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url="/api/docs",
-                  openapi_url="/api/v1/openapi.json", redoc_url=None)
+                  openapi_url="/api/v1/openapi.json", redoc_url=None,
+                  responses=API_ERRORS)
     app.state.platform = Platform(settings or Settings.from_env(), secure_cookies=secure_cookies)
     static = resources.files("commerce_brain.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -59,6 +63,9 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(rule_pages.router)
     app.include_router(calculator.router)
 
+    app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn):
         if request.url.path.startswith("/api/"):
@@ -69,7 +76,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     async def forbidden(request: Request, exc: Forbidden):
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc)}, status_code=403)
-        return HTMLResponse(pages.render(request, "error.html", {"message": str(exc)}), status_code=403)
+        return await error_page(request, 403, str(exc))
 
     return app
 

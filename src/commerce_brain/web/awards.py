@@ -28,17 +28,13 @@ from .award_views import (
 )
 from .awards_api import api
 from .pages import render
+from .params import RecordId, RecordIdQuery, year_or_none
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
 from .views import DEFAULT_YEAR
 
 router = APIRouter()
 pages = APIRouter(include_in_schema=False)
 PAGE_LIMIT = 500
-
-
-def _year(text: str | None) -> int | None:
-    # The filter form sends year= when left empty; anything but digits is no filter.
-    return int(text) if text and text.strip().isdigit() else None
 
 
 # ---- pages ------------------------------------------------------------------------------------
@@ -64,19 +60,19 @@ def _awards_page(request: Request, user: User, *, state: str | None, year: int |
 
 
 @pages.get("/awards", response_class=HTMLResponse)
-def awards_page(request: Request, state: str | None = None, year: str | None = None, batch: int | None = None,
+def awards_page(request: Request, state: str | None = None, year: str | None = None, batch: RecordIdQuery = None,
                 user: User = Depends(current_user)) -> HTMLResponse:
-    return _awards_page(request, user, state=state, year=_year(year), batch=batch)
+    return _awards_page(request, user, state=state, year=year_or_none(year), batch=batch)
 
 
 @pages.post("/awards/batch")
 def batch_form(request: Request, year: str = Form(""), csrf: str = Form(""), user: User = Depends(current_user)):
     check_csrf(request, csrf)
     require(user, "run_batch")
-    if _year(year) is None:
+    if year_or_none(year) is None:
         return _awards_page(request, user, state=None, year=None, error="请填写年度 the year is missing", status=400)
     try:
-        summary = f.run_batch(platform(request).engine, _year(year), actor=user)
+        summary = f.run_batch(platform(request).engine, year_or_none(year), actor=user)
     except REFUSALS as exc:
         return _awards_page(request, user, state=None, year=None, error=str(exc), status=status_of(exc))
     return RedirectResponse(f"/awards?year={summary.year}&batch={summary.batch_id}", status_code=303)
@@ -120,19 +116,19 @@ def awards_export(request: Request, state: str | None = None, year: str | None =
     """The awards the page lists (same filters, same scope, no page limit) as a workbook."""
     require(user, "view_policies")
     state = state if state in f.STATES else None
-    frame = f.list_awards(platform(request).engine, scope=scope(request, user), state=state, year=_year(year))
+    frame = f.list_awards(platform(request).engine, scope=scope(request, user), state=state, year=year_or_none(year))
     records = [{**award_record(a, request), "origin": f"企业申报 {a['claim_id']}" if a.get("claim_id")
                 else f"免申即享批次 {a['batch_id']}"} for a in frame.iter_rows(named=True)]
-    name = f"奖补清单{_year(year) or ''}{f.STATE_ZH.get(state, '') if state else ''}.xlsx"
+    name = f"奖补清单{year_or_none(year) or ''}{f.STATE_ZH.get(state, '') if state else ''}.xlsx"
     return temporary_download(lambda path: write_awards_xlsx(records, None, path, columns=STORED_COLUMNS), name, XLSX)
 
 
 @pages.get("/awards/{award_id}", response_class=HTMLResponse)
-def award_page(request: Request, award_id: int, user: User = Depends(current_user)) -> HTMLResponse:
+def award_page(request: Request, award_id: RecordId, user: User = Depends(current_user)) -> HTMLResponse:
     return _award_page(request, user, award_id)
 
 
-def _act(request: Request, user: User, award_id: int, csrf: str, action, **kwargs):
+def _act(request: Request, user: User, award_id: RecordId, csrf: str, action, **kwargs):
     check_csrf(request, csrf)
     try:
         action(platform(request).engine, award_id, user=user, **kwargs)
@@ -144,23 +140,23 @@ def _act(request: Request, user: User, award_id: int, csrf: str, action, **kwarg
 
 
 @pages.post("/awards/{award_id}/confirm")
-def confirm_form(request: Request, award_id: int, csrf: str = Form(""), user: User = Depends(current_user)):
+def confirm_form(request: Request, award_id: RecordId, csrf: str = Form(""), user: User = Depends(current_user)):
     return _act(request, user, award_id, csrf, f.confirm)
 
 
 @pages.post("/awards/{award_id}/approve")
-def approve_form(request: Request, award_id: int, csrf: str = Form(""), user: User = Depends(current_user)):
+def approve_form(request: Request, award_id: RecordId, csrf: str = Form(""), user: User = Depends(current_user)):
     return _act(request, user, award_id, csrf, f.approve)
 
 
 @pages.post("/awards/{award_id}/reject")
-def reject_form(request: Request, award_id: int, reason: str = Form(""), csrf: str = Form(""),
+def reject_form(request: Request, award_id: RecordId, reason: str = Form(""), csrf: str = Form(""),
                 user: User = Depends(current_user)):
     return _act(request, user, award_id, csrf, f.reject, reason=reason)
 
 
 @pages.post("/awards/{award_id}/reopen")
-def reopen_form(request: Request, award_id: int, reason: str = Form(""), csrf: str = Form(""),
+def reopen_form(request: Request, award_id: RecordId, reason: str = Form(""), csrf: str = Form(""),
                 user: User = Depends(current_user)):
     return _act(request, user, award_id, csrf, f.reopen, reason=reason)
 
@@ -201,12 +197,12 @@ def create_list_form(request: Request, payer: str = Form(""), csrf: str = Form("
 
 
 @pages.get("/payments/{list_id}", response_class=HTMLResponse)
-def payment_list_page(request: Request, list_id: int, user: User = Depends(current_user)) -> HTMLResponse:
+def payment_list_page(request: Request, list_id: RecordId, user: User = Depends(current_user)) -> HTMLResponse:
     return _payments_page(request, user, list_id=list_id)
 
 
 @pages.get("/payments/{list_id}/export.xlsx")
-def payment_list_export(request: Request, list_id: int, user: User = Depends(current_user)) -> FileResponse:
+def payment_list_export(request: Request, list_id: RecordId, user: User = Depends(current_user)) -> FileResponse:
     require(user, "make_payments")
     try:
         return xlsx_response(request, list_id)
@@ -215,7 +211,7 @@ def payment_list_export(request: Request, list_id: int, user: User = Depends(cur
 
 
 @pages.post("/payments/{list_id}/paid")
-def mark_paid_form(request: Request, list_id: int, csrf: str = Form(""), user: User = Depends(current_user)):
+def mark_paid_form(request: Request, list_id: RecordId, csrf: str = Form(""), user: User = Depends(current_user)):
     check_csrf(request, csrf)
     require(user, "make_payments")
     try:

@@ -15,15 +15,19 @@ from pydantic import BaseModel
 
 from ..access import User
 from ..store import fulfilment as f
-from .award_views import REFUSALS, award_record, payer_label, status_of, xlsx_response
+from .award_views import REFUSALS, XLSX, award_record, payer_label, status_of, xlsx_response
+from .params import OptionalYearQuery, RecordId, YearField
+from .errors import responses
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
 
 api = APIRouter(prefix="/api/v1/awards", tags=["政策兑现 awards"])
 API_LIMIT = 5000
+# What a change of an award's state may answer besides the usual: refused, missing, wrong state.
+ACT_ERRORS = responses(400, 404, 409)
 
 
 class BatchRequest(BaseModel):
-    year: int
+    year: YearField
 
 
 class RejectRequest(BaseModel):
@@ -56,7 +60,7 @@ def _list_record(request: Request, plist: dict) -> dict:
 
 
 @api.get("")
-def awards(request: Request, state: str | None = None, year: int | None = None, payer: str | None = None,
+def awards(request: Request, state: str | None = None, year: OptionalYearQuery = None, payer: str | None = None,
            user: User = Depends(current_user)) -> list[dict]:
     """The awards the user may see (an enterprise its own, a county its subtree), newest first."""
     require(user, "view_policies")
@@ -67,7 +71,7 @@ def awards(request: Request, state: str | None = None, year: int | None = None, 
     return [award_record(a, request) for a in frame.iter_rows(named=True)]
 
 
-@api.post("/batches")
+@api.post("/batches", responses=responses(400, 409))
 def run_batch(body: BatchRequest, request: Request, user: User = Depends(current_user)) -> dict:
     """免申即享: propose every award of ``year`` from the stored enterprise data (policy officer)."""
     check_api_write(request)
@@ -83,7 +87,7 @@ def payment_lists(request: Request, user: User = Depends(current_user)) -> dict:
             "pending": [_list_record(request, x) for x in f.pending_by_payer(engine)]}
 
 
-@api.post("/payment-lists")
+@api.post("/payment-lists", responses=responses(400, 409))
 def create_payment_list(body: PaymentListRequest, request: Request, user: User = Depends(current_user)) -> dict:
     """A payment list of every approved award of ``payer`` not yet listed (finance)."""
     check_api_write(request)
@@ -92,29 +96,29 @@ def create_payment_list(body: PaymentListRequest, request: Request, user: User =
     return _list_record(request, f.get_payment_list(engine, list_id))
 
 
-@api.get("/payment-lists/{list_id}")
-def payment_list(list_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+@api.get("/payment-lists/{list_id}", responses=responses(404))
+def payment_list(list_id: RecordId, request: Request, user: User = Depends(current_user)) -> dict:
     """One payment list with its items (finance)."""
     require(user, "make_payments")
     return _list_record(request, call_store(f.get_payment_list, platform(request).engine, list_id))
 
 
-@api.get("/payment-lists/{list_id}/xlsx")
-def payment_list_xlsx(list_id: int, request: Request, user: User = Depends(current_user)) -> FileResponse:
+@api.get("/payment-lists/{list_id}/xlsx", responses={200: {"content": {XLSX: {}}, "description": "xlsx"}, **responses(404)}, response_class=FileResponse)
+def payment_list_xlsx(list_id: RecordId, request: Request, user: User = Depends(current_user)) -> FileResponse:
     """The payment list as the treasury's workbook (finance)."""
     require(user, "make_payments")
     return call_store(xlsx_response, request, list_id)
 
 
-@api.post("/payment-lists/{list_id}/paid")
-def mark_paid(list_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+@api.post("/payment-lists/{list_id}/paid", responses=responses(400, 404, 409))
+def mark_paid(list_id: RecordId, request: Request, user: User = Depends(current_user)) -> dict:
     """Record the list as paid, once (finance)."""
     check_api_write(request)
     return _list_record(request, call_store(f.mark_paid, platform(request).engine, list_id, user=user))
 
 
-@api.get("/{award_id}")
-def award(award_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+@api.get("/{award_id}", responses=responses(404))
+def award(award_id: RecordId, request: Request, user: User = Depends(current_user)) -> dict:
     """One award with its explanation and history, if in the user's scope."""
     require(user, "view_policies")
     engine = platform(request).engine
@@ -127,25 +131,25 @@ def _act(request: Request, award_id: int, function, user: User, **kwargs) -> dic
     return award_record(call_store(function, platform(request).engine, award_id, user=user, **kwargs), request)
 
 
-@api.post("/{award_id}/confirm")
-def confirm(award_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+@api.post("/{award_id}/confirm", responses=ACT_ERRORS)
+def confirm(award_id: RecordId, request: Request, user: User = Depends(current_user)) -> dict:
     """The enterprise accepts its own proposed award."""
     return _act(request, award_id, f.confirm, user)
 
 
-@api.post("/{award_id}/approve")
-def approve(award_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+@api.post("/{award_id}/approve", responses=ACT_ERRORS)
+def approve(award_id: RecordId, request: Request, user: User = Depends(current_user)) -> dict:
     """A policy officer approves a confirmed award."""
     return _act(request, award_id, f.approve, user)
 
 
-@api.post("/{award_id}/reject")
-def reject(award_id: int, body: RejectRequest, request: Request, user: User = Depends(current_user)) -> dict:
+@api.post("/{award_id}/reject", responses=ACT_ERRORS)
+def reject(award_id: RecordId, body: RejectRequest, request: Request, user: User = Depends(current_user)) -> dict:
     """A policy officer rejects a proposed or confirmed award, with the reason."""
     return _act(request, award_id, f.reject, user, reason=body.reason)
 
 
-@api.post("/{award_id}/reopen")
-def reopen(award_id: int, body: RejectRequest, request: Request, user: User = Depends(current_user)) -> dict:
+@api.post("/{award_id}/reopen", responses=ACT_ERRORS)
+def reopen(award_id: RecordId, body: RejectRequest, request: Request, user: User = Depends(current_user)) -> dict:
     """A policy officer takes a rejected award back into review, with the reason."""
     return _act(request, award_id, f.reopen, user, reason=body.reason)

@@ -30,6 +30,8 @@ from ..store.rule_edits import effective_policies
 from .award_views import BEIJING, money
 from .awards_api import check_api_write
 from .pages import render
+from .params import YearField
+from .errors import responses
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
 from .views import DEFAULT_YEAR
 
@@ -192,12 +194,12 @@ class CalculatorRequest(BaseModel):
     """Either ``inputs`` (an ``EnterpriseInputs`` JSON object) or ``uscc`` of a stored enterprise."""
 
     model_config = ConfigDict(extra="forbid")
-    year: int
+    year: YearField
     inputs: dict | None = None
     uscc: str | None = None
 
 
-@router.post("/api/v1/calculator", tags=["政策计算器 calculator"])
+@router.post("/api/v1/calculator", tags=["政策计算器 calculator"], responses=responses(400, 404))
 def calculator_api(body: CalculatorRequest, request: Request, user: User = Depends(current_user)) -> dict:
     """The awards and misses of the given (or stored) enterprise in ``year``; nothing is stored."""
     check_api_write(request)

@@ -29,6 +29,8 @@ from ..store.fulfilment_data import stored_inputs
 from ..store.rule_edits import effective_policies
 from .award_views import REFUSALS, money, status_of, when
 from .pages import render
+from .params import RecordId, year_or_none
+from .errors import responses
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
 from .views import DEFAULT_YEAR
 
@@ -36,6 +38,20 @@ router = APIRouter()
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/claims", tags=["企业申报 claims"])
 PAGE_LIMIT = 500
+# The claim's multipart form, declared for the OpenAPI document (the route reads the form itself:
+# the files are read with a size limit, not through FastAPI's parameters).
+CLAIM_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["rule", "year"],
+    "properties": {
+        "rule": {"type": "string", "description": "规则编号 the rule claimed (GET /api/v1/rules)"},
+        "year": {"type": "string", "pattern": "^[0-9]{4}$", "description": "申报年度 the award year (four digits)"},
+        "statement": {"type": "string", "maxLength": cf.MAX_STATEMENT, "description": "申报说明 the statement"},
+        "inputs": {"type": "string", "description": "EnterpriseInputs JSON; empty: the stored data"},
+        "csrf": {"type": "string", "description": "a browser session's CSRF token (not with a bearer token)"},
+        "files": {"type": "array", "maxItems": cf.MAX_FILES,
+                  "items": {"type": "string", "format": "binary"},
+                  "description": "证明材料 1–5 files (PDF, OFD, JPG/PNG, Word, Excel, ZIP; ≤ 10 MB each)"},
+    }}}}}}
 NO_DATA = ("系统中尚无贵企业的数据，请先在“政策计算器”中填写经营数据和事件，计算后点击“申报此项” "
            "no stored data for your enterprise: use the policy calculator first")
 
@@ -82,10 +98,6 @@ def _inputs(request: Request, user: User, text: str) -> EnterpriseInputs | None:
     return inputs
 
 
-def _year(text: str) -> int | None:
-    return int(text) if text.strip().isdigit() and len(text.strip()) == 4 else None
-
-
 async def _posted(request: Request) -> tuple[dict[str, str], list[tuple[str, str, bytes]]]:
     """The form's text fields and its chosen files as (name, type, bytes); an empty file input
     sends a nameless part, which is no file. Each file is read to one byte past the limit:
@@ -99,7 +111,7 @@ async def _posted(request: Request) -> tuple[dict[str, str], list[tuple[str, str
 
 async def _file(request: Request, user: User, fields: dict[str, str], inputs: EnterpriseInputs,
                 files: list[tuple[str, str, bytes]]) -> cf.FiledClaim:
-    year = _year(fields["year"])
+    year = year_or_none(fields["year"])
     if year is None:
         raise cf.ClaimRefused("请填写申报年度（四位数字） the award year is missing")
     return await run_in_threadpool(cf.file_claim, platform(request).engine, user=user, rule=fields["rule"],
@@ -148,7 +160,7 @@ async def new_claim_form(request: Request, user: User = Depends(current_user)):
     try:
         inputs = _inputs(request, user, fields["inputs"])
     except InputError as exc:
-        return _new_page(request, user, inputs=None, fields=fields, error=str(exc), status=400)
+        return _new_page(request, user, inputs=None, fields=fields, error=str(exc), status=422)
     if inputs is None:
         return _new_page(request, user, inputs=None, fields=fields, error=NO_DATA, status=400)
     if not files and not fields["statement"].strip():
@@ -171,7 +183,7 @@ def _claim(request: Request, user: User, claim_id: int) -> dict:
 
 
 @pages.get("/claims/attachments/{attachment_id}")
-def attachment_download(request: Request, attachment_id: int, user: User = Depends(current_user)) -> Response:
+def attachment_download(request: Request, attachment_id: RecordId, user: User = Depends(current_user)) -> Response:
     require(user, "view_policies")
     try:
         found = cf.get_attachment(platform(request).engine, attachment_id, scope=scope(request, user))
@@ -186,7 +198,7 @@ def attachment_download(request: Request, attachment_id: int, user: User = Depen
 
 
 @pages.get("/claims/{claim_id}", response_class=HTMLResponse)
-def claim_page(request: Request, claim_id: int, user: User = Depends(current_user)) -> str:
+def claim_page(request: Request, claim_id: RecordId, user: User = Depends(current_user)) -> str:
     claim = _claim(request, user, claim_id)
     try:
         inputs = EnterpriseInputs.from_json(claim["inputs"])
@@ -208,8 +220,8 @@ def claims_api(request: Request, user: User = Depends(current_user)) -> list[dic
     return [_claim_record(c, request, labels) for c in frame.iter_rows(named=True)]
 
 
-@api.get("/{claim_id}")
-def claim_api(claim_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+@api.get("/{claim_id}", responses=responses(404))
+def claim_api(claim_id: RecordId, request: Request, user: User = Depends(current_user)) -> dict:
     """One claim: its statement, the inputs it was evaluated on, its attachments and awards."""
     claim = _claim(request, user, claim_id)
     record = _claim_record(claim, request, _rule_labels(request))
@@ -219,7 +231,7 @@ def claim_api(claim_id: int, request: Request, user: User = Depends(current_user
     return record
 
 
-@api.post("", status_code=201)
+@api.post("", status_code=201, responses=responses(400, 404, 409, 413), openapi_extra=CLAIM_FORM)
 async def file_claim_api(request: Request, user: User = Depends(current_user)):
     """File a claim (enterprise, multipart: rule, year, statement, inputs, files); 201 with the claim.
     Without ``inputs`` the enterprise's stored data is used."""
@@ -233,7 +245,7 @@ async def file_claim_api(request: Request, user: User = Depends(current_user)):
             raise HTTPException(409, NO_DATA)
         filed = await _file(request, user, fields, inputs, files)
     except InputError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise HTTPException(422, str(exc)) from None
     except f.NotAllowed as exc:
         raise Forbidden(str(exc)) from None
     except REFUSALS as exc:

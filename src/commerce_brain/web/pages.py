@@ -26,6 +26,7 @@ from ..store.audit import events as audit_events
 from ..store.audit import record, verify
 from ..store.sessions import end_session, start_session
 from .award_views import money, when
+from .params import YearQuery
 from .security import (
     COOKIE,
     Forbidden,
@@ -122,7 +123,7 @@ AWARD_STATES = ("proposed", "confirmed", "approved", "paid", "rejected")
 # work, and skipping the thread pool's hand-over doubles the pages a worker serves. The first
 # request after an import computes the evaluation in the event loop (once per import and worker).
 @router.get("/", response_class=HTMLResponse)
-async def cockpit(request: Request, year: int = DEFAULT_YEAR, org_unit: str | None = None,
+async def cockpit(request: Request, year: YearQuery = DEFAULT_YEAR, org_unit: str | None = None,
             user: User = Depends(current_user)) -> str:
     if not can(user, "view_plans"):
         return render(request, "home.html", {"user": user})
@@ -163,7 +164,7 @@ def _units(catalog, visible) -> list[tuple[str, str]]:
 
 
 @router.get("/plans/{plan_id}/{indicator_id}", response_class=HTMLResponse)
-async def indicator_page(request: Request, plan_id: str, indicator_id: str, year: int = DEFAULT_YEAR,
+async def indicator_page(request: Request, plan_id: str, indicator_id: str, year: YearQuery = DEFAULT_YEAR,
                    org_unit: str | None = None, user: User = Depends(current_user)) -> str:
     require(user, "view_plans")
     p = platform(request)

@@ -19,6 +19,8 @@ from ..store import rule_edits as edits
 from .award_views import REFUSALS, status_of, when
 from .awards_api import call_store, check_api_write
 from .pages import render
+from .params import ID_MAX, VersionField
+from .errors import responses
 from .security import Forbidden, check_csrf, current_user, platform, require
 
 pages = APIRouter(include_in_schema=False)
@@ -29,7 +31,7 @@ router = APIRouter()
 class EditRequest(BaseModel):
     definition: str
     reason: str
-    expected_version: int
+    expected_version: VersionField
 
 
 def rule_record(rule: Rule, state: edits.RuleState) -> dict:
@@ -106,7 +108,7 @@ def _change(request: Request, user: User, rule_id: str, csrf: str, save, *, text
 
 @pages.post("/rules/{rule_id}")
 def edit_form(request: Request, rule_id: str, definition: str = Form(""), reason: str = Form(""),
-              expected_version: int = Form(...), csrf: str = Form(""), user: User = Depends(current_user)):
+              expected_version: int = Form(..., ge=0, le=ID_MAX), csrf: str = Form(""), user: User = Depends(current_user)):
     return _change(request, user, rule_id, csrf,
                    lambda engine: edits.edit_rule(engine, rule_id, definition, reason=reason, user=user,
                                                   expected_version=expected_version),
@@ -114,7 +116,7 @@ def edit_form(request: Request, rule_id: str, definition: str = Form(""), reason
 
 
 @pages.post("/rules/{rule_id}/revert")
-def revert_form(request: Request, rule_id: str, reason: str = Form(""), expected_version: int = Form(...),
+def revert_form(request: Request, rule_id: str, reason: str = Form(""), expected_version: int = Form(..., ge=0, le=ID_MAX),
                 csrf: str = Form(""), user: User = Depends(current_user)):
     return _change(request, user, rule_id, csrf,
                    lambda engine: edits.revert_rule(engine, rule_id, reason=reason, user=user,
@@ -131,14 +133,14 @@ def rules(request: Request, user: User = Depends(current_user)) -> list[dict]:
     return _rules(request)
 
 
-@api.get("/{rule_id}")
+@api.get("/{rule_id}", responses=responses(404))
 def rule(request: Request, rule_id: str, user: User = Depends(current_user)) -> dict:
     """One rule as it now stands, with its stored versions (newest first; who, when, why, diff)."""
     require(user, "view_policies")
     return {**_rule(request, rule_id), "versions": _history(request, rule_id)}
 
 
-@api.put("/{rule_id}")
+@api.put("/{rule_id}", responses=responses(400, 404, 409))
 def edit(body: EditRequest, request: Request, rule_id: str, user: User = Depends(current_user)) -> dict:
     """Save an edited definition as the rule's next version (policy officer); 409 when someone
     else saved first (``expected_version`` is the version the editor saw), 400 when refused."""
