@@ -458,7 +458,10 @@ def test_web_refuses_the_wrong_roles_and_scopes(site):
     for path in ("/awards/{}", "/api/v1/awards/{}"):
         theirs, absent = firm_client.get(path.format(other["id"])), firm_client.get(path.format(missing))
         assert theirs.status_code == absent.status_code == 404
-        assert theirs.text.replace(str(other["id"]), "N") == absent.text.replace(str(missing), "N")
+        if path.startswith("/api/"):
+            assert theirs.text.replace(str(other["id"]), "N") == absent.text.replace(str(missing), "N")
+        else:  # the page names no id (and its menu carries the CSRF token, whose digits an id may share)
+            assert theirs.text == absent.text
     for award_id in (other["id"], missing):
         assert firm_client.post(f"/awards/{award_id}/confirm", data={"csrf": firm_csrf}).status_code == 404
         assert firm_client.post(f"/api/v1/awards/{award_id}/confirm",
