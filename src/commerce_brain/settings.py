@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DATA_DIR_ENV = "COMMERCE_BRAIN_DATA_DIR"
@@ -18,6 +18,7 @@ class Settings:
 
     data_dir: Path
     database_url: str
+    uploads: UploadLimits = field(default_factory=lambda: UploadLimits.from_env())
 
     @classmethod
     def from_env(cls, *, database_url: str | None = None, data_dir: Path | None = None) -> Settings:
@@ -27,3 +28,52 @@ class Settings:
         if not url:
             url = f"sqlite:///{(directory / DATABASE_FILE).as_posix()}"
         return cls(data_dir=directory, database_url=url)
+
+
+MB = 1024 * 1024
+UPLOAD_ENV_PREFIX = "COMMERCE_BRAIN_MAX_"
+
+
+@dataclass(frozen=True)
+class SheetLimits:
+    """How big a spreadsheet may be before it is parsed: the file itself, an XLSX's members once
+    unpacked, how much a member may expand (a zip bomb expands hundreds of times; real sheets
+    about ten), and the rows of one sheet or CSV file."""
+
+    file_bytes: int
+    unpacked_bytes: int
+    rows: int
+    expansion: int = 100
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """Request-body limits at the edge and spreadsheet limits before parsing, with their defaults.
+
+    Each can be changed by an environment variable ``COMMERCE_BRAIN_MAX_<NAME>`` (bytes limits
+    in MB, ``rows`` limits as a count), e.g. ``COMMERCE_BRAIN_MAX_ACTUALS_MB=50``.
+    """
+
+    actuals_mb: int = 20  # 统计数据 import: tens of thousands of rows are a few MB
+    enterprise_mb: int = 200  # 企业数据 import: a million enterprise-years as CSV is ~100 MB
+    claim_mb: int = 51  # a claim: 5 attachments of 10 MB each and the form
+    form_mb: int = 1  # every other request: forms and JSON
+    actuals_rows: int = 200_000
+    enterprise_rows: int = 2_000_000
+    actuals_unpacked_mb: int = 100
+    enterprise_unpacked_mb: int = 1024
+
+    @classmethod
+    def from_env(cls) -> UploadLimits:
+        """The defaults, each overridden by its environment variable when set."""
+        given = {name: int(os.environ[UPLOAD_ENV_PREFIX + name.upper()])
+                 for name in cls.__dataclass_fields__ if UPLOAD_ENV_PREFIX + name.upper() in os.environ}
+        return cls(**given)
+
+    @property
+    def actuals_sheet(self) -> SheetLimits:
+        return SheetLimits(self.actuals_mb * MB, self.actuals_unpacked_mb * MB, self.actuals_rows)
+
+    @property
+    def enterprise_sheet(self) -> SheetLimits:
+        return SheetLimits(self.enterprise_mb * MB, self.enterprise_unpacked_mb * MB, self.enterprise_rows)

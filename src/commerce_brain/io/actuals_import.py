@@ -7,9 +7,9 @@ progress engine.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
-import io
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -22,6 +22,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from commerce_brain.catalog import OBSERVATION_SCHEMA, Catalog
+from commerce_brain.settings import SheetLimits, UploadLimits
+
+from .spreadsheet_guard import SpreadsheetRefused, check_spreadsheet
 
 MAX_PROBLEMS = 500
 REQUIRED = ("plan", "indicator", "org_unit", "period", "value")
@@ -82,16 +85,23 @@ class ImportRejected(Exception):
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
-def read_actuals(path: Path, catalog: Catalog) -> pl.DataFrame:
+def read_actuals(path: Path, catalog: Catalog, *, limits: SheetLimits | None = None,
+                 shown_name: str | None = None) -> pl.DataFrame:
     """Read actuals from a CSV or XLSX file into an ``OBSERVATION_SCHEMA`` frame.
 
     Columns ``plan, indicator, org_unit, period, value`` (or their Chinese headers) are
     required, ``real_growth_pct`` and ``source`` optional. Plans, indicators and org units may be
     given by id/code or by exact Chinese name; the frame holds ids and codes. Monthly values are
     stored as given (year-to-date sums, as published). Raises ``ImportRejected`` with every
-    problem found when anything in the file is wrong.
+    problem found when anything in the file is wrong, or at once when the file is past
+    ``limits`` (the environment's, by default; see ``UploadLimits``) — ``shown_name`` is the
+    name the refusal gives the file, when it is stored under another.
     """
     path = Path(path)
+    try:
+        check_spreadsheet(path, limits or UploadLimits.from_env().actuals_sheet, shown_name=shown_name)
+    except SpreadsheetRefused as exc:
+        raise ImportRejected(path, [Problem(path.name, 0, "", str(exc))]) from None
     frames, labels, problems = read_sheets(path)
     rows = pl.concat([_text_frame([]), *frames])
     if rows.height == 0 and not problems:
@@ -190,17 +200,26 @@ def _header(name: str, number: int, header: tuple, letters: bool, skip_unrelated
 
 
 def _csv_grid(path: Path) -> list[list[str]]:
-    data = path.read_bytes()
-    # Chinese Excel saves "CSV" in GB18030/GBK unless told otherwise; try UTF-8 (with BOM) first.
+    # Read straight from the file (no whole-file bytes or text copy beside the rows); the
+    # guard has bounded the rows already.
+    with path.open(encoding=_csv_encoding(path), newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes so, else GB18030: Chinese Excel
+    saves "CSV" in GB18030/GBK unless told otherwise. Decoded in chunks, nothing kept."""
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = data.decode(encoding)
-            break
+            with path.open("rb") as fh:
+                while chunk := fh.read(1024 * 1024):
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return encoding
         except UnicodeDecodeError:
             continue
-    else:
-        raise _Unreadable("无法识别的编码 unreadable encoding: save the CSV as UTF-8 or GB18030")
-    return [row for row in csv.reader(io.StringIO(text, newline=""))]
+    raise _Unreadable("无法识别的编码 unreadable encoding: save the CSV as UTF-8 or GB18030")
 
 
 def _xlsx_grids(path: Path) -> list[tuple[str, list[tuple]]]:

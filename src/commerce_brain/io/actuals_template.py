@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from ..catalog import Catalog
+from .cells import neutralised
 
 COLUMNS = ["plan", "indicator", "org_unit", "period", "value", "real_growth_pct", "source"]
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -31,7 +32,7 @@ def write_template(catalog: Catalog, path: Path) -> Path:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(COLUMNS)
-            writer.writerows(example_rows(catalog))
+            writer.writerows(neutralised(row) for row in example_rows(catalog))
         return path
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"template must be .xlsx or .csv, got {path.name}")
@@ -65,7 +66,7 @@ def _write(sheet, headers: list[str], rows: list[list[object]]) -> None:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
     for row in rows:
-        sheet.append(row)
+        sheet.append(neutralised(row))  # catalog text: editable by administrators, so guarded too
     sheet.freeze_panes = "A2"
     for column in sheet.columns:
         width = max(len(str(c.value or "")) for c in column)

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import report as r
+from .cells import neutralise, neutralised
 from .svg_chart import nice_ticks
 
 PERCENT_2 = "0.00%"
@@ -128,7 +129,7 @@ def _write_summary(ws: Worksheet, rows: list[dict[str, Any]]) -> None:
             value = value_of(row)
             if isinstance(value, tuple):
                 value, fmt = value
-            cell = ws.cell(row=i, column=j, value=value)
+            cell = ws.cell(row=i, column=j, value=neutralise(value))
             cell.border = _BORDER
             if fmt and isinstance(value, (int, float)):
                 cell.number_format = _value_format(value) if fmt == VALUE else fmt
@@ -163,8 +164,8 @@ def _write_chart_data(
             continue
         first = ws.max_row + 1
         for p in points:
-            ws.append([row["plan_title"], row["name_zh"], row["org_unit_name"], p["year"],
-                       p["path_value"], p["actual"], p["projected"]])
+            ws.append(neutralised([row["plan_title"], row["name_zh"], row["org_unit_name"], p["year"],
+                                   p["path_value"], p["actual"], p["projected"]]))
             for cell in ws[ws.max_row][4:]:
                 if cell.value is not None:
                     cell.number_format = _value_format(cell.value)

@@ -11,6 +11,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..catalog import Catalog
+from ..io.cells import neutralised
 from .explain import explain_award
 from .model import PAYEE_ZH, PolicyCatalog
 from .payer import treasury_name
@@ -77,7 +78,7 @@ def write_awards_xlsx(records: list[dict], summary: dict | None, path: Path, *, 
     sheet.title = "奖补明细"
     sheet.append([title for title, _ in columns])
     for record in records:
-        sheet.append([_cell(record.get(key)) for _, key in columns])
+        sheet.append(neutralised(_cell(record.get(key)) for _, key in columns))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -94,7 +95,7 @@ def write_awards_xlsx(records: list[dict], summary: dict | None, path: Path, *, 
         summary_sheet.append([title, "项数", "金额（元）"])
         summary_sheet[summary_sheet.max_row][0].font = Font(bold=True)
         for label, value in summary[key].items():
-            summary_sheet.append([label, value["count"], value["amount_yuan"]])
+            summary_sheet.append(neutralised([label, value["count"], value["amount_yuan"]]))
             summary_sheet.cell(summary_sheet.max_row, 3).number_format = "#,##0.00"
         summary_sheet.append([])
     summary_sheet.append(["合计", summary["count"], summary["total_yuan"]])

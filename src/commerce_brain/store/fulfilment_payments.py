@@ -19,6 +19,7 @@ from sqlalchemy import Engine, exists, func, insert, literal, select, update
 
 from ..access import User
 from ..catalog import Catalog
+from ..io.cells import neutralised
 from ..policy.engine import packaged
 from ..policy.model import PAYEE_ZH, PolicyCatalog
 from ..policy.payer import treasury_name
@@ -170,8 +171,9 @@ def payment_list_xlsx(engine: Engine, list_id: int, path: Path, *, policies: Pol
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for item in plist["items"]:
         # Decimal, not float: the cell holds exactly the fen the database holds.
-        sheet.append([item["name"], item["uscc"], _clause(item["rule"], policies), Decimal(item["amount_fen"]) / 100,
-                      PAYEE_ZH.get(item["payee"], item["payee"]), item["id"]])
+        sheet.append(neutralised([item["name"], item["uscc"], _clause(item["rule"], policies),
+                                  Decimal(item["amount_fen"]) / 100, PAYEE_ZH.get(item["payee"], item["payee"]),
+                                  item["id"]]))
     sheet.append(["合计", None, None, Decimal(plist["total_fen"]) / 100, None, None])
     sheet.cell(sheet.max_row, 1).font = Font(bold=True)
     sheet.cell(sheet.max_row, 4).font = Font(bold=True)

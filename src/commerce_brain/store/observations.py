@@ -117,6 +117,18 @@ def save_observations(
     return replace(planned, import_id=import_id)
 
 
+REJECTED_PROBLEMS_KEPT = 50  # of a rejected file's report, in its audit event
+
+
+def log_rejected_import(engine: Engine, *, kind: str, file_name: str, sha256: str, problems: list[str],
+                        actor: str) -> None:
+    """Record a refused upload (the file itself is deleted): its name, SHA-256 and report."""
+    with engine.begin() as conn:
+        record(conn, actor=actor, action="import_rejected", object=file_name,
+               detail={"kind": kind, "sha256": sha256, "problem_count": len(problems),
+                       "problems": problems[:REJECTED_PROBLEMS_KEPT]})
+
+
 def dry_run(engine: Engine, frame: pl.DataFrame) -> ImportSummary:
     """What ``save_observations`` would do, storing nothing."""
     changes = plan_changes(engine, frame)

@@ -18,6 +18,7 @@ from ..settings import Settings
 from ..store.schema import connect
 from .errors import API_ERRORS, error_page, http_error, validation_failed
 from .security import Forbidden, NotSignedIn
+from .upload_limits import BodyLimitMiddleware, BodyTooLarge, too_large_response
 
 
 @dataclass
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
                   openapi_url="/api/v1/openapi.json", redoc_url=None,
                   responses=API_ERRORS)
     app.state.platform = Platform(settings or Settings.from_env(), secure_cookies=secure_cookies)
+    app.add_middleware(BodyLimitMiddleware, limits=app.state.platform.settings.uploads)
     static = resources.files("commerce_brain.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
@@ -77,6 +79,10 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc)}, status_code=403)
         return await error_page(request, 403, str(exc))
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(request: Request, exc: BodyTooLarge):
+        return too_large_response(request.scope, exc.limit_mb)
 
     return app
 

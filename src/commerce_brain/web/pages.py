@@ -69,6 +69,12 @@ def render_shared(request: Request, template: str, user: User, objects: tuple, a
     return render(request, "base.html", {"user": user, "shared_title": Markup(title), "shared_main": Markup(main)})
 
 
+def render_plain(template: str, context: dict) -> str:
+    """A page for no one in particular (no user, no CSRF token): answers given before a
+    request reaches the app, such as 413 for a body past its limit."""
+    return _ENV.get_template(template).render(request=None, csrf="", user=None, **context)
+
+
 def render(request: Request, template: str, context: dict) -> str:
     """A page with the signed-in user and the CSRF token available to the layout."""
     session = session_of(request)
