@@ -298,3 +298,15 @@ def test_a_long_parse_does_not_hold_up_other_requests(site):
         assert done["login"] < done["upload"], "the sign-in page waited for the parse"
     finally:
         stop()
+
+
+def test_the_enterprise_data_import_refuses_a_zip_bomb_before_parsing(tmp_path):
+    from commerce_brain.io.actuals_import import ImportRejected
+    from commerce_brain.io.enterprise_import import read_policy_data
+
+    bomb = zip_bomb(tmp_path / "企业数据.xlsx", unpacked_mb=300)
+    started = time.perf_counter()
+    with pytest.raises(ImportRejected) as refused:
+        read_policy_data(bomb, load_catalog(), limits=UploadLimits().enterprise_sheet)
+    assert time.perf_counter() - started < 1.0
+    assert "压缩炸弹" in refused.value.problems[0].reason and "企业数据.xlsx" in refused.value.problems[0].reason

@@ -25,6 +25,7 @@ import polars as pl
 
 from ..catalog import Catalog
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA
+from ..settings import SheetLimits, UploadLimits
 from ..uscc import uscc_problem, valid_uscc_mask
 # Shared with the actuals importer so both report problems the same way.
 from .actuals_import import (
@@ -70,6 +71,7 @@ from .enterprise_fields import (
 )
 from .enterprise_template import write_policy_template
 from .sheet_cells import SheetText, Unreadable, column_letters, read_csv_text, read_workbook
+from .spreadsheet_guard import SpreadsheetRefused, check_spreadsheet
 
 __all__ = [
     "ENTERPRISE_COLUMNS", "ENTERPRISE_SCHEMA", "EVENT_COLUMNS", "EVENT_SCHEMA", "FACT_COLUMNS",
@@ -90,14 +92,21 @@ class PolicyData:
 def read_policy_data(source: Path, catalog: Catalog, *,
                      event_kinds: Collection[str] | None = None,
                      levels: Collection[str] | None = None,
-                     ratings: Collection[str] | None = None) -> PolicyData:
+                     ratings: Collection[str] | None = None, limits: SheetLimits | None = None,
+                     shown_name: str | None = None) -> PolicyData:
     """Read and validate the policy engine's input from an XLSX file or a CSV directory.
 
     The enterprises sheet is required; facts and events may be absent (empty frames).
     ``event_kinds``, ``levels`` and ``ratings``, when given, are the only values allowed in
-    those columns. Raises ``ImportRejected`` with every problem when anything is wrong.
+    those columns. Raises ``ImportRejected`` with every problem when anything is wrong, or at
+    once when the file is past ``limits`` (``UploadLimits``' enterprise limits by default;
+    ``shown_name`` is the file's name in that refusal when it is stored under another).
     """
     source = Path(source)
+    try:  # before any parser: a zip bomb or millions of rows are refused at once
+        check_spreadsheet(source, limits or UploadLimits.from_env().enterprise_sheet, shown_name=shown_name)
+    except SpreadsheetRefused as exc:
+        raise ImportRejected(source, [Problem(source.name, 0, "", str(exc))]) from None
     read = _read_tables(source)
     texts = {t.name: read.texts.get(t.name, _empty(t)) for t in TABLES}
     # Without a readable enterprises sheet every fact would be "unknown"; that is one problem.
