@@ -32,7 +32,7 @@ from commerce_brain.web.app import create_app
 PASSWORD = "Upload-limits-test-Passw0rd!"
 FIRM_USCC = "91350100M000100Y43"
 HEADER = "plan,indicator,org_unit,period,value\n"
-SMALL = UploadLimits(actuals_mb=1, claim_mb=2, form_mb=1, actuals_rows=5_000)
+SMALL = UploadLimits(actuals_mb=1, claim_mb=2, enterprise_mb=3, form_mb=1, actuals_rows=5_000)
 
 
 @pytest.fixture
@@ -40,6 +40,8 @@ def site(database_url, tmp_path):
     catalog = load_catalog()
     engine = connect(database_url)
     create_user(engine, username="city", password=PASSWORD, role="city_analyst", display_name="市分析员",
+                catalog=catalog)
+    create_user(engine, username="officer", password=PASSWORD, role="policy_officer", display_name="资管办",
                 catalog=catalog)
     create_user(engine, username="firm", password=PASSWORD, role="enterprise", display_name="企业",
                 uscc=FIRM_USCC, catalog=catalog)
@@ -55,8 +57,8 @@ def sign_in(client: TestClient, username: str) -> str:
     answer = client.post("/login", data={"username": username, "password": PASSWORD, "login_token": token,
                                          "next": "/"}, follow_redirects=False)
     assert answer.status_code == 303, answer.text
-    return re.search(r'name="csrf" value="([^"]+)"', client.get("/imports" if username == "city" else "/claims/new")
-                     .text).group(1)
+    page = {"city": "/imports", "officer": "/enterprise-imports"}.get(username, "/claims/new")
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(page).text).group(1)
 
 
 def upload(client: TestClient, csrf: str, name: str, content: bytes):
@@ -310,3 +312,22 @@ def test_the_enterprise_data_import_refuses_a_zip_bomb_before_parsing(tmp_path):
         read_policy_data(bomb, load_catalog(), limits=UploadLimits().enterprise_sheet)
     assert time.perf_counter() - started < 1.0
     assert "压缩炸弹" in refused.value.problems[0].reason and "企业数据.xlsx" in refused.value.problems[0].reason
+
+
+def test_the_enterprise_data_page_has_its_own_limit_and_refuses_a_bomb_keeping_nothing(site, tmp_path):
+    app, engine, folder = site
+    client = TestClient(app)
+    csrf = sign_in(client, "officer")
+    big = client.post("/enterprise-imports/preview", data={"csrf": csrf},
+                      files={"file": ("企业.xlsx", b"x" * (4 * MB), "application/octet-stream")})
+    assert big.status_code == 413 and "上限为 3 MB" in big.text
+    bomb = zip_bomb(tmp_path / "bomb.xlsx", unpacked_mb=300)
+    started = time.perf_counter()
+    answer = client.post("/enterprise-imports/preview", data={"csrf": csrf},
+                         files={"file": ("企业数据.xlsx", bomb.read_bytes(), "application/octet-stream")})
+    assert time.perf_counter() - started < 1.0
+    assert answer.status_code == 422 and "压缩炸弹" in answer.text and "企业数据.xlsx" in answer.text
+    assert leftovers(folder) == []
+    event = next(e for e in events(engine) if e["action"] == "import_rejected")
+    assert event["detail"]["kind"] == "enterprise_data"
+    assert event["detail"]["sha256"] == hashlib.sha256(bomb.read_bytes()).hexdigest()

@@ -3,13 +3,14 @@ or a preview of new and changed rows → 确认导入 → stored as revisions, a
 
 The same shape as 数据导入 for actuals (``imports``): the upload is kept by its SHA-256 between
 the preview and the confirmation, so what is confirmed is exactly what was checked; a rejected
-file is deleted at once. Reading and checking a workbook takes seconds for a city, so it runs in
-a worker thread and the server keeps answering everyone else.
+file is deleted at once (``upload_files`` says what is kept and for how long). Its size is
+limited at the edge (``upload_limits``) and the workbook guarded before parsing. Copying and
+reading a workbook takes seconds for a city, so it runs in a worker thread and the server keeps
+answering everyone else.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,16 +27,13 @@ from ..store.enterprise_imports import CHANGES, EnterpriseImport, import_policy_
     plan_import
 from ..store.rule_edits import effective_policies
 from .award_views import XLSX, money, temporary_download, when
-from .imports import PREVIEW_ROWS, SHA, upload_dir
+from .imports import PREVIEW_ROWS, SHA
 from .pages import render
 from .security import Forbidden, check_csrf, current_user, platform, require
+from .upload_files import discard_rejected, store_upload, upload_dir
 
 router = APIRouter(include_in_schema=False)
 SUFFIX = ".xlsx"
-# A city's workbook (100,000 enterprises and their years) is some 30 MB; past this it is refused
-# before anything is parsed.
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024
-CHUNK = 1024 * 1024
 SHEET_ZH = {"enterprises": "企业", "facts": "年度数据", "events": "事件"}
 CHANGE_ZH = {"new": "新增", "changed": "修订", "unchanged": "未变"}
 MONEY = ("main_revenue", "rd_spend", "amount", "assessed_award", "already_paid")
@@ -54,7 +52,8 @@ def _checked(request: Request, path: Path, name: str) -> tuple[PolicyData | None
     engine = platform(request).engine
     try:
         data = read_policy_data(path, platform(request).catalog,
-                                event_kinds=sorted(effective_policies(engine).event_kinds()))
+                                event_kinds=sorted(effective_policies(engine).event_kinds()),
+                                limits=platform(request).settings.uploads.enterprise_sheet, shown_name=name)
     except ImportRejected as exc:
         return None, [replace(p, sheet=name) if p.sheet == path.name else p for p in exc.problems]
     return data, []
@@ -79,17 +78,6 @@ def template(user: User = Depends(current_user)) -> FileResponse:
     return temporary_download(write_policy_template, "企业数据导入模板.xlsx", XLSX)
 
 
-async def _read_limited(file: UploadFile, limit: int) -> bytes | None:
-    """The upload's bytes, read a chunk at a time; None as soon as it passes ``limit``."""
-    parts, size = [], 0
-    while chunk := await file.read(CHUNK):
-        size += len(chunk)
-        if size > limit:
-            return None
-        parts.append(chunk)
-    return b"".join(parts)
-
-
 @router.post("/enterprise-imports/preview", response_class=HTMLResponse)
 async def preview(request: Request, file: UploadFile = File(...), csrf: str = Form(""),
                   user: User = Depends(current_user)) -> HTMLResponse:
@@ -98,16 +86,11 @@ async def preview(request: Request, file: UploadFile = File(...), csrf: str = Fo
     name = Path(file.filename or "upload").name
     if Path(name).suffix.lower() != SUFFIX:
         return HTMLResponse(_page(request, user, error=f"只接受 XLSX 工作簿：{name}"), 400)
-    content = await _read_limited(file, MAX_UPLOAD_BYTES)
-    if content is None:
-        return HTMLResponse(_page(request, user, error=f"文件过大（上限 {MAX_UPLOAD_BYTES // 1024 // 1024} MB）：{name}"),
-                            413)
-    sha = hashlib.sha256(content).hexdigest()
-    path = upload_dir(request) / f"enterprises-{sha}{SUFFIX}"
-    await run_in_threadpool(path.write_bytes, content)
+    sha, path = await run_in_threadpool(store_upload, file, upload_dir(request), "enterprises-", SUFFIX)
     data, problems = await run_in_threadpool(_checked, request, path, name)
     if data is None:
-        path.unlink(missing_ok=True)  # a rejected file is not kept: the report says what was wrong
+        await run_in_threadpool(discard_rejected, request, user, path, kind="enterprise_data", name=name, sha=sha,
+                                problems=problems)
         return HTMLResponse(_page(request, user, file_name=name, problems=problems), 422)
     planned = await run_in_threadpool(plan_import, platform(request).engine, data)
     return HTMLResponse(_page(request, user, file_name=name, counts=planned.counts(), sha=sha,
@@ -127,7 +110,8 @@ async def confirm(request: Request, sha: str = Form(...), file_name: str = Form(
     file_name = Path(file_name).name[:500]
     data, problems = await run_in_threadpool(_checked, request, path, file_name)
     if data is None:
-        path.unlink(missing_ok=True)
+        await run_in_threadpool(discard_rejected, request, user, path, kind="enterprise_data", name=file_name,
+                                sha=sha, problems=problems)
         return HTMLResponse(_page(request, user, file_name=file_name, problems=problems), 422)
     done = await run_in_threadpool(lambda: import_policy_data(platform(request).engine, data, actor=user,
                                                               file_name=file_name, sha256=sha))

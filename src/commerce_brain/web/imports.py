@@ -1,18 +1,13 @@
 """数据导入: upload a statistics file → the validation report → confirm; and the import history.
 
-The uploaded file is kept under the data directory by its SHA-256 between the preview and the
-confirmation, so what is confirmed is exactly what was checked. A rejected file is deleted at
-once (its SHA-256 and the problems stay in the audit log); a confirmed one is deleted once its
-rows are stored (the import log keeps its name and SHA-256); one previewed but never confirmed
-is deleted after ``PENDING_HOURS``. Handlers are plain ``def``: FastAPI runs them in a worker
-thread, so copying, hashing and parsing a large file never stalls other requests.
+The upload waits by its SHA-256 between the preview and the confirmation (``upload_files`` says
+for how long). Handlers are plain ``def``: FastAPI runs them in a worker thread, so copying,
+hashing and parsing a large file never stalls other requests.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,50 +24,16 @@ from ..io.actuals_import import (
     read_sheets,
 )
 from ..io.actuals_template import write_template
-from ..store.observations import dry_run, list_imports, log_rejected_import, save_observations
+from ..store.observations import dry_run, list_imports, save_observations
 from .award_views import XLSX, temporary_download, when
 from .pages import render
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
+from .upload_files import discard_rejected, store_upload, upload_dir
 
 router = APIRouter(include_in_schema=False)
 SUFFIXES = (".csv", ".xlsx")
 SHA = re.compile(r"^[0-9a-f]{64}$")
 PREVIEW_ROWS = 100  # changed rows listed before confirming; the counts cover them all
-PENDING_HOURS = 24  # a previewed file not confirmed within this is deleted
-CHUNK = 1024 * 1024
-
-
-def upload_dir(request: Request) -> Path:
-    """Where uploads wait between the preview and the confirmation (made if missing)."""
-    folder = platform(request).settings.data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _forget_stale(folder: Path) -> None:
-    """Delete previews older than ``PENDING_HOURS``: nobody confirmed them."""
-    cutoff = time.time() - PENDING_HOURS * 3600
-    for path in folder.iterdir():
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except FileNotFoundError:  # another worker deleted it first
-            pass
-
-
-def _store_upload(upload: UploadFile, folder: Path, suffix: str) -> tuple[str, Path]:
-    """Copy the upload into ``folder`` in chunks, hashing as it goes; the copy is named by the
-    SHA-256 (so previewing the same file twice keeps one copy)."""
-    digest = hashlib.sha256()
-    partial = folder / f".partial-{time.monotonic_ns()}{suffix}"
-    with partial.open("wb") as out:
-        while chunk := upload.file.read(CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-    sha = digest.hexdigest()
-    path = folder / f"{sha}{suffix}"
-    partial.replace(path)
-    return sha, path
 
 
 def _checked(request: Request, user: User, path: Path, name: str
@@ -139,24 +100,15 @@ def preview(request: Request, file: UploadFile = File(...), csrf: str = Form("")
     name = Path(file.filename or "upload").name
     if Path(name).suffix.lower() not in SUFFIXES:
         return HTMLResponse(_page(request, user, error=f"只接受 CSV 或 XLSX 文件 only .csv or .xlsx: {name}"), 400)
-    folder = upload_dir(request)
-    _forget_stale(folder)
-    sha, path = _store_upload(file, folder, Path(name).suffix.lower())
+    sha, path = store_upload(file, upload_dir(request), "", Path(name).suffix.lower())
     frame, problems = _checked(request, user, path, name)
     if frame is None:
-        _reject(request, user, path, name, sha, problems)
+        discard_rejected(request, user, path, kind="actuals", name=name, sha=sha, problems=problems)
         return HTMLResponse(_page(request, user, file_name=name, problems=problems), 422)
     summary = dry_run(platform(request).engine, frame)
     changed = _labelled(request, summary.changes.filter(pl.col("change") != "unchanged").head(PREVIEW_ROWS))
     return HTMLResponse(_page(request, user, file_name=name, summary=summary, changed=changed, sha=sha,
                               suffix=Path(name).suffix.lower(), preview_rows=PREVIEW_ROWS))
-
-
-def _reject(request: Request, user: User, path: Path, name: str, sha: str, problems: list[Problem]) -> None:
-    """A refused file is not kept: its SHA-256 and the problems go to the audit log instead."""
-    path.unlink(missing_ok=True)
-    log_rejected_import(platform(request).engine, kind="actuals", file_name=name, sha256=sha,
-                        problems=[str(p) for p in problems], actor=user.username)
 
 
 def _labelled(request: Request, changes: pl.DataFrame) -> list[dict]:
@@ -180,7 +132,7 @@ def confirm(request: Request, sha: str = Form(...), suffix: str = Form(...), fil
         return HTMLResponse(_page(request, user, error="文件已过期，请重新上传 the upload expired, upload again"), 410)
     frame, problems = _checked(request, user, path, file_name)
     if frame is None:
-        _reject(request, user, path, file_name, sha, problems)
+        discard_rejected(request, user, path, kind="actuals", name=file_name, sha=sha, problems=problems)
         return HTMLResponse(_page(request, user, file_name=file_name, problems=problems), 422)
     summary = save_observations(platform(request).engine, frame, file_name=file_name, sha256=sha,
                                 imported_by=user.username)

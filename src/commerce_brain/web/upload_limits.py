@@ -21,9 +21,7 @@ from ..settings import MB, UploadLimits
 ROUTE_LIMITS = [
     ("POST", re.compile(r"^/imports/(preview|confirm)$"), "actuals_mb"),
     ("POST", re.compile(r"^/(claims/new|api/v1/claims)$"), "claim_mb"),
-    # 企业数据导入 (page and API), wherever it sits under /policy, /enterprises or /enterprise-data.
-    ("POST", re.compile(r"^(/api/v1)?/(policy|enterprises?|enterprise-data)(/[\w-]+)*/imports?(/[\w-]+)*$"),
-     "enterprise_mb"),
+    ("POST", re.compile(r"^/enterprise-imports/(preview|confirm)$"), "enterprise_mb"),
 ]
 
 

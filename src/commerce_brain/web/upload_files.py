@@ -1,0 +1,67 @@
+"""Where uploaded files wait between the preview and the confirmation, and for how long.
+
+Both import pages (数据导入 and 企业数据导入) keep an upload under the data directory by its
+SHA-256, so what is confirmed is exactly what was checked. A rejected file is deleted at once
+(its name, SHA-256 and the problems go to the audit log); a confirmed one once its rows are
+stored (the import log keeps its name and SHA-256); one previewed but never confirmed after
+``PENDING_HOURS``. These functions do blocking file work: call them from a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from pathlib import Path
+
+from fastapi import Request, UploadFile
+
+from ..access import User
+from ..store.observations import log_rejected_import
+from .security import platform
+
+PENDING_HOURS = 24  # a previewed file not confirmed within this is deleted
+CHUNK = 1024 * 1024
+
+
+def upload_dir(request: Request) -> Path:
+    """Where uploads wait between the preview and the confirmation (made if missing)."""
+    folder = platform(request).settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def forget_stale(folder: Path) -> None:
+    """Delete uploads older than ``PENDING_HOURS``: nobody confirmed them."""
+    cutoff = time.time() - PENDING_HOURS * 3600
+    for path in folder.iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except FileNotFoundError:  # another worker deleted it first
+            pass
+
+
+def store_upload(upload: UploadFile, folder: Path, prefix: str, suffix: str) -> tuple[str, Path]:
+    """Copy the upload into ``folder`` a chunk at a time, hashing as it goes (the whole file is
+    never in memory); the copy is named ``prefix + SHA-256 + suffix``, so previewing the same
+    file twice keeps one copy. Stale uploads are swept first."""
+    forget_stale(folder)
+    digest = hashlib.sha256()
+    partial = folder / f".partial-{secrets.token_hex(8)}{suffix}"
+    with partial.open("wb") as out:
+        while chunk := upload.file.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    sha = digest.hexdigest()
+    path = folder / f"{prefix}{sha}{suffix}"
+    partial.replace(path)
+    return sha, path
+
+
+def discard_rejected(request: Request, user: User, path: Path, *, kind: str, name: str, sha: str,
+                     problems: list) -> None:
+    """A refused file is not kept: it is deleted, its SHA-256 and problems audited instead."""
+    path.unlink(missing_ok=True)
+    log_rejected_import(platform(request).engine, kind=kind, file_name=name[:200], sha256=sha,
+                        problems=[str(p) for p in problems], actor=user.username)
