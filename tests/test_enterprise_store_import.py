@@ -279,3 +279,37 @@ def test_data_stored_before_the_migration_becomes_version_one(database_url):
     history = enterprise_history(engine, A)
     assert history["facts"].select("version", "main_revenue", "import_id").rows() == [(1, 100, log["id"])]
     engine.dispose()
+
+
+def test_imports_at_once_take_turns_and_number_each_version_once(engine, database_url, tmp_path):
+    import threading
+
+    from commerce_brain.catalog import load_catalog
+    from commerce_brain.io.enterprise_import import read_policy_data
+    from commerce_brain.policy.engine import packaged
+    from commerce_brain.store.enterprise_imports import import_policy_data
+
+    imported(workbook(tmp_path, "base.xlsx"), database_url)
+    policies, _ = packaged()
+    data = read_policy_data(workbook(tmp_path, "rev.xlsx", facts_C2="160000000"), load_catalog(),
+                            event_kinds=sorted(policies.event_kinds()))
+    results, errors, start = [], [], threading.Barrier(4)
+
+    def one(n: int) -> None:
+        start.wait()
+        try:
+            results.append(import_policy_data(engine, data, actor=f"t{n}", file_name="rev.xlsx",
+                                              sha256="-").counts()["facts"])
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    # One of them revised the fact; the others, after it, found it unchanged.
+    assert sorted(r["changed"] for r in results) == [0, 0, 0, 1]
+    assert enterprise_history(engine, A)["facts"]["version"].to_list() == [1, 2]
+    assert len(list_enterprise_imports(engine)) == 5 and verify(engine).ok

@@ -39,6 +39,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    update,
 )
 
 from ..access import User
@@ -123,16 +124,21 @@ def import_policy_data(engine: Engine, data: PolicyData, *, actor: User | str, f
     name of a trusted caller (the CLI's operator).
     """
     name = actor_name(actor, "run_batch")
+    columns = [f"{t}_{c}" for t in TABLES for c in CHANGES]
     with engine.begin() as conn:
+        # Two imports at once would diff against the same rows and number the same next version:
+        # the second must wait for the first and diff against what it stored. PostgreSQL: this
+        # lock. SQLite: the log's row is written first, and the first write of a transaction
+        # takes the database's write lock until the commit.
         if conn.dialect.name == "postgresql":
-            # Two imports at once would both number the same next version: the second waits and
-            # then diffs against what the first stored (SQLite has one writer anyway).
             conn.exec_driver_sql("LOCK TABLE enterprise_imports IN SHARE ROW EXCLUSIVE MODE")
-        planned = EnterpriseImport(_diff(conn, data))
-        counts = planned.counts()
         import_id = conn.execute(insert(enterprise_imports).values(
             file_name=file_name, sha256=sha256, imported_by=name, imported_at=datetime.now(UTC),
-            **{f"{t}_{c}": n for t, by in counts.items() for c, n in by.items()})).inserted_primary_key[0]
+            **dict.fromkeys(columns, 0))).inserted_primary_key[0]
+        planned = EnterpriseImport(_diff(conn, data))
+        counts = planned.counts()
+        conn.execute(update(enterprise_imports).where(enterprise_imports.c.id == import_id).values(
+            {f"{t}_{c}": n for t, by in counts.items() for c, n in by.items()}))
         for table, frame in planned.changes.items():
             _store(conn, table, frame.filter(pl.col("change") != "unchanged"), import_id)
         record(conn, actor=name, action="enterprise_data.save", object=f"enterprise_import:{import_id}",
