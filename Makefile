@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help demo test install install-test bench bench-web bench-batch bench-entstore lint-plans clean
+.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore lint-plans clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ bench-batch: install-test  ## 免申即享 batch for 100,000 enterprises, SQLite
 
 bench-entstore: install-test  ## enterprise data imports with revisions, 100,000 enterprises, SQLite and PostgreSQL
 	$(BIN)/python bench/bench_enterprise_store.py
+
+bench-uploads: install-test  ## /login and the cockpit while a 150 MB CSV and a zip bomb are uploaded (2 workers)
+	$(BIN)/python bench/bench_uploads.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
