@@ -313,3 +313,12 @@ def test_imports_at_once_take_turns_and_number_each_version_once(engine, databas
     assert sorted(r["changed"] for r in results) == [0, 0, 0, 1]
     assert enterprise_history(engine, A)["facts"]["version"].to_list() == [1, 2]
     assert len(list_enterprise_imports(engine)) == 5 and verify(engine).ok
+
+
+def test_the_command_lists_each_revision_old_to_new(engine, database_url, tmp_path):
+    imported(workbook(tmp_path, "a.xlsx"), database_url)
+    shown = run(str(workbook(tmp_path, "b.xlsx", facts_C2="160000000", enterprises_C3="柯城区")), "--db",
+                database_url, "--dry-run").stdout
+    assert "主营业务收入：152,345,678.90 元 → 160,000,000.00 元" in shown
+    assert "地区：衢州市 → 柯城区" in shown and "2023年" in shown
+    assert load_policy_data(engine).facts.filter(pl.col("uscc") == A)["main_revenue"].to_list() == [15_234_567_890]

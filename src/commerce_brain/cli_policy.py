@@ -262,12 +262,20 @@ def policy_import(
         out.print_json(json.dumps({"source": str(source), "dry_run": dry_run, "import_id": done.import_id,
                                    "counts": counts}, ensure_ascii=False))
         return
+    from .enterprise_changes import changed_rows
     from .render import simple_table
 
     verb = "将" if dry_run else "已"
     simple_table(f"{source.name}：校验通过" + ("（试运行，未写入）" if dry_run else f"，已导入（导入编号 {done.import_id}）"),
                  ["表", f"{verb}新增", f"{verb}修订", "未变"],
                  [[SHEET_ZH[table], *(by[c] for c in CHANGES)] for table, by in counts.items()], out)
+    revised = changed_rows(done, data, catalog=catalog, policies=effective_policies(engine), limit=REVISIONS_SHOWN,
+                           changes=("changed",))
+    if revised:
+        simple_table(f"修订 revisions（每表最多 {REVISIONS_SHOWN} 项）", ["表", "企业", "年度或事件", "原值 → 新值"],
+                     [[r["sheet"], r["who"], r["what"] or "—", "；".join(f"{f}：{old} → {new}" for f, old, new in r["diffs"])]
+                      for r in revised], out)
 
 
 SHEET_ZH = {"enterprises": "企业 enterprises", "facts": "年度数据 facts", "events": "事件 events"}
+REVISIONS_SHOWN = 50

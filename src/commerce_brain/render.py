@@ -21,6 +21,14 @@ STATUS_STYLE = {
 }
 
 
+def money(fen: int | None) -> str:
+    """12345678 → "123,456.78" (integer arithmetic: a display never goes through a float)."""
+    if fen is None:
+        return "—"
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+
+
 def clean(value: Any) -> Any:
     """JSON-safe: NaN and infinities become null, floats keep 6 decimals."""
     if isinstance(value, float):

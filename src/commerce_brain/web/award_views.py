@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from ..policy.engine import PolicyDataError, PolicyYearError, packaged
 from ..policy.model import PAYEE_ZH
 from ..policy.payer import treasury_name
+from ..render import money  # the pages' 元 text, also served from here
 from ..store import fulfilment as f
 from .security import platform
 
@@ -22,14 +23,6 @@ BEIJING = timezone(timedelta(hours=8))  # China has one time zone and no summer 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What the store and the engine refuse with a message for the user (NotAllowed included).
 REFUSALS = (f.FulfilmentError, PolicyYearError, PolicyDataError)
-
-
-def money(fen: int | None) -> str:
-    """12345678 → "123,456.78" (integer arithmetic: a display never goes through a float)."""
-    if fen is None:
-        return "—"
-    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
 
 
 def when(moment: datetime | None) -> str:

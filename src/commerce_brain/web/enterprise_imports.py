@@ -14,19 +14,16 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import polars as pl
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..access import User
-from ..io.enterprise_fields import FIELD_ALIASES
+from ..enterprise_changes import SHEET_ZH, changed_rows
 from ..io.enterprise_import import ImportRejected, PolicyData, Problem, read_policy_data, write_policy_template
-from ..policy.calculator_form import CHOICE_ZH, event_kinds, rate_text
-from ..store.enterprise_imports import CHANGES, EnterpriseImport, import_policy_data, list_enterprise_imports, \
-    plan_import
+from ..store.enterprise_imports import CHANGES, import_policy_data, list_enterprise_imports, plan_import
 from ..store.rule_edits import effective_policies
-from .award_views import XLSX, money, temporary_download, when
+from .award_views import XLSX, temporary_download, when
 from .imports import PREVIEW_ROWS, SHA
 from .pages import render
 from .security import Forbidden, check_csrf, current_user, platform, require
@@ -34,13 +31,6 @@ from .upload_files import discard_rejected, store_upload, upload_dir
 
 router = APIRouter(include_in_schema=False)
 SUFFIX = ".xlsx"
-SHEET_ZH = {"enterprises": "企业", "facts": "年度数据", "events": "事件"}
-CHANGE_ZH = {"new": "新增", "changed": "修订", "unchanged": "未变"}
-MONEY = ("main_revenue", "rd_spend", "amount", "assessed_award", "already_paid")
-RATES = ("local_share", "benchmark_rate")
-FLAGS = ("is_manufacturing", "is_industrial", "is_listed", "is_provincial_or_central_owned")
-# What a row is called in the preview; the rest of its fields are what may change.
-NAMED_BY = {"enterprises": ("uscc",), "facts": ("uscc", "year"), "events": ("uscc", "kind", "date", "subject")}
 
 
 def _checked(request: Request, path: Path, name: str) -> tuple[PolicyData | None, list[Problem]]:
@@ -92,9 +82,12 @@ async def preview(request: Request, file: UploadFile = File(...), csrf: str = Fo
         await run_in_threadpool(discard_rejected, request, user, path, kind="enterprise_data", name=name, sha=sha,
                                 problems=problems)
         return HTMLResponse(_page(request, user, file_name=name, problems=problems), 422)
-    planned = await run_in_threadpool(plan_import, platform(request).engine, data)
-    return HTMLResponse(_page(request, user, file_name=name, counts=planned.counts(), sha=sha,
-                              rows=_preview_rows(request, planned, data), preview_rows=PREVIEW_ROWS))
+    engine = platform(request).engine
+    planned = await run_in_threadpool(plan_import, engine, data)
+    rows = changed_rows(planned, data, catalog=platform(request).catalog, policies=effective_policies(engine),
+                        limit=PREVIEW_ROWS)
+    return HTMLResponse(_page(request, user, file_name=name, counts=planned.counts(), sha=sha, rows=rows,
+                              preview_rows=PREVIEW_ROWS))
 
 
 @router.post("/enterprise-imports/confirm", response_class=HTMLResponse)
@@ -117,66 +110,3 @@ async def confirm(request: Request, sha: str = Form(...), file_name: str = Form(
                                                               file_name=file_name, sha256=sha))
     path.unlink(missing_ok=True)  # the import log keeps its SHA-256; the data is in the store
     return HTMLResponse(_page(request, user, file_name=file_name, done=done.import_id, done_counts=done.counts()))
-
-
-# ---- the preview: each new or changed row, old → new, in Chinese and 元 ---------------------------
-
-def _preview_rows(request: Request, planned: EnterpriseImport, data: PolicyData) -> list[dict]:
-    """Up to PREVIEW_ROWS new or changed rows of each sheet, as the page shows them."""
-    labels = _Labels(request, data)
-    rows = []
-    for table, frame in planned.changes.items():
-        written = frame.filter(pl.col("change") != "unchanged").head(PREVIEW_ROWS)
-        for row in written.iter_rows(named=True):
-            rows.append({"sheet": SHEET_ZH[table], "change": CHANGE_ZH[row["change"]],
-                         "who": labels.enterprise(row["uscc"]), "what": labels.what(table, row),
-                         "diffs": labels.diffs(table, row)})
-    return rows
-
-
-class _Labels:
-    """Field names and values as a person reads them: 元, %, 是/否, region and event names."""
-
-    def __init__(self, request: Request, data: PolicyData) -> None:
-        self.regions = platform(request).catalog.org_unit_names()
-        self.kinds = event_kinds(effective_policies(platform(request).engine))
-        self.names = dict(zip(data.enterprises["uscc"].to_list(), data.enterprises["name"].to_list(), strict=True))
-
-    def enterprise(self, uscc: str) -> str:
-        return f"{self.names.get(uscc, '')}（{uscc}）"
-
-    def what(self, table: str, row: dict) -> str:
-        if table == "facts":
-            return f"{row['year']}年"
-        if table == "events":
-            return "，".join(x for x in (self.value("kind", row["kind"]), str(row["date"]), row["subject"]) if x)
-        return ""
-
-    def diffs(self, table: str, row: dict) -> list[tuple[str, str, str]]:
-        shown = []
-        for name in row:
-            if name.startswith("old_") or name in NAMED_BY[table] or name in ("id", "year", "change", "version"):
-                continue
-            old, new = row.get(f"old_{name}"), row[name]
-            # A new row shows what it gives; a revised row only what it changes.
-            if (row["change"] == "new" and new is None) or (row["change"] == "changed" and old == new):
-                continue
-            shown.append((FIELD_ALIASES[name][0], self.value(name, old), self.value(name, new)))
-        return shown
-
-    def value(self, name: str, value) -> str:
-        if value is None:
-            return "—"
-        if name in MONEY:
-            return f"{money(value)} 元"
-        if name in RATES:
-            return f"{rate_text(value)}%"
-        if name in FLAGS:
-            return "是" if value else "否"
-        if name == "org_unit":
-            return self.regions.get(value, value)
-        if name == "kind":
-            return self.kinds.get(value, value)
-        if name in ("level", "rating"):
-            return CHOICE_ZH.get(value, value)
-        return str(value)
