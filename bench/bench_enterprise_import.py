@@ -14,6 +14,7 @@ Run: `PYTHONPATH=src .venv/bin/python bench/bench_enterprise_import.py` (figures
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -77,11 +78,12 @@ def main() -> int:
     for kind, source in (("xlsx", workbook), ("csv", folder)):
         if args.only and kind != args.only:
             continue
-        times = []
+        times, cpu = [], []
         for _ in range(args.repeat):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             data = read_policy_data(source, catalog, event_kinds=policies.event_kinds())
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         seconds = statistics.median(times)
         same = (data.enterprises.equals(enterprises) and data.facts.equals(facts)
                 and data.events.equals(events))
@@ -89,7 +91,8 @@ def main() -> int:
         target = TARGETS[kind]
         print(f"{kind}: median {seconds:6.2f} s of {args.repeat} (runs {', '.join(f'{t:.2f}' for t in times)}); "
               f"target < {target:g} s: {'met' if seconds < target else 'MISSED'}; "
-              f"frames identical to the city's: {same}")
+              f"frames identical to the city's: {same}; CPU {statistics.median(cpu):.2f} s (all threads); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 1 if failed else 0
 
 

@@ -504,3 +504,57 @@ def test_the_page_prints_the_result_without_the_form(site):
     css = client.get("/static/app.css").text
     printed = css.split("@media print")[-1]
     assert "header.top" in printed and ".calc-form" in printed and "display: none" in printed
+
+
+# ---- out-of-vocabulary values (issue 8): a level no rule knows was paid, a rating vanished ----
+
+GALACTIC = {"e0_kind": "national_high_tech_enterprise", "e0_date": "2023-11-20", "e0_level": "galactic",
+            "e1_kind": "green_loan", "e1_date": "2023-06-30", "e1_amount": "1000万", "e1_rating": "ultraviolet",
+            "e1_benchmark_rate": "4.35", "e1_days": "365"}
+
+
+def test_the_form_refuses_a_level_and_a_rating_no_rule_knows():
+    parsed = cf.parse_form(rd_form(**GALACTIC), policies=POLICIES, org_units=QUZHOU)
+
+    assert parsed.inputs is None
+    errors = dict(parsed.errors)
+    assert set(errors) == {"e0_level", "e1_rating"}
+    assert "未知的级别“galactic”" in errors["e0_level"] and "国家级" in errors["e0_level"]
+    assert "未知的评级“ultraviolet”" in errors["e1_rating"] and "深绿" in errors["e1_rating"]
+    good = cf.parse_form(rd_form(**{**GALACTIC, "e0_level": "national", "e1_rating": "dark_green"}),
+                         policies=POLICIES, org_units=QUZHOU)
+    assert good.errors == []
+
+
+def test_a_history_carrying_an_unknown_level_is_refused():
+    history = json.dumps({"events": [{"kind": "national_high_tech_enterprise", "date": "2022-05-01",
+                                      "level": "galactic"}]})
+    parsed = cf.parse_form(rd_form(history=history), policies=POLICIES, org_units=QUZHOU)
+
+    assert parsed.inputs is None
+    assert [f for f, _ in parsed.errors] == [cf.HISTORY] and "未知的级别“galactic”" in parsed.errors[0][1]
+
+
+def test_page_and_api_refuse_out_of_vocabulary_values(site):
+    client, csrf = sign_in(site, "officer")
+    page = client.post("/calculator", data={**rd_form(**GALACTIC), "csrf": csrf})
+    assert page.status_code == 422
+    assert "未知的级别“galactic”" in page.text and "未知的评级“ultraviolet”" in page.text
+    assert 'id="result"' not in page.text
+
+    def post(events, org_unit=KECHENG):
+        return client.post("/api/v1/calculator", headers={"X-CSRF-Token": csrf}, json={"year": YEAR, "inputs": {
+            "enterprise": {"uscc": "91330802MA2G000117", "name": "接口企业", "org_unit": org_unit},
+            "events": events}})
+
+    galactic = post([{"kind": "national_high_tech_enterprise", "date": "2023-11-20", "level": "galactic"}])
+    assert galactic.status_code == 422 and "未知的级别“galactic”" in galactic.json()["detail"]
+    ultraviolet = post([{"kind": "green_loan", "date": "2023-06-30", "amount": 1_000_000_000, "rating": "ultraviolet",
+                         "benchmark_rate": 43_500, "days": 365}])
+    assert ultraviolet.status_code == 422 and "未知的评级“ultraviolet”" in ultraviolet.json()["detail"]
+    kind = post([{"kind": "lottery", "date": "2023-06-30"}])
+    assert kind.status_code == 422 and "未知的事件类型“lottery”" in kind.json()["detail"]
+    outside = post([], org_unit="330602")  # 越城区, Shaoxing
+    assert outside.status_code == 422 and "未知的所在地区“330602”" in outside.json()["detail"]
+    known = post([{"kind": "national_high_tech_enterprise", "date": "2023-11-20", "level": "national"}])
+    assert known.status_code == 200 and known.json()["total_fen"] == 30_000_000

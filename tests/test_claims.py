@@ -409,3 +409,38 @@ def test_api_files_and_reads_a_claim(site, engine, data, firms, tmp_path):
     assert wrong.status_code == 400 and "无本条对应的事件" in wrong.json()["detail"]
     assert counts(engine) == (1, 1, 1)
     assert verify(engine).ok
+
+
+# ---- out-of-vocabulary values (issue 8) ---------------------------------------------------------
+
+@pytest.mark.parametrize(("event", "word"), [
+    ({"kind": "national_high_tech_enterprise", "level": "galactic"}, "未知的级别“galactic”"),
+    ({"kind": "green_loan", "rating": "ultraviolet", "amount": 1_000_000_000, "benchmark_rate": 43_500, "days": 365},
+     "未知的评级“ultraviolet”"),
+])
+def test_a_claim_with_an_unknown_level_or_rating_is_refused_and_stores_nothing(engine, data, firms, event, word):
+    uscc = firms["a"]
+    inputs = stored_inputs(data, uscc)
+    bad = {**event, "date": date(YEAR, 6, 1), "subject": "越界"}
+
+    with pytest.raises(cf.OutOfVocabulary, match=word):
+        file(engine, data, uscc, rule=event["kind"], inputs=replace(inputs, events=(*inputs.events, bad)))
+
+    assert counts(engine) == (0, 0, 0)
+    assert events(engine, action="claims.file") == []
+
+
+def test_api_refuses_a_claim_with_an_unknown_level_with_422(site, engine, data, firms, tmp_path):
+    firm_a, csrf = sign_in(site, "firm_a")
+    inputs = stored_inputs(data, firms["a"])
+    bad = replace(inputs, events=(*inputs.events, {"kind": "national_high_tech_enterprise", "date": date(YEAR, 6, 1),
+                                                   "level": "galactic"}))
+    body = {"rule": "national_high_tech_enterprise", "year": str(YEAR), "statement": STATEMENT,
+            "inputs": bad.to_json()}
+
+    made = firm_a.post("/api/v1/claims", data=body, files=upload(tmp_path, "报告.pdf"), headers={"X-CSRF-Token": csrf})
+
+    assert made.status_code == 422 and "未知的级别“galactic”" in made.json()["detail"]
+    page = firm_a.post("/claims/new", data={**body, "csrf": csrf}, files=upload(tmp_path, "报告.pdf"))
+    assert page.status_code == 422 and "未知的级别“galactic”" in page.text
+    assert counts(engine) == (0, 0, 0)

@@ -35,11 +35,12 @@ def read_data_or_exit(source: Path, catalog, policies):
     """Enterprises, facts and events from a file, or exit 1 with every problem in it."""
     from .io.actuals_import import ImportRejected
     from .io.enterprise_import import read_policy_data
+    from .policy.vocabulary import Vocabulary
 
     with progress() as bar:
         bar.add_task(f"读取并校验 {source.name}", total=None)
         try:
-            return read_policy_data(source, catalog, event_kinds=sorted(policies.event_kinds()))
+            return read_policy_data(source, catalog, vocabulary=Vocabulary.of(policies))
         except ImportRejected as exc:
             err.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
             raise typer.Exit(1) from None

@@ -5,19 +5,17 @@ through a float), ratios and rates into millionths, whole numbers, yes/no flags,
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
 import polars as pl
 
 from ..policy.expr_compile import BOUNDS
+from ..yuan import DECIMALS, NEGATIVE, SHAPE, TOO_LARGE, yuan_to_fen
 from .enterprise_fields import (
     DATE_RE,
     FALSE_WORDS,
     FIELD_ALIASES,
     INT_RE,
-    MAX_ALLOWED_SHOWN,
-    MONEY_RE,
     PPM,
     RATIO_RE,
     TRUE_WORDS,
@@ -66,26 +64,20 @@ def part(field: str, name: str) -> pl.Expr:
 
 
 def money(field: str) -> Parsed:
-    """Yuan text → fen (Int64), exactly: the digits are shifted, not multiplied as floats."""
+    """Yuan text → fen (Int64), exactly: the digits are shifted, not multiplied as floats. The
+    rule is ``yuan.yuan_to_fen``, the one the 政策计算器 form uses (without 万: a file's money
+    columns are in 元)."""
     col = pl.col(field)
-    digits = part(field, "int").str.replace_all(",", "")
-    frac = part(field, "frac").fill_null("")
-    shape_ok = digits.is_not_null() & ((digits != "") | (frac != ""))
-    fen = whole_number(digits) * 100 + frac.str.slice(0, 2).str.pad_end(2, "0").cast(pl.Int64)
+    problem = part(field, "problem")
     reason = (
-        pl.when(col.is_null()).then(None)
-        .when(~shape_ok).then(msg(f"{zh(field)}格式错误 malformed amount: '", col,
-                                   "' (yuan, e.g. 1234567.89 or 1,234,567.89)"))
-        .when(frac.str.slice(2).str.contains("[^0]")).then(msg(
-            "金额最多两位小数 at most two decimals (fen): '", col, "'"))
-        .when((part(field, "sign") == "-") & (fen > 0)).then(msg(
-            f"{zh(field)}不能为负 negative amount: '", col, "'"))
-        # The engine's exact arithmetic is sized for amounts up to 10万亿元 (BOUNDS).
-        .when(fen > BOUNDS["money"]).then(msg(
+        pl.when(problem == SHAPE).then(msg(f"{zh(field)}格式错误 malformed amount: '", col,
+                                           "' (yuan, e.g. 1234567.89 or 1,234,567.89)"))
+        .when(problem == DECIMALS).then(msg("金额最多两位小数 at most two decimals (fen): '", col, "'"))
+        .when(problem == NEGATIVE).then(msg(f"{zh(field)}不能为负 negative amount: '", col, "'"))
+        .when(problem == TOO_LARGE).then(msg(
             f"{zh(field)}超出范围 amount too large: '", col, "' (at most 10万亿元)"))
     )
-    parts = col.str.strip_suffix("元").str.strip_chars().str.extract_groups(MONEY_RE)
-    return Parsed(parts, fen, reason)
+    return Parsed(yuan_to_fen(col), part(field, "fen"), reason)
 
 
 def whole_number(digits: pl.Expr) -> pl.Expr:
@@ -160,15 +152,3 @@ def date(field: str) -> Parsed:
         f"{zh(field)}格式错误 malformed date: '", col,
         "' (e.g. 2023-05-01, 2023/5/1 or 2023年5月1日)"))
     return Parsed(col.str.extract_groups(DATE_RE), value, reason)
-
-
-def one_of(field: str, allowed: Collection[str] | None) -> pl.Expr:
-    if allowed is None:
-        return pl.lit(None, pl.String)
-    values = sorted(set(allowed))
-    shown = ", ".join(values[:MAX_ALLOWED_SHOWN]) or "(none)"
-    if len(values) > MAX_ALLOWED_SHOWN:
-        shown += f", … ({len(values)} in all)"
-    col = pl.col(field)
-    return pl.when(col.is_not_null() & ~col.is_in(values)).then(msg(
-        f"未知{zh(field)} unknown {field}: '", col, f"' (allowed: {shown})"))

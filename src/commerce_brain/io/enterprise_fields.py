@@ -53,11 +53,7 @@ YEARS = (2000, 2100)
 PPM = 1_000_000
 TRUE_WORDS = ("1", "true", "是", "y", "yes")
 FALSE_WORDS = ("0", "false", "否", "n", "no")
-MAX_ALLOWED_SHOWN = 12
 
-# Yuan: optional sign, digits (commas only in groups of three), any decimals — the decimals
-# beyond fen are checked separately so that the message can say why.
-MONEY_RE = r"^(?<sign>[+-]?)(?<int>[0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{0,15})(?:\.(?<frac>[0-9]*))?$"
 RATIO_RE = r"^(?<sign>[+-]?)(?<int>[0-9]{0,9})(?:\.(?<frac>[0-9]+))?(?<pct>%?)$"
 INT_RE = r"^(?<sign>[+-]?)(?<int>[0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,15})(?:\.0+)?$"
 # 2023-05-01 | 2023/5/1 | 2023.5.1 | 2023年5月1日, optionally with the time Excel adds in CSV

@@ -24,7 +24,9 @@ from pathlib import Path
 import polars as pl
 
 from ..catalog import Catalog
+from ..policy.catalog import load_policy_catalog
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA
+from ..policy.vocabulary import Vocabulary, unknown, with_codes
 from ..settings import SheetLimits, UploadLimits
 from ..uscc import uscc_problem, valid_uscc_mask
 # Shared with the actuals importer so both report problems the same way.
@@ -45,7 +47,6 @@ from .enterprise_cells import (
     integer,
     money,
     msg,
-    one_of,
     parse,
     ratio,
     reasons,
@@ -93,15 +94,22 @@ def read_policy_data(source: Path, catalog: Catalog, *,
                      event_kinds: Collection[str] | None = None,
                      levels: Collection[str] | None = None,
                      ratings: Collection[str] | None = None, limits: SheetLimits | None = None,
-                     shown_name: str | None = None) -> PolicyData:
+                     shown_name: str | None = None, vocabulary: Vocabulary | None = None) -> PolicyData:
     """Read and validate the policy engine's input from an XLSX file or a CSV directory.
 
     The enterprises sheet is required; facts and events may be absent (empty frames).
-    ``event_kinds``, ``levels`` and ``ratings``, when given, are the only values allowed in
-    those columns. Raises ``ImportRejected`` with every problem when anything is wrong, or at
-    once when the file is past ``limits`` (``UploadLimits``' enterprise limits by default;
-    ``shown_name`` is the file's name in that refusal when it is stored under another).
+    ``kind``, ``level`` and ``rating`` must be in ``vocabulary`` (by default that of the
+    packaged policy catalog; pass the rules in force, edits applied, where there are some);
+    ``event_kinds``, ``levels`` and ``ratings``, when given, narrow it to those values. A level
+    or rating may be written by its Chinese name (省级, 深绿): the frame holds the code. Raises
+    ``ImportRejected`` with every problem when anything is wrong, or at once when the file is
+    past ``limits`` (``UploadLimits``' enterprise limits by default; ``shown_name`` is the
+    file's name in that refusal when it is stored under another).
     """
+    vocabulary = vocabulary or Vocabulary.of(load_policy_catalog())
+    allowed = {"kind": vocabulary.event_kinds if event_kinds is None else event_kinds,
+               "level": vocabulary.levels if levels is None else levels,
+               "rating": vocabulary.ratings if ratings is None else ratings}
     source = Path(source)
     try:  # before any parser: a zip bomb or millions of rows are refused at once
         check_spreadsheet(source, limits or UploadLimits.from_env().enterprise_sheet, shown_name=shown_name)
@@ -116,8 +124,7 @@ def read_policy_data(source: Path, catalog: Catalog, *,
         known = enterprises["uscc"].drop_nulls().unique()
     sheet = read.sheets["enterprises"]
     facts, found_f = _facts(texts["facts"], known, sheet)
-    events, found_v = _events(texts["events"], known, sheet,
-                              {"kind": event_kinds, "level": levels, "rating": ratings})
+    events, found_v = _events(texts["events"], known, sheet, allowed)
     found = (pl.concat([found_e, found_f, found_v])
              .join(pl.DataFrame(read.columns, schema=LABEL_COLS),
                    on=["_sheet_no", "field"], how="left")
@@ -373,17 +380,17 @@ def _facts(rows: pl.DataFrame, known: pl.Series | None, sheet: str
 
 
 def _events(rows: pl.DataFrame, known: pl.Series | None, sheet: str,
-            allowed: dict[str, Collection[str] | None]) -> tuple[pl.DataFrame, pl.DataFrame]:
+            allowed: dict[str, Collection[str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
     parsed = {"date": date("date"),
               **{f: money(f) for f in ("amount", "assessed_award", "already_paid")},
               **{f: ratio(f) for f in RATIOS}, **{f: integer(f) for f in COUNTS}}
-    df = parse(_with_uscc(rows), parsed)
+    df = parse(_with_uscc(with_codes(rows)), parsed)
     checks = [
         *_filled(EVENTS),
         *_uscc_checks(known, sheet),
         *reasons(parsed),
         ("date", year_problem(pl.col("date_value").dt.year())),
-        *[(f, one_of(f, values)) for f, values in allowed.items()],
+        *[(f, unknown(f, values)) for f, values in allowed.items()],
     ]
     return df.select(
         uscc="uscc_code", date="date_value", year=pl.col("date_value").dt.year(), kind="kind",

@@ -1,7 +1,7 @@
 """The 政策计算器 form: what a person typed → ``EnterpriseInputs``, and back. Pure: no I/O.
 
 Money is typed in 元 (commas allowed, a trailing 元, or 万/万元 for ten thousand) and becomes
-integer fen through ``Decimal``, never a float; more than two decimals (after 万) is refused, not
+integer fen by the file import's rule (``yuan``), never a float; more than two decimals (after 万) is refused, not
 rounded. Rates are typed in % and become millionths (4.35 → 43500). Dates are ISO
 ``YYYY-MM-DD``. Every problem is reported as ``(field, message)`` with the field's input name,
 so a page can show it beside that input, and the message names the field in Chinese.
@@ -15,13 +15,14 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ..uscc import uscc_problem
+from ..yuan import DECIMALS, NEGATIVE, TOO_LARGE, parse_yuan
 from .expr_compile import BOUNDS
-from .expr_parse import Binary, Call, In, Name, Node, Text, Unary
 from .inputs import EnterpriseInputs, InputError
 from .model import PolicyCatalog
+from .vocabulary import CHOICE_ZH, UnknownValues, Vocabulary, choices, shown  # noqa: F401 (CHOICE_ZH: for the page)
 
 FLAGS = ("is_manufacturing", "is_industrial", "is_listed", "is_provincial_or_central_owned")
 FACTS = ("main_revenue", "rd_spend")
@@ -38,15 +39,8 @@ TRIAL_USCC = "TRIAL"    # an officer's what-if enterprise without a credit code
 YEARS = (2000, 2100)
 MAX_TEXT = 200
 _EVENT_KEY = re.compile(r"^e(\d{1,3})_(\w+)$")
-_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 _PLAIN = re.compile(r"^\d+(\.\d+)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Codes the rules compare levels and ratings with, as a person reads them.
-CHOICE_ZH = {
-    "international": "国际", "national": "国家级", "industry": "行业", "provincial": "省级", "municipal": "市级",
-    "national_subcommittee": "国家级分技术委员会", "first": "一等奖", "second": "二等奖", "third": "三等奖",
-    "dark_green": "深绿", "medium_green": "中绿", "light_green": "浅绿", "five_star": "五星级", "four_star": "四星级",
-}
 
 
 class FieldError(ValueError):
@@ -70,24 +64,19 @@ def _normal(text: str | None) -> str:
 
 
 def parse_money(text: str | None) -> int | None:
-    """“1,234,567.89” / “12.5万” / “300元” → fen (int); blank → None. FieldError otherwise."""
+    """“1,234,567.89” / “12.5万” / “300元” → fen (int); blank → None. FieldError otherwise.
+    The rule is the file import's (``yuan.yuan_to_fen``), with 万 allowed."""
     raw = _normal(text)
     if not raw:
         return None
-    raw = raw.removesuffix("元")
-    scale = 1
-    if raw.endswith("万"):
-        raw, scale = raw[:-1], 10_000
-    if raw.startswith("-"):
-        raise FieldError("不能为负数 must not be negative")
-    if not (_PLAIN.match(raw) or _GROUPED.match(raw)):
-        raise FieldError(f"不是金额 not an amount: “{text.strip()}”（如 1234567.89、1,234,567.89 或 123.45万）")
-    try:
-        fen = Decimal(raw.replace(",", "")) * scale * 100
-    except InvalidOperation:
-        raise FieldError(f"不是金额 not an amount: “{text.strip()}”") from None
-    return _whole(fen, "最多两位小数 at most two decimals (fen)", BOUNDS["money"],
-                  "超出可计算范围 too large (at most 10万亿元)")
+    fen, problem = parse_yuan(raw, wan=True)
+    if problem is None:
+        return fen
+    raise FieldError({
+        NEGATIVE: "不能为负数 must not be negative",
+        DECIMALS: "最多两位小数 at most two decimals (fen)",
+        TOO_LARGE: "超出可计算范围 too large (at most 10万亿元)",
+    }.get(problem, f"不是金额 not an amount: “{text.strip()}”（如 1234567.89、1,234,567.89 或 123.45万）"))
 
 
 def parse_rate(text: str | None) -> int | None:
@@ -193,36 +182,6 @@ def fields_of_kinds(policies: PolicyCatalog) -> dict[str, list[str]]:
     return found
 
 
-def choices(policies: PolicyCatalog) -> dict[str, list[str]]:
-    """The codes rules compare ``level`` and ``rating`` with (``level == "national"``), so the form
-    can offer them instead of asking for free text."""
-    found: dict[str, list[str]] = {"level": [], "rating": []}
-
-    def walk(node: Node | None) -> None:
-        if isinstance(node, Binary):
-            if node.op == "==" and isinstance(node.left, Name) and isinstance(node.right, Text):
-                _add(found, node.left.name, [node.right.value])
-            walk(node.left)
-            walk(node.right)
-        elif isinstance(node, In) and isinstance(node.operand, Name):
-            _add(found, node.operand.name, node.options)
-        elif isinstance(node, Unary):
-            walk(node.operand)
-        elif isinstance(node, Call):
-            for arg in node.args:
-                walk(arg)
-
-    for rule in policies.rules():
-        for node in (rule.when, *(b.when for b in rule.bands)):
-            walk(node)
-    return found
-
-
-def _add(found: dict[str, list[str]], name: str, values) -> None:
-    if name in found:
-        found[name] += [v for v in values if v not in found[name]]
-
-
 # ---- the whole form ---------------------------------------------------------------------------
 
 def event_rows(form: Mapping[str, str]) -> list[dict[str, str]]:
@@ -271,8 +230,10 @@ def parse_form(form: Mapping[str, str], *, policies: PolicyCatalog, org_units: M
                               facts=tuple(sorted([*kept.values(), *facts.values()], key=lambda f: f["year"])),
                               events=(*history.events, *events))
     try:
-        inputs.frames()
-    except InputError as exc:  # a history someone edited by hand
+        enterprises, _, events = inputs.frames()
+        # The history is a hidden field: what comes back may not be what was sent.
+        Vocabulary.of(policies).check(enterprises, events)  # org units: checked above, by the form
+    except (InputError, UnknownValues) as exc:  # a history someone edited by hand
         return Parsed(year, None, [(HISTORY, str(exc))])
     return Parsed(year, inputs, [])
 
@@ -312,6 +273,9 @@ def _event(row: dict[str, str], policies: PolicyCatalog, errors: list) -> dict:
             value = parser(row.get(name))
         except FieldError as exc:
             errors.append((f"{prefix}{name}", f"{label}·{title}：{exc}"))
+            continue
+        if value is not None and name in ("level", "rating") and value not in (allowed := choices(policies)[name]):
+            errors.append((f"{prefix}{name}", f"{label}·{title}：未知的{title}“{value}”，可选：{shown(allowed)}"))
             continue
         if value is not None:
             event[name] = value

@@ -31,6 +31,8 @@ from ..policy.checkup import checkup
 from ..policy.engine import PolicyDataError, PolicyYearError, packaged
 from ..policy.inputs import EnterpriseInputs, InputError
 from ..policy.model import PolicyCatalog
+from ..policy.payer import CITY
+from ..policy.vocabulary import UnknownValues, Vocabulary
 from .audit import record
 from .claims import claim_attachments, claims
 from .fulfilment import (
@@ -68,6 +70,10 @@ _UNSAFE = re.compile(r'[<>:"|?*]')
 
 class ClaimRefused(FulfilmentError):
     """A claim the rules refuse (not qualified, bad attachments, …); nothing was stored."""
+
+
+class OutOfVocabulary(ClaimRefused):
+    """A kind, level, rating or org unit outside the catalog's vocabulary; nothing was stored."""
 
 
 class DuplicateAward(ClaimRefused, WrongState):
@@ -147,6 +153,7 @@ def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: Ente
     policies = policies or effective_policies(engine)
     catalog = catalog or packaged()[1]
     inputs = _as_stored(engine, inputs, catalog)
+    _check_vocabulary(inputs, policies, catalog)
     rows = _claimed_awards(inputs, rule, year, policies, catalog)
     clash = _existing_award(engine, rows)
     if clash:
@@ -186,6 +193,18 @@ def _as_stored(engine: Engine, inputs: EnterpriseInputs, catalog: Catalog) -> En
     if not inputs.enterprise.get("name") or inputs.enterprise.get("org_unit") not in catalog.org_unit_names():
         raise ClaimRefused("请填写企业名称和所在地区 the enterprise's name or org unit is missing or unknown")
     return inputs
+
+
+def _check_vocabulary(inputs: EnterpriseInputs, policies: PolicyCatalog, catalog: Catalog) -> None:
+    """OutOfVocabulary unless every event kind, level and rating is one the rules know and the org
+    unit is the city's: an unknown level would be paid as 其他, an unknown rating silently nothing."""
+    try:
+        found, _, events = inputs.frames()
+        Vocabulary.of(policies, catalog.subtree(CITY)).check(found, events)
+    except InputError as exc:
+        raise ClaimRefused(str(exc)) from None
+    except UnknownValues as exc:
+        raise OutOfVocabulary(f"申报数据有误，未受理：{exc}") from None
 
 
 def _claimed_awards(inputs: EnterpriseInputs, rule: str, year: int, policies: PolicyCatalog,

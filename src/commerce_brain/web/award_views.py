@@ -17,6 +17,7 @@ from ..policy.model import PAYEE_ZH
 from ..policy.payer import treasury_name
 from ..render import money  # the pages' 元 text, also served from here
 from ..store import fulfilment as f
+from ..store.claims_flow import OutOfVocabulary
 from .security import platform
 
 BEIJING = timezone(timedelta(hours=8))  # China has one time zone and no summer time
@@ -38,6 +39,8 @@ def status_of(exc: Exception) -> int:
     """The HTTP status of a refusal from the store or the engine."""
     if isinstance(exc, f.NotFound):
         return 404
+    if isinstance(exc, OutOfVocabulary):
+        return 422
     if isinstance(exc, f.NotAllowed):
         return 403
     if isinstance(exc, (f.WrongState, f.NothingToPay)):

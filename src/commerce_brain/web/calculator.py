@@ -25,6 +25,7 @@ from ..policy.engine import PolicyDataError, PolicyYearError
 from ..policy.inputs import EnterpriseInputs, InputError
 from ..policy.model import PAYEE_ZH
 from ..policy.payer import CITY, treasury_name
+from ..policy.vocabulary import UnknownValues, Vocabulary
 from ..store.fulfilment_data import stored_inputs
 from ..store.rule_edits import effective_policies
 from .award_views import BEIJING, money
@@ -77,6 +78,12 @@ def _stored(request: Request, visible: Scope, uscc: str) -> EnterpriseInputs | N
         raise HTTPException(404, f"没有该企业的存储数据 no stored data for {uscc}")
     _check(visible, inputs)
     return inputs
+
+
+def vocabulary(request: Request) -> Vocabulary:
+    """What kinds, levels, ratings and org units the rules in force know (the city's org units)."""
+    p = platform(request)
+    return Vocabulary.of(effective_policies(p.engine), p.catalog.subtree(CITY))
 
 
 # ---- the calculation --------------------------------------------------------------------------
@@ -217,7 +224,9 @@ def calculator_api(body: CalculatorRequest, request: Request, user: User = Depen
             raise HTTPException(422, "inputs.enterprise.uscc 缺失 missing: 请填写企业的统一社会信用代码")
         try:
             inputs = EnterpriseInputs.from_json(json.dumps(body.inputs))
-        except InputError as exc:
+            found, _, events = inputs.frames()
+            vocabulary(request).check(found, events)
+        except (InputError, UnknownValues) as exc:
             raise HTTPException(422, str(exc)) from None
         _check(visible, inputs)
     try:
