@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -93,6 +94,8 @@ def main() -> int:
               f"target < {target:g} s: {'met' if seconds < target else 'MISSED'}; "
               f"frames identical to the city's: {same}; CPU {statistics.median(cpu):.2f} s (all threads); "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"peak RSS of the process (the city in memory included): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     return 1 if failed else 0
 
 

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from ..access import User
 from ..enterprise_changes import SHEET_ZH, changed_rows
 from ..io.enterprise_import import ImportRejected, PolicyData, Problem, read_policy_data, write_policy_template
+from ..policy.vocabulary import Vocabulary
 from ..store.enterprise_imports import CHANGES, import_policy_data, list_enterprise_imports, plan_import
 from ..store.rule_edits import effective_policies
 from .award_views import XLSX, temporary_download, when
@@ -42,7 +43,7 @@ def _checked(request: Request, path: Path, name: str) -> tuple[PolicyData | None
     engine = platform(request).engine
     try:
         data = read_policy_data(path, platform(request).catalog,
-                                event_kinds=sorted(effective_policies(engine).event_kinds()),
+                                vocabulary=Vocabulary.of(effective_policies(engine)),
                                 limits=platform(request).settings.uploads.enterprise_sheet, shown_name=name)
     except ImportRejected as exc:
         return None, [replace(p, sheet=name) if p.sheet == path.name else p for p in exc.problems]
