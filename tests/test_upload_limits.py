@@ -331,3 +331,13 @@ def test_the_enterprise_data_page_has_its_own_limit_and_refuses_a_bomb_keeping_n
     event = next(e for e in events(engine) if e["action"] == "import_rejected")
     assert event["detail"]["kind"] == "enterprise_data"
     assert event["detail"]["sha256"] == hashlib.sha256(bomb.read_bytes()).hexdigest()
+
+
+def test_rows_are_counted_exactly_across_the_chunks_a_sheet_is_unpacked_in(tmp_path):
+    """Rows of 27 bytes in 1 MB chunks: tags are cut at chunk ends; each is counted once."""
+    sheet = zip_bomb(tmp_path / "rows.xlsx", unpacked_mb=5)
+    rows = (5 * MB // len(b'<row r="1"><c r="A1"/></row>' * 4096)) * 4096
+    exact = SheetLimits(file_bytes=10 * MB, unpacked_bytes=100 * MB, rows=rows, expansion=10**6)
+    check_spreadsheet(sheet, exact)
+    with pytest.raises(SpreadsheetRefused, match=f"{rows:,} 行"):
+        check_spreadsheet(sheet, replace(exact, rows=rows - 1))

@@ -84,7 +84,7 @@ def _unpack_counting_rows(book: zipfile.ZipFile, member: zipfile.ZipInfo, name: 
                           limits: SheetLimits) -> int:
     """Unpack ``member`` in chunks, checking what it really expands to; its rows if a worksheet."""
     is_sheet = bool(WORKSHEET.match(member.filename))
-    tag, tail, rows, unpacked = b"<row", b"", 0, 0
+    tag, carry, rows, unpacked = b"<row", b"", 0, 0
     try:
         with book.open(member) as stream:
             while chunk := stream.read(CHUNK):
@@ -96,19 +96,21 @@ def _unpack_counting_rows(book: zipfile.ZipFile, member: zipfile.ZipInfo, name: 
                     prefix = ROOT_PREFIX.search(chunk)
                     if prefix and prefix.group(1):
                         tag = b"<" + prefix.group(1) + b":row"
-                # The tail keeps a tag cut in two by the chunk boundary; it is one byte
-                # shorter than a whole tag with its end, so nothing is counted twice.
-                window = tail + chunk
-                rows += _count_row_tags(window, tag)
-                tail = window[-len(tag):]
+                # Count up to the last "<" and carry the rest over: a tag cut by the chunk's
+                # end is counted whole in the next window, and none is counted twice.
+                window = carry + chunk
+                cut = window.rfind(b"<")
+                done, carry = (window, b"") if cut < 0 else (window[:cut], window[cut:])
+                rows += _count_row_tags(done, tag)
+            rows += _count_row_tags(carry, tag)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
         raise SpreadsheetRefused(f"工作簿已损坏，无法打开：{name}") from exc
     return rows
 
 
 def _count_row_tags(data: bytes, tag: bytes) -> int:
-    # "<row" followed by a space, ">" or "/" is a row element; "<rowBreaks" is not.
-    return sum(data.count(tag + end) for end in (b" ", b">", b"/", b"\n", b"\r", b"\t"))
+    # Every "<row…" is a row element but "<rowBreaks" (page breaks); two passes of bytes.count.
+    return data.count(tag) - data.count(tag + b"Breaks")
 
 
 def _count_lines(path: Path) -> int:
