@@ -26,6 +26,8 @@ from commerce_brain.settings import SheetLimits, UploadLimits
 
 from .spreadsheet_guard import SpreadsheetRefused, check_spreadsheet
 
+from .actuals_plausibility import DEFAULT_JUMP_FACTOR, jump_warnings, plausibility_checks, with_plausibility_facts
+
 MAX_PROBLEMS = 500
 REQUIRED = ("plan", "indicator", "org_unit", "period", "value")
 FIELDS = (*REQUIRED, "real_growth_pct", "source")
@@ -85,6 +87,14 @@ class ImportRejected(Exception):
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
+@dataclass(frozen=True)
+class CheckedActuals:
+    """An accepted file's rows, and the warnings a person must accept before they are stored."""
+
+    frame: pl.DataFrame
+    warnings: list[Problem]
+
+
 def read_actuals(path: Path, catalog: Catalog, *, limits: SheetLimits | None = None,
                  shown_name: str | None = None) -> pl.DataFrame:
     """Read actuals from a CSV or XLSX file into an ``OBSERVATION_SCHEMA`` frame.
@@ -93,10 +103,20 @@ def read_actuals(path: Path, catalog: Catalog, *, limits: SheetLimits | None = N
     required, ``real_growth_pct`` and ``source`` optional. Plans, indicators and org units may be
     given by id/code or by exact Chinese name; the frame holds ids and codes. Monthly values are
     stored as given (year-to-date sums, as published). Raises ``ImportRejected`` with every
-    problem found when anything in the file is wrong, or at once when the file is past
-    ``limits`` (the environment's, by default; see ``UploadLimits``) — ``shown_name`` is the
-    name the refusal gives the file, when it is stored under another.
+    problem found when anything in the file is wrong (implausible figures included, see
+    ``actuals_plausibility``), or at once when the file is past ``limits`` (the environment's,
+    by default; see ``UploadLimits``) — ``shown_name`` is the name the refusal gives the file,
+    when it is stored under another. The warnings are for ``check_actuals``' callers, who store.
     """
+    return check_actuals(path, catalog, limits=limits, shown_name=shown_name).frame
+
+
+def check_actuals(path: Path, catalog: Catalog, *, stored: pl.DataFrame | None = None,
+                  jump_factor: float = DEFAULT_JUMP_FACTOR, limits: SheetLimits | None = None,
+                  shown_name: str | None = None) -> CheckedActuals:
+    """``read_actuals`` with the warnings: each figure that moved by more than ``jump_factor``
+    against the same period a year before (in the file, else in ``stored``, the store's current
+    observations), by sheet, row and column."""
     path = Path(path)
     try:
         check_spreadsheet(path, limits or UploadLimits.from_env().actuals_sheet, shown_name=shown_name)
@@ -111,6 +131,11 @@ def read_actuals(path: Path, catalog: Catalog, *, limits: SheetLimits | None = N
     everything = pl.concat([pl.DataFrame(problems, schema=PROBLEM_COLS), found])
     if everything.height:
         raise ImportRejected(path, _capped(everything, path.name))
+    warned = jump_warnings(checked, stored, jump_factor).join(labels, on=["_sheet_no", "field"], how="left")
+    return CheckedActuals(_observations(checked, path), _capped(warned.select(list(PROBLEM_COLS)), path.name))
+
+
+def _observations(checked: pl.DataFrame, path: Path) -> pl.DataFrame:
     return checked.select(
         plan="plan_id",
         indicator="indicator_id",
@@ -326,8 +351,9 @@ def _validate(rows: pl.DataFrame, catalog: Catalog) -> tuple[pl.DataFrame, pl.Da
         & pl.all_horizontal(pl.col(key).is_not_null()),
     )
 
+    df = with_plausibility_facts(df, catalog)
     col = pl.col
-    checks: list[tuple[str, pl.Expr, pl.Expr]] = [
+    checks: list[tuple[str, pl.Expr, pl.Expr]] = [*plausibility_checks(),
         *[(f, col(f).is_null(), pl.lit(f"{FIELD_ZH[f]}为空 empty {f}: this cell is required"))
           for f in REQUIRED],
         ("plan", col("plan").is_not_null() & col("plan_id").is_null() & ~col("_ambiguous"),

@@ -95,8 +95,13 @@ def _runs(points: Sequence[tuple[float, float] | None]) -> list[list[tuple[float
     return [run for run in runs if run]
 
 
+# Beyond this no statistic is real (a stored 1e308 is a typo that got through): such a point is
+# left out of the chart, as a missing one is, instead of overflowing the axis arithmetic.
+CHARTED = 1e15
+
+
 def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
+    return value if value is not None and math.isfinite(value) and abs(value) <= CHARTED else None
 
 
 def line_chart(
