@@ -54,12 +54,17 @@ def open_store(db: str | None, data_dir: Path | None):
 
 
 def read_actuals_or_exit(path: Path, catalog):
-    from .io.actuals_import import ImportRejected, read_actuals
+    return check_actuals_or_exit(path, catalog).frame
+
+
+def check_actuals_or_exit(path: Path, catalog, **options):
+    """``check_actuals`` (the rows and the warnings), or the rejection printed and exit 1."""
+    from .io.actuals_import import ImportRejected, check_actuals
 
     with progress() as bar:
         bar.add_task(f"读取并校验 {path.name}", total=None)
         try:
-            return read_actuals(path, catalog)
+            return check_actuals(path, catalog, **options)
         except ImportRejected as exc:
             err.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
             raise typer.Exit(1) from None

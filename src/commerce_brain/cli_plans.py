@@ -13,7 +13,7 @@ import typer
 
 from .cli_common import (
     ActualsOpt, AheadOpt, AsOfOpt, DataDirOpt, DbOpt, Format, FormatOpt, OnTrackOpt, OrgOpt, YearOpt,
-    check_org_unit, err, load_catalog_or_exit, open_store, out, progress, read_actuals_or_exit,
+    check_actuals_or_exit, check_org_unit, err, load_catalog_or_exit, open_store, out, progress, read_actuals_or_exit,
     thresholds_or_exit,
 )
 
@@ -74,18 +74,36 @@ def plans_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX of actuals.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report what would change; store nothing.")] = False,
     user: Annotated[str | None, typer.Option("--user", help="Who imports (recorded in the import log).")] = None,
+    accept_warnings: Annotated[bool, typer.Option(
+        "--accept-warnings", help="Store the file even though some figures jumped year on year (after checking "
+        "them): without it a file with warnings stores nothing.")] = False,
     db: DbOpt = None,
     data_dir: DataDirOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """导入实际值 Validate a statistics file and store its actuals (all or nothing, versioned)."""
+    """导入实际值 Validate a statistics file and store its actuals (all or nothing, versioned).
+
+    Implausible figures reject the file (a negative level, a share above 100%, more digits than
+    are kept, an org unit outside the plan's region); a figure that moved by more than
+    COMMERCE_BRAIN_IMPORT_JUMP_FACTOR (default 3) against the year before is a warning, which
+    --accept-warnings accepts."""
+    from .settings import Settings
     from .store.catalog_sync import sync_catalog
+    from .store.observations import current_observations, save_observations
     from .store.observations import dry_run as plan_import
-    from .store.observations import save_observations
 
     catalog = load_catalog_or_exit()
-    frame = read_actuals_or_exit(file, catalog)
     engine = open_store(db, data_dir)
+    checked = check_actuals_or_exit(file, catalog, stored=current_observations(engine),
+                                    jump_factor=Settings.from_env(database_url=db, data_dir=data_dir).import_jump_factor)
+    frame, warnings = checked.frame, checked.warnings
+    for warning in warnings:
+        err.print(f"提示 warning: {warning}", markup=False, highlight=False, soft_wrap=True, style="yellow")
+    if warnings and not accept_warnings and not dry_run:
+        err.print(f"{file.name}：{len(warnings)} 条提示需要核对，未导入任何数据；核对无误后加 --accept-warnings 再导入 "
+                  "nothing stored: check the warnings, then import again with --accept-warnings",
+                  markup=False, highlight=False, soft_wrap=True, style="red")
+        raise typer.Exit(1)
     with progress() as bar:
         bar.add_task("写入数据库 storing" if not dry_run else "比对数据库 comparing", total=None)
         if dry_run:
@@ -95,10 +113,11 @@ def plans_import(
             summary = save_observations(
                 engine, frame, file_name=file.name,
                 sha256=hashlib.sha256(file.read_bytes()).hexdigest(),
-                imported_by=user or getpass.getuser(),
+                imported_by=user or getpass.getuser(), accepted_warnings=len(warnings),
             )
     result = {"file": str(file), "dry_run": dry_run, "rows": summary.rows, "new": summary.new,
-              "revised": summary.revised, "unchanged": summary.unchanged, "import_id": summary.import_id}
+              "revised": summary.revised, "unchanged": summary.unchanged, "import_id": summary.import_id,
+              "warnings": [str(w) for w in warnings]}
     if fmt is Format.json:
         out.print_json(json.dumps(result, ensure_ascii=False))
         return

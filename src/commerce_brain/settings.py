@@ -10,6 +10,8 @@ DATA_DIR_ENV = "COMMERCE_BRAIN_DATA_DIR"
 DATABASE_URL_ENV = "COMMERCE_BRAIN_DATABASE_URL"
 DEFAULT_DATA_DIR = Path("data")
 DATABASE_FILE = "commerce_brain.sqlite3"
+JUMP_FACTOR_ENV = "COMMERCE_BRAIN_IMPORT_JUMP_FACTOR"
+DEFAULT_JUMP_FACTOR = 3.0  # an actual ×3 or ÷3 against the same period a year before is worth a second look
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,8 @@ class Settings:
     data_dir: Path
     database_url: str
     uploads: UploadLimits = field(default_factory=lambda: UploadLimits.from_env())
+    # Actuals imports warn when a figure moves by more than this factor year on year.
+    import_jump_factor: float = field(default_factory=lambda: jump_factor_from_env())
 
     @classmethod
     def from_env(cls, *, database_url: str | None = None, data_dir: Path | None = None) -> Settings:
@@ -28,6 +32,14 @@ class Settings:
         if not url:
             url = f"sqlite:///{(directory / DATABASE_FILE).as_posix()}"
         return cls(data_dir=directory, database_url=url)
+
+
+def jump_factor_from_env() -> float:
+    """``COMMERCE_BRAIN_IMPORT_JUMP_FACTOR`` (a number above 1), else ``DEFAULT_JUMP_FACTOR``."""
+    given = float(os.environ.get(JUMP_FACTOR_ENV) or DEFAULT_JUMP_FACTOR)
+    if not given > 1:
+        raise ValueError(f"{JUMP_FACTOR_ENV} must be a number above 1, got {given}")
+    return given
 
 
 MB = 1024 * 1024

@@ -22,11 +22,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from commerce_brain.catalog import OBSERVATION_SCHEMA, Catalog
-from commerce_brain.settings import SheetLimits, UploadLimits
+from commerce_brain.settings import DEFAULT_JUMP_FACTOR, SheetLimits, UploadLimits
 
 from .spreadsheet_guard import SpreadsheetRefused, check_spreadsheet
 
-from .actuals_plausibility import DEFAULT_JUMP_FACTOR, jump_warnings, plausibility_checks, with_plausibility_facts
+from .actuals_plausibility import jump_warnings, plausibility_checks, with_plausibility_facts
 
 MAX_PROBLEMS = 500
 REQUIRED = ("plan", "indicator", "org_unit", "period", "value")

@@ -11,7 +11,7 @@ Errors reject the file (as every other problem of an import does):
 
 Warnings do not reject the file but must be accepted explicitly (``plans import
 --accept-warnings``, the preview's checkbox): a figure that moved by more than the jump factor
-(``Settings.import_jump_factor``, default ``DEFAULT_JUMP_FACTOR``) against the same period a
+(``Settings.import_jump_factor``: ``COMMERCE_BRAIN_IMPORT_JUMP_FACTOR``, default 3) against the same period a
 year before, from the same file or, failing that, from the store.
 
 The rules read the catalog (unit, growth kind, plan org unit), so a new indicator is checked
@@ -26,7 +26,6 @@ from ..catalog import Catalog
 
 MAX_MAGNITUDE = 1e12  # no plan indicator comes near a trillion of its unit (亿元, 家, %…)
 MAX_DIGITS = 15  # significant digits a float64 keeps exactly (and prints back the same)
-DEFAULT_JUMP_FACTOR = 3.0  # ×3 or ÷3 against a year before: worth a second look
 # Indicators that are parts of a whole, by growth kind; their bound by unit.
 SHARE_KINDS = ("share", "point_change")
 SHARE_LIMITS = {"%": 100.0, "‰": 1000.0}

@@ -86,9 +86,11 @@ def plan_changes(engine: Engine, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def save_observations(
-    engine: Engine, frame: pl.DataFrame, *, file_name: str, sha256: str, imported_by: str
+    engine: Engine, frame: pl.DataFrame, *, file_name: str, sha256: str, imported_by: str,
+    accepted_warnings: int = 0,
 ) -> ImportSummary:
-    """Store a validated frame in one transaction; revisions become new versions."""
+    """Store a validated frame in one transaction; revisions become new versions.
+    ``accepted_warnings``: how many plausibility warnings the importer accepted (audited)."""
     planned = dry_run(engine, frame)
     to_write = planned.changes.filter(pl.col("change") != "unchanged")
     with engine.begin() as conn:
@@ -113,7 +115,8 @@ def save_observations(
         # The import and its audit event commit together or not at all.
         record(conn, actor=imported_by, action="import_actuals", object=file_name,
                detail={"import_id": import_id, "rows": planned.rows, "new": planned.new,
-                       "revised": planned.revised, "unchanged": planned.unchanged, "sha256": sha256})
+                       "revised": planned.revised, "unchanged": planned.unchanged, "sha256": sha256,
+                       **({"accepted_warnings": accepted_warnings} if accepted_warnings else {})})
     return replace(planned, import_id=import_id)
 
 

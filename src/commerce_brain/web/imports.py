@@ -20,11 +20,11 @@ from ..io.actuals_import import (
     MAX_PROBLEMS,
     ImportRejected,
     Problem,
-    read_actuals,
+    check_actuals,
     read_sheets,
 )
 from ..io.actuals_template import write_template
-from ..store.observations import dry_run, list_imports, save_observations
+from ..store.observations import current_observations, dry_run, list_imports, save_observations
 from .award_views import XLSX, temporary_download, when
 from .pages import render
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
@@ -34,27 +34,36 @@ router = APIRouter(include_in_schema=False)
 SUFFIXES = (".csv", ".xlsx")
 SHA = re.compile(r"^[0-9a-f]{64}$")
 PREVIEW_ROWS = 100  # changed rows listed before confirming; the counts cover them all
+ACCEPT_LABEL = "我已核对上述提示，确认导入"
 
 
 def _checked(request: Request, user: User, path: Path, name: str
-             ) -> tuple[pl.DataFrame | None, list[Problem]]:
-    """The file's rows if valid and within the user's org units; otherwise every problem.
+             ) -> tuple[pl.DataFrame | None, list[Problem], list[Problem]]:
+    """The file's rows if valid and within the user's org units, and the warnings to accept
+    before storing them (figures that jumped year on year); otherwise every problem.
 
     ``name`` is the file's name as uploaded: the stored copy is named by its hash, which must not
     be what the report calls the file.
     """
+    p = platform(request)
     try:
-        frame = read_actuals(path, platform(request).catalog,
-                             limits=platform(request).settings.uploads.actuals_sheet, shown_name=name)
+        checked = check_actuals(path, p.catalog, stored=current_observations(p.engine),
+                                jump_factor=p.settings.import_jump_factor,
+                                limits=p.settings.uploads.actuals_sheet, shown_name=name)
     except ImportRejected as exc:
-        return None, [replace(p, sheet=name) if p.sheet == path.name else p for p in exc.problems]
+        return None, _named(exc.problems, path, name), []
     allowed = scope(request, user).org_units
     if allowed is not None:
-        outside = _outside_scope(path, frame, allowed, name)
+        outside = _outside_scope(path, checked.frame, allowed, name)
         if outside:
             # A county analyst's file is refused whole if any row is for another county.
-            return None, outside
-    return frame, []
+            return None, outside, []
+    return checked.frame, [], _named(checked.warnings, path, name)
+
+
+def _named(problems: list[Problem], path: Path, name: str) -> list[Problem]:
+    """The problems with the stored copy's name replaced by the name the file was uploaded as."""
+    return [replace(p, sheet=name) if p.sheet == path.name else p for p in problems]
 
 
 def _outside_scope(path: Path, frame: pl.DataFrame, allowed: list[str], name: str) -> list[Problem]:
@@ -75,7 +84,7 @@ def _page(request: Request, user: User, **context) -> str:
     engine = platform(request).engine
     history = list_imports(engine, org_units=scope(request, user).org_units, limit=50)
     return render(request, "imports.html", {"user": user, "history": history, "when": when,
-                                            **context})
+                                            "accept_label": ACCEPT_LABEL, **context})
 
 
 @router.get("/imports", response_class=HTMLResponse)
@@ -101,14 +110,21 @@ def preview(request: Request, file: UploadFile = File(...), csrf: str = Form("")
     if Path(name).suffix.lower() not in SUFFIXES:
         return HTMLResponse(_page(request, user, error=f"只接受 CSV 或 XLSX 文件 only .csv or .xlsx: {name}"), 400)
     sha, path = store_upload(file, upload_dir(request), "", Path(name).suffix.lower())
-    frame, problems = _checked(request, user, path, name)
+    frame, problems, warnings = _checked(request, user, path, name)
     if frame is None:
         discard_rejected(request, user, path, kind="actuals", name=name, sha=sha, problems=problems)
         return HTMLResponse(_page(request, user, file_name=name, problems=problems), 422)
+    return _preview_page(request, user, frame, warnings, name=name, sha=sha, suffix=Path(name).suffix.lower())
+
+
+def _preview_page(request: Request, user: User, frame: pl.DataFrame, warnings: list[Problem], *, name: str,
+                  sha: str, suffix: str, error: str | None = None, status: int = 200) -> HTMLResponse:
+    """What the import would change, the warnings to accept, and the confirm form."""
     summary = dry_run(platform(request).engine, frame)
     changed = _labelled(request, summary.changes.filter(pl.col("change") != "unchanged").head(PREVIEW_ROWS))
     return HTMLResponse(_page(request, user, file_name=name, summary=summary, changed=changed, sha=sha,
-                              suffix=Path(name).suffix.lower(), preview_rows=PREVIEW_ROWS))
+                              suffix=suffix, preview_rows=PREVIEW_ROWS, warnings=warnings, error=error),
+                        status)
 
 
 def _labelled(request: Request, changes: pl.DataFrame) -> list[dict]:
@@ -122,7 +138,7 @@ def _labelled(request: Request, changes: pl.DataFrame) -> list[dict]:
 
 @router.post("/imports/confirm", response_class=HTMLResponse)
 def confirm(request: Request, sha: str = Form(...), suffix: str = Form(...), file_name: str = Form(...),
-            csrf: str = Form(""), user: User = Depends(current_user)) -> HTMLResponse:
+            accept_warnings: str = Form(""), csrf: str = Form(""), user: User = Depends(current_user)) -> HTMLResponse:
     require(user, "import_actuals")
     check_csrf(request, csrf)
     if not SHA.match(sha) or suffix not in SUFFIXES:
@@ -130,12 +146,15 @@ def confirm(request: Request, sha: str = Form(...), suffix: str = Form(...), fil
     path = upload_dir(request) / f"{sha}{suffix}"
     if not path.exists():
         return HTMLResponse(_page(request, user, error="文件已过期，请重新上传 the upload expired, upload again"), 410)
-    frame, problems = _checked(request, user, path, file_name)
+    frame, problems, warnings = _checked(request, user, path, file_name)
     if frame is None:
         discard_rejected(request, user, path, kind="actuals", name=file_name, sha=sha, problems=problems)
         return HTMLResponse(_page(request, user, file_name=file_name, problems=problems), 422)
+    if warnings and not accept_warnings:
+        return _preview_page(request, user, frame, warnings, name=file_name, sha=sha, suffix=suffix,
+                             error=f"请先核对下列 {len(warnings)} 条提示，勾选“{ACCEPT_LABEL}”后再导入", status=422)
     summary = save_observations(platform(request).engine, frame, file_name=file_name, sha256=sha,
-                                imported_by=user.username)
+                                imported_by=user.username, accepted_warnings=len(warnings))
     path.unlink(missing_ok=True)
     return HTMLResponse(_page(request, user, done=summary, file_name=file_name, affected=_affected(request, summary)))
 
