@@ -93,11 +93,11 @@ def test_scope_and_username_are_cleaned(engine, catalog):
     ("enterprise", {"uscc": USCC, "org_unit": "330802"}, PASSWORD, "takes no org unit"),
     ("city_analyst", {"org_unit": "330802"}, PASSWORD, "不限定机构 role city_analyst takes no org unit"),
     ("leader", {"uscc": USCC}, PASSWORD, "role leader takes no USCC"),
-    ("leader", {}, "short pw1", "密码太短 password too short: at least 10 characters, got 9"),
-    ("leader", {}, "AliceAlice", None),
+    ("leader", {}, "short pw 12", "密码太短 password too short: at least 12 characters, got 11"),
+    ("leader", {}, "AliceAlice-12", None),
 ])
 def test_rejections_store_nothing(engine, catalog, role, scope, password, message):
-    username = "aliceAlice" if message is None else "alice"
+    username = "aliceAlice-12" if message is None else "alice"
     with pytest.raises(AccountError) as caught:
         add(engine, catalog, username=username, role=role, password=password, **scope)
     assert str(caught.value) == "密码不能与用户名相同 password must not be the username" if message is None \
@@ -318,3 +318,86 @@ def test_cli_list_token_and_deactivate(database_url):
 @pytest.mark.parametrize("command", [["token", "nobody", "--name", "x"], ["deactivate", "nobody"]])
 def test_cli_unknown_user(database_url, command):
     assert "no such user" in cli(database_url, *command, ok=False).output
+
+
+# --- the password policy and the audit of account changes (issue 8) ---------------------------
+
+WEAK = ["aaaaaaaaaa", "1234567890", "password12", " " * 10,
+        # The same shapes at the minimum length: length alone does not make them acceptable.
+        "aaaaaaaaaaaa", "123456789012", "password1234", " " * 12, "qwertyuiop12", "alicealice12"]
+
+
+@pytest.mark.parametrize("weak", WEAK)
+def test_weak_passwords_are_refused_for_an_admin_on_every_path(engine, catalog, database_url, weak):
+    # The attack of issue 8: these were accepted for an admin account.
+    with pytest.raises(AccountError, match="密码"):
+        add(engine, catalog, username="alice", role="admin", password=weak)
+    assert count(engine, users) == 0
+    made = add(engine, catalog, username="alice", role="admin")
+    with pytest.raises(AccountError, match="密码"):
+        set_password(engine, made.id, weak)
+    assert authenticate(engine, "alice", PASSWORD) == made
+    result = cli(database_url, "add", "bob", "--role", "admin", "--password-stdin", stdin=f"{weak}\n", ok=False)
+    assert "password" in result.output and get_user(engine, "bob") is None
+    result = cli(database_url, "password", "alice", "--password-stdin", stdin=f"{weak}\n", ok=False)
+    assert "password" in result.output and authenticate(engine, "alice", PASSWORD) == made
+
+
+@pytest.mark.parametrize(("weak", "reason"), [
+    (" " * 10, "密码不能只有空白 password must not be only whitespace"),
+    ("password12", "密码太短 password too short: at least 12 characters, got 10"),
+    ("password1234", "密码太容易被猜到"),
+])
+def test_the_policy_says_why(weak, reason):
+    with pytest.raises(AccountError) as caught:
+        accounts.check_password("alice", weak)
+    assert reason in str(caught.value)
+
+
+def test_the_demo_prints_passwords_that_pass_the_policy(engine, catalog):
+    from commerce_brain.demo_site import create_demo_accounts
+
+    for account in create_demo_accounts(engine, catalog, enterprise_uscc=USCC):
+        accounts.check_password(account.username, account.password)
+        assert authenticate(engine, account.username, account.password) is not None
+
+
+def audit_trail(engine):
+    from commerce_brain.store.audit import events
+
+    return [(e["actor"], e["action"], e["object"], e["detail"]) for e in reversed(events(engine, limit=100))]
+
+
+def test_account_changes_from_the_command_line_are_audited(database_url):
+    import getpass
+
+    me = f"cli:{getpass.getuser()}"
+    cli(database_url, "add", "alice", "--role", "county_analyst", "--org-unit", "330881", "--password-stdin",
+        stdin=f"{PASSWORD}\n")
+    cli(database_url, "token", "alice", "--name", "etl")
+    cli(database_url, "password", "alice", "--password-stdin", stdin="another horse staple 9\n")
+    cli(database_url, "role", "alice", "--role", "city_analyst")
+    cli(database_url, "deactivate", "alice")
+    engine = connect(database_url)
+    assert audit_trail(engine) == [
+        (me, "user.add", "user:alice", {"role": "county_analyst", "org_unit": "330881", "uscc": None}),
+        (me, "user.token", "user:alice", {"token_id": 1, "name": "etl"}),
+        (me, "user.password", "user:alice", {}),
+        (me, "user.role", "user:alice", {"from": {"role": "county_analyst", "org_unit": "330881", "uscc": None},
+                                         "to": {"role": "city_analyst", "org_unit": None, "uscc": None}}),
+        (me, "user.deactivate", "user:alice", {"tokens_revoked": 1}),
+    ]
+    assert authenticate(engine, "alice", "another horse staple 9") is None  # deactivated
+    assert get_user(engine, "alice").role == "city_analyst"
+    assert "another horse" not in str(audit_trail(engine)) and PASSWORD not in str(audit_trail(engine))
+    engine.dispose()
+
+
+def test_a_refused_change_leaves_no_audit_event(engine, catalog):
+    made = add(engine, catalog)
+    before = audit_trail(engine)
+    with pytest.raises(AccountError):
+        accounts.set_role(engine, made.id, "county_analyst", catalog=catalog)  # no org unit
+    with pytest.raises(AccountError):
+        set_password(engine, made.id, "password1234")
+    assert audit_trail(engine) == before and get_user(engine, "alice").role == "city_analyst"

@@ -78,7 +78,7 @@ def test_city_analyst_sees_the_cockpit_and_an_indicator(site):
     assert "柯城区" in detail.text and "开化县" in detail.text               # across counties
     lint = client.get("/plans/qz_services_14th/digital_economy_services_main_revenue?year=2023&org_unit=330800")
     assert "规划体检" in lint.text and "14.54" in lint.text                  # plan lint where it applies
-    assert [e["action"] for e in events(engine)] == ["login", "import_actuals"]
+    assert [e["action"] for e in events(engine)] == ["login", *["user.add"] * len(ACCOUNTS), "import_actuals"]
     assert verify(engine).ok
 
 

@@ -117,6 +117,9 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes (the web tier is stateless).")] = 1,
     secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Mark cookies Secure (behind HTTPS).")] = False,
+    trust_proxy: Annotated[bool, typer.Option(
+        "--trust-proxy", help="Behind a reverse proxy: take the client address and scheme from its "
+                              "X-Forwarded-For / X-Forwarded-Proto headers.")] = False,
     demo: Annotated[bool, typer.Option("--demo", help="Start on a fresh demo store with one account per role.")] = False,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -127,8 +130,13 @@ def serve(
     if demo:
         _start_demo_site(data_dir)
     os.environ["COMMERCE_BRAIN_SECURE_COOKIES"] = "1" if secure_cookies else ""
+    if trust_proxy:
+        os.environ["COMMERCE_BRAIN_TRUST_PROXY"] = "1"
     out.print(f"\n商务大脑 http://{host}:{port}/  (API: /api/docs)  Ctrl+C 停止", highlight=False)
-    uvicorn.run("commerce_brain.web.app:app_from_env", factory=True, host=host, port=port, workers=workers)
+    # proxy_headers off: uvicorn would otherwise take X-Forwarded-* from local peers on its own;
+    # the app reads them itself, only when told to trust the proxy (web/client.py).
+    uvicorn.run("commerce_brain.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=False)
 
 
 def _start_demo_site(data_dir: Path | None) -> None:

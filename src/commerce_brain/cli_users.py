@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import Annotated
 
@@ -34,6 +35,11 @@ def _store(db: str | None, data_dir):
     from .store import accounts
 
     return accounts, open_store(db, data_dir)
+
+
+def _actor() -> str:
+    """Who changes accounts from the command line, for the audit log: the operating-system user."""
+    return f"cli:{getpass.getuser()}"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -75,7 +81,7 @@ def users_add(
         password = _read_password(password_stdin)
         user = accounts.create_user(engine, username=username, password=password, role=role,
                                     display_name=display_name or username, org_unit=org_unit, uscc=uscc,
-                                    catalog=catalog)
+                                    catalog=catalog, actor=_actor())
     except accounts.AccountError as exc:
         raise _fail(str(exc)) from None
     scope = user.org_unit or user.uscc
@@ -114,7 +120,7 @@ def users_token(
     accounts, engine = _store(db, data_dir)
     user = _user_or_exit(accounts, engine, username)
     try:
-        token = accounts.issue_token(engine, user.id, name)
+        token = accounts.issue_token(engine, user.id, name, actor=_actor())
     except accounts.AccountError as exc:
         raise _fail(str(exc)) from None
     typer.echo(token)
@@ -126,5 +132,51 @@ def users_deactivate(username: UsernameArg, db: DbOpt = None, data_dir: DataDirO
     """停用账户 Deactivate an account and revoke its tokens (the record is kept)."""
     accounts, engine = _store(db, data_dir)
     user = _user_or_exit(accounts, engine, username)
-    accounts.deactivate_user(engine, user.id)
+    accounts.deactivate_user(engine, user.id, actor=_actor())
     out.print(f"已停用 deactivated {user.username}", highlight=False)
+
+
+@users_app.command("password")
+def users_password(username: UsernameArg, password_stdin: PasswordStdinOpt = False, db: DbOpt = None,
+                   data_dir: DataDirOpt = None) -> None:
+    """修改密码 Set a new password (same policy as `users add`; prompted twice, never echoed)."""
+    accounts, engine = _store(db, data_dir)
+    user = _user_or_exit(accounts, engine, username)
+    try:
+        accounts.set_password(engine, user.id, _read_password(password_stdin), actor=_actor())
+    except accounts.AccountError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"已修改密码 password changed for {user.username}", highlight=False)
+
+
+@users_app.command("role")
+def users_role(
+    username: UsernameArg,
+    role: Annotated[str, typer.Option("--role", help="The new role: " + ", ".join(ROLES))],
+    org_unit: OrgOpt = None,
+    uscc: UsccOpt = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """修改角色 Give an account another role and scope."""
+    catalog = load_catalog_or_exit()
+    accounts, engine = _store(db, data_dir)
+    user = _user_or_exit(accounts, engine, username)
+    try:
+        changed = accounts.set_role(engine, user.id, role, org_unit=org_unit, uscc=uscc, catalog=catalog,
+                                    actor=_actor())
+    except accounts.AccountError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"已修改角色 role changed: {changed.username} → {changed.role_zh}", highlight=False)
+
+
+@users_app.command("unlock")
+def users_unlock(username: UsernameArg, db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
+    """解除锁定 Lift a sign-in lock after too many wrong passwords, and clear the account's failures."""
+    from .store import sign_in
+
+    accounts, engine = _store(db, data_dir)
+    user = _user_or_exit(accounts, engine, username)
+    had = sign_in.unlock(engine, user.username, actor=_actor())
+    out.print(f"已解锁 unlocked {user.username}" if had else
+              f"{user.username} 未被锁定，也没有失败记录 had no failed sign-ins", highlight=False)

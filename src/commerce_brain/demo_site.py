@@ -45,7 +45,7 @@ def create_demo_accounts(engine: Engine, catalog: Catalog, *, enterprise_uscc: s
         password = secrets.token_urlsafe(12)
         uscc = enterprise_uscc if role == "enterprise" else None
         create_user(engine, username=username, password=password, role=role, display_name=display,
-                    org_unit=org_unit, uscc=uscc, catalog=catalog)
+                    org_unit=org_unit, uscc=uscc, catalog=catalog, actor="demo")
         scope = catalog.org_unit_names()[org_unit] if org_unit else (uscc or "全市")
         accounts.append(DemoAccount(username, ROLES[role], scope, password, try_first))
     return accounts

@@ -31,12 +31,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from zxcvbn import zxcvbn
+
 from ..access import ROLES, User
 from ..uscc import uscc_problem
+from .audit import record
 from .moments import as_utc
 from .schema import metadata
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+# zxcvbn's score 0–4; 3 means "safely unguessable: moderate protection from an offline
+# slow-hash scenario" (about 10^8 guesses or more).
+MIN_PASSWORD_SCORE = 3
+# The estimator's matching grows faster than linearly with length; past this many characters a
+# password is long enough that its prefix decides.
+ESTIMATED_CHARACTERS = 64
+# Who changed an account when no person is named (the demo set-up, tests).
+SYSTEM_ACTOR = "system"
 TOKEN_PREFIX = "cb_"
 
 users = Table(
@@ -92,13 +103,22 @@ def normalise_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username).strip().casefold()
 
 
-def check_password(username: str, password: str) -> None:
-    """Raise AccountError unless the password meets the policy (≥ 10 characters, not the username)."""
+def check_password(username: str, password: str, *, display_name: str | None = None) -> None:
+    """Raise AccountError unless the password meets the policy: not only whitespace, at least
+    12 characters, not the username, and hard to guess by the zxcvbn estimator (score ≥ 3,
+    with the username and display name counted as known words)."""
+    if not password.strip():
+        raise AccountError("密码不能只有空白 password must not be only whitespace")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"密码太短 password too short: at least {MIN_PASSWORD_LENGTH} characters, "
                            f"got {len(password)}")
     if normalise_username(password) == normalise_username(username):
         raise AccountError("密码不能与用户名相同 password must not be the username")
+    known = [word for word in (username, display_name) if word]
+    estimate = zxcvbn(password[:ESTIMATED_CHARACTERS], user_inputs=known)
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        hint = estimate["feedback"]["warning"] or "add another word or two; uncommon words are better"
+        raise AccountError(f"密码太容易被猜到，请加长或混用不常见的词 password too easy to guess: {hint}")
 
 
 def check_role_scope(role: str, *, org_unit: str | None, uscc: str | None, catalog) -> tuple[str | None, str | None]:
@@ -137,27 +157,30 @@ def _check_username(username: str) -> str:
 
 
 def create_user(engine: Engine, *, username: str, password: str, role: str, display_name: str,
-                org_unit: str | None = None, uscc: str | None = None, catalog) -> User:
-    """Create an active account; raises AccountError for a bad role, scope, password or a
-    username already taken."""
+                org_unit: str | None = None, uscc: str | None = None, catalog,
+                actor: str = SYSTEM_ACTOR) -> User:
+    """Create an active account (audited as ``user.add`` by ``actor``); raises AccountError for a
+    bad role, scope, password or a username already taken."""
     name = _check_username(username)
     org_unit, uscc = check_role_scope(role, org_unit=org_unit, uscc=uscc, catalog=catalog)
-    check_password(name, password)
+    check_password(name, password, display_name=display_name)
     taken = AccountError(f"用户名已存在 username already taken: {name!r}")
     if get_user(engine, name) is not None:
         raise taken
-    record = {
+    fields = {
         "username": name, "display_name": display_name.strip() or name,
         "password_hash": _hasher.hash(password), "role": role, "org_unit": org_unit, "uscc": uscc,
         "active": True, "created_at": datetime.now(UTC),
     }
     try:
         with engine.begin() as conn:
-            user_id = conn.execute(insert(users).values(**record)).inserted_primary_key[0]
+            user_id = conn.execute(insert(users).values(**fields)).inserted_primary_key[0]
+            record(conn, actor=actor, action="user.add", object=f"user:{name}",
+                   detail={"role": role, "org_unit": org_unit, "uscc": uscc})
     except IntegrityError:
         # Two concurrent creations of one name: the unique constraint decides.
         raise taken from None
-    return user_from_row({**record, "id": user_id})
+    return user_from_row({**fields, "id": user_id})
 
 
 @cache
@@ -186,21 +209,40 @@ def authenticate(engine: Engine, username: str, password: str) -> User | None:
     return user_from_row(row)
 
 
-def set_password(engine: Engine, user_id: int, password: str) -> None:
-    """Replace a user's password (policy checked); raises AccountError for an unknown user."""
+def set_password(engine: Engine, user_id: int, password: str, *, actor: str = SYSTEM_ACTOR) -> None:
+    """Replace a user's password (policy checked; audited as ``user.password``, without the
+    password); raises AccountError for an unknown user."""
     user = _require_user(engine, user_id)
-    check_password(user.username, password)
+    check_password(user.username, password, display_name=user.display_name)
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == user_id).values(password_hash=_hasher.hash(password)))
+        record(conn, actor=actor, action="user.password", object=f"user:{user.username}", detail={})
 
 
-def deactivate_user(engine: Engine, user_id: int) -> None:
+def set_role(engine: Engine, user_id: int, role: str, *, org_unit: str | None = None, uscc: str | None = None,
+             catalog, actor: str = SYSTEM_ACTOR) -> User:
+    """Give a user another role and scope (checked like a new account's; audited as
+    ``user.role`` with the old and the new)."""
+    user = _require_user(engine, user_id)
+    org_unit, uscc = check_role_scope(role, org_unit=org_unit, uscc=uscc, catalog=catalog)
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id).values(role=role, org_unit=org_unit, uscc=uscc))
+        record(conn, actor=actor, action="user.role", object=f"user:{user.username}", detail={
+            "from": {"role": user.role, "org_unit": user.org_unit, "uscc": user.uscc},
+            "to": {"role": role, "org_unit": org_unit, "uscc": uscc}})
+    return _require_user(engine, user_id)
+
+
+def deactivate_user(engine: Engine, user_id: int, *, actor: str = SYSTEM_ACTOR) -> None:
     """Switch an account off and revoke its tokens, so re-activating it later does not bring
-    old tokens back to life. The row stays for the audit trail."""
-    _require_user(engine, user_id)
+    old tokens back to life (audited as ``user.deactivate``). The row stays for the audit trail."""
+    user = _require_user(engine, user_id)
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == user_id).values(active=False))
-        conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id).values(revoked=True))
+        revoked = conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id, api_tokens.c.revoked.is_(False))
+                               .values(revoked=True)).rowcount
+        record(conn, actor=actor, action="user.deactivate", object=f"user:{user.username}",
+               detail={"tokens_revoked": revoked})
 
 
 def get_user(engine: Engine, username: str) -> User | None:
@@ -230,9 +272,10 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(engine: Engine, user_id: int, name: str) -> str:
-    """A new API token for an active user. Returned once: only its SHA-256 is stored. A fast
-    hash is enough here because the token is 256 random bits, unlike a password."""
+def issue_token(engine: Engine, user_id: int, name: str, *, actor: str = SYSTEM_ACTOR) -> str:
+    """A new API token for an active user (audited as ``user.token``, with its name and id).
+    Returned once: only its SHA-256 is stored. A fast hash is enough here because the token is
+    256 random bits, unlike a password."""
     user = _require_user(engine, user_id)
     if not user.active:
         raise AccountError(f"账户已停用 account {user.username!r} is inactive")
@@ -240,10 +283,12 @@ def issue_token(engine: Engine, user_id: int, name: str) -> str:
         raise AccountError("令牌须有名称 a token needs a name")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
-        conn.execute(insert(api_tokens).values(
+        token_id = conn.execute(insert(api_tokens).values(
             user_id=user_id, name=name.strip(), token_hash=_token_hash(token),
             created_at=datetime.now(UTC), last_used_at=None, revoked=False,
-        ))
+        )).inserted_primary_key[0]
+        record(conn, actor=actor, action="user.token", object=f"user:{user.username}",
+               detail={"token_id": token_id, "name": name.strip()})
     return token
 
 

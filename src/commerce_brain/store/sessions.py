@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     ForeignKey,
@@ -96,8 +97,8 @@ def find_session(engine: Engine, token: str | None) -> Session | None:
     return Session(user_id=user_id, csrf=csrf)
 
 
-def end_session(engine: Engine, token: str | None) -> None:
-    """Sign out: the cookie token stops working at once."""
+def end_session(conn: Connection, token: str | None) -> None:
+    """Sign out, inside the caller's transaction (with its audit event): the cookie token stops
+    working at once."""
     if token:
-        with engine.begin() as conn:
-            conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == _hash(token)))
+        conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == _hash(token)))

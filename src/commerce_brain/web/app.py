@@ -17,6 +17,7 @@ from ..catalog import Catalog, load_catalog
 from ..settings import Settings
 from ..store.schema import connect
 from .errors import API_ERRORS, error_page, http_error, validation_failed
+from .headers import SecurityHeaders
 from .security import Forbidden, NotSignedIn
 from .upload_limits import BodyLimitMiddleware, BodyTooLarge, too_large_response
 
@@ -27,6 +28,8 @@ class Platform:
 
     settings: Settings
     secure_cookies: bool = False
+    # Read X-Forwarded-For / X-Forwarded-Proto (see web/client.py): only behind a reverse proxy.
+    trust_proxy: bool = False
 
     @cached_property
     def engine(self) -> Engine:
@@ -44,18 +47,23 @@ class Platform:
         return lint_catalog(self.catalog)
 
 
-def create_app(settings: Settings | None = None, *, secure_cookies: bool = False) -> FastAPI:
+def create_app(settings: Settings | None = None, *, secure_cookies: bool = False,
+               trust_proxy: bool = False) -> FastAPI:
     """The whole web platform for ``settings`` (the environment's by default)."""
-    from . import api, awards, calculator, claims, enterprise_imports, imports, pages
+    from . import api, api_docs, awards, calculator, claims, enterprise_imports, imports, pages
     from . import rules as rule_pages
 
-    app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url="/api/docs",
+    app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url=None,
                   openapi_url="/api/v1/openapi.json", redoc_url=None,
                   responses=API_ERRORS)
-    app.state.platform = Platform(settings or Settings.from_env(), secure_cookies=secure_cookies)
+    app.state.platform = Platform(settings or Settings.from_env(), secure_cookies=secure_cookies,
+                                  trust_proxy=trust_proxy)
     app.add_middleware(BodyLimitMiddleware, limits=app.state.platform.settings.uploads)
     static = resources.files("commerce_brain.web") / "static"
+    # The Swagger UI files first: a mount answers for everything under its path.
+    api_docs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.include_router(api_docs.router)
     app.include_router(api.router)
     app.include_router(awards.router)
     app.include_router(claims.router)
@@ -64,6 +72,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(pages.router)
     app.include_router(rule_pages.router)
     app.include_router(calculator.router)
+    app.add_middleware(SecurityHeaders)
 
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -91,4 +100,5 @@ def app_from_env() -> FastAPI:
     """The app as ``commerce-brain serve`` starts it in each worker, from the environment."""
     import os
 
-    return create_app(secure_cookies=bool(os.environ.get("COMMERCE_BRAIN_SECURE_COOKIES")))
+    return create_app(secure_cookies=bool(os.environ.get("COMMERCE_BRAIN_SECURE_COOKIES")),
+                      trust_proxy=bool(os.environ.get("COMMERCE_BRAIN_TRUST_PROXY")))

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from ..access import Scope, User, can
+from ..access import ROLES, Scope, User, can
 from ..indicators.status import STATUS_ZH
 from ..indicators.trajectory import trajectory
 from ..io import report as r
@@ -21,11 +21,12 @@ from ..memo import IdentityMemo
 from ..monitoring import evaluation_table, gather_observations
 from ..render import num, pct
 from ..store import fulfilment as f
-from ..store.accounts import authenticate
+from ..store import sign_in
 from ..store.audit import events as audit_events
 from ..store.audit import record, verify
-from ..store.sessions import end_session, start_session
+from ..store.sessions import end_session, find_session_user, start_session
 from .award_views import money, when
+from .client import client_address, secure_cookies
 from .params import YearQuery
 from .security import (
     COOKIE,
@@ -86,7 +87,7 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
     # Before sign-in there is no session: the form's token is checked against a cookie instead.
     token = secrets.token_urlsafe(24)
     response = HTMLResponse(render(request, "login.html", {"next": next, "login_token": token, "error": None}))
-    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request))
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request))
     return response
 
 
@@ -97,25 +98,40 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
     if not expected or not secrets.compare_digest(expected, login_token):
         raise Forbidden("登录表单已失效，请刷新后重试 the sign-in form expired")
     p = platform(request)
-    user = authenticate(p.engine, username, password)
-    if user is None:
-        html = render(request, "login.html", {"next": next, "login_token": login_token,
-                                              "error": "用户名或密码错误 wrong username or password"})
-        return HTMLResponse(html, status_code=401)
-    token, _ = start_session(p.engine, user.id)
-    record(p.engine, actor=user.username, action="login", object="web", detail={"role": user.role})
+    outcome = sign_in.attempt(p.engine, username, password, address=client_address(request))
+    if outcome.user is None:
+        html = render(request, "login.html", {"next": next, "login_token": login_token, "error": _refusal(outcome)})
+        # 429 tells scripts to back off; a plain wrong password stays 401.
+        return HTMLResponse(html, status_code=429 if outcome.throttled else 401)
+    token, _ = start_session(p.engine, outcome.user.id)
     # Only a local path: never redirect a signed-in user off the platform.
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=_secure(request))
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure_cookies(request))
     response.delete_cookie(LOGIN_COOKIE)
     return response
+
+
+def _refusal(outcome: sign_in.SignIn) -> str:
+    """Why a sign-in failed, in Chinese; the same words whether or not the name exists."""
+    if outcome.locked:
+        minutes = max(1, -(-outcome.wait_seconds // 60)) if outcome.wait_seconds else None
+        after = f"请 {minutes} 分钟后再试，" if minutes else "请稍后再试，"
+        return f"登录失败次数过多，已暂时锁定。{after}或请管理员解锁"
+    if outcome.throttled:
+        return f"登录尝试过于频繁，请 {outcome.wait_seconds} 秒后再试"
+    return "用户名或密码错误"
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")):
     check_csrf(request, csrf)
-    end_session(platform(request).engine, request.cookies.get(COOKIE))
+    engine = platform(request).engine
+    found = find_session_user(engine, request.cookies.get(COOKIE))
+    with engine.begin() as conn:
+        end_session(conn, request.cookies.get(COOKIE))
+        if found:
+            record(conn, actor=found[1].username, action="logout", object="web", detail={})
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
@@ -212,10 +228,6 @@ def _across_counties(p, scope_: Scope, plan_id: str, indicator_id: str, year: in
     return found
 
 
-def _secure(request: Request) -> bool:
-    return platform(request).secure_cookies
-
-
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, actor: str | None = None, action: str | None = None,
                user: User = Depends(current_user)) -> str:
@@ -235,6 +247,16 @@ ACTION_ZH = {
     "awards.batch": "免申即享批次", "award.confirm": "企业确认", "award.approve": "审核通过",
     "award.reject": "驳回", "award.reopen": "重新审核", "claims.file": "企业申报", "payment_list.create": "生成兑付清单",
     "payment_list.paid": "标记已兑付", "rules.edit": "修改政策规则",
+    "login.failed": "登录失败", "login.locked": "登录锁定", "logout": "退出登录",
+    "user.add": "新建账户", "user.token": "签发令牌", "user.deactivate": "停用账户", "user.password": "修改密码",
+    "user.role": "修改角色", "user.unlock": "解除锁定",
+}
+
+# What the detail keys of the account and sign-in events are called on the page.
+DETAIL_ZH = {
+    "address": "来源地址", "role": "角色", "minutes": "锁定分钟数", "had_failures": "曾有失败记录",
+    "token_id": "令牌编号", "name": "名称", "tokens_revoked": "吊销令牌数", "org_unit": "机构",
+    "uscc": "统一社会信用代码", "from": "原为", "to": "改为",
 }
 
 
@@ -242,10 +264,14 @@ def _detail(detail) -> str:
     """An event's detail as ``key：value`` pairs (nested values as compact JSON), not Python reprs."""
     if not isinstance(detail, dict):
         return str(detail)
-    def shown(value) -> str:
+    def shown(key, value) -> str:
         if value is None:
             return "—"
         if isinstance(value, bool):
             return "是" if value else "否"
+        if key == "role" and value in ROLES:
+            return ROLES[value]
+        if isinstance(value, dict) and key in ("from", "to"):
+            return "，".join(f"{DETAIL_ZH.get(k, k)} {shown(k, v)}" for k, v in value.items())
         return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return "；".join(f"{key}：{shown(value)}" for key, value in detail.items())
+    return "；".join(f"{DETAIL_ZH.get(key, key)}：{shown(key, value)}" for key, value in detail.items())
