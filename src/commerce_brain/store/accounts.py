@@ -35,7 +35,6 @@ from zxcvbn import zxcvbn
 
 from ..access import ROLES, User
 from ..uscc import uscc_problem
-from .audit import record
 from .moments import as_utc
 from .schema import metadata
 
@@ -79,6 +78,14 @@ api_tokens = Table(
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile. When a later release
 # (or this line) raises them, stored hashes are upgraded on the next successful login.
 _hasher = PasswordHasher()
+
+
+def _audit(conn, **event) -> None:
+    """Append an account event in the caller's transaction. Imported here, not at the top: the
+    schema module imports this one while the audit module may still be loading."""
+    from .audit import record
+
+    record(conn, **event)
 
 
 class AccountError(ValueError):
@@ -175,7 +182,7 @@ def create_user(engine: Engine, *, username: str, password: str, role: str, disp
     try:
         with engine.begin() as conn:
             user_id = conn.execute(insert(users).values(**fields)).inserted_primary_key[0]
-            record(conn, actor=actor, action="user.add", object=f"user:{name}",
+            _audit(conn, actor=actor, action="user.add", object=f"user:{name}",
                    detail={"role": role, "org_unit": org_unit, "uscc": uscc})
     except IntegrityError:
         # Two concurrent creations of one name: the unique constraint decides.
@@ -216,7 +223,7 @@ def set_password(engine: Engine, user_id: int, password: str, *, actor: str = SY
     check_password(user.username, password, display_name=user.display_name)
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == user_id).values(password_hash=_hasher.hash(password)))
-        record(conn, actor=actor, action="user.password", object=f"user:{user.username}", detail={})
+        _audit(conn, actor=actor, action="user.password", object=f"user:{user.username}", detail={})
 
 
 def set_role(engine: Engine, user_id: int, role: str, *, org_unit: str | None = None, uscc: str | None = None,
@@ -227,7 +234,7 @@ def set_role(engine: Engine, user_id: int, role: str, *, org_unit: str | None = 
     org_unit, uscc = check_role_scope(role, org_unit=org_unit, uscc=uscc, catalog=catalog)
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == user_id).values(role=role, org_unit=org_unit, uscc=uscc))
-        record(conn, actor=actor, action="user.role", object=f"user:{user.username}", detail={
+        _audit(conn, actor=actor, action="user.role", object=f"user:{user.username}", detail={
             "from": {"role": user.role, "org_unit": user.org_unit, "uscc": user.uscc},
             "to": {"role": role, "org_unit": org_unit, "uscc": uscc}})
     return _require_user(engine, user_id)
@@ -241,7 +248,7 @@ def deactivate_user(engine: Engine, user_id: int, *, actor: str = SYSTEM_ACTOR) 
         conn.execute(update(users).where(users.c.id == user_id).values(active=False))
         revoked = conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id, api_tokens.c.revoked.is_(False))
                                .values(revoked=True)).rowcount
-        record(conn, actor=actor, action="user.deactivate", object=f"user:{user.username}",
+        _audit(conn, actor=actor, action="user.deactivate", object=f"user:{user.username}",
                detail={"tokens_revoked": revoked})
 
 
@@ -287,7 +294,7 @@ def issue_token(engine: Engine, user_id: int, name: str, *, actor: str = SYSTEM_
             user_id=user_id, name=name.strip(), token_hash=_token_hash(token),
             created_at=datetime.now(UTC), last_used_at=None, revoked=False,
         )).inserted_primary_key[0]
-        record(conn, actor=actor, action="user.token", object=f"user:{user.username}",
+        _audit(conn, actor=actor, action="user.token", object=f"user:{user.username}",
                detail={"token_id": token_id, "name": name.strip()})
     return token
 
