@@ -96,7 +96,7 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
           next: str = Form("/")):
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, login_token):
-        raise Forbidden("登录表单已失效，请刷新后重试 the sign-in form expired")
+        raise Forbidden("登录表单已失效，请刷新后重试")
     p = platform(request)
     outcome = sign_in.attempt(p.engine, username, password, address=client_address(request))
     if outcome.user is None:
