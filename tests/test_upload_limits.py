@@ -341,3 +341,25 @@ def test_rows_are_counted_exactly_across_the_chunks_a_sheet_is_unpacked_in(tmp_p
     check_spreadsheet(sheet, exact)
     with pytest.raises(SpreadsheetRefused, match=f"{rows:,} 行"):
         check_spreadsheet(sheet, replace(exact, rows=rows - 1))
+
+
+def test_uploads_take_turns_to_parse_and_one_that_waits_too_long_is_answered_503(site):
+    """Each parse near the limits holds hundreds of MB, so a worker parses only
+    ``parallel_parses`` at once; past the wait the answer is a Chinese 503 and nothing is kept."""
+    _, engine, folder = site
+    settings = replace(Settings.from_env(database_url=site[0].state.platform.settings.database_url,
+                                         data_dir=folder.parent),
+                       uploads=replace(SMALL, parallel_parses=1, parse_wait_seconds=0))
+    app = create_app(settings)
+    client = TestClient(app)
+    csrf = sign_in(client, "city")
+    good = (HEADER + "qz_commerce_14th,retail_sales,330800,2024,1100\n").encode()
+    turns = app.state.platform.parse_slots
+    assert turns.acquire(timeout=1)  # another upload is being parsed
+    try:
+        busy = upload(client, csrf, "good.csv", good)
+    finally:
+        turns.release()
+    assert busy.status_code == 503 and "正在处理其他导入" in busy.text
+    assert leftovers(folder) == []
+    assert upload(client, csrf, "good.csv", good).status_code == 200

@@ -74,6 +74,10 @@ class UploadLimits:
     enterprise_rows: int = 2_000_000
     actuals_unpacked_mb: int = 100
     enterprise_unpacked_mb: int = 1024
+    # A parse near the limits holds a few hundred MB: at most this many at once per worker
+    # process; an upload waiting longer than parse_wait_seconds for its turn is answered 503.
+    parallel_parses: int = 2
+    parse_wait_seconds: int = 30
 
     @classmethod
     def from_env(cls) -> UploadLimits:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import threading
 from functools import cached_property
 from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,6 +20,7 @@ from ..store.schema import connect
 from .errors import API_ERRORS, error_page, http_error, validation_failed
 from .headers import SecurityHeaders
 from .security import Forbidden, NotSignedIn
+from .upload_files import ImportsBusy
 from .upload_limits import BodyLimitMiddleware, BodyTooLarge, too_large_response
 
 
@@ -34,6 +36,11 @@ class Platform:
     @cached_property
     def engine(self) -> Engine:
         return connect(self.settings.database_url)
+
+    @cached_property
+    def parse_slots(self) -> threading.BoundedSemaphore:
+        """Turns for parsing an upload (``UploadLimits.parallel_parses`` in this process)."""
+        return threading.BoundedSemaphore(self.settings.uploads.parallel_parses)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -88,6 +95,10 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc)}, status_code=403)
         return await error_page(request, 403, str(exc))
+
+    @app.exception_handler(ImportsBusy)
+    async def imports_busy(request: Request, exc: ImportsBusy):
+        return HTMLResponse(pages.render_plain("busy.html", {}), status_code=503, headers={"Retry-After": "30"})
 
     @app.exception_handler(BodyTooLarge)
     async def body_too_large(request: Request, exc: BodyTooLarge):

@@ -28,7 +28,7 @@ from .award_views import XLSX, temporary_download, when
 from .imports import PREVIEW_ROWS, SHA
 from .pages import render
 from .security import Forbidden, check_csrf, current_user, platform, require
-from .upload_files import discard_rejected, store_upload, upload_dir
+from .upload_files import ImportsBusy, discard_rejected, parse_turn, store_upload, upload_dir
 
 router = APIRouter(include_in_schema=False)
 SUFFIX = ".xlsx"
@@ -42,9 +42,10 @@ def _checked(request: Request, path: Path, name: str) -> tuple[PolicyData | None
     """
     engine = platform(request).engine
     try:
-        data = read_policy_data(path, platform(request).catalog,
-                                vocabulary=Vocabulary.of(effective_policies(engine)),
-                                limits=platform(request).settings.uploads.enterprise_sheet, shown_name=name)
+        with parse_turn(request):
+            data = read_policy_data(path, platform(request).catalog,
+                                    vocabulary=Vocabulary.of(effective_policies(engine)),
+                                    limits=platform(request).settings.uploads.enterprise_sheet, shown_name=name)
     except ImportRejected as exc:
         return None, [replace(p, sheet=name) if p.sheet == path.name else p for p in exc.problems]
     return data, []
@@ -78,7 +79,11 @@ async def preview(request: Request, file: UploadFile = File(...), csrf: str = Fo
     if Path(name).suffix.lower() != SUFFIX:
         return HTMLResponse(_page(request, user, error=f"只接受 XLSX 工作簿：{name}"), 400)
     sha, path = await run_in_threadpool(store_upload, file, upload_dir(request), "enterprises-", SUFFIX)
-    data, problems = await run_in_threadpool(_checked, request, path, name)
+    try:
+        data, problems = await run_in_threadpool(_checked, request, path, name)
+    except ImportsBusy:
+        path.unlink(missing_ok=True)  # not checked, so not kept: the user uploads it again
+        raise
     if data is None:
         await run_in_threadpool(discard_rejected, request, user, path, kind="enterprise_data", name=name, sha=sha,
                                 problems=problems)

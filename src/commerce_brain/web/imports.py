@@ -28,7 +28,7 @@ from ..store.observations import current_observations, dry_run, list_imports, sa
 from .award_views import XLSX, temporary_download, when
 from .pages import render
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
-from .upload_files import discard_rejected, store_upload, upload_dir
+from .upload_files import ImportsBusy, discard_rejected, parse_turn, store_upload, upload_dir
 
 router = APIRouter(include_in_schema=False)
 SUFFIXES = (".csv", ".xlsx")
@@ -47,9 +47,10 @@ def _checked(request: Request, user: User, path: Path, name: str
     """
     p = platform(request)
     try:
-        checked = check_actuals(path, p.catalog, stored=current_observations(p.engine),
-                                jump_factor=p.settings.import_jump_factor,
-                                limits=p.settings.uploads.actuals_sheet, shown_name=name)
+        with parse_turn(request):
+            checked = check_actuals(path, p.catalog, stored=current_observations(p.engine),
+                                    jump_factor=p.settings.import_jump_factor,
+                                    limits=p.settings.uploads.actuals_sheet, shown_name=name)
     except ImportRejected as exc:
         return None, _named(exc.problems, path, name), []
     allowed = scope(request, user).org_units
@@ -110,7 +111,11 @@ def preview(request: Request, file: UploadFile = File(...), csrf: str = Form("")
     if Path(name).suffix.lower() not in SUFFIXES:
         return HTMLResponse(_page(request, user, error=f"只接受 CSV 或 XLSX 文件 only .csv or .xlsx: {name}"), 400)
     sha, path = store_upload(file, upload_dir(request), "", Path(name).suffix.lower())
-    frame, problems, warnings = _checked(request, user, path, name)
+    try:
+        frame, problems, warnings = _checked(request, user, path, name)
+    except ImportsBusy:
+        path.unlink(missing_ok=True)  # not checked, so not kept: the user uploads it again
+        raise
     if frame is None:
         discard_rejected(request, user, path, kind="actuals", name=name, sha=sha, problems=problems)
         return HTMLResponse(_page(request, user, file_name=name, problems=problems), 422)

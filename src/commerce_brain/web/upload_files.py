@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import Request, UploadFile
@@ -22,6 +24,24 @@ from .security import platform
 
 PENDING_HOURS = 24  # a previewed file not confirmed within this is deleted
 CHUNK = 1024 * 1024
+
+
+class ImportsBusy(Exception):
+    """Every parsing turn of this worker stayed taken for the whole wait (answered 503)."""
+
+
+@contextmanager
+def parse_turn(request: Request) -> Iterator[None]:
+    """Hold one of this worker's turns for parsing an upload while the block runs: a parse of
+    a file near the limits holds a few hundred MB, so memory stays bounded however many
+    uploads arrive at once. Raises ``ImportsBusy`` after ``parse_wait_seconds`` without one."""
+    p = platform(request)
+    if not p.parse_slots.acquire(timeout=p.settings.uploads.parse_wait_seconds):
+        raise ImportsBusy
+    try:
+        yield
+    finally:
+        p.parse_slots.release()
 
 
 def upload_dir(request: Request) -> Path:
