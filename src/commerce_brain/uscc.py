@@ -13,12 +13,16 @@ True
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 LENGTH = 18
 _VALUE = {ch: n for n, ch in enumerate(ALPHABET)}
+# Byte → value for the vectorised check (only bytes of the alphabet reach it).
+_BYTE_VALUE = np.zeros(256, dtype=np.int64)
+_BYTE_VALUE[np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)] = np.arange(len(ALPHABET))
 
 
 def check_character(first17: str) -> str:
@@ -67,20 +71,17 @@ def make_uscc(seed_digits: str) -> str:
 def valid_uscc_mask(series: pl.Series) -> pl.Series:
     """Whether each code in a String series is valid, computed over the whole column at once.
 
-    Nulls give False. The code is split into 18 one-character columns, each mapped to its value
-    (null outside the alphabet), and the weighted sum compared with the check character's value.
+    Nulls give False. The codes of the right shape (18 characters of the alphabet) are joined
+    into one ASCII buffer and read by NumPy as an n × 18 array of bytes; a lookup table turns
+    bytes into values, and the weighted sum is compared with the check character's value. No
+    Python object per code: half a million codes take milliseconds.
     """
-    frame = series.cast(pl.String).to_frame("code")
-    values = [
-        pl.col("code").str.slice(i, 1).replace_strict(_VALUE, default=None, return_dtype=pl.Int64)
-        for i in range(LENGTH)
-    ]
-    total = pl.sum_horizontal(v * w for v, w in zip(values, WEIGHTS)) % 31
-    check = (31 - total) % 31
-    valid = (
-        (pl.col("code").str.len_chars() == LENGTH)
-        # sum_horizontal skips nulls, so every character must be known explicitly
-        & pl.all_horizontal(v.is_not_null() for v in values)
-        & (values[-1] == check)
-    )
-    return frame.select(valid.fill_null(False).alias(series.name)).to_series()
+    code = series.cast(pl.String)
+    shaped = code.str.contains(f"^[{ALPHABET}]{{{LENGTH}}}$").fill_null(False)
+    result = np.zeros(len(code), dtype=bool)
+    if shaped.any():
+        joined = code.filter(shaped).str.join("").item()
+        values = _BYTE_VALUE[np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, LENGTH)]
+        check = (31 - (values[:, :-1] @ np.array(WEIGHTS, dtype=np.int64)) % 31) % 31
+        result[shaped.to_numpy()] = check == values[:, -1]
+    return pl.Series(series.name, result)
