@@ -13,6 +13,7 @@ Counters older than ``window_minutes`` start again from zero.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -115,7 +116,8 @@ def check(engine: Engine, keys: dict[str, Limit], *, now: datetime | None = None
 
 
 def _seconds(span: timedelta) -> int:
-    return max(1, int(-(-span.total_seconds() // 1)))
+    """Whole seconds to wait, rounded up (a person is never told to wait 0 s)."""
+    return max(1, math.ceil(span.total_seconds()))
 
 
 def count_failure(conn: Connection, keys: dict[str, Limit], *, now: datetime | None = None) -> list[str]:
