@@ -22,6 +22,7 @@ from commerce_brain.policy.checkup import checkup
 from commerce_brain.policy.engine import evaluate, packaged
 from commerce_brain.policy.inputs import EnterpriseInputs
 from commerce_brain.policy.synthetic import city
+from commerce_brain.policy.vocabulary import CHOICE_ZH
 from commerce_brain.settings import Settings
 from commerce_brain.store import fulfilment as f
 from commerce_brain.store.accounts import create_user, get_user, issue_token
@@ -190,7 +191,7 @@ def test_the_form_offers_each_kind_with_its_rules_and_the_fields_they_read():
     choices = cf.choices(POLICIES)
     assert {"national", "provincial", "municipal"} <= set(choices["level"])
     assert {"dark_green", "five_star"} <= set(choices["rating"])
-    assert all(code in cf.CHOICE_ZH for values in choices.values() for code in values)
+    assert all(code in CHOICE_ZH for values in choices.values() for code in values)
 
 
 def _events(inputs: EnterpriseInputs) -> list[tuple]:

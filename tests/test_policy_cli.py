@@ -87,6 +87,25 @@ def test_a_bad_file_is_rejected_whole(tmp_path):
     assert "enterprises" in result.output and "913308001234567890" in result.output
 
 
+@pytest.mark.parametrize(("kind", "column", "value"), [
+    ("national_high_tech_enterprise", 4, "galactic"),  # level: was paid 300,000 元 as 其他
+    ("green_loan", 8, "ultraviolet"),  # rating: the award vanished silently
+])
+def test_an_out_of_vocabulary_event_rejects_the_file(tmp_path, kind, column, value):
+    path = tmp_path / "vocabulary.xlsx"
+    run("policy", "template", "--out", str(path))
+    book = openpyxl.load_workbook(path)
+    row = [book["events"].cell(2, 1).value, "2023-06-30", kind, None, None, None, "越界", None, None, None, 365]
+    row[column - 1] = value
+    book["events"].append(row)
+    book.save(path)
+
+    result = run("policy", "evaluate", "--data", str(path), "--year", "2023", ok=False)
+
+    assert result.exit_code == 1
+    assert "events 第4行 row 4" in result.output and f"“{value}”" in result.output
+
+
 def test_template_round_trips(tmp_path):
     path = tmp_path / "template.xlsx"
     run("policy", "template", "--out", str(path))

@@ -11,8 +11,9 @@ import polars as pl
 from .io.enterprise_fields import FIELD_ALIASES
 from .io.enterprise_import import PolicyData
 from .catalog import Catalog
-from .policy.calculator_form import CHOICE_ZH, event_kinds, rate_text
+from .policy.calculator_form import event_kinds, rate_text
 from .policy.model import PolicyCatalog
+from .policy.vocabulary import CHOICE_ZH
 from .render import money
 from .store.enterprise_imports import EnterpriseImport
 

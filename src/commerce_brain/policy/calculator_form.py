@@ -22,7 +22,7 @@ from ..yuan import DECIMALS, NEGATIVE, TOO_LARGE, parse_yuan
 from .expr_compile import BOUNDS
 from .inputs import EnterpriseInputs, InputError
 from .model import PolicyCatalog
-from .vocabulary import CHOICE_ZH, UnknownValues, Vocabulary, choices, shown  # noqa: F401 (CHOICE_ZH: for the page)
+from .vocabulary import UnknownValues, Vocabulary, choices, shown
 
 FLAGS = ("is_manufacturing", "is_industrial", "is_listed", "is_provincial_or_central_owned")
 FACTS = ("main_revenue", "rd_spend")

@@ -25,7 +25,7 @@ from ..policy.engine import PolicyDataError, PolicyYearError
 from ..policy.inputs import EnterpriseInputs, InputError
 from ..policy.model import PAYEE_ZH
 from ..policy.payer import CITY, treasury_name
-from ..policy.vocabulary import UnknownValues, Vocabulary
+from ..policy.vocabulary import CHOICE_ZH, UnknownValues, Vocabulary
 from ..store.fulfilment_data import stored_inputs
 from ..store.rule_edits import effective_policies
 from .award_views import BEIJING, money
@@ -130,7 +130,7 @@ def _page(request: Request, user: User, values: dict[str, str], *, errors: list[
         "user": user, "values": values, "errors": dict(reversed(errors)), "error_list": list(errors),
         "message": message, "result": result, "inputs_json": inputs_json, "rows": rows, "money": money,
         "kinds": kinds, "kind_fields": cf.fields_of_kinds(policies), "choices": cf.choices(policies),
-        "choice_zh": cf.CHOICE_ZH, "org_units": _org_units(request, visible),
+        "choice_zh": CHOICE_ZH, "org_units": _org_units(request, visible),
         "flags": [(f, policies.label(f)) for f in cf.FLAGS], "facts": [(f, policies.label(f)) for f in cf.FACTS],
         "event_fields": [(f, policies.label(f), policies.variables["events"].get(f, ("date",))[0])
                          for f in cf.EVENT_FIELDS[2:]],
