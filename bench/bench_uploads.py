@@ -27,7 +27,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
 from bench_web import Server, build_store, request, sign_in  # noqa: E402 (a sibling script, not a package)
+from sample_files import TEXT_ROWS, zip_bomb  # noqa: E402 (the tests' zip bomb)
 
 MB = 1024 * 1024
 TARGET_P95_MS = 200.0
@@ -53,16 +55,7 @@ def write_csv(path: Path, *, rows: int | None = None, size: int | None = None) -
 def write_bomb(path: Path, unpacked_mb: int = 476) -> Path:
     """An XLSX of about 1.9 MB like the one in issue 8: one sheet of ``unpacked_mb`` MB of
     repeated rows (deflated some 340×) and an image of random bytes beside it."""
-    row = b'<row r="1"><c r="A1" t="inlineStr"><is><t>0</t></is></c></row>' * 2048
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=4) as book:
-        book.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        book.writestr("xl/media/image1.png", os.urandom(450 * 1024), compress_type=zipfile.ZIP_STORED)
-        with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
-            for _ in range(unpacked_mb * MB // len(row)):
-                sheet.write(row)
-            sheet.write(b"</sheetData></worksheet>")
-    return path
+    return zip_bomb(path, unpacked_mb, rows=TEXT_ROWS, level=4, padding_kb=450)
 
 
 def csrf_token(port: int, cookie: str) -> str:
@@ -199,7 +192,6 @@ def main() -> int:
         if args.database == "sqlite":
             url = f"sqlite:///{folder}/bench.sqlite3"
         else:
-            sys.path.insert(0, str(HERE.parent / "tests"))
             from pg_server import TemporaryPostgres
 
             pg = TemporaryPostgres()

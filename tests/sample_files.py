@@ -1,9 +1,11 @@
-"""Small real files for upload tests: a one-page PDF and a 1×1 PNG written byte by byte, and the
-enterprise data template with cells changed."""
+"""Small real files for upload tests: a one-page PDF and a 1×1 PNG written byte by byte, the
+enterprise data template with cells changed, and a zip-bomb workbook."""
 
 from __future__ import annotations
 
+import os
 import struct
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -62,4 +64,25 @@ def enterprise_workbook(folder: Path, name: str, **cells: object) -> Path:
         sheet, cell = where.rsplit("_", 1)
         book[sheet][cell] = value
     book.save(path)
+    return path
+
+
+EMPTY_ROWS = b'<row r="1"><c r="A1"/></row>' * 4096  # deflates about a thousand times
+TEXT_ROWS = b'<row r="1"><c r="A1" t="inlineStr"><is><t>0</t></is></c></row>' * 2048
+
+
+def zip_bomb(path: Path, unpacked_mb: int, *, rows: bytes = EMPTY_ROWS, level: int = 9,
+             padding_kb: int = 0) -> Path:
+    """A workbook whose one sheet is ``unpacked_mb`` MB of ``rows`` repeated (a few hundred KB
+    that unpack to hundreds of MB), written in a stream; ``padding_kb`` of random bytes beside
+    it as an image, to give the file the size of a real one."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as book:
+        book.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        if padding_kb:
+            book.writestr("xl/media/image1.png", os.urandom(padding_kb * 1024), compress_type=zipfile.ZIP_STORED)
+        with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+            for _ in range(unpacked_mb * 1024 * 1024 // len(rows)):
+                sheet.write(rows)
+            sheet.write(b"</sheetData></worksheet>")
     return path

@@ -28,6 +28,7 @@ from commerce_brain.store.audit import events
 from commerce_brain.store.observations import list_imports
 from commerce_brain.store.schema import connect
 from commerce_brain.web.app import create_app
+from sample_files import EMPTY_ROWS, zip_bomb
 
 PASSWORD = "Upload-limits-test-Passw0rd!"
 FIRM_USCC = "91350100M000100Y43"
@@ -71,20 +72,6 @@ def rows_csv(count: int) -> bytes:
     lines = [f"qz_commerce_14th,retail_sales,330800,{2021 + i % 5}-{1 + i % 12:02d},{1000 + i}\n"
              for i in range(count)]
     return (HEADER + "".join(lines)).encode()
-
-
-def zip_bomb(path: Path, unpacked_mb: int) -> Path:
-    """A workbook whose one sheet is ``unpacked_mb`` MB of repeated empty rows: it deflates
-    about a thousand times, so a few hundred KB unpack to hundreds of MB."""
-    row = b'<row r="1"><c r="A1"/></row>' * 4096
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as book:
-        book.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        with book.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
-            for _ in range(unpacked_mb * MB // len(row)):
-                sheet.write(row)
-            sheet.write(b"</sheetData></worksheet>")
-    return path
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -336,7 +323,7 @@ def test_the_enterprise_data_page_has_its_own_limit_and_refuses_a_bomb_keeping_n
 def test_rows_are_counted_exactly_across_the_chunks_a_sheet_is_unpacked_in(tmp_path):
     """Rows of 27 bytes in 1 MB chunks: tags are cut at chunk ends; each is counted once."""
     sheet = zip_bomb(tmp_path / "rows.xlsx", unpacked_mb=5)
-    rows = (5 * MB // len(b'<row r="1"><c r="A1"/></row>' * 4096)) * 4096
+    rows = (5 * MB // len(EMPTY_ROWS)) * 4096
     exact = SheetLimits(file_bytes=10 * MB, unpacked_bytes=100 * MB, rows=rows, expansion=10**6)
     check_spreadsheet(sheet, exact)
     with pytest.raises(SpreadsheetRefused, match=f"{rows:,} 行"):
