@@ -179,3 +179,36 @@ def test_the_audit_page_names_sign_in_and_account_events_in_chinese(engine, data
     page = client.get("/audit").text
     for label in ("新建账户", "登录失败", "来源地址：testclient", "角色：系统管理员"):
         assert label in page, label
+
+
+def csrf_of(client: TestClient) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)
+
+
+def test_an_admin_unlocks_on_the_accounts_page(engine, database_url, tmp_path):
+    app = app_on(database_url, tmp_path)
+    guesser, admin = TestClient(app, client=("203.0.113.9", 5000)), TestClient(app)
+    for _ in range(12):
+        attempt(guesser, "city", WRONG)
+    assert attempt(admin, "admin", PASSWORD).status_code == 303
+    page = admin.get("/accounts")
+    assert page.status_code == 200 and "锁定至" in page.text and "解锁" in page.text
+    row = re.search(r"<tr><td>city</td>.*?</tr>", page.text, re.S).group(0)
+    assert "<td>12 次</td>" in row  # refused attempts count too
+    answer = admin.post("/accounts/city/unlock", data={"csrf": csrf_of(admin)}, follow_redirects=False)
+    assert answer.status_code == 303 and throttle.state(engine, "user:city") is None
+    assert [(e["actor"], e["object"]) for e in events(engine, action="user.unlock")] == [("admin", "user:city")]
+    assert admin.post("/accounts/nobody/unlock", data={"csrf": csrf_of(admin)}).status_code == 404
+    assert attempt(TestClient(app, client=("198.51.100.7", 5000)), "city", PASSWORD).status_code == 303
+
+
+def test_only_an_admin_may_unlock(engine, database_url, tmp_path):
+    app = app_on(database_url, tmp_path)
+    for _ in range(12):
+        attempt(TestClient(app, client=("203.0.113.9", 5000)), "admin", WRONG)
+    city = TestClient(app)
+    assert attempt(city, "city", PASSWORD).status_code == 303
+    assert city.get("/accounts").status_code == 403
+    assert city.post("/accounts/admin/unlock", data={"csrf": csrf_of(city)}).status_code == 403
+    assert throttle.state(engine, "user:admin")["locked_until"] is not None
+    assert events(engine, action="user.unlock") == []

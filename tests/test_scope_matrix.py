@@ -102,6 +102,7 @@ PAGE_READS = [
     ("/payments/{list}", FINANCE),
     ("/payments/{list}/export.xlsx", FINANCE),
     ("/audit", frozenset({"admin", "boss"})),  # view_audit
+    ("/accounts", frozenset({"admin"})),  # manage_users
     ("/imports", IMPORTERS),
     ("/imports/template.xlsx", IMPORTERS),
     ("/enterprise-imports", POLICY_OFFICE),
@@ -144,6 +145,7 @@ API_WRITES = [
 ]
 # The page forms (session + CSRF): path, form fields.
 PAGE_WRITES = [
+    ("/accounts/city/unlock", {}),
     ("/awards/batch", {"year": str(YEAR)}),
     ("/awards/{a}/confirm", {}),
     ("/awards/{a}/approve", {}),

@@ -168,9 +168,14 @@ def prune(conn: Connection, *, now: datetime | None = None, older_than: timedelt
         t.last_failure_at < now - older_than, (t.locked_until.is_(None)) | (t.locked_until < now)))
 
 
+def states(engine: Engine, keys: list[str]) -> dict[str, dict]:
+    """The counters of these keys that exist, by key (for the accounts page)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(login_throttle).where(login_throttle.c.key.in_(keys))).mappings().all()
+    return {row["key"]: {**row, "last_failure_at": as_utc(row["last_failure_at"]),
+                         "locked_until": as_utc(row["locked_until"])} for row in rows}
+
+
 def state(engine: Engine, key: str) -> dict | None:
     """A key's counter (failures, last failure, lock), or None."""
-    with engine.connect() as conn:
-        row = conn.execute(select(login_throttle).where(login_throttle.c.key == key)).mappings().first()
-    return None if row is None else {**row, "last_failure_at": as_utc(row["last_failure_at"]),
-                                     "locked_until": as_utc(row["locked_until"])}
+    return states(engine, [key]).get(key)

@@ -57,7 +57,7 @@ class Platform:
 def create_app(settings: Settings | None = None, *, secure_cookies: bool = False,
                trust_proxy: bool = False) -> FastAPI:
     """The whole web platform for ``settings`` (the environment's by default)."""
-    from . import api, api_docs, awards, calculator, claims, enterprise_imports, imports, pages
+    from . import accounts, api, api_docs, awards, calculator, claims, enterprise_imports, imports, pages
     from . import rules as rule_pages
 
     app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url=None,
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     api_docs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api_docs.router)
+    app.include_router(accounts.router)
     app.include_router(api.router)
     app.include_router(awards.router)
     app.include_router(claims.router)
