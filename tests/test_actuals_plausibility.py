@@ -21,7 +21,7 @@ from commerce_brain.cli import app as cli
 from commerce_brain.demo import demo_observations
 from commerce_brain.io.actuals_import import ImportRejected, check_actuals, read_actuals
 from commerce_brain.settings import Settings
-from commerce_brain.store.accounts import create_user
+from commerce_brain.store.accounts import create_user, issue_token
 from commerce_brain.store.audit import events
 from commerce_brain.store.observations import current_observations, save_observations
 from commerce_brain.store.schema import connect
@@ -217,3 +217,39 @@ def test_the_indicator_page_survives_an_extreme_stored_value(database_url, catal
     save_observations(engine, row, file_name="old.csv", sha256="-", imported_by="test")  # before the checks
     page = client.get(f"/plans/{PLAN}/retail_sales?year=2023")
     assert page.status_code == 200 and "社会消费品零售总额" in page.text
+
+
+# ---- the API -----------------------------------------------------------------------------------
+
+def test_the_import_api_refuses_nonsense_and_stores_warnings_only_when_accepted(database_url, catalog, tmp_path):
+    engine = _demo_store(database_url, catalog)
+    city = create_user(engine, username="city", password=PASSWORD, role="city_analyst", display_name="市商务局",
+                       catalog=catalog)
+    officer = create_user(engine, username="officer", password=PASSWORD, role="policy_officer",
+                          display_name="资管办", catalog=catalog)
+    client = TestClient(create_app(Settings.from_env(database_url=database_url, data_dir=tmp_path)))
+    headers = {"Authorization": f"Bearer {issue_token(engine, city.id, 'script')}"}
+    before = current_observations(engine).height
+
+    def post(rows, name="a.csv", **params):
+        content = "\n".join(",".join(r) for r in [HEADER, *rows]).encode()
+        return client.post("/api/v1/imports/actuals", params=params, headers=headers,
+                           files={"file": (name, content, "text/csv")})
+
+    bad = post([[PLAN, "retail_sales", "330800", "2024", "99999999999999999999999999999"],
+                [PLAN, "retail_sales", "330602", "2024", "10"]])
+    assert bad.status_code == 422 and "文件被整体退回" in bad.json()["detail"]
+    assert {p["field"] for p in bad.json()["problems"]} == {"a.csv 第2行 value", "a.csv 第3行 org_unit"}
+    jump = [[PLAN, "retail_sales", "330800", "2024", "9999"]]
+    dry = post(jump, dry_run="true")
+    assert dry.status_code == 200 and dry.json()["new"] == 1 and len(dry.json()["warnings"]) == 1
+    refused = post(jump)
+    assert refused.status_code == 409 and "accept_warnings" in refused.json()["detail"]
+    assert "变化超过 3 倍" in refused.json()["problems"][0]["message"]
+    assert current_observations(engine).height == before
+    done = post(jump, accept_warnings="true")
+    assert done.status_code == 200 and done.json()["import_id"] is not None
+    assert current_observations(engine).height == before + 1
+    assert list((tmp_path / "uploads").glob("*.csv")) == []  # nothing kept, accepted or refused
+    others = {"Authorization": f"Bearer {issue_token(engine, officer.id, 'script')}"}
+    assert client.post("/api/v1/imports/actuals", headers=others).status_code == 403

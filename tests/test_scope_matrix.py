@@ -141,6 +141,7 @@ API_WRITES = [
     ("/api/v1/awards/payment-lists", {"payer": "{payer}"}, FINANCE),
     ("/api/v1/awards/payment-lists/{list}/paid", None, FINANCE),
     ("/api/v1/claims", {"rule": "rd_subsidy", "year": 2022}, frozenset(FIRMS)),
+    ("/api/v1/imports/actuals", None, IMPORTERS),
     ("PUT /api/v1/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": 0}, {"officer"}),
 ]
 # The page forms (session + CSRF): path, form fields.

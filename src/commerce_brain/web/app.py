@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..catalog import Catalog, load_catalog
 from ..settings import Settings
 from ..store.schema import connect
-from .errors import API_ERRORS, error_page, http_error, validation_failed
+from .errors import API_ERRORS, BUSY, error_page, is_api, http_error, validation_failed
 from .headers import SecurityHeaders
 from .security import Forbidden, NotSignedIn
 from .upload_files import ImportsBusy
@@ -57,7 +57,7 @@ class Platform:
 def create_app(settings: Settings | None = None, *, secure_cookies: bool = False,
                trust_proxy: bool = False) -> FastAPI:
     """The whole web platform for ``settings`` (the environment's by default)."""
-    from . import accounts, api, api_docs, awards, calculator, claims, enterprise_imports, imports, pages
+    from . import accounts, api, api_docs, awards, calculator, claims, enterprise_imports, imports, imports_api, pages
     from . import rules as rule_pages
 
     app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url=None,
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(awards.router)
     app.include_router(claims.router)
     app.include_router(imports.router)
+    app.include_router(imports_api.router)
     app.include_router(enterprise_imports.router)
     app.include_router(pages.router)
     app.include_router(rule_pages.router)
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
 
     @app.exception_handler(ImportsBusy)
     async def imports_busy(request: Request, exc: ImportsBusy):
+        if is_api(request):
+            return JSONResponse({"detail": BUSY}, status_code=503, headers={"Retry-After": "30"})
         return HTMLResponse(pages.render_plain("busy.html", {}), status_code=503, headers={"Retry-After": "30"})
 
     @app.exception_handler(BodyTooLarge)

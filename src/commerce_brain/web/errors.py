@@ -39,7 +39,9 @@ class ErrorBody(BaseModel):
 DESCRIPTIONS = {400: "请求被拒绝 refused (the detail says why)", 401: "未登录 not signed in",
                 403: "无权操作 not allowed for this role", 404: "未找到 not found (or outside the user's scope)",
                 409: "状态冲突 the record's state does not allow it", 413: "请求过大 request too large",
-                422: "输入有误 the request did not validate"}
+                422: "输入有误 the request did not validate",
+                503: "服务器正忙 every parsing turn is taken: retry after Retry-After seconds"}
+BUSY = "服务器正忙于处理其他导入，请稍后再试"
 
 
 def responses(*codes: int) -> dict[int, dict]:

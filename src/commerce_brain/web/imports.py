@@ -37,8 +37,8 @@ PREVIEW_ROWS = 100  # changed rows listed before confirming; the counts cover th
 ACCEPT_LABEL = "我已核对上述提示，确认导入"
 
 
-def _checked(request: Request, user: User, path: Path, name: str
-             ) -> tuple[pl.DataFrame | None, list[Problem], list[Problem]]:
+def check_upload(request: Request, user: User, path: Path, name: str
+                 ) -> tuple[pl.DataFrame | None, list[Problem], list[Problem]]:
     """The file's rows if valid and within the user's org units, and the warnings to accept
     before storing them (figures that jumped year on year); otherwise every problem.
 
@@ -112,7 +112,7 @@ def preview(request: Request, file: UploadFile = File(...), csrf: str = Form("")
         return HTMLResponse(_page(request, user, error=f"只接受 CSV 或 XLSX 文件 only .csv or .xlsx: {name}"), 400)
     sha, path = store_upload(file, upload_dir(request), "", Path(name).suffix.lower())
     try:
-        frame, problems, warnings = _checked(request, user, path, name)
+        frame, problems, warnings = check_upload(request, user, path, name)
     except ImportsBusy:
         path.unlink(missing_ok=True)  # not checked, so not kept: the user uploads it again
         raise
@@ -151,7 +151,7 @@ def confirm(request: Request, sha: str = Form(...), suffix: str = Form(...), fil
     path = upload_dir(request) / f"{sha}{suffix}"
     if not path.exists():
         return HTMLResponse(_page(request, user, error="文件已过期，请重新上传 the upload expired, upload again"), 410)
-    frame, problems, warnings = _checked(request, user, path, file_name)
+    frame, problems, warnings = check_upload(request, user, path, file_name)
     if frame is None:
         discard_rejected(request, user, path, kind="actuals", name=file_name, sha=sha, problems=problems)
         return HTMLResponse(_page(request, user, file_name=file_name, problems=problems), 422)
