@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..catalog import Catalog, load_catalog
 from ..settings import Settings
 from ..store.schema import connect
-from .errors import API_ERRORS, BUSY, error_page, is_api, http_error, validation_failed
+from .errors import API_ERRORS, BUSY, error_page, http_error, is_api, validation_failed
 from .headers import SecurityHeaders
 from .security import Forbidden, NotSignedIn
 from .upload_files import ImportsBusy
