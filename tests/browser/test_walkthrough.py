@@ -250,6 +250,22 @@ def test_importing_actuals_from_template_to_indicator_page_and_bad_files_refused
     assert page.locator("main p.explanation").inner_text() == explained
     assert not [e for e in real_errors(page) if "422" not in e], page.errors_seen
 
+    # A figure ten times the year before: listed as a warning, stored only once the clerk ticks
+    # that it was checked (the unticked box keeps the form from being sent).
+    jump = write_xlsx(tmp_path / "江山市社零.xlsx", COLUMNS[:5], [[PLAN, "retail_sales", OTHER_COUNTY, "2024", 749.0]])
+    nav(page, "数据导入")
+    upload(page, jump)
+    warned = card(page, f"校验通过：{jump.name}").locator("#import-warnings tbody tr td").all_inner_texts()
+    assert warned[:3] == ["actuals", "2", "value (E)"] and "变化超过 3 倍" in warned[3], warned
+    page.get_by_role("button", name="确认导入").click()
+    expect(page.locator("#import-done")).to_have_count(0)
+    expect(history_rows(page)).to_have_count(before + 2)
+    page.get_by_label("我已核对上述提示，确认导入").check()
+    page.get_by_role("button", name="确认导入").click()
+    expect(card(page, f"已导入：{jump.name}")).to_contain_text("新增 1，修订 0，未变 0")
+    expect(history_rows(page)).to_have_count(before + 3)
+    shots(page, "import-warning-accepted")
+
     # The county analyst: a row for another county refuses the file, naming the row.
     county = person("county_analyst")
     nav(county, "数据导入")
