@@ -118,6 +118,8 @@ PAGE_READS = [
     ("/claims/{claim_b}", SEES_B, 404),
     ("/claims/attachments/{att_a}", SEES_A, 404),
     ("/claims/attachments/{att_b}", SEES_B, 404),
+    # A's award has no 评审核定 (a fixed amount): no file, the same 404 for everyone.
+    ("/awards/{a}/assessment/file", frozenset(), 404),
 ]
 # Calculations: POSTs that store nothing (JSON body, the users answered 200, everyone else 403).
 CALCULATIONS = [
@@ -138,10 +140,12 @@ API_WRITES = [
     ("/api/v1/awards/{a}/reject", {"reason": "材料不全"}, {"officer"}),
     ("/api/v1/awards/{b}/reject", {"reason": "材料不全"}, {"officer"}),
     ("/api/v1/awards/{a}/reopen", {"reason": "补齐材料"}, {"officer"}),
+    ("/api/v1/awards/{a}/assessment", {"amount": "1", "reason": "矩阵"}, {"officer"}),
     ("/api/v1/awards/payment-lists", {"payer": "{payer}"}, FINANCE),
     ("/api/v1/awards/payment-lists/{list}/paid", None, FINANCE),
     ("/api/v1/claims", {"rule": "rd_subsidy", "year": 2022}, frozenset(FIRMS)),
     ("/api/v1/imports/actuals", None, IMPORTERS),
+    ("/api/v1/claims/{claim_a}/register", {"name": "矩阵", "org_unit": KECHENG}, {"officer"}),
     ("PUT /api/v1/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": 0}, {"officer"}),
 ]
 # The page forms (session + CSRF): path, form fields.
@@ -152,6 +156,7 @@ PAGE_WRITES = [
     ("/awards/{a}/approve", {}),
     ("/awards/{a}/reject", {"reason": "材料不全"}),
     ("/awards/{a}/reopen", {"reason": "补齐材料"}),
+    ("/awards/{a}/assess", {"amount": "1", "reason": "矩阵"}),
     ("/payments", {"payer": "{payer}"}),
     ("/payments/{list}/paid", {}),
     ("/imports/preview", {}),
@@ -161,6 +166,7 @@ PAGE_WRITES = [
     ("/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": "0"}),
     ("/rules/rd_subsidy/revert", {"reason": "矩阵", "expected_version": "0"}),
     ("/claims/new", {"rule": "rd_subsidy", "year": "2022", "statement": "矩阵"}),
+    ("/claims/{claim_a}/register", {"name": "矩阵", "org_unit": KECHENG}),
 ]
 # Routes outside the matrix, and why: signing in and out is for everyone; the rest is static.
 OUTSIDE_THE_MATRIX = {

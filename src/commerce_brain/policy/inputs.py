@@ -21,6 +21,9 @@ from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 
 _INTEGER = (pl.Int32, pl.Int64)
 YEARS = (1900, 2100)  # a fact's or an event's year: the enterprise's history, not only the award year
+# Figures that set money and belong to officers, never to the enterprise: what reviewers
+# assessed for a 最高… award, and what was paid before for the same subject (补差).
+REVIEWER_FIELDS = ("assessed_award", "already_paid")
 
 
 class InputError(ValueError):
@@ -54,6 +57,13 @@ class EnterpriseInputs:
         events = [{**e, "date": e["date"].isoformat()} for e in self.events]
         return json.dumps({"enterprise": self.enterprise, "facts": list(self.facts), "events": events},
                           ensure_ascii=False, sort_keys=True)
+
+    def without_reviewer_fields(self) -> EnterpriseInputs:
+        """The inputs with ``assessed_award`` and ``already_paid`` dropped from every event: what
+        an enterprise may say. A 最高… award is then proposed at its cap and marked for review
+        (评审核定), and 补差 uses only what officers and the platform record."""
+        events = tuple({k: v for k, v in e.items() if k not in REVIEWER_FIELDS} for e in self.events)
+        return EnterpriseInputs(enterprise=self.enterprise, facts=self.facts, events=events)
 
     @classmethod
     def from_json(cls, text: str) -> EnterpriseInputs:

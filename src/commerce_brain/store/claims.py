@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -39,8 +40,13 @@ claims = Table(
     Column("inputs", Text, nullable=False),
     Column("filed_by", String(200), nullable=False),
     Column("filed_at", DateTime(timezone=True), nullable=False),
+    # filed: evaluated with the registry's data (its awards carry claim_id); pending (待核实): the
+    # enterprise is not in the registry, so no award until an officer registers it.
+    Column("state", String(20), nullable=False, server_default="filed"),
+    CheckConstraint("state IN ('filed', 'pending')", name="ck_claims_state"),
     Index("ix_claims_uscc", "uscc"),
 )
+CLAIM_STATE_ZH = {"filed": "已受理", "pending": "待核实"}
 
 claim_attachments = Table(
     "claim_attachments",

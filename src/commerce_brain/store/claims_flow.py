@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 import polars as pl
-from sqlalchemy import Engine, and_, func, insert, or_, select
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..access import Scope, User, filter_visible
@@ -82,11 +82,13 @@ class DuplicateAward(ClaimRefused, WrongState):
 
 @dataclass(frozen=True)
 class FiledClaim:
-    """A stored claim and the awards it created (all ``confirmed``)."""
+    """A stored claim and the awards it created (all ``confirmed``); none while ``pending``
+    (待核实: the enterprise is not in the registry yet)."""
 
     claim_id: int
     award_ids: tuple[int, ...]
     amount_fen: int
+    pending: bool = False
 
 
 def safe_filename(name: str) -> str:
@@ -110,22 +112,31 @@ def checked_attachments(attachments: list[tuple[str, str, bytes]]) -> list[dict]
         raise ClaimRefused(f"最多上传 {MAX_FILES} 个文件，请合并后再上传 at most {MAX_FILES} files")
     rows, seen = [], set()
     for filename, _browser_type, content in attachments:
-        name = safe_filename(filename)
-        suffix = PurePosixPath(name).suffix.lower()
-        if not name or suffix not in CONTENT_TYPES:
-            allowed = "/".join(s[1:] for s in CONTENT_TYPES)
-            raise ClaimRefused(f"不支持的文件类型：{name or filename!r}，只接受 {allowed} "
-                               f"file type not accepted; use one of {allowed}")
-        if not content:
-            raise ClaimRefused(f"文件为空：{name}，请重新选择 the file {name} is empty")
-        if len(content) > MAX_FILE_BYTES:
-            raise ClaimRefused(f"文件过大：{name}（超过 10 MB），请压缩或拆分后上传 {name} is larger than 10 MB")
+        row = checked_file(filename, content)
+        name = row["filename"]
         if name.lower() in seen:
             raise ClaimRefused(f"文件名重复：{name}，请改名后上传 two files are named {name}")
         seen.add(name.lower())
-        rows.append({"filename": name, "content_type": CONTENT_TYPES[suffix], "size": len(content),
-                     "sha256": hashlib.sha256(content).hexdigest(), "content": bytes(content)})
+        rows.append(row)
     return rows
+
+
+def checked_file(filename: str, content: bytes, refusal: type[FulfilmentError] = ClaimRefused) -> dict:
+    """One evidence file as a row to store (safe name, type by extension, size, SHA-256), or
+    ``refusal`` saying what is wrong with it (type, empty, over 10 MB). Claims and the 评审核定
+    step's 专家评审意见 take files by the same rules."""
+    name = safe_filename(filename)
+    suffix = PurePosixPath(name).suffix.lower()
+    if not name or suffix not in CONTENT_TYPES:
+        allowed = "/".join(s[1:] for s in CONTENT_TYPES)
+        raise refusal(f"不支持的文件类型：{name or filename!r}，只接受 {allowed} "
+                      f"file type not accepted; use one of {allowed}")
+    if not content:
+        raise refusal(f"文件为空：{name}，请重新选择 the file {name} is empty")
+    if len(content) > MAX_FILE_BYTES:
+        raise refusal(f"文件过大：{name}（超过 10 MB），请压缩或拆分后上传 {name} is larger than 10 MB")
+    return {"filename": name, "content_type": CONTENT_TYPES[suffix], "size": len(content),
+            "sha256": hashlib.sha256(content).hexdigest(), "content": bytes(content)}
 
 
 def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: EnterpriseInputs, statement: str,
@@ -152,8 +163,20 @@ def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: Ente
     files = checked_attachments(attachments)
     policies = policies or effective_policies(engine)
     catalog = catalog or packaged()[1]
-    inputs = _as_stored(engine, inputs, catalog)
-    _check_vocabulary(inputs, policies, catalog)
+    # Reviewer figures are never the enterprise's to give: a 最高… award is proposed at its cap
+    # and waits for the 评审核定 step; 补差 counts only what officers and the platform record.
+    inputs = inputs.without_reviewer_fields()
+    registered = _registered(engine, inputs.uscc)
+    # Every kind, level and rating is checked, registered or not; the org unit is the registry's
+    # (an unregistered enterprise's own says nothing: the city's stands in for the check).
+    checked = replace(inputs, enterprise={**inputs.enterprise, **(registered or {"org_unit": CITY})})
+    _check_vocabulary(checked, policies, catalog)
+    if registered is None:
+        # Region, name and treasury are the registry's to say, not the enterprise's: the claim
+        # waits (待核实) without an award until an officer registers the enterprise.
+        return _file_pending(engine, name=name, rule=rule, year=year, inputs=inputs, statement=statement,
+                             files=files, policies=policies)
+    inputs = checked
     rows = _claimed_awards(inputs, rule, year, policies, catalog)
     clash = _existing_award(engine, rows)
     if clash:
@@ -182,17 +205,88 @@ def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: Ente
     return FiledClaim(claim_id=claim_id, award_ids=award_ids, amount_fen=amount)
 
 
-def _as_stored(engine: Engine, inputs: EnterpriseInputs, catalog: Catalog) -> EnterpriseInputs:
-    """The inputs with the stored enterprise's name and org unit, when it is stored: the org unit
-    decides the paying treasury and who reviews, which is not the enterprise's to choose."""
+def _registered(engine: Engine, uscc: str) -> dict | None:
+    """The registry's name and org unit of ``uscc`` (None when it is not registered): the org
+    unit decides the paying treasury and who reviews, which is not the enterprise's to choose."""
     with engine.connect() as conn:
         stored = conn.execute(select(enterprises.c.name, enterprises.c.org_unit)
-                              .where(enterprises.c.uscc == inputs.uscc)).first()
-    if stored is not None:
-        inputs = replace(inputs, enterprise={**inputs.enterprise, "name": stored.name, "org_unit": stored.org_unit})
-    if not inputs.enterprise.get("name") or inputs.enterprise.get("org_unit") not in catalog.org_unit_names():
-        raise ClaimRefused("请填写企业名称和所在地区 the enterprise's name or org unit is missing or unknown")
-    return inputs
+                              .where(enterprises.c.uscc == uscc)).first()
+    return None if stored is None else {"name": stored.name, "org_unit": stored.org_unit}
+
+
+def _file_pending(engine: Engine, *, name: str, rule: str, year: int, inputs: EnterpriseInputs, statement: str,
+                  files: list[dict], policies: PolicyCatalog) -> FiledClaim:
+    """Store the claim of an unregistered enterprise as 待核实: no org unit (only city-wide
+    officers see it), the name it gave kept only as what it said, no award."""
+    try:
+        policies.rule(rule)
+    except KeyError:
+        raise ClaimRefused(f"没有这项奖补条款：{rule} no such rule") from None
+    said = str(inputs.enterprise.get("name") or "").strip()[:500] or "（未登记企业）"
+    with engine.begin() as conn:
+        claim_id = conn.execute(insert(claims).values(
+            uscc=inputs.uscc, name=said, org_unit="", rule=rule, year=year, statement=statement,
+            inputs=inputs.to_json(), filed_by=name, filed_at=datetime.now(UTC), state="pending",
+        )).inserted_primary_key[0]
+        conn.execute(insert(claim_attachments), [{**row, "claim_id": claim_id} for row in files])
+        record(conn, actor=name, action="claims.file", object=f"claim:{claim_id}", detail={
+            "uscc": inputs.uscc, "rule": rule, "year": year, "award_ids": [], "amount_fen": 0, "state": "pending",
+            "attachments": [{"filename": a["filename"], "sha256": a["sha256"]} for a in files]})
+    return FiledClaim(claim_id=claim_id, award_ids=(), amount_fen=0, pending=True)
+
+
+def register_enterprise(engine: Engine, claim_id: int, *, user: User, name: str, org_unit: str,
+                        policies: PolicyCatalog | None = None, catalog: Catalog | None = None) -> FiledClaim:
+    """登记企业: a policy officer registers the enterprise of a 待核实 claim with the name and
+    org unit the officer enters (within the city), and the claim is evaluated on the registry's
+    data — all in one transaction with its audit events. When the enterprise was registered
+    meanwhile (an import), the registry's entry stands and ``name``/``org_unit`` are not used.
+
+    NotAllowed without ``review_awards``; WrongState when the claim is not pending (or another
+    officer verified it first); ClaimRefused, with nothing stored, when the name or org unit is
+    missing or unknown, or the claim does not earn an award on the registry's data."""
+    officer = actor_name(user, "review_awards")
+    policies = policies or effective_policies(engine)
+    catalog = catalog or packaged()[1]
+    claim = get_claim(engine, claim_id, scope=Scope())
+    if claim["state"] != "pending":
+        raise WrongState(f"该申报不是“待核实”状态 claim {claim_id} is not pending verification")
+    registered = _registered(engine, claim["uscc"])
+    entry = registered or {"name": (name or "").strip(), "org_unit": (org_unit or "").strip()}
+    if registered is None:
+        if not entry["name"] or len(entry["name"]) > 500:
+            raise ClaimRefused("请填写企业名称（不超过 500 字） the enterprise's name is missing or too long")
+        if entry["org_unit"] not in catalog.subtree(CITY):
+            raise ClaimRefused("请选择本市的所在地区 the org unit is not one of the city's")
+    inputs = EnterpriseInputs.from_json(claim["inputs"])
+    inputs = replace(inputs, enterprise={**inputs.enterprise, **entry})
+    rows = _claimed_awards(inputs, claim["rule"], claim["year"], policies, catalog)
+    clash = _existing_award(engine, rows)
+    if clash:
+        raise _duplicate(clash)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            moved = conn.execute(update(claims).where(claims.c.id == claim_id, claims.c.state == "pending")
+                                 .values(state="filed", **entry)).rowcount
+            if moved != 1:
+                raise WrongState(f"该申报刚被他人核实，请刷新 claim {claim_id} was verified meanwhile")
+            if registered is None:
+                conn.execute(insert(enterprises).values(uscc=claim["uscc"], **entry))
+                record(conn, actor=officer, action="enterprise.register", object=f"enterprise:{claim['uscc']}",
+                       detail={**entry, "claim_id": claim_id})
+            award_ids = tuple(conn.execute(insert(awards).values(
+                **row, claim_id=claim_id, batch_id=None, state="confirmed", reason=None, updated_by=officer,
+                updated_at=now)).inserted_primary_key[0] for row in rows)
+            amount = sum(row["amount_fen"] for row in rows)
+            record(conn, actor=officer, action="claims.verify", object=f"claim:{claim_id}", detail={
+                "uscc": claim["uscc"], **entry, "award_ids": list(award_ids), "amount_fen": amount})
+    except IntegrityError:
+        clash = _existing_award(engine, rows)
+        if clash:
+            raise _duplicate(clash) from None
+        raise
+    return FiledClaim(claim_id=claim_id, award_ids=award_ids, amount_fen=amount)
 
 
 def _check_vocabulary(inputs: EnterpriseInputs, policies: PolicyCatalog, catalog: Catalog) -> None:
@@ -255,7 +349,7 @@ def _duplicate(award: dict) -> DuplicateAward:
 # ---- reading claims, within the reader's scope ------------------------------------------------
 
 CLAIM_SCHEMA = {"id": pl.Int64, "uscc": pl.String, "name": pl.String, "org_unit": pl.String, "rule": pl.String,
-                "year": pl.Int32, "filed_by": pl.String, "filed_at": pl.Datetime("us", "UTC")}
+                "year": pl.Int32, "filed_by": pl.String, "filed_at": pl.Datetime("us", "UTC"), "state": pl.String}
 
 
 def list_claims(engine: Engine, *, scope: Scope, limit: int | None = None) -> pl.DataFrame:

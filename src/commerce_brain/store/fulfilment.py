@@ -34,6 +34,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -149,6 +150,30 @@ awards = Table(
     Index("ix_awards_year_state", "year", "state"),
     Index("ix_awards_claim_id", "claim_id"),
 )
+
+# 评审核定: the reviewers' figure of a 最高… award, entered by the policy officer (store.assessments).
+award_assessments = Table(
+    "award_assessments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    # The proposal's figure (拟定/上限) beside the assessed one: what the cap would have paid.
+    Column("proposed_fen", BigInteger, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("reason", String(MAX_REASON), nullable=False),
+    # The optional 专家评审意见, kept like a claim's evidence (bytes and SHA-256 in the database).
+    Column("filename", String(255)),
+    Column("content_type", String(100)),
+    Column("size", BigInteger),
+    Column("sha256", String(64)),
+    Column("content", LargeBinary),
+    Column("assessed_by", String(200), nullable=False),
+    Column("assessed_at", DateTime(timezone=True), nullable=False),
+    # Once per award: a second figure would be a second decision on the same money.
+    UniqueConstraint("award_id", name="uq_award_assessments_award"),
+    CheckConstraint("amount_fen > 0 AND amount_fen <= proposed_fen", name="ck_award_assessments_amount"),
+)
+
 
 # ---- disbursement: one list per paying treasury, paid once ------------------------------------
 
@@ -295,7 +320,7 @@ def __getattr__(name: str):
 
 
 __all__ = [  # noqa: RUF022 (grouped: tables, errors, functions)
-    "AWARD_KEY", "STATES", "STATE_ZH", "award_batches", "awards", "enterprise_events", "enterprise_facts",
+    "AWARD_KEY", "STATES", "STATE_ZH", "award_assessments", "award_batches", "awards", "enterprise_events", "enterprise_facts",
     "enterprises", "payment_items", "payment_lists",
     "FulfilmentError", "NoData", "NotAllowed", "NotFound", "NothingToPay", "SameOfficer", "WrongState",
     "actor_name", "insert_ignoring_duplicates", "within_scope",

@@ -57,7 +57,8 @@ class Platform:
 def create_app(settings: Settings | None = None, *, secure_cookies: bool = False,
                trust_proxy: bool = False) -> FastAPI:
     """The whole web platform for ``settings`` (the environment's by default)."""
-    from . import accounts, api, api_docs, awards, calculator, claims, enterprise_imports, imports, imports_api, pages
+    from . import (accounts, api, api_docs, assessments, awards, calculator, claims, enterprise_imports, imports,
+                   imports_api, pages)
     from . import rules as rule_pages
 
     app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url=None,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(accounts.router)
     app.include_router(api.router)
     app.include_router(awards.router)
+    app.include_router(assessments.router)
     app.include_router(claims.router)
     app.include_router(imports.router)
     app.include_router(imports_api.router)

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from ..access import User, can
 from ..policy.model import PAYEE_ZH
 from ..store import fulfilment as f
+from ..store.assessments import get_assessment
 from ..store.claims_flow import get_claim
 from ..policy.award_table import STORED_COLUMNS, write_awards_xlsx
 from .award_views import (
@@ -78,7 +79,7 @@ def batch_form(request: Request, year: str = Form(""), csrf: str = Form(""), use
     return RedirectResponse(f"/awards?year={summary.year}&batch={summary.batch_id}", status_code=303)
 
 
-def _award_page(request: Request, user: User, award_id: int, *, error: str | None = None,
+def award_page_response(request: Request, user: User, award_id: int, *, error: str | None = None,
                 status: int = 200) -> HTMLResponse:
     require(user, "view_policies")
     p = platform(request)
@@ -87,6 +88,7 @@ def _award_page(request: Request, user: User, award_id: int, *, error: str | Non
     except f.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     reviewer = can(user, "review_awards")
+    assessable = reviewer and award["needs_review"] and award["state"] in ("proposed", "confirmed")
     context = {
         "user": user, "award": award_record(award, request), "error": error, "money": money, "when": when,
         "claim": _claim_of(p.engine, award, scope(request, user)),
@@ -95,6 +97,7 @@ def _award_page(request: Request, user: User, award_id: int, *, error: str | Non
         "can_approve": reviewer and award["state"] == "confirmed" and not award["needs_review"],
         "can_reject": reviewer and award["state"] in ("proposed", "confirmed"),
         "can_reopen": reviewer and award["state"] == "rejected",
+        "can_assess": assessable, "assessment": get_assessment(p.engine, award_id),
         "can_pay": can(user, "make_payments"),
     }
     return HTMLResponse(render(request, "award.html", context), status_code=status)
@@ -125,7 +128,7 @@ def awards_export(request: Request, state: str | None = None, year: str | None =
 
 @pages.get("/awards/{award_id}", response_class=HTMLResponse)
 def award_page(request: Request, award_id: RecordId, user: User = Depends(current_user)) -> HTMLResponse:
-    return _award_page(request, user, award_id)
+    return award_page_response(request, user, award_id)
 
 
 def _act(request: Request, user: User, award_id: RecordId, csrf: str, action, **kwargs):
@@ -135,7 +138,7 @@ def _act(request: Request, user: User, award_id: RecordId, csrf: str, action, **
     except f.NotAllowed as exc:
         raise Forbidden(str(exc)) from None
     except REFUSALS as exc:
-        return _award_page(request, user, award_id, error=str(exc), status=status_of(exc))
+        return award_page_response(request, user, award_id, error=str(exc), status=status_of(exc))
     return RedirectResponse(f"/awards/{award_id}", status_code=303)
 
 

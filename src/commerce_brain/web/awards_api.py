@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from ..access import User
 from ..store import fulfilment as f
+from ..store.assessments import get_assessment
 from .award_views import REFUSALS, XLSX, award_record, payer_label, status_of, xlsx_response
 from .params import OptionalYearQuery, RecordId, YearField
 from .errors import responses
@@ -123,7 +124,8 @@ def award(award_id: RecordId, request: Request, user: User = Depends(current_use
     require(user, "view_policies")
     engine = platform(request).engine
     found = call_store(f.get_award, engine, award_id, scope=scope(request, user))
-    return {**award_record(found, request), "history": f.award_history(engine, award_id)}
+    return {**award_record(found, request), "history": f.award_history(engine, award_id),
+            "assessment": get_assessment(engine, award_id)}
 
 
 def _act(request: Request, award_id: int, function, user: User, **kwargs) -> dict:

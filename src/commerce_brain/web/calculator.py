@@ -88,9 +88,14 @@ def vocabulary(request: Request) -> Vocabulary:
 
 # ---- the calculation --------------------------------------------------------------------------
 
-def calculate(request: Request, inputs: EnterpriseInputs, year: int) -> Checkup:
-    """The checkup of the entered enterprise in award ``year`` with the effective rules."""
+def calculate(request: Request, user: User, inputs: EnterpriseInputs, year: int) -> Checkup:
+    """The checkup of the entered enterprise in award ``year`` with the effective rules. Only a
+    reviewer (``review_awards``) may try reviewer figures (``assessed_award``, ``already_paid``);
+    for anyone else they are dropped, so an enterprise sees a 最高… award at its cap, marked
+    for review, as its claim would be."""
     p = platform(request)
+    if not can(user, "review_awards"):
+        inputs = inputs.without_reviewer_fields()
     enterprises, facts, events = inputs.frames()
     return checkup(inputs.uscc, enterprises, facts, events, year, policies=effective_policies(p.engine),
                    catalog=p.catalog)
@@ -188,7 +193,7 @@ def _evaluate_form(request: Request, user: User, values: dict[str, str]) -> HTML
         return _page(request, user, values, errors=parsed.errors, status=422)
     _check(visible, parsed.inputs)
     try:
-        result = calculate(request, parsed.inputs, parsed.year)
+        result = calculate(request, user, parsed.inputs, parsed.year)
     except (PolicyYearError, PolicyDataError) as exc:
         return _page(request, user, values, message=str(exc), status=400)
     return _page(request, user, values, result=result_view(request, result, parsed.inputs),
@@ -230,7 +235,7 @@ def calculator_api(body: CalculatorRequest, request: Request, user: User = Depen
             raise HTTPException(422, str(exc)) from None
         _check(visible, inputs)
     try:
-        result = calculate(request, inputs, body.year)
+        result = calculate(request, user, inputs, body.year)
     except (PolicyYearError, PolicyDataError) as exc:
         raise HTTPException(400, str(exc)) from None
     return result_view(request, result, inputs)

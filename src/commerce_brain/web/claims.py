@@ -15,19 +15,23 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ..access import User
+from ..access import User, can
+from ..policy.payer import CITY
 from ..policy.inputs import EnterpriseInputs, InputError
 from ..store import claims_flow as cf
 from ..store import fulfilment as f
+from ..store.claims import CLAIM_STATE_ZH
 from ..store.fulfilment_data import stored_inputs
 from ..store.rule_edits import effective_policies
 from .award_views import REFUSALS, money, status_of, when
+from .awards_api import call_store, check_api_write
 from .pages import render
 from .params import RecordId, year_or_none
 from .errors import responses
@@ -76,7 +80,8 @@ def _claim_record(claim: dict, request: Request, labels: dict[str, str]) -> dict
     names = platform(request).catalog.org_unit_names()
     record = {k: v for k, v in claim.items() if k not in ("inputs", "content")}
     record.update(rule_label=labels.get(claim["rule"], claim["rule"]),
-                  org_unit_name=names.get(claim["org_unit"], claim["org_unit"]))
+                  org_unit_name=names.get(claim["org_unit"], claim["org_unit"]) or "（待核实）",
+                  state_zh=CLAIM_STATE_ZH.get(claim.get("state"), ""))
     if "amount_fen" in claim:
         record["amount_yuan"] = money(claim["amount_fen"]).replace(",", "")
     if "states" in claim:
@@ -189,7 +194,12 @@ def attachment_download(request: Request, attachment_id: RecordId, user: User = 
         found = cf.get_attachment(platform(request).engine, attachment_id, scope=scope(request, user))
     except f.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
-    # Always a download, never rendered in the platform's origin, whatever the bytes are.
+    return file_download(found)
+
+
+def file_download(found: dict) -> Response:
+    """A stored evidence file (``filename``, ``content_type``, ``content``) as a download: always
+    an attachment with nosniff, never rendered in the platform's origin, whatever the bytes are."""
     media_type = found["content_type"] if found["content_type"] in cf.CONTENT_TYPES.values() else "application/octet-stream"
     fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in found["filename"])
     return Response(found["content"], media_type=media_type, headers={
@@ -200,13 +210,41 @@ def attachment_download(request: Request, attachment_id: RecordId, user: User = 
 @pages.get("/claims/{claim_id}", response_class=HTMLResponse)
 def claim_page(request: Request, claim_id: RecordId, user: User = Depends(current_user)) -> str:
     claim = _claim(request, user, claim_id)
+    return _claim_page(request, user, claim, _stored_inputs_of(claim))
+
+
+def _claim_page(request: Request, user: User, claim: dict, inputs: EnterpriseInputs | None, *,
+                error: str | None = None, status: int = 200) -> HTMLResponse:
+    registers = claim["state"] == "pending" and can(user, "review_awards")
+    org_units = ({code: name for code, name in platform(request).catalog.org_unit_names().items()
+                  if code in platform(request).catalog.subtree(CITY)} if registers else {})
+    return HTMLResponse(render(request, "claim.html", {
+        "user": user, "claim": _claim_record(claim, request, _rule_labels(request)), "inputs": inputs,
+        "kinds": _kind_labels(request), "money": money, "when": when, "error": error,
+        "can_register": registers, "org_units": org_units}), status_code=status)
+
+
+def _stored_inputs_of(claim: dict) -> EnterpriseInputs | None:
     try:
-        inputs = EnterpriseInputs.from_json(claim["inputs"])
+        return EnterpriseInputs.from_json(claim["inputs"])
     except InputError:  # a claim is stored only with readable inputs; shown without them if not
-        inputs = None
-    return render(request, "claim.html", {"user": user, "claim": _claim_record(claim, request, _rule_labels(request)),
-                                          "inputs": inputs, "kinds": _kind_labels(request), "money": money,
-                                          "when": when})
+        return None
+
+
+@pages.post("/claims/{claim_id}/register", response_class=HTMLResponse)
+def register_form(request: Request, claim_id: int, name: str = Form(""), org_unit: str = Form(""),
+                  csrf: str = Form(""), user: User = Depends(current_user)):
+    """登记企业 for a 待核实 claim (policy officer): the name and org unit the officer enters."""
+    check_csrf(request, csrf)
+    require(user, "review_awards")
+    claim = _claim(request, user, claim_id)
+    try:
+        cf.register_enterprise(platform(request).engine, claim_id, user=user, name=name, org_unit=org_unit)
+    except f.NotAllowed as exc:
+        raise Forbidden(str(exc)) from None
+    except REFUSALS as exc:
+        return _claim_page(request, user, claim, _stored_inputs_of(claim), error=str(exc), status=status_of(exc))
+    return RedirectResponse(f"/claims/{claim_id}", status_code=303)
 
 
 # ---- JSON API ---------------------------------------------------------------------------------
@@ -251,6 +289,26 @@ async def file_claim_api(request: Request, user: User = Depends(current_user)):
     except REFUSALS as exc:
         raise HTTPException(status_of(exc), str(exc)) from None
     return JSONResponse(jsonable_encoder(claim_api(filed.claim_id, request, user)), status_code=201)
+
+
+class RegisterRequest(BaseModel):
+    """登记企业: the enterprise's name and org unit as the officer entered them."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    org_unit: str
+
+
+@api.post("/{claim_id}/register")
+def register_api(claim_id: int, body: RegisterRequest, request: Request, user: User = Depends(current_user)) -> dict:
+    """登记企业 for a 待核实 claim (policy officer): the enterprise enters the registry with the
+    officer's name and org unit, and the claim is evaluated on it (its awards start confirmed)."""
+    check_api_write(request)
+    require(user, "review_awards")
+    _claim(request, user, claim_id)
+    call_store(cf.register_enterprise, platform(request).engine, claim_id, user=user, name=body.name,
+               org_unit=body.org_unit)
+    return claim_api(claim_id, request, user)
 
 
 router.include_router(api)
