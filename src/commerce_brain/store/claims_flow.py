@@ -31,6 +31,7 @@ from ..policy.checkup import checkup
 from ..policy.engine import PolicyDataError, PolicyYearError, packaged
 from ..policy.inputs import EnterpriseInputs, InputError
 from ..policy.model import PolicyCatalog
+from ..policy.paid_before import with_officer_records, with_paid_before
 from ..policy.payer import CITY
 from ..policy.vocabulary import UnknownValues, Vocabulary
 from .audit import record
@@ -48,6 +49,8 @@ from .fulfilment import (
     within_scope,
 )
 from .fulfilment_batch import keyed_awards
+from .fulfilment_data import load_policy_data
+from .fulfilment_payments import paid_before
 from .moments import as_utc
 from .rule_edits import effective_policies
 
@@ -177,7 +180,7 @@ def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: Ente
         return _file_pending(engine, name=name, rule=rule, year=year, inputs=inputs, statement=statement,
                              files=files, policies=policies)
     inputs = checked
-    rows = _claimed_awards(inputs, rule, year, policies, catalog)
+    rows = _claimed_awards(engine, inputs, rule, year, policies, catalog)
     clash = _existing_award(engine, rows)
     if clash:
         raise _duplicate(clash)
@@ -260,7 +263,7 @@ def register_enterprise(engine: Engine, claim_id: int, *, user: User, name: str,
             raise ClaimRefused("请选择本市的所在地区 the org unit is not one of the city's")
     inputs = EnterpriseInputs.from_json(claim["inputs"])
     inputs = replace(inputs, enterprise={**inputs.enterprise, **entry})
-    rows = _claimed_awards(inputs, claim["rule"], claim["year"], policies, catalog)
+    rows = _claimed_awards(engine, inputs, claim["rule"], claim["year"], policies, catalog)
     clash = _existing_award(engine, rows)
     if clash:
         raise _duplicate(clash)
@@ -301,16 +304,21 @@ def _check_vocabulary(inputs: EnterpriseInputs, policies: PolicyCatalog, catalog
         raise OutOfVocabulary(f"申报数据有误，未受理：{exc}") from None
 
 
-def _claimed_awards(inputs: EnterpriseInputs, rule: str, year: int, policies: PolicyCatalog,
+def _claimed_awards(engine: Engine, inputs: EnterpriseInputs, rule: str, year: int, policies: PolicyCatalog,
                     catalog: Catalog) -> list[dict]:
     """The award rows of ``rule`` the inputs earn in ``year``, keyed as a batch keys them;
-    ClaimRefused with the checkup's reason when there are none."""
+    ClaimRefused with the checkup's reason when there are none. 补差 deducts what officers
+    recorded as paid elsewhere (the stored events) and what the platform paid, never what the
+    enterprise says (its ``already_paid`` was dropped)."""
     try:
         article = policies.rule(rule).article_label
     except KeyError:
         raise ClaimRefused(f"没有这项奖补条款：{rule} no such rule") from None
     try:
         found, facts, events = inputs.frames()
+        recorded = load_policy_data(engine, uscc=inputs.uscc).events
+        events = with_paid_before(with_officer_records(events, recorded), paid_before(engine, uscc=inputs.uscc),
+                                  policies)
         # checkup names subject-less events as the batch does (stable_subjects), so the keys match.
         result = checkup(inputs.uscc, found, facts, events, year, policies=policies, catalog=catalog)
     except (InputError, PolicyDataError, PolicyYearError) as exc:

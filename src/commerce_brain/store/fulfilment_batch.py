@@ -20,6 +20,7 @@ from ..catalog import Catalog
 from ..policy.engine import evaluate_years, packaged
 from ..policy.explain import explain_award
 from ..policy.model import PolicyCatalog
+from ..policy.paid_before import with_paid_before
 from ..policy.subjects import stable_subjects
 from .audit import record
 from .bulk import insert_frame
@@ -32,6 +33,7 @@ from .fulfilment import (
     awards,
 )
 from .fulfilment_data import load_policy_data
+from .fulfilment_payments import paid_before
 from .rule_edits import effective_policies
 
 
@@ -84,7 +86,9 @@ def run_batch(engine: Engine, year: int, *, actor: User | str, policies: PolicyC
     if data.enterprises.is_empty():
         raise NoData("尚无企业数据，请先导入 no enterprise data stored yet")
     with phase("engine"):
-        result = evaluate_years(data.enterprises, data.facts, stable_subjects(data.events), [year],
+        # 补差: what the imported data records as paid elsewhere, plus what the platform paid.
+        events = with_paid_before(data.events, paid_before(engine), policies)
+        result = evaluate_years(data.enterprises, data.facts, stable_subjects(events), [year],
                                 policies=policies, catalog=catalog)
         computed = keyed_awards(result.awards.filter(pl.col("amount_fen") > 0))
     now = datetime.now(UTC)

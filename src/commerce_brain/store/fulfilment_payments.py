@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from sqlalchemy import Engine, exists, func, insert, literal, select, update
@@ -22,6 +23,7 @@ from ..catalog import Catalog
 from ..io.cells import neutralised
 from ..policy.engine import packaged
 from ..policy.model import PAYEE_ZH, PolicyCatalog
+from ..policy.paid_before import PAID_SCHEMA
 from ..policy.payer import treasury_name
 from .audit import record
 from .fulfilment import (
@@ -114,6 +116,20 @@ def mark_paid(engine: Engine, list_id: int, *, user: User | str) -> dict:
         record(conn, actor=name, action="payment_list.paid", object=f"payment_list:{list_id}",
                detail={"count": count, "total_fen": int(total)})
     return get_payment_list(engine, list_id)
+
+
+def paid_before(engine: Engine, *, uscc: str | None = None) -> pl.DataFrame:
+    """What the platform has paid, per enterprise, rule, subject and award year (fen, from the
+    paid payment items): the platform's part of 补差 (``policy.paid_before``)."""
+    query = (select(awards.c.uscc, awards.c.rule, awards.c.subject, awards.c.year,
+                    func.sum(payment_items.c.amount_fen).label("paid_fen"))
+             .join(payment_items, payment_items.c.award_id == awards.c.id).where(awards.c.state == "paid")
+             .group_by(awards.c.uscc, awards.c.rule, awards.c.subject, awards.c.year))
+    if uscc is not None:
+        query = query.where(awards.c.uscc == uscc)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(query)]
+    return pl.DataFrame(rows, schema=PAID_SCHEMA, orient="row")
 
 
 def list_payment_lists(engine: Engine, *, payer: str | None = None) -> list[dict]:
