@@ -151,7 +151,9 @@ def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: Ente
     Only an enterprise user (``file_claims``) for its own USCC (NotAllowed otherwise). Refused
     with ClaimRefused — and nothing stored — when the statement or the files break the rules,
     when the inputs do not earn an award of ``rule`` (the reason is the checkup's), or, as
-    DuplicateAward, when such an award already exists.
+    DuplicateAward, when such an award already exists. Name, org unit (hence the paying
+    treasury) are the registry's; an enterprise not in it gets a 待核实 claim without an award
+    (``pending``), evaluated once an officer registers it (``register_enterprise``).
     """
     if not isinstance(user, User):
         raise TypeError("a claim is filed by an enterprise user")

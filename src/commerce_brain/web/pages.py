@@ -249,7 +249,7 @@ ACTION_ZH = {
     "payment_list.paid": "标记已兑付", "rules.edit": "修改政策规则",
     "login.failed": "登录失败", "login.locked": "登录锁定", "logout": "退出登录",
     "user.add": "新建账户", "user.token": "签发令牌", "user.deactivate": "停用账户", "user.password": "修改密码",
-    "user.role": "修改角色", "user.unlock": "解除锁定",
+    "user.role": "修改角色", "user.unlock": "解除锁定", "award.assess": "评审核定", "claims.verify": "核实申报（登记后核算）",
 }
 
 # What the detail keys of the account and sign-in events are called on the page.
