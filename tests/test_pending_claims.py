@@ -19,6 +19,7 @@ from commerce_brain.policy.inputs import EnterpriseInputs
 from commerce_brain.store import claims_flow as cf
 from commerce_brain.store import fulfilment as f
 from commerce_brain.store.audit import events, verify
+from commerce_brain.store.enterprise_imports import enterprise_history
 from commerce_brain.uscc import make_uscc
 
 OFFICER = User(1, "officer", "资管办", "policy_officer")
@@ -80,8 +81,12 @@ def test_an_unregistered_enterprise_waits_for_the_registry(engine, data, firms):
     with pytest.raises(cf.DuplicateAward, match="不能重复申报"):
         cf.register_enterprise(engine, second.claim_id, user=OFFICER, name="戊", org_unit="330802")
     assert cf.get_claim(engine, second.claim_id, scope=EVERYONE)["state"] == "pending"
-    registered = [e for e in events(engine, action="enterprise.register")]
-    assert len(registered) == 1 and registered[0]["detail"]["org_unit"] == "330881"
+    # Registered as an import of one row: versioned, audited, named after the claim.
+    registered = [e for e in events(engine, action="enterprise_data.save") if "登记企业" in e["detail"]["file"]]
+    assert len(registered) == 1 and f"第 {first.claim_id} 号申报" in registered[0]["detail"]["file"]
+    assert registered[0]["actor"] == "officer"
+    history = enterprise_history(engine, STRANGER)["enterprises"]
+    assert history.height == 1 and (history["name"][0], history["org_unit"][0]) == ("丙公司（营业执照）", "330881")
     assert len(events(engine, action="claims.verify")) == 1
     assert verify(engine).ok
 

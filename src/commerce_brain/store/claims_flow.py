@@ -15,6 +15,7 @@ database's unique key for two filings racing each other.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -29,6 +30,8 @@ from ..access import Scope, User, filter_visible
 from ..catalog import Catalog
 from ..policy.checkup import checkup
 from ..policy.engine import PolicyDataError, PolicyYearError, packaged
+from ..io.enterprise_import import PolicyData
+from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from ..policy.inputs import EnterpriseInputs, InputError
 from ..policy.model import PolicyCatalog
 from ..policy.paid_before import with_officer_records, with_paid_before
@@ -45,9 +48,9 @@ from .fulfilment import (
     WrongState,
     actor_name,
     awards,
-    enterprises,
     within_scope,
 )
+from .enterprise_imports import import_policy_data, registered_enterprise
 from .fulfilment_batch import keyed_awards
 from .fulfilment_data import load_policy_data
 from .fulfilment_payments import paid_before
@@ -213,10 +216,18 @@ def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: Ente
 def _registered(engine: Engine, uscc: str) -> dict | None:
     """The registry's name and org unit of ``uscc`` (None when it is not registered): the org
     unit decides the paying treasury and who reviews, which is not the enterprise's to choose."""
-    with engine.connect() as conn:
-        stored = conn.execute(select(enterprises.c.name, enterprises.c.org_unit)
-                              .where(enterprises.c.uscc == uscc)).first()
-    return None if stored is None else {"name": stored.name, "org_unit": stored.org_unit}
+    found = registered_enterprise(engine, uscc)
+    return None if found is None else {"name": found["name"], "org_unit": found["org_unit"]}
+
+
+def _register(engine: Engine, user: User, claim_id: int, uscc: str, entry: dict) -> None:
+    """Enter the enterprise in the registry as an import of one row (versioned and audited as
+    every import of enterprise data is), named after the claim it was registered on."""
+    row = {"uscc": uscc, **entry}
+    data = PolicyData(conform(pl.DataFrame([row]), ENTERPRISE_SCHEMA), conform(None, FACT_SCHEMA),
+                      conform(None, EVENT_SCHEMA))
+    digest = hashlib.sha256(json.dumps(row, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    import_policy_data(engine, data, actor=user, file_name=f"登记企业（第 {claim_id} 号申报）", sha256=digest)
 
 
 def _file_pending(engine: Engine, *, name: str, rule: str, year: int, inputs: EnterpriseInputs, statement: str,
@@ -243,13 +254,16 @@ def _file_pending(engine: Engine, *, name: str, rule: str, year: int, inputs: En
 def register_enterprise(engine: Engine, claim_id: int, *, user: User, name: str, org_unit: str,
                         policies: PolicyCatalog | None = None, catalog: Catalog | None = None) -> FiledClaim:
     """登记企业: a policy officer registers the enterprise of a 待核实 claim with the name and
-    org unit the officer enters (within the city), and the claim is evaluated on the registry's
-    data — all in one transaction with its audit events. When the enterprise was registered
-    meanwhile (an import), the registry's entry stands and ``name``/``org_unit`` are not used.
+    org unit the officer enters (within the city) — an import of one row, versioned and audited
+    as any import of enterprise data — and the claim is evaluated on the registry's entry: the
+    claim, its awards and the ``claims.verify`` event in one transaction. When the enterprise was
+    registered meanwhile (an import), the registry's entry stands and ``name``/``org_unit`` are
+    not used.
 
     NotAllowed without ``review_awards``; WrongState when the claim is not pending (or another
-    officer verified it first); ClaimRefused, with nothing stored, when the name or org unit is
-    missing or unknown, or the claim does not earn an award on the registry's data."""
+    officer verified it first); ClaimRefused when the name or org unit is missing or unknown
+    (nothing stored), or when the claim does not earn an award on the registry's entry (the
+    enterprise stays registered, the claim 待核实 with the reason shown)."""
     officer = actor_name(user, "review_awards")
     policies = policies or effective_policies(engine)
     catalog = catalog or packaged()[1]
@@ -263,6 +277,7 @@ def register_enterprise(engine: Engine, claim_id: int, *, user: User, name: str,
             raise ClaimRefused("请填写企业名称（不超过 500 字） the enterprise's name is missing or too long")
         if entry["org_unit"] not in catalog.subtree(CITY):
             raise ClaimRefused("请选择本市的所在地区 the org unit is not one of the city's")
+        _register(engine, user, claim_id, claim["uscc"], entry)
     inputs = EnterpriseInputs.from_json(claim["inputs"])
     inputs = replace(inputs, enterprise={**inputs.enterprise, **entry})
     rows = _claimed_awards(engine, inputs, claim["rule"], claim["year"], policies, catalog)
@@ -276,16 +291,13 @@ def register_enterprise(engine: Engine, claim_id: int, *, user: User, name: str,
                                  .values(state="filed", **entry)).rowcount
             if moved != 1:
                 raise WrongState(f"该申报刚被他人核实，请刷新 claim {claim_id} was verified meanwhile")
-            if registered is None:
-                conn.execute(insert(enterprises).values(uscc=claim["uscc"], **entry))
-                record(conn, actor=officer, action="enterprise.register", object=f"enterprise:{claim['uscc']}",
-                       detail={**entry, "claim_id": claim_id})
             award_ids = tuple(conn.execute(insert(awards).values(
                 **row, claim_id=claim_id, batch_id=None, state="confirmed", reason=None, updated_by=officer,
                 updated_at=now)).inserted_primary_key[0] for row in rows)
             amount = sum(row["amount_fen"] for row in rows)
             record(conn, actor=officer, action="claims.verify", object=f"claim:{claim_id}", detail={
-                "uscc": claim["uscc"], **entry, "award_ids": list(award_ids), "amount_fen": amount})
+                "uscc": claim["uscc"], **entry, "registered_here": registered is None, "award_ids": list(award_ids),
+                "amount_fen": amount})
     except IntegrityError:
         clash = _existing_award(engine, rows)
         if clash:
