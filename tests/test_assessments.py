@@ -182,3 +182,22 @@ def test_the_calculator_ignores_an_enterprises_reviewer_figures(site, engine, da
     theirs = officer.post("/api/v1/calculator", json=body, headers={"X-CSRF-Token": officer_csrf}).json()
     award = next(x for x in theirs["awards"] if x["rule"] == "pct_application")
     assert (award["amount_fen"], award["needs_review"]) == (1_000_000, False)
+
+
+def test_api_claim_with_its_own_assessed_award_is_proposed_at_the_cap(site, engine, data, firms, tmp_path):
+    # The attack through the claims API: the posted event carries assessed_award 200,000 元.
+    inputs = claims_tests.stored_inputs(data, firms["a"])
+    pct = {"kind": "pct_application", "date": date(claims_tests.YEAR, 5, 1), "count": 5, "subject": "PCT",
+           "assessed_award": CAP, "already_paid": 1}
+    posted = replace(inputs, events=(*inputs.events, pct)).to_json()
+    firm_a, csrf = sign_in(site, "firm_a")
+    made = firm_a.post("/api/v1/claims", data={"rule": "pct_application", "year": str(claims_tests.YEAR),
+                                               "statement": claims_tests.STATEMENT, "inputs": posted},
+                       files=claims_tests.upload(tmp_path, "报告.pdf"), headers={"X-CSRF-Token": csrf})
+    assert made.status_code == 201, made.text
+    award = made.json()["awards"][0]
+    assert (award["amount_fen"], award["needs_review"]) == (CAP, True)
+    assert all("assessed_award" not in e and "already_paid" not in e for e in made.json()["inputs"]["events"])
+    officer, officer_csrf = sign_in(site, "officer")
+    refused = officer.post(f"/api/v1/awards/{award['id']}/approve", headers={"X-CSRF-Token": officer_csrf})
+    assert refused.status_code == 409 and "待评审核定" in refused.json()["detail"]
