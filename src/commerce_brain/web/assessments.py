@@ -23,11 +23,21 @@ from .award_views import REFUSALS, award_record, status_of
 from .awards import award_page_response
 from .awards_api import call_store, check_api_write
 from .claims import file_download
+from .errors import responses
+from .params import RecordId
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
 
 router = APIRouter()
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/awards", tags=["政策兑现 awards"])
+ASSESSMENT_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["amount", "reason"],
+    "properties": {
+        "amount": {"type": "string", "description": "核定金额 the assessed amount in 元 (to the fen; 1,234.56 or 12.5万)"},
+        "reason": {"type": "string", "maxLength": 500, "description": "评审意见 the review's reason"},
+        "file": {"type": "string", "format": "binary",
+                 "description": "专家评审意见 (optional; PDF, OFD, JPG/PNG, Word, Excel, ZIP; ≤ 10 MB)"},
+    }}}}}}
 
 
 async def _posted(request: Request) -> tuple[dict[str, str], tuple[str, bytes] | None]:
@@ -59,7 +69,7 @@ def _assess(engine, user: User, award_id: int, fields: dict[str, str], file: tup
 
 
 @pages.post("/awards/{award_id}/assess")
-async def assess_form(request: Request, award_id: int, user: User = Depends(current_user)):
+async def assess_form(request: Request, award_id: RecordId, user: User = Depends(current_user)):
     fields, file = await _posted(request)
     check_csrf(request, fields["csrf"])
     try:
@@ -74,7 +84,7 @@ async def assess_form(request: Request, award_id: int, user: User = Depends(curr
 
 
 @pages.get("/awards/{award_id}/assessment/file")
-def assessment_file(request: Request, award_id: int, user: User = Depends(current_user)) -> Response:
+def assessment_file(request: Request, award_id: RecordId, user: User = Depends(current_user)) -> Response:
     require(user, "view_policies")
     try:
         found = a.assessment_file(platform(request).engine, award_id, scope=scope(request, user))
@@ -83,8 +93,8 @@ def assessment_file(request: Request, award_id: int, user: User = Depends(curren
     return file_download(found)
 
 
-@api.post("/{award_id}/assessment")
-async def assess_api(award_id: int, request: Request, user: User = Depends(current_user)) -> dict:
+@api.post("/{award_id}/assessment", responses=responses(400, 404, 409), openapi_extra=ASSESSMENT_FORM)
+async def assess_api(award_id: RecordId, request: Request, user: User = Depends(current_user)) -> dict:
     """评审核定 (policy officer, multipart: ``amount`` in 元, ``reason``, optional ``file``): the
     award's amount becomes the assessed figure and it may then be approved."""
     check_api_write(request)

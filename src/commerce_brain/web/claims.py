@@ -232,7 +232,7 @@ def _stored_inputs_of(claim: dict) -> EnterpriseInputs | None:
 
 
 @pages.post("/claims/{claim_id}/register", response_class=HTMLResponse)
-def register_form(request: Request, claim_id: int, name: str = Form(""), org_unit: str = Form(""),
+def register_form(request: Request, claim_id: RecordId, name: str = Form(""), org_unit: str = Form(""),
                   csrf: str = Form(""), user: User = Depends(current_user)):
     """登记企业 for a 待核实 claim (policy officer): the name and org unit the officer enters."""
     check_csrf(request, csrf)
@@ -299,8 +299,8 @@ class RegisterRequest(BaseModel):
     org_unit: str
 
 
-@api.post("/{claim_id}/register")
-def register_api(claim_id: int, body: RegisterRequest, request: Request, user: User = Depends(current_user)) -> dict:
+@api.post("/{claim_id}/register", responses=responses(400, 404, 409))
+def register_api(claim_id: RecordId, body: RegisterRequest, request: Request, user: User = Depends(current_user)) -> dict:
     """登记企业 for a 待核实 claim (policy officer): the enterprise enters the registry with the
     officer's name and org unit, and the claim is evaluated on it (its awards start confirmed)."""
     check_api_write(request)
