@@ -216,8 +216,9 @@ def claim_page(request: Request, claim_id: RecordId, user: User = Depends(curren
 def _claim_page(request: Request, user: User, claim: dict, inputs: EnterpriseInputs | None, *,
                 error: str | None = None, status: int = 200) -> HTMLResponse:
     registers = claim["state"] == "pending" and can(user, "review_awards")
-    org_units = ({code: name for code, name in platform(request).catalog.org_unit_names().items()
-                  if code in platform(request).catalog.subtree(CITY)} if registers else {})
+    catalog = platform(request).catalog
+    city = catalog.subtree(CITY) if registers else set()
+    org_units = {code: name for code, name in catalog.org_unit_names().items() if code in city}
     return HTMLResponse(render(request, "claim.html", {
         "user": user, "claim": _claim_record(claim, request, _rule_labels(request)), "inputs": inputs,
         "kinds": _kind_labels(request), "money": money, "when": when, "error": error,
