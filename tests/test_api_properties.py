@@ -25,9 +25,11 @@ from bad_input_site import bad_site  # noqa: F401 (the fixture)
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Whose token each operation is called with: the role that may do the most there (the finance
-# officer for payment lists, the city analyst for plans and imports, the policy officer for the rest).
+# officer for payment lists, the city analyst for plans and imports, the enterprise for its claims,
+# the policy officer for the rest).
 ROLE_BY_PREFIX = (("/api/v1/awards/payment-lists", "finance"), ("/api/v1/evaluation", "city"),
-                  ("/api/v1/plans", "city"), ("/api/v1/imports", "city"), ("/api/v1", "policy"))
+                  ("/api/v1/plans", "city"), ("/api/v1/imports", "city"), ("/api/v1/claims", "firm"),
+                  ("/api/v1", "policy"))
 
 
 def role_for(path: str) -> str:
