@@ -54,7 +54,8 @@ def test_findings_cite_the_seed_and_say_what_was_implied(catalog):
     ).row(0, named=True)
     assert row["stated"] == "12.5"
     assert row["implied"] == pytest.approx(14.54, abs=0.01)
-    assert "001_b86ec25aded59a60.txt" in row["citation"]
+    assert "《衢州市现代服务业发展“十四五”规划》（衢发改发〔2021〕37号）" in row["citation"]
+    assert ".txt" not in row["citation"]
     assert "12.5" in row["message"] and "14.54" in row["message"]
 
 

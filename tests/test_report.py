@@ -18,7 +18,7 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 YEAR = 2023
 QZ_COMMERCE = "衢州市商务高质量发展“十四五”规划"
 QZ_SERVICES = "衢州市现代服务业发展“十四五”规划"
-RETAIL_CITATION = "「1 社会消费品零售总额 亿元 757 1000 6 预期性」（000_20ac092af27a5de7.txt，表2 第1行）"
+RETAIL_CITATION = "「1 社会消费品零售总额 亿元 757 1000 6 预期性」（《衢州市商务高质量发展“十四五”规划》（衢发改发〔2021〕18号）表2 第1行）"
 
 EVALUATION_SCHEMA = {
     "plan": pl.String, "plan_title": pl.String, "indicator": pl.String, "name_zh": pl.String,
@@ -59,15 +59,15 @@ def _evaluation() -> pl.DataFrame:
              achieved_growth=0.271700, implied_growth=0.149300, required_growth=-0.012578,
              progress=1.053708, path_value=591.6, projected_value=1294.0,
              status="achieved_early", status_zh="提前实现",
-             citation="「2 网络零售额 亿元 389 780 15 预期性」（000_20ac092af27a5de7.txt，表2 第2行）"),
+             citation="「2 网络零售额 亿元 389 780 15 预期性」（《衢州市商务高质量发展“十四五”规划》（衢发改发〔2021〕18号）表2 第2行）"),
         _row(plan="qz_services_14th", plan_title=QZ_SERVICES, indicator="service_satisfaction",
              name_zh="服务质量满意度", unit="%", target_text="高于全省平均", growth_kind="share",
              attribute=None, actual=92.0, status="not_assessable", status_zh="无法量化评估",
-             citation="「服务质量满意度 % 高于全省平均」（001_b86ec25aded59a60.txt，表1）"),
+             citation="「服务质量满意度 % 高于全省平均」（《衢州市现代服务业发展“十四五”规划》（衢发改发〔2021〕37号）表1）"),
         _row(plan="qz_services_14th", plan_title=QZ_SERVICES, indicator="innovation_zones",
              name_zh="省级现代服务业创新发展区", unit="个", base_value=5.0, target_value=10.0,
              growth_kind="count", path_value=8.0, status="no_data", status_zh="暂无数据",
-             citation="「省级现代服务业创新发展区 个 5 10」（001_b86ec25aded59a60.txt，表1）"),
+             citation="「省级现代服务业创新发展区 个 5 10」（《衢州市现代服务业发展“十四五”规划》（衢发改发〔2021〕37号）表1）"),
     ]
     # A row of another year must be left out of the 2023 report.
     rows.append(rows[0] | {"year": 2022, "status": "on_track", "status_zh": "基本符合预期"})

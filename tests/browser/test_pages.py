@@ -28,7 +28,7 @@ LANDING = {
 }
 LOCAL_HOSTS = {"127.0.0.1"}
 RETAIL = "/plans/qz_commerce_14th/retail_sales"
-RETAIL_CITATION = "000_20ac092af27a5de7.txt"
+RETAIL_CITATION = "《衢州市商务高质量发展“十四五”规划》（衢发改发〔2021〕18号）表2 第1行"
 
 
 def cockpit_statuses(page: Page) -> list[str]:

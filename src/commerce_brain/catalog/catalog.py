@@ -133,7 +133,7 @@ class Catalog:
                 "value": i.reported.value,
                 "real_growth": None,
                 "is_period_total": i.growth_kind == "cumulative",
-                "source": f"{i.citation.source} {i.citation.section}",
+                "source": i.citation.place(),
             }
             for i in self.indicators()
             if i.reported is not None

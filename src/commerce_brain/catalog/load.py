@@ -26,7 +26,7 @@ from .model import (
 
 PLAN_KEYS = {
     "id", "title", "title_en", "issuer", "doc_number", "period", "base_year", "org_unit",
-    "source", "indicators", "statements",
+    "source", "document_title", "indicators", "statements",
 }
 INDICATOR_KEYS = {
     "id", "name_zh", "name_en", "category", "unit", "unit_as_printed", "base_year", "base_value",
@@ -88,7 +88,10 @@ def _load_plan(path: Path, org_codes: set[str]) -> Plan:
     if str(data["org_unit"]) not in org_codes:
         raise CatalogError(f"{where}: org_unit {data['org_unit']} is not in org_units.csv")
     start, end = (int(y) for y in data["period"])
-    indicators = tuple(_indicator(data["id"], raw, f"{where} indicator {n + 1}")
+    # Citations name the document, not the seed file: a plan printed inside another document
+    # (a results table) says so with document_title.
+    doc = (str(data.get("document_title") or data["title"]), data.get("doc_number"))
+    indicators = tuple(_indicator(data["id"], raw, f"{where} indicator {n + 1}", doc)
                        for n, raw in enumerate(data["indicators"]))
     ids = [i.id for i in indicators]
     dupes = {i for i in ids if ids.count(i) > 1}
@@ -104,7 +107,7 @@ def _load_plan(path: Path, org_codes: set[str]) -> Plan:
                 plan=data["id"],
                 indicator=raw["indicator"],
                 stated_growth=_stated_growth(raw, sw, required=True),
-                citation=_citation(raw.get("citation"), sw),
+                citation=_citation(raw.get("citation"), sw, doc),
             )
         )
     return Plan(
@@ -122,7 +125,7 @@ def _load_plan(path: Path, org_codes: set[str]) -> Plan:
     )
 
 
-def _indicator(plan_id: str, raw: dict[str, Any], where: str) -> Indicator:
+def _indicator(plan_id: str, raw: dict[str, Any], where: str, doc: tuple[str, str | None]) -> Indicator:
     known_keys(raw, INDICATOR_KEYS, where)
     where = f"{where} ({raw.get('id', '?')})"
     kind = raw.get("growth_kind")
@@ -161,7 +164,7 @@ def _indicator(plan_id: str, raw: dict[str, Any], where: str) -> Indicator:
         growth_kind=kind,
         attribute=attribute,
         direction=direction,
-        citation=_citation(raw.get("citation"), where),
+        citation=_citation(raw.get("citation"), where, doc),
         target_text=raw.get("target_text"),
         target_comparator=comparator,
         unit_as_printed=raw.get("unit_as_printed"),
@@ -189,13 +192,15 @@ def _stated_growth(raw: dict, where: str, *, required: bool = False) -> str | No
     return stated
 
 
-def _citation(raw: Any, where: str) -> Citation:
+def _citation(raw: Any, where: str, doc: tuple[str, str | None]) -> Citation:
     if not isinstance(raw, dict):
         raise CatalogError(f"{where}: citation with source, section and quote is required")
     return Citation(
         source=_text(raw, "source", where),
         section=str(_text(raw, "section", where)),
         quote=_text(raw, "quote", where),
+        title=doc[0],
+        doc_number=doc[1],
     )
 
 

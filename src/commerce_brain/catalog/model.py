@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .citation import cite
+
 GROWTH_KINDS = ("annual_growth", "cumulative", "point_change", "count", "share")
 ATTRIBUTES = ("expected", "binding")
 DIRECTIONS = ("higher", "lower")
@@ -22,15 +24,22 @@ GROWTH_KIND_ZH = {
 
 @dataclass(frozen=True)
 class Citation:
-    """Where a number comes from: the seed file, its table or section, and the quoted words."""
+    """Where a number comes from: the document (title, 文号), its table or section, the quoted
+    words, and the seed file it was read from (provenance only: never shown)."""
 
     source: str
     section: str
     quote: str
+    title: str = ""
+    doc_number: str | None = None
 
     def text(self) -> str:
-        """One line for people: 「quote」 (source, section)."""
-        return f"「{self.quote}」（{self.source}，{self.section}）"
+        """One line for people: 「quote」（《title》（文号）section）."""
+        return cite(self.title, self.doc_number, self.section, self.quote)
+
+    def place(self) -> str:
+        """Where, without the quote: 《title》（文号）section."""
+        return cite(self.title, self.doc_number, self.section)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ def checkup(uscc: str, enterprises: pl.DataFrame, facts: pl.DataFrame | None, ev
     for award in result.awards.filter(pl.col("amount_fen") > 0).iter_rows(named=True):
         rule = policies.rule(award["rule"])
         awards.append({**award, "name_zh": rule.name_zh, "article": rule.article_label, "quote": rule.quote,
+                       "citation": policies.place(rule),
                        "explanation": explain_award(award, policies, catalog)})
     # One enterprise is numbered 0 by the engine, so its superseded rows are all of them.
     missed = misses(uscc, enterprises, facts, events, year, [a["rule"] for a in awards], result.superseded,

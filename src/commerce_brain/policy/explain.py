@@ -97,7 +97,7 @@ def explain_award(award: dict, policies: PolicyCatalog, catalog: Catalog) -> str
         f" = {in_words(worked, policies)}" if worked != formula else "")
     if computed is not None and rule.up_to is None:
         calculation += f" = {yuan(computed)}"
-    parts = [f"{rule.name_zh}：依据《{policies.policy(rule.policy).title}》{rule.article_label}「{rule.quote}」",
+    parts = [f"{rule.name_zh}：依据{policies.place(rule)}「{rule.quote}」",
              calculation + (f"（{shown}）" if shown else "")]
     if award.get("already_paid_fen"):
         parts.append(f"已兑现 {yuan(award['already_paid_fen'])}，按补差原则扣除")

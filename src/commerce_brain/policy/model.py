@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..catalog.citation import cite
 from .expr_parse import Node
 
 SCOPES = ("citywide", "city_level")
@@ -122,6 +123,11 @@ class PolicyCatalog:
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
+
+    def place(self, rule: Rule) -> str:
+        """Where a rule is written: 《title》（文号）第8条（研发投入补助）."""
+        policy = self.policy(rule.policy)
+        return cite(policy.title, policy.doc_number, rule.article_label)
 
     def policy(self, policy_id: str) -> Policy:
         """The policy with this id; KeyError when none."""

@@ -104,6 +104,7 @@ def calculate(request: Request, user: User, inputs: EnterpriseInputs, year: int)
 def award_view(award: dict, names: dict[str, str]) -> dict:
     """One award as the page and the API show it (money as integer fen and exact 元 text)."""
     return {"rule": award["rule"], "name_zh": award["name_zh"], "article": award["article"],
+            "citation": award["citation"],
             "quote": award["quote"], "subject": award["subject"], "amount_fen": award["amount_fen"],
             "amount_yuan": money(award["amount_fen"]).replace(",", ""), "explanation": award["explanation"],
             "payee": award["payee"], "payee_zh": PAYEE_ZH[award["payee"]], "payer": award["payer"],

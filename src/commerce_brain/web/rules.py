@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 
 from ..access import User, can
-from ..policy.model import PAYEE_ZH, SCOPE_ZH, Rule
+from ..policy.model import PAYEE_ZH, SCOPE_ZH, PolicyCatalog, Rule
 from ..store import fulfilment as f
 from ..store import rule_edits as edits
 from .award_views import REFUSALS, status_of, when
@@ -34,9 +34,10 @@ class EditRequest(BaseModel):
     expected_version: VersionField
 
 
-def rule_record(rule: Rule, state: edits.RuleState) -> dict:
+def rule_record(rule: Rule, state: edits.RuleState, policies: PolicyCatalog) -> dict:
     """A rule as pages and the API show it: article, formula, cap, years, and its version."""
     return {
+        "citation": policies.place(rule),
         "id": rule.id, "policy": rule.policy, "name_zh": rule.name_zh, "article": rule.article,
         "clause": rule.clause, "article_label": rule.article_label, "quote": rule.quote, "trigger": list(rule.on),
         "scope": rule.scope, "scope_zh": SCOPE_ZH[rule.scope], "payee": rule.payee, "payee_zh": PAYEE_ZH[rule.payee],
@@ -50,7 +51,8 @@ def rule_record(rule: Rule, state: edits.RuleState) -> dict:
 def _rules(request: Request) -> list[dict]:
     engine = platform(request).engine
     states = edits.rule_states(engine)
-    return [rule_record(r, states[r.id]) for r in edits.effective_policies(engine).rules()]
+    policies = edits.effective_policies(engine)
+    return [rule_record(r, states[r.id], policies) for r in policies.rules()]
 
 
 def _rule(request: Request, rule_id: str) -> dict:
@@ -59,7 +61,8 @@ def _rule(request: Request, rule_id: str) -> dict:
         state = edits.rule_state(engine, rule_id)
     except f.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
-    return rule_record(edits.effective_policies(engine).rule(rule_id), state)
+    policies = edits.effective_policies(engine)
+    return rule_record(policies.rule(rule_id), state, policies)
 
 
 def _history(request: Request, rule_id: str) -> list[dict]:
