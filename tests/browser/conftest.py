@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -94,6 +95,7 @@ ACCOUNTS = _accounts()
 class LiveServer:
     url: str
     engine: object
+    database_url: str
 
 
 def _wait_until_answering(url: str, thread: threading.Thread, timeout: float = 30.0) -> None:
@@ -111,29 +113,25 @@ def _wait_until_answering(url: str, thread: threading.Thread, timeout: float = 3
     raise RuntimeError(f"the test server at {url} did not answer within {timeout:.0f} s")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> LiveServer:
-    """The web platform served on 127.0.0.1 for the whole session; its base URL without a slash."""
-    import uvicorn
-
-    from commerce_brain.catalog import load_catalog
-    from commerce_brain.demo import demo_observations
-    from commerce_brain.settings import Settings
+def _create_accounts(engine, catalog) -> None:
     from commerce_brain.store.accounts import create_user
-    from commerce_brain.store.fulfilment import save_policy_data
-    from commerce_brain.store.observations import save_observations
-    from commerce_brain.store.schema import connect
-    from commerce_brain.web.app import create_app
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'store.sqlite3'}"
-    catalog = load_catalog()
-    engine = connect(url)
-    save_observations(engine, demo_observations(catalog), file_name="demo", sha256="-", imported_by="browser-test")
-    save_policy_data(engine, CITY, actor="browser-test")
     for account in ACCOUNTS.values():
         create_user(engine, username=account.username, password=PASSWORD, role=account.role,
                     display_name=account.username, org_unit=account.org_unit, uscc=account.uscc, catalog=catalog)
 
+
+@contextmanager
+def serving(url: str):
+    """The real app under uvicorn on 127.0.0.1 (a free port, a background thread) on the store at
+    ``url`` (migrated first); yields a LiveServer and stops the server when the block ends."""
+    import uvicorn
+
+    from commerce_brain.settings import Settings
+    from commerce_brain.store.schema import connect
+    from commerce_brain.web.app import create_app
+
+    engine = connect(url)
     # Bind first and hand the socket over: the port is ours from the start, no race for it.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -148,12 +146,42 @@ def live_server(tmp_path_factory) -> LiveServer:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_answering(base, thread)
-        yield LiveServer(url=base, engine=engine)
+        yield LiveServer(url=base, engine=engine, database_url=url)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> LiveServer:
+    """The web platform served on 127.0.0.1 for the whole session on SQLite, with the demo
+    actuals, the synthetic city and the accounts; its base URL without a slash."""
+    from commerce_brain.catalog import load_catalog
+    from commerce_brain.demo import demo_observations
+    from commerce_brain.store.fulfilment import save_policy_data
+    from commerce_brain.store.observations import save_observations
+
+    with serving(f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'store.sqlite3'}") as server:
+        catalog = load_catalog()
+        save_observations(server.engine, demo_observations(catalog), file_name="demo", sha256="-",
+                          imported_by="browser-test")
+        save_policy_data(server.engine, CITY, actor="browser-test")
+        _create_accounts(server.engine, catalog)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_live_server(postgres_url) -> LiveServer:
+    """The web platform on a fresh PostgreSQL database holding only the accounts (the enterprise
+    account without an enterprise yet): the test brings the enterprise data in itself."""
+    from commerce_brain.catalog import load_catalog
+    from pg_server import fresh_database
+
+    with serving(fresh_database(postgres_url, "browser_pg")) as server:
+        _create_accounts(server.engine, load_catalog())
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -193,16 +221,15 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser context (no cookies) and page for one test.
+@contextmanager
+def _tab(browser, base_url: str):
+    """A fresh browser context (no cookies) and page on ``base_url``.
 
     Every request the page makes is recorded on ``page.requests_seen`` (URLs) and every console
     error or uncaught script error on ``page.errors_seen``; the test fails at teardown if any
     request left 127.0.0.1, so no page may lean on a CDN or a web font.
     """
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN",
-                                  base_url=live_server.url)
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", base_url=base_url)
     context.set_default_timeout(15_000)
     tab = context.new_page()
     tab.requests_seen = []
@@ -219,3 +246,18 @@ def page(browser, live_server):
     outside = [u for u in tab.requests_seen if urlsplit(u).scheme not in ("data", "blob", "about")
                and urlsplit(u).hostname not in LOCAL_HOSTS]
     assert not outside, f"the page loaded resources from outside 127.0.0.1: {outside}"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh page on the SQLite live server (see ``_tab``)."""
+    with _tab(browser, live_server.url) as tab:
+        yield tab
+
+
+@pytest.fixture
+def open_tab(browser):
+    """``open_tab(server)``: a fresh page on that live server (see ``_tab``), closed and checked
+    at the end of the test; for a test with several people or on the PostgreSQL server."""
+    with ExitStack() as stack:
+        yield lambda server: stack.enter_context(_tab(browser, server.url))

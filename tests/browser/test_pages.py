@@ -7,6 +7,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from dialogs import asks_once
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -209,21 +210,17 @@ def test_api_docs_render_offline_under_the_content_security_policy(page: Page):
 def test_an_admin_unlocks_a_locked_account_on_the_accounts_page(page: Page, sign_in, live_server, accounts):
     from commerce_brain.store import login_throttle as throttle
 
-    from dialogs import answer_dialogs
-
     # Ten failures on the leader's account, counted in the server's own database.
     key = throttle.account_key(accounts["leader"].username)
     with live_server.engine.begin() as conn:
         for _ in range(throttle.ACCOUNT_LIMIT.lock_after):
             throttle.count_failure(conn, {key: throttle.ACCOUNT_LIMIT})
-    answer_dialogs(page)
     sign_in(page, "admin")
     page.get_by_role("link", name="账户").click()
     row = page.locator("tr", has_text=accounts["leader"].username)
     expect(row).to_contain_text("10 次")
-    row.get_by_role("button", name="解锁").click()
-    page.wait_for_load_state()
-    assert set(page.dialogs_seen) == {f"确认解除 {accounts['leader'].username} 的登录锁定？"}
+    question = asks_once(page, row.get_by_role("button", name="解锁").click)
+    assert question == f"确认解除 {accounts['leader'].username} 的登录锁定？"
     expect(page.locator("tr", has_text=accounts["leader"].username)).not_to_contain_text("解锁")
     assert throttle.state(live_server.engine, key) is None
     assert [e for e in page.errors_seen if "/favicon.ico" not in e] == []
