@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from money_steps import assess_and_approve, list_and_pay_by_two
+from steps import assess_and_approve, list_and_pay_by_two
 from playwright.sync_api import Page
 from sample_files import pdf_bytes, write
 

@@ -11,21 +11,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 from sample_files import enterprise_workbook
+from steps import confirm_import, import_history, upload
 
 pytestmark = pytest.mark.browser
 
 # The template's example rows moved to years no policy governs (the policies start in 2019).
 OLD_YEARS = {"facts_B2": 2015, "facts_B3": 2015, "events_B2": "2016-03-15", "events_B3": "2016-06-30"}
-
-
-def card(page: Page, heading: str):
-    return page.locator("main section.card").filter(has=page.get_by_role("heading", name=heading))
-
-
-def upload(page: Page, path) -> None:
-    page.get_by_label("选择文件").set_input_files(str(path))
-    page.get_by_role("button", name="上传并校验").click()
-    page.wait_for_load_state()
 
 
 def test_the_policy_officer_imports_enterprise_data_and_a_revision(page: Page, sign_in, tmp_path):
@@ -47,21 +38,16 @@ def test_the_policy_officer_imports_enterprise_data_and_a_revision(page: Page, s
     expect(preview).to_contain_text("校验通过：企业数据2015.xlsx")
     expect(preview).to_contain_text("衢州示例智能装备有限公司")
     expect(preview).to_contain_text("主营业务收入：152,345,678.90 元")
-    page.get_by_role("button", name="确认导入").click()
-    page.wait_for_load_state()
-    expect(page.locator("#import-done")).to_contain_text("已导入：企业数据2015.xlsx")
-    history = card(page, "导入记录")
-    expect(history.locator("tbody tr").first).to_contain_text("企业数据2015.xlsx")
+    expect(confirm_import(page)).to_contain_text("已导入：企业数据2015.xlsx")
+    expect(import_history(page).first).to_contain_text("企业数据2015.xlsx")
 
     # A revision of A's revenue: old → new before anything is stored.
     upload(page, enterprise_workbook(tmp_path, "企业数据2015更正.xlsx", **OLD_YEARS, facts_C2="160000000"))
     preview = page.locator("#import-preview")
     expect(preview).to_contain_text("主营业务收入：152,345,678.90 元 → 160,000,000.00 元")
     expect(preview.locator("tbody").last).to_contain_text("修订")
-    page.get_by_role("button", name="确认导入").click()
-    page.wait_for_load_state()
-    expect(page.locator("#import-done")).to_contain_text("修订 1")
-    rows = card(page, "导入记录").locator("tbody tr")
+    expect(confirm_import(page)).to_contain_text("修订 1")
+    rows = import_history(page)
     expect(rows.first).to_contain_text("企业数据2015更正.xlsx")
     expect(rows.nth(1)).to_contain_text("企业数据2015.xlsx")
     # The bad file's answer is a 422, which the console reports; nothing else may fail.

@@ -1,6 +1,6 @@
-"""The money path's steps as people take them in the browser, shared by the tests on SQLite and
-on PostgreSQL: the reviewers' figure (评审核定), the approval, and the payment list made by one
-finance officer and marked paid by another."""
+"""Steps people take in the browser, shared by the tests on SQLite and on PostgreSQL: uploading
+enterprise data (企业数据导入), the reviewers' figure (评审核定), the approval, and the payment
+list made by one finance officer and marked paid by another."""
 
 from __future__ import annotations
 
@@ -14,6 +14,25 @@ from playwright.sync_api import Page, expect
 def card(page: Page, heading: str):
     """The page's card (section) titled ``heading``."""
     return page.locator("main section.card").filter(has=page.get_by_role("heading", name=heading))
+
+
+def upload(page: Page, path: Path) -> None:
+    """Choose ``path`` on the 企业数据导入 page and send it for checking."""
+    page.get_by_label("选择文件").set_input_files(str(path))
+    page.get_by_role("button", name="上传并校验").click()
+    page.wait_for_load_state()
+
+
+def confirm_import(page: Page):
+    """Press 确认导入 under the preview; returns what the page says was imported."""
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_load_state()
+    return page.locator("#import-done")
+
+
+def import_history(page: Page):
+    """The rows of the page's 导入记录, newest first."""
+    return card(page, "导入记录").locator("tbody tr")
 
 
 def yuan(fen: int) -> str:
