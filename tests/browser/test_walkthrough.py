@@ -27,7 +27,6 @@ from playwright.sync_api import Locator, Page, expect
 
 from commerce_brain.io.actuals_template import COLUMNS
 
-from dialogs import answer_dialogs
 
 pytestmark = pytest.mark.browser
 
@@ -45,28 +44,16 @@ def real_errors(page: Page) -> list[str]:
 
 
 @pytest.fixture
-def person(browser, live_server, sign_in):
-    """``person(role)``: a fresh browser context (its own cookies) with a page signed in as ``role``.
-
-    Console and script errors are recorded on ``page.errors_seen`` as on the ``page`` fixture."""
-    contexts = []
+def person(open_tab, live_server, sign_in):
+    """``person(role)``: a fresh browser context (its own cookies) with a page signed in as ``role``,
+    recording errors and dialogs as the ``page`` fixture does."""
 
     def open_as(role: str) -> Page:
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN",
-                                      base_url=live_server.url)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        tab = context.new_page()
-        tab.errors_seen = []
-        tab.on("console", lambda m: m.type == "error" and tab.errors_seen.append(m.text))
-        tab.on("pageerror", lambda error: tab.errors_seen.append(str(error)))
-        answer_dialogs(tab)
+        tab = open_tab(live_server)
         sign_in(tab, role)
         return tab
 
-    yield open_as
-    for context in contexts:
-        context.close()
+    return open_as
 
 
 class Shots:
