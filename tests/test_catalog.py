@@ -84,6 +84,8 @@ def _edit(root, plan, change):
     (lambda d: d.update(org_unit="999999"), "org_unit 999999"),
     (lambda d: d["indicators"].append(dict(d["indicators"][0])), "used twice: retail_sales"),
     (lambda d: d["statements"][0].update(indicator="nope"), "unknown indicator 'nope'"),
+    (lambda d: d["indicators"][0].update(target_as_printed="[1000]"), "growth_kind must be cumulative"),
+    (lambda d: d["indicators"][0].update(target_as_printed=1000), "quoted text"),
 ])
 def test_a_bad_plan_file_is_refused_naming_file_and_reason(tmp_path, change, message):
     root = _copy(tmp_path)
@@ -97,3 +99,58 @@ def test_indicators_frame_matches_the_plans(catalog):
     frame = catalog.indicators_frame()
     assert frame.height == len(catalog.indicators())
     assert frame.filter(frame["plan"] == "sx_commerce_14th")["plan_org_unit"].unique().to_list() == ["330600"]
+
+
+# The targets issue 9 found missing: (plan, indicator, unit, base, target, growth_kind, target year).
+MISSING_TARGETS = [
+    # 001 三、(一)1 发展目标
+    ("qz_services_14th", "logistics_bases", "个", None, 2, "count", 2025),
+    # 001 专栏1, 2, 3, 10
+    ("qz_services_14th", "hazardous_chemicals_logistics_parks_closed_rate", "%", None, 100, "share", 2025),
+    ("qz_services_14th", "full_supply_chain_leading_enterprises", "家", None, 10, "count", 2025),
+    ("qz_services_14th", "full_chain_industrial_clusters", "个", None, 2, "count", 2025),
+    ("qz_services_14th", "quality_performing_arts_projects", "个", None, 5, "count", 2025),
+    ("qz_services_14th", "night_tour_brands", "个", None, 5, "count", 2025),
+    ("qz_services_14th", "national_culture_tourism_consumption_pilot_cities", "个", None, 1, "count", 2025),
+    ("qz_services_14th", "national_night_culture_tourism_consumption_clusters", "个", None, 1, "count", 2025),
+    ("qz_services_14th", "hr_park_enterprises", "家", None, 40, "count", 2025),
+    ("qz_services_14th", "hr_park_cumulative_output", "亿元", None, 50, "cumulative", 2025),
+    ("qz_services_14th", "hr_park_cumulative_tax", "亿元", None, 1, "cumulative", 2025),
+    ("qz_services_14th", "hr_park_enterprises_revenue_over_100m", "家", None, 8, "count", 2025),
+    # 001 五、(四)
+    ("qz_services_14th", "agri_full_industry_chains_5bn", "条", None, 3, "count", 2025),
+    ("qz_services_14th", "agri_full_industry_chains_1bn", "条", None, 5, "count", 2025),
+    ("qz_services_14th", "one_county_one_park", "个", None, 30, "count", 2025),
+    ("qz_services_14th", "beautiful_village_benchmark_villages", "个", None, 60, "count", 2025),
+    # 002: 公交“一卡通” from 245 to 260 cities, and the 全覆盖 targets as 100 %
+    ("qz_growth_pole_2022", "public_transport_card_cities", "个", 245, 260, "count", 2022),
+    ("qz_growth_pole_2022", "yinong_service_village_coverage", "%", None, 100, "share", 2022),
+    ("qz_growth_pole_2022", "five_g_coverage", "%", None, 100, "share", 2022),
+    ("qz_growth_pole_2022", "undifferentiated_service_acceptance_coverage", "%", None, 100, "share", 2022),
+]
+
+
+@pytest.mark.parametrize(("plan", "indicator", "unit", "base", "target", "kind", "year"), MISSING_TARGETS)
+def test_the_missing_targets_are_encoded(catalog, plan, indicator, unit, base, target, kind, year):
+    ind = catalog.plan(plan).indicator(indicator)
+    assert (ind.unit, ind.base_value, ind.target_value, ind.growth_kind, ind.target_year) == (
+        unit, base, target, kind, year)
+    assert ind.target_comparator == ">=" and ind.direction == "higher"
+    assert ind.stated_growth is None  # none of them prints a growth
+    # the quote carries the figure: as digits, or as 两大 (two) or 全覆盖 (100 %)
+    assert any(word in ind.citation.quote for word in (f"{target:g}", "两大", "全覆盖"))
+
+
+def test_plan_sizes_match_the_readme(catalog):
+    sizes = {p.id: len(p.indicators) for p in catalog.plans}
+    assert sizes == {"qz_commerce_13th": 12, "qz_commerce_14th": 12, "qz_services_14th": 47,
+                     "sx_commerce_14th": 16, "qz_growth_pole_2022": 20}
+
+
+def test_thirteenth_plan_bracketed_targets_are_five_year_sums(catalog):
+    plan = catalog.plan("qz_commerce_13th")
+    for indicator, printed, target in (("fdi_utilized", "[3]", 3), ("outward_investment_chinese_side", "[11]", 11)):
+        ind = plan.indicator(indicator)
+        assert (ind.target_as_printed, ind.target_value, ind.growth_kind) == (printed, target, "cumulative")
+        assert ind.stated_growth is None  # the target column is a sum, not a growth rate
+        assert printed in ind.citation.quote

@@ -136,3 +136,21 @@ def test_same_indicator_in_two_plans_must_agree(tmp_path):
     findings = lint_catalog(load_catalog(root))
     assert findings.select("plan", "check").rows() == [("t", "cross_plan")]
     assert "1100" in findings["message"][0]
+
+
+def test_a_bracketed_five_year_target_must_equal_the_target_value(tmp_path):
+    catalog = load_catalog(_plan(tmp_path, [
+        {"id": "ok", "name_zh": "甲", "base_value": 2.92, "target_value": 3, "growth_kind": "cumulative",
+         "target_as_printed": "[3]"},
+        {"id": "bad", "name_zh": "乙", "base_value": 1.72, "target_value": 11, "growth_kind": "cumulative",
+         "target_as_printed": "[12]"},
+    ]))
+    findings = lint_catalog(catalog)
+    assert findings.select("indicator", "check").rows() == [("bad", "target_as_printed")]
+    assert findings["implied"][0] == 11
+    assert "五年累计" in findings["message"][0]
+
+
+def test_the_thirteenth_plan_five_year_targets_agree_with_their_values(catalog):
+    checked = lint_catalog(catalog).filter(lint_catalog(catalog)["check"] == "target_as_printed")
+    assert checked.is_empty()

@@ -32,7 +32,8 @@ def plans_list(fmt: FormatOpt = Format.table) -> None:
             "indicators": [{
                 "id": i.id, "name_zh": i.name_zh, "name_en": i.name_en, "unit": i.unit,
                 "base_year": i.base_year, "base_value": i.base_value, "target_year": i.target_year,
-                "target_value": i.target_value, "stated_growth": i.stated_growth,
+                "target_value": i.target_value, "target_as_printed": i.target_as_printed,
+                "stated_growth": i.stated_growth,
                 "growth_kind": i.growth_kind, "attribute": i.attribute, "citation": i.citation.text(),
             } for i in p.indicators],
         } for p in catalog.plans]
@@ -46,7 +47,8 @@ def plans_list(fmt: FormatOpt = Format.table) -> None:
             f"{p.title}（{p.doc_number or '无文号'}，{p.period[0]}–{p.period[1]}，{p.id}）",
             ["指标 id", "指标", "单位", "基期", "目标", "所印增长", "类型", "属性"],
             [[i.id, i.name_zh, i.unit, f"{num(i.base_value)} ({i.base_year})",
-              f"{num(i.target_value) if i.target_value is not None else (i.target_text or '—')} ({i.target_year})",
+              f"{i.target_as_printed or (num(i.target_value) if i.target_value is not None else (i.target_text or '—'))}"
+              f" ({i.target_year})",
               i.stated_growth, GROWTH_KIND_ZH[i.growth_kind], ATTRIBUTE_ZH[i.attribute]] for i in p.indicators],
             out,
         )

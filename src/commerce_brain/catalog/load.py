@@ -30,7 +30,7 @@ PLAN_KEYS = {
 }
 INDICATOR_KEYS = {
     "id", "name_zh", "name_en", "category", "unit", "unit_as_printed", "base_year", "base_value",
-    "target_year", "target_value", "target_text", "target_comparator", "stated_growth",
+    "target_year", "target_value", "target_text", "target_comparator", "target_as_printed", "stated_growth",
     "growth_kind", "attribute", "direction", "price_basis", "yearly_targets", "reported",
     "citation", "note",
 }
@@ -167,6 +167,7 @@ def _indicator(plan_id: str, raw: dict[str, Any], where: str, doc: tuple[str, st
         citation=_citation(raw.get("citation"), where, doc),
         target_text=raw.get("target_text"),
         target_comparator=comparator,
+        target_as_printed=_target_as_printed(raw, kind, where),
         unit_as_printed=raw.get("unit_as_printed"),
         price_basis=raw.get("price_basis"),
         yearly_targets={int(k): float(v) for k, v in (raw.get("yearly_targets") or {}).items()},
@@ -190,6 +191,27 @@ def _stated_growth(raw: dict, where: str, *, required: bool = False) -> str | No
     except ValueError as exc:
         raise CatalogError(f"{where}: {exc}") from None
     return stated
+
+
+def _target_as_printed(raw: dict, growth_kind: str, where: str) -> str | None:
+    """The target column's print when it is not a plain number (000 表1's "[3]").
+
+    A bracketed figure is a five-year sum (the tables' note "〔〕内数据为五年累计数"), so it only
+    fits a cumulative indicator; whether its number agrees with target_value is plan lint's check.
+    """
+    printed = raw.get("target_as_printed")
+    if printed is None:
+        return None
+    if not isinstance(printed, str) or not printed:
+        raise CatalogError(f"{where}: target_as_printed must be quoted text as printed, got {printed!r}")
+    try:
+        parsed = parse_stated_growth(printed)
+    except ValueError as exc:
+        raise CatalogError(f"{where}: target_as_printed {exc}") from None
+    if parsed.kind == "bracket" and growth_kind != "cumulative":
+        raise CatalogError(f"{where}: target_as_printed {printed!r} is a five-year sum in brackets, "
+                           f"so growth_kind must be cumulative, not {growth_kind}")
+    return printed
 
 
 def _citation(raw: Any, where: str, doc: tuple[str, str | None]) -> Citation:

@@ -72,6 +72,7 @@ class Indicator:
     citation: Citation
     target_text: str | None = None
     target_comparator: str = ">="
+    target_as_printed: str | None = None
     unit_as_printed: str | None = None
     price_basis: str | None = None
     yearly_targets: dict[int, float] = field(default_factory=dict)

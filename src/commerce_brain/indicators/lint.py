@@ -46,6 +46,9 @@ def _claims(catalog: Catalog) -> pl.DataFrame:
             if ind.stated_growth:
                 rows.append({**common, "check": "stated_growth", "stated": ind.stated_growth,
                              "citation": ind.citation.text()})
+            if ind.target_as_printed:  # a bracketed five-year-sum target must equal target_value
+                rows.append({**common, "check": "target_as_printed", "stated": ind.target_as_printed,
+                             "citation": ind.citation.text()})
             if ind.reported and ind.reported.growth:
                 rows.append({**common, "check": "reported_growth", "stated": ind.reported.growth,
                              "target": ind.reported.value, "citation": ind.citation.text()})
