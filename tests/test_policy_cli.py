@@ -1,12 +1,16 @@
 """`commerce-brain policy …` end to end on real files."""
 
 import json
+import shutil
 
 import openpyxl
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+from commerce_brain.catalog import CatalogError, default_catalog_dir
 from commerce_brain.cli import app
+from commerce_brain.policy.catalog import load_policy_catalog
 from commerce_brain.policy.synthetic import city
 from commerce_brain.uscc import make_uscc
 
@@ -32,6 +36,27 @@ def test_rules_cite_their_articles():
     rd = next(r for r in rules if r["id"] == "rd_subsidy")
     assert rd["article"] == 8 and "200万元以上" in rd["quote"] and rd["cap"] == "300万"
     assert all(r["quote"] for r in rules)
+
+
+def test_rules_list_the_clauses_not_computed_with_their_reason():
+    # 004 article 13: the park's rent relief (三免两减半) is listed with why it is not computed
+    output = run("policy", "rules").output
+    section = output[output.index("列出但不计算的条款"):]
+    assert "13" in section and "小微企业园租费" in section and "园区对新入驻" in section
+    assert "由园区而非市、县财政给予" in section
+
+
+def test_a_clause_not_computed_must_give_its_reason(tmp_path):
+    root = tmp_path / "catalog"
+    shutil.copytree(default_catalog_dir(), root)
+    path = root / "policies" / "qz_innovation_2019.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    clause = data["not_computed"][0]
+    assert clause["article"] == 13 and "亩产效益" in clause["quote"] and "三免两减半" in clause["quote"]
+    del clause["reason"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"qz_innovation_2019.yaml not_computed 1: reason is required"):
+        load_policy_catalog(root)
 
 
 def test_evaluate_json_contract_and_totals(sample):

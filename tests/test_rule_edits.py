@@ -346,6 +346,8 @@ def test_every_role_reads_the_rules_and_only_the_officer_may_edit(site):
         page = client.get("/rules")
         assert page.status_code == 200 and "研发投入补助" in page.text and "第8条" in page.text, role
         assert 'href="/rules"' in page.text  # the nav link
+        # 004 article 13's park rent relief is listed, with why it is not computed
+        assert "列出但不计算的条款" in page.text and "三免两减半" in page.text and "由园区而非市、县财政给予" in page.text
         detail = client.get(f"/rules/{RD}")
         assert detail.status_code == 200 and "单个企业最高补助金额不超过300万元" in detail.text
         assert ("<textarea" in detail.text) is (role == "policy_officer")

@@ -99,6 +99,9 @@ def policy_rules(
             simple_table("专项资金 pools", ["条", "编号", "名称", "年度预算", "范围"],
                          [[p.article, p.id, p.name_zh, yuan(p.annual_budget_fen) if p.annual_budget_fen else "未定额",
                            SCOPE_ZH[p.scope]] for p in policy.pools], out)
+        if policy.not_computed:
+            simple_table("列出但不计算的条款", ["条", "编号", "名称", "原文", "不计算的原因"],
+                         [[n.article, n.id, n.name_zh, n.quote, n.reason] for n in policy.not_computed], out)
 
 
 @policy_app.command("evaluate")

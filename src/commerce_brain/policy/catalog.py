@@ -25,14 +25,16 @@ from .model import (
     PolicyCatalog,
     Pool,
     Rule,
+    UncomputedClause,
 )
 
 POLICY_KEYS = {"id", "title", "issuer", "doc_number", "source", "region", "city_level", "first_year",
-               "earlier_years", "excluded", "citations", "rules", "pools"}
+               "earlier_years", "excluded", "citations", "rules", "pools", "not_computed"}
 # `trigger`, not `on`: YAML 1.1 reads a bare `on` key as the boolean true.
 RULE_KEYS = {"id", "name_zh", "article", "clause", "quote", "trigger", "scope", "when", "amount", "up_to",
              "cap", "cap_per", "payee", "tranche", "group", "includes_excluded", "valid", "note"}
 POOL_KEYS = {"id", "name_zh", "article", "quote", "annual_budget", "scope", "valid", "note"}
+NOT_COMPUTED_KEYS = {"id", "name_zh", "article", "clause", "quote", "reason", "note"}
 
 
 def load_policy_catalog(directory: Path | None = None) -> PolicyCatalog:
@@ -42,7 +44,8 @@ def load_policy_catalog(directory: Path | None = None) -> PolicyCatalog:
     variables = _variables(directory / "variables.yaml")
     policies = tuple(_policy(path, variables) for path in sorted(directory.glob("*.yaml"))
                      if path.name != "variables.yaml")
-    ids = [r.id for p in policies for r in p.rules] + [pool.id for p in policies for pool in p.pools]
+    ids = ([r.id for p in policies for r in p.rules] + [pool.id for p in policies for pool in p.pools]
+           + [n.id for p in policies for n in p.not_computed])
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise CatalogError(f"rule ids used twice: {', '.join(dupes)}")
@@ -112,11 +115,13 @@ def _policy(path: Path, variables) -> Policy:
                   for n, raw in enumerate(data.get("rules") or []))
     pools = tuple(_pool(data["id"], raw, f"{where} pool {n + 1}", data["first_year"])
                   for n, raw in enumerate(data.get("pools") or []))
+    not_computed = tuple(_uncomputed(data["id"], raw, f"{where} not_computed {n + 1}")
+                         for n, raw in enumerate(data.get("not_computed") or []))
     return Policy(
         id=data["id"], title=data["title"], issuer=data.get("issuer"), doc_number=data.get("doc_number"),
         source=data["source"], region=str(data["region"]), city_level=tuple(str(c) for c in data["city_level"]),
         first_year=int(data["first_year"]), earlier_years=data["earlier_years"], excluded=excluded,
-        citations=citations, rules=rules, pools=pools,
+        citations=citations, rules=rules, pools=pools, not_computed=not_computed,
     )
 
 
@@ -189,6 +194,16 @@ def _pool(policy_id: str, raw: dict[str, Any], where: str, first_year: int) -> P
     return Pool(policy=policy_id, id=str(raw["id"]), name_zh=str(raw["name_zh"]), article=int(raw["article"]),
                 quote=str(raw["quote"]).replace(" ", ""), annual_budget_fen=fen, scope=raw.get("scope", "citywide"),
                 first_year=int(valid[0]), last_year=None if valid[1] is None else int(valid[1]), note=raw.get("note"))
+
+
+def _uncomputed(policy_id: str, raw: dict[str, Any], where: str) -> UncomputedClause:
+    """A clause listed with its reason for not being computed; the reason is shown to users."""
+    known_keys(raw, NOT_COMPUTED_KEYS, where)
+    required(raw, ("id", "name_zh", "article", "clause", "quote", "reason"), where)
+    return UncomputedClause(policy=policy_id, id=str(raw["id"]), name_zh=str(raw["name_zh"]),
+                            article=int(raw["article"]), clause=str(raw["clause"]),
+                            quote=str(raw["quote"]).replace(" ", ""), reason=str(raw["reason"]),
+                            note=raw.get("note"))
 
 
 def _expr(text: Any, names: dict[str, Var], where: str, *, condition: bool = False, money: bool = False) -> Node | None:

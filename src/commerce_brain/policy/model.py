@@ -80,6 +80,21 @@ class Pool:
 
 
 @dataclass(frozen=True)
+class UncomputedClause:
+    """A promise of the policy the platform lists but does not compute, with the reason why
+    (in Chinese, shown on the 政策规则 page and by ``policy rules``)."""
+
+    policy: str
+    id: str
+    name_zh: str
+    article: int
+    clause: str
+    quote: str
+    reason: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class Citation:
     """A quoted sentence of the policy text."""
 
@@ -104,6 +119,7 @@ class Policy:
     citations: dict[str, Citation]
     rules: tuple[Rule, ...]
     pools: tuple[Pool, ...] = field(default=())
+    not_computed: tuple[UncomputedClause, ...] = field(default=())
 
 
 @dataclass(frozen=True)

@@ -74,8 +74,11 @@ def _history(request: Request, rule_id: str) -> list[dict]:
 @pages.get("/rules", response_class=HTMLResponse)
 def rules_page(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
     require(user, "view_policies")
-    titles = {p.id: p.title for p in edits.effective_policies(platform(request).engine).policies}
-    return HTMLResponse(render(request, "rules.html", {"user": user, "rules": _rules(request), "titles": titles}))
+    policies = edits.effective_policies(platform(request).engine).policies
+    titles = {p.id: p.title for p in policies}
+    not_computed = {p.id: p.not_computed for p in policies}
+    return HTMLResponse(render(request, "rules.html", {"user": user, "rules": _rules(request), "titles": titles,
+                                                       "not_computed": not_computed}))
 
 
 def _rule_page(request: Request, user: User, rule_id: str, *, error: str | None = None, text: str | None = None,
