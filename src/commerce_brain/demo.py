@@ -83,6 +83,8 @@ def _yearly(ind: pl.DataFrame, plan_units: pl.DataFrame, rng: np.random.Generato
         b + (tv - b) * (elapsed / span * pace + 5 * noise),
     )
     level = np.where(kind == "count", np.floor(np.maximum(level, 0)), level)
+    # A rate in % cannot pass 100: a coverage target of 100% (全覆盖) is met, not overshot.
+    level = np.where(grid["unit"].to_numpy() == "%", np.minimum(level, 100.0), level)
     flow = tv / span * pace
     # Things counted in whole units (家, 个, 件, 人) stay whole.
     whole = np.isin(grid["unit"].to_numpy(), list(WHOLE_UNITS))
