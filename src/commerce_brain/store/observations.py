@@ -9,8 +9,11 @@ import polars as pl
 from sqlalchemy import Engine, func, insert, select
 
 from ..catalog import OBSERVATION_SCHEMA
+# schema first: it imports every table module (audit among them) in an order that resolves;
+# entering through audit first stops at fulfilment → enterprise_imports → audit (half built),
+# which broke `commerce-brain demo` and collecting tests/test_monitoring.py on its own.
+from .schema import imports, observation_versions  # noqa: I001
 from .audit import record
-from .schema import imports, observation_versions
 
 KEY = ["plan", "indicator", "org_unit", "period"]
 
