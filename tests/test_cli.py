@@ -41,8 +41,12 @@ def test_plans_list_json_contract():
     first = data[0]
     assert list(first) == ["id", "title", "doc_number", "period", "org_unit", "indicators"]
     assert list(first["indicators"][0]) == ["id", "name_zh", "name_en", "unit", "base_year", "base_value",
-                                            "target_year", "target_value", "stated_growth", "growth_kind",
-                                            "attribute", "citation"]
+                                            "target_year", "target_value", "target_as_printed", "stated_growth",
+                                            "growth_kind", "attribute", "citation"]
+    thirteenth = {i["id"]: i for i in next(p for p in data if p["id"] == "qz_commerce_13th")["indicators"]}
+    # 000 表1's bracketed 十三五 targets are five-year sums, not growth rates
+    assert (thirteenth["fdi_utilized"]["target_as_printed"], thirteenth["fdi_utilized"]["stated_growth"]) == ("[3]", None)
+    assert thirteenth["fdi_utilized"]["target_value"] == 3 and thirteenth["fdi_utilized"]["growth_kind"] == "cumulative"
 
 
 def test_plans_lint_json_contract():

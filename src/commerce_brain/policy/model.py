@@ -23,8 +23,8 @@ class Band:
 
 
 @dataclass(frozen=True)
-class Rule:
-    """One quantified award: who qualifies, how much, capped how, paid to whom, cited where."""
+class Clause:
+    """A clause of a policy: which policy, its id and name, the article and the quoted sentence."""
 
     policy: str
     id: str
@@ -32,6 +32,17 @@ class Rule:
     article: int
     clause: str
     quote: str
+
+    @property
+    def article_label(self) -> str:
+        """第8条（研发投入补助）"""
+        return f"第{self.article}条（{self.clause}）"
+
+
+@dataclass(frozen=True)
+class Rule(Clause):
+    """One quantified award: who qualifies, how much, capped how, paid to whom, cited where."""
+
     on: tuple[str, ...]           # ("facts",) or the event kinds that trigger the award
     scope: str
     when: Node | None
@@ -57,11 +68,6 @@ class Rule:
             return f"评审核定金额，最高 {self.up_to.text}"
         return "；".join(f"{b.when.text if b.when else '其他'} → {b.value.text}" for b in self.bands)
 
-    @property
-    def article_label(self) -> str:
-        """第8条（研发投入补助）"""
-        return f"第{self.article}条（{self.clause}）"
-
 
 @dataclass(frozen=True)
 class Pool:
@@ -80,16 +86,10 @@ class Pool:
 
 
 @dataclass(frozen=True)
-class UncomputedClause:
+class UncomputedClause(Clause):
     """A promise of the policy the platform lists but does not compute, with the reason why
     (in Chinese, shown on the 政策规则 page and by ``policy rules``)."""
 
-    policy: str
-    id: str
-    name_zh: str
-    article: int
-    clause: str
-    quote: str
     reason: str
     note: str | None = None
 
