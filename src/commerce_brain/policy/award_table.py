@@ -26,7 +26,8 @@ def award_records(awards: pl.DataFrame, policies: PolicyCatalog, catalog: Catalo
         records.append({
             "uscc": row["uscc"], "name": row["name"], "org_unit": row["org_unit"], "year": row["year"],
             "rule": row["rule"], "rule_name": rule.name_zh, "article": rule.article_label,
-            "subject": row["subject"], "tranche": row["tranche"],
+            "subject": row["subject"], "subject_zh": policies.names.subject(row["subject"], row["year"]),
+            "tranche": row["tranche"],
             "amount_yuan": row["amount_fen"] / 100, "amount_fen": row["amount_fen"],
             "payee": row["payee"], "payee_zh": PAYEE_ZH[row["payee"]],
             "payer": row["payer"], "payer_name": treasury_name(names, row["payer"]),
@@ -57,7 +58,7 @@ def totals(awards: pl.DataFrame, policies: PolicyCatalog, catalog: Catalog) -> d
 
 
 COLUMNS = [("企业名称", "name"), ("统一社会信用代码", "uscc"), ("地区", "org_unit"), ("年度", "year"),
-           ("规则", "rule_name"), ("条款", "article"), ("对象", "subject"), ("阶段", "tranche"),
+           ("规则", "rule_name"), ("条款", "article"), ("对象", "subject_zh"), ("阶段", "tranche"),
            ("金额（元）", "amount_yuan"), ("领取对象", "payee_zh"), ("兑现财政", "payer_name"),
            ("年底与市结算", "settle_with_city"), ("待评审", "needs_review"), ("计算说明", "explanation")]
 

@@ -27,7 +27,11 @@ from .model import (
     Rule,
     UncomputedClause,
 )
+from .names import FILE_NAME as NAMES_FILE
+from .names import load_names, packaged_names
+from .vocabulary import choices
 
+NOT_POLICIES = {"variables.yaml", NAMES_FILE}
 POLICY_KEYS = {"id", "title", "issuer", "doc_number", "source", "region", "city_level", "first_year",
                "earlier_years", "excluded", "citations", "rules", "pools", "not_computed"}
 # `trigger`, not `on`: YAML 1.1 reads a bare `on` key as the boolean true.
@@ -43,13 +47,21 @@ def load_policy_catalog(directory: Path | None = None) -> PolicyCatalog:
     directory = (directory or default_catalog_dir()) / "policies"
     variables = _variables(directory / "variables.yaml")
     policies = tuple(_policy(path, variables) for path in sorted(directory.glob("*.yaml"))
-                     if path.name != "variables.yaml")
+                     if path.name not in NOT_POLICIES)
     ids = ([r.id for p in policies for r in p.rules] + [pool.id for p in policies for pool in p.pools]
            + [n.id for p in policies for n in p.not_computed])
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise CatalogError(f"rule ids used twice: {', '.join(dupes)}")
-    return PolicyCatalog(policies=policies, variables=variables)
+    if not (directory / NAMES_FILE).exists():
+        # A catalog without its own vocabulary (a test's) borrows the packaged names; a code
+        # they lack is shown as it is.
+        return PolicyCatalog(policies=policies, variables=variables, names=packaged_names())
+    found = PolicyCatalog(policies=policies, variables=variables, names=load_names(directory / NAMES_FILE))
+    unnamed = found.names.missing(found.event_kinds(), [c for cs in choices(found).values() for c in cs])
+    if unnamed:
+        raise CatalogError(f"{NAMES_FILE}: no Chinese name for {', '.join(unnamed)}")
+    return found
 
 
 @cache
@@ -57,7 +69,7 @@ def _definitions(directory: Path | None) -> dict[str, dict[str, Any]]:
     directory = (directory or default_catalog_dir()) / "policies"
     found: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("*.yaml")):
-        if path.name != "variables.yaml":
+        if path.name not in NOT_POLICIES:
             for raw in yaml.safe_load(path.read_text(encoding="utf-8")).get("rules") or []:
                 found[str(raw["id"])] = raw
     return found

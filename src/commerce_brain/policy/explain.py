@@ -31,7 +31,7 @@ def _figure(name: str, value, policies: PolicyCatalog) -> str:
     # Money is shown with its 万元 reading too, the other kinds as the formula shows them.
     money = value is not None and _kind(name, policies) == "money"
     shown = yuan(int(value)) if money else _plain(name, value, policies)
-    return f"{policies.label(name)} {shown}"
+    return f"{policies.label(name)}：{shown}"
 
 
 def _plain(name: str, value, policies: PolicyCatalog) -> str:
@@ -42,6 +42,10 @@ def _plain(name: str, value, policies: PolicyCatalog) -> str:
         return f"{int(value) / 100:,.2f}元"
     if kind == "ppm":
         return f"{value / 10_000:g}%"
+    if kind == "bool":
+        return "是" if value else "否"
+    if isinstance(value, str):
+        return policies.names.choices.get(value, value)
     return str(value)
 
 
@@ -67,19 +71,36 @@ def filled(formula: str, figures: dict, policies: PolicyCatalog) -> str:
 
 
 # The rule language's functions and operators as a reader of the policy writes them.
-_WORDS = {"max(": "取较大者(", "min(": "取较小者(", " * ": " × ", " / ": " ÷ ", " - ": " − ", " and ": " 且 ",
-          " or ": " 或 ", ">=": "≥", "<=": "≤", "!=": "≠", "==": "="}
+_WORDS = {"max(": "取较大者(", "min(": "取较小者(", "first_time(": "首次(", " * ": " × ", " / ": " ÷ ",
+          " - ": " − ", " and ": " 且 ", " or ": " 或 ", ">=": "≥", "<=": "≤", "!=": "≠", "==": "="}
+# A level or rating compared with one code or a list of codes reads as the codes' names alone
+# (国家级, 国家级或省级): the field is plain from the rule.
+_CHOICE_TEST = re.compile(r'\b(?:level|rating)\s*(?:==\s*"(\w+)"|in\s*\(([^)]*)\))')
+_QUOTED = re.compile(r'"(\w+)"')
+_NOT = re.compile(r"\bnot\s+")
+# 50万 and 10亿 are amounts of money in the rules; people write 50万元.
+_LARGE_MONEY = re.compile(r"(\d(?:[\d.]*))(万|亿)(?!元)")
 
 
 def in_words(formula: str, policies: PolicyCatalog) -> str:
-    """The formula with Chinese names for its variables and signs, for people rather than the
-    engine: ``rd_spend - prev(rd_spend)`` → ``研发投入 − 上年研发投入``."""
+    """The formula with Chinese names for its variables, codes and signs, for people rather than
+    the engine: ``rd_spend - prev(rd_spend)`` → ``研发投入 − 上年研发投入``,
+    ``level == "national" → 50万`` → ``国家级 → 50万元``."""
+    names = policies.names.choices
+
     def label(match: re.Match) -> str:
         name = f"prev__{match.group(1)}" if match.group(1) else match.group(2)
         known = policies.label(name)
         return known if known != name else match.group(0)
 
-    text = _NAME.sub(label, formula)
+    def choice(match: re.Match) -> str:
+        codes = [match.group(1)] if match.group(1) else _QUOTED.findall(match.group(2))
+        return "或".join(names.get(c, c) for c in codes)
+
+    text = _CHOICE_TEST.sub(choice, formula)
+    text = _QUOTED.sub(lambda m: f"“{names.get(m.group(1), m.group(1))}”", text)
+    text = _LARGE_MONEY.sub(r"\1\2元", text)
+    text = _NOT.sub("非", _NAME.sub(label, text))  # after the names: 非 would hide the next one
     for sign, word in _WORDS.items():
         text = text.replace(sign, word)
     return text

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..catalog.citation import cite
 from .expr_parse import Node
+from .names import Names
 
 SCOPES = ("citywide", "city_level")
 CAP_PER = ("enterprise", "deal", "subject")
@@ -128,6 +129,7 @@ class PolicyCatalog:
 
     policies: tuple[Policy, ...]
     variables: dict[str, dict[str, tuple[str, str]]]  # table → name → (kind, name_zh)
+    names: Names = field(default_factory=Names)        # Chinese names of kinds, levels, ratings
 
     def rules(self) -> list[Rule]:
         """All rules of all policies, in catalog order."""

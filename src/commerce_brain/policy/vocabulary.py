@@ -18,15 +18,13 @@ import polars as pl
 
 from .expr_parse import Binary, Call, In, Name, Node, Text, Unary
 from .model import PolicyCatalog
+from .names import packaged_names
 
 ENUMERATED = ("kind", "level", "rating")
 FIELD_ZH = {"kind": "事件类型", "level": "级别", "rating": "评级", "org_unit": "所在地区"}
-# Codes the rules compare levels and ratings with, as a person reads them.
-CHOICE_ZH = {
-    "international": "国际", "national": "国家级", "industry": "行业", "provincial": "省级", "municipal": "市级",
-    "national_subcommittee": "国家级分技术委员会", "first": "一等奖", "second": "二等奖", "third": "三等奖",
-    "dark_green": "深绿", "medium_green": "中绿", "light_green": "浅绿", "five_star": "五星级", "four_star": "四星级",
-}
+# Codes the rules compare levels and ratings with, as a person reads them (catalog data:
+# catalog/policies/vocabulary.yaml).
+CHOICE_ZH = packaged_names().choices
 MAX_SHOWN = 12
 
 

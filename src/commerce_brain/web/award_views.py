@@ -61,8 +61,7 @@ def award_record(award: dict, request: Request) -> dict:
             "rule_name": rule_name, "article": article, "payee_zh": PAYEE_ZH.get(award["payee"], award["payee"]),
             "payer_name": treasury_name(names, award["payer"]), "state_zh": f.STATE_ZH[award["state"]],
             "org_unit_name": names.get(award["org_unit"], award["org_unit"]),
-            # A facts rule's subject is the enterprise-year itself.
-            "subject_zh": f"{award['year']}年度经营数据" if award["subject"] == "enterprise" else award["subject"],
+            "subject_zh": policies.names.subject(award["subject"], award["year"]),
             "amount_yuan": money(award["amount_fen"]).replace(",", "")}
 
 

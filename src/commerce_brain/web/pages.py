@@ -19,6 +19,7 @@ from ..io import report as r
 from ..io.report_html import card_view
 from ..memo import IdentityMemo
 from ..monitoring import evaluation_table, gather_observations
+from ..policy.names import packaged_names
 from ..render import num, pct
 from ..store import fulfilment as f
 from ..store import sign_in
@@ -48,7 +49,8 @@ LOGIN_COOKIE = "cb_login"
 _ENV = Environment(loader=FileSystemLoader(str(resources.files("commerce_brain.web") / "templates")),
                    auto_reload=False,
                    autoescape=select_autoescape(["html"]))
-_ENV.globals.update(num=num, pct=pct, STATUS_ZH=STATUS_ZH, colour=r.status_colour, can=can)
+_ENV.globals.update(num=num, pct=pct, STATUS_ZH=STATUS_ZH, colour=r.status_colour, can=can,
+                    subject_zh=packaged_names().subject, kind_zh=packaged_names().kind)
 
 
 # Rendered page bodies of the monitoring pages, per evaluation frame (see render_shared).

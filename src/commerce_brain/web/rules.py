@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 
 from ..access import User, can
+from ..policy.explain import in_words
 from ..policy.model import PAYEE_ZH, SCOPE_ZH, PolicyCatalog, Rule
 from ..store import fulfilment as f
 from ..store import rule_edits as edits
@@ -38,6 +39,11 @@ def rule_record(rule: Rule, state: edits.RuleState, policies: PolicyCatalog) -> 
     """A rule as pages and the API show it: article, formula, cap, years, and its version."""
     return {
         "citation": policies.place(rule),
+        # The same in words, for pages: Chinese names for triggers, codes and variables.
+        "trigger_zh": "、".join(policies.names.kind(k) for k in rule.on),
+        "when_zh": in_words(rule.when.text, policies) if rule.when else None,
+        "amount_zh": in_words(rule.amount_text, policies),
+        "cap_zh": in_words(rule.cap.text, policies) if rule.cap else None,
         "id": rule.id, "policy": rule.policy, "name_zh": rule.name_zh, "article": rule.article,
         "clause": rule.clause, "article_label": rule.article_label, "quote": rule.quote, "trigger": list(rule.on),
         "scope": rule.scope, "scope_zh": SCOPE_ZH[rule.scope], "payee": rule.payee, "payee_zh": PAYEE_ZH[rule.payee],

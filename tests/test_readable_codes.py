@@ -1,0 +1,95 @@
+"""No raw codes where people read: event kinds, levels and ratings by their Chinese names (from
+catalog/policies/vocabulary.yaml), an award's 对象 as 发明专利授权（2023-06-01）, rules in words,
+and yes/no figures as 是/否."""
+
+from __future__ import annotations
+
+import shutil
+
+import polars as pl
+import pytest
+from test_calculator import CATALOG, POLICIES, YEAR, firm_uscc, rd_form, sign_in, site, town  # noqa: F401
+
+from commerce_brain.catalog.checks import CatalogError
+from commerce_brain.catalog.load import default_catalog_dir
+from commerce_brain.policy.award_table import award_records
+from commerce_brain.policy.catalog import load_policy_catalog
+from commerce_brain.policy.engine import evaluate
+from commerce_brain.policy.explain import in_words
+from commerce_brain.policy.names import load_names
+
+CODE = r"\b[a-z]+(?:_[a-z]+)+\b"   # a snake_case code such as invention_patent_granted
+
+
+def test_every_code_the_rules_use_has_a_chinese_name():
+    names = POLICIES.names
+    assert set(names.event_kinds) >= POLICIES.event_kinds()
+    assert names.kind("invention_patent_granted") == "发明专利授权" and names.kind("facts") == "年度经营数据"
+    assert names.choices["national"] == "国家级" and names.choices["dark_green"] == "深绿"
+
+
+def test_a_vocabulary_missing_a_kind_refuses_the_catalog(tmp_path):
+    shutil.copytree(default_catalog_dir() / "policies", tmp_path / "policies")
+    path = tmp_path / "policies" / "vocabulary.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  green_loan: 绿色贷款\n", ""), encoding="utf-8")
+    with pytest.raises(CatalogError, match="no Chinese name for green_loan"):
+        load_policy_catalog(tmp_path)
+    path.write_text("event_kinds:\n  green_loan: ''\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="green_loan needs a Chinese name"):
+        load_names(path)
+    path.write_text("colours: {}\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="unknown keys colours"):
+        load_names(path)
+
+
+@pytest.mark.parametrize(("subject", "year", "shown"), [
+    ("invention_patent_granted@2023-06-01", 2023, "发明专利授权（2023-06-01）"),
+    ("green_loan@2023-01-02#2", 2023, "绿色贷款（2023-01-02，当日第2项）"),
+    ("enterprise", 2023, "2023年度经营数据"),
+    ("衢州某科技园项目", 2023, "衢州某科技园项目"),              # a subject the enterprise named
+    ("unknown_kind@2023-06-01", 2023, "unknown_kind@2023-06-01"),  # not the platform's: kept as given
+])
+def test_an_awards_subject_reads_as_kind_and_date(subject, year, shown):
+    assert POLICIES.names.subject(subject, year) == shown
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('level == "national" → 50万；level == "provincial" → 30万', "国家级 → 50万元；省级 → 30万元"),
+    ('level in ("national", "provincial")', "国家级或省级"),
+    ('rating == "dark_green"', "深绿"),
+    ("not is_listed", "非上市公司"),
+    ("is_industrial and first_time(main_revenue >= 2000万)", "工业企业 且 首次(主营业务收入 ≥ 2000万元)"),
+    ("amount >= 10亿 → 300万；其他 → 100万", "金额 ≥ 10亿元 → 300万元；其他 → 100万元"),
+])
+def test_rules_read_in_words(text, words):
+    assert in_words(text, POLICIES) == words
+
+
+def test_every_rule_reads_without_codes():
+    for rule in POLICIES.rules():
+        for text in (rule.amount_text, rule.when.text if rule.when else "", rule.cap.text if rule.cap else ""):
+            words = in_words(text, POLICIES)
+            assert not pl.Series([words]).str.contains(CODE).any(), (rule.id, words)
+            assert '"' not in words and "==" not in words, (rule.id, words)
+
+
+def test_yes_no_figures_read_as_shi_and_fou(town):  # noqa: F811
+    awards = evaluate(*town, YEAR).filter(pl.col("figures").str.contains("is_industrial") & (pl.col("amount_fen") > 0))
+    assert awards.height, "the synthetic city has an award that reads is_industrial"
+    records = award_records(awards.head(20), POLICIES, CATALOG)
+    assert all("工业企业：是" in r["explanation"] and "True" not in r["explanation"] for r in records)
+    assert all("@" not in r["subject_zh"] for r in records)
+
+
+def test_pages_show_rules_and_subjects_in_chinese(site):  # noqa: F811
+    client, csrf = sign_in(site, "officer")
+    rules = client.get("/rules")
+    assert rules.status_code == 200
+    assert "国家级 → 50万元" in rules.text and "发明专利授权" in rules.text
+    assert "level ==" not in rules.text and "invention_patent_granted<" not in rules.text
+    rule = client.get("/rules/informatization_pilot")
+    assert "国家级 → 50万元；省级 → 30万元" in rule.text and ">informatization_pilot<" not in rule.text
+    result = client.post("/calculator", data={**rd_form(), "csrf": csrf})
+    assert result.status_code == 200
+    assert "对象：国家高新技术企业认定（2023-11-20）" in result.text
+    assert "national_high_tech_enterprise@" not in result.text
