@@ -36,7 +36,7 @@ from zxcvbn import zxcvbn
 from ..access import ROLES, User
 from ..uscc import uscc_problem
 from .moments import as_utc
-from .schema import metadata
+from .metadata import metadata
 
 MIN_PASSWORD_LENGTH = 12
 # zxcvbn's score 0–4; 3 means "safely unguessable: moderate protection from an offline

@@ -43,7 +43,7 @@ from sqlalchemy import (
 )
 
 from .moments import as_utc
-from .schema import metadata
+from .metadata import metadata
 
 GENESIS = "0" * 64
 # pg_advisory_xact_lock key for appends: the ASCII bytes of "cb-audit" as a bigint, so other

@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from .schema import metadata
+from .metadata import metadata
 
 claims = Table(
     "claims",

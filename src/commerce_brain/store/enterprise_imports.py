@@ -48,7 +48,7 @@ from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, confor
 from .audit import record
 from .bulk import insert_frame, read_frame
 from .fulfilment import FulfilmentError, actor_name, enterprise_events, enterprise_facts, enterprises
-from .schema import metadata
+from .metadata import metadata
 
 TABLES = ("enterprises", "facts", "events")
 CHANGES = ("new", "changed", "unchanged")

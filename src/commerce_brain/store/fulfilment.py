@@ -41,7 +41,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from .schema import metadata
+from .metadata import metadata
 
 STATES = ("proposed", "confirmed", "approved", "rejected", "paid")
 STATE_ZH = {"proposed": "待确认", "confirmed": "企业已确认", "approved": "审核通过", "rejected": "已驳回",

@@ -35,7 +35,7 @@ from .fulfilment import (
     within_scope,
 )
 from .moments import as_utc
-from .schema import read_only
+from .metadata import read_only
 
 AWARD_FIELDS = ("id", "batch_id", "claim_id", "uscc", "name", "org_unit", "year", "rule", "subject", "payee",
                 "tranche", "amount_fen", "payer", "settle_with_city", "needs_review", "explanation", "figures", "state",

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .moments import as_utc
-from .schema import metadata
+from .metadata import metadata
 
 KEY_LENGTH = 200
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, UniqueConstraint
 
-from .schema import metadata
+from .metadata import metadata
 
 rule_versions = Table(
     "rule_versions",

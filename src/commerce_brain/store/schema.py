@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
 
 from sqlalchemy import (
@@ -12,14 +11,13 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
-    MetaData,
     String,
     Table,
     UniqueConstraint,
     create_engine,
 )
 
-metadata = MetaData()
+from .metadata import metadata, read_only  # noqa: F401  (re-exported: the tables' home and the read engine)
 
 # A snapshot of the catalog, so the database describes itself to SQL users and reports; the
 # catalog files stay the source of truth and are written here again on every sync.
@@ -96,19 +94,6 @@ observation_versions = Table(
     Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
     UniqueConstraint("plan", "indicator", "org_unit", "period", "version", name="uq_observation_version"),
 )
-
-
-def read_only(engine: Engine) -> Engine:
-    """The engine for the one-statement reads every request makes (session, state of the data,
-    award counts): autocommit, so PostgreSQL gets the query alone, without a BEGIN before it
-    and a ROLLBACK after it — three round trips become one. Same pool, same connections."""
-    found = _READ_ONLY.get(engine)
-    if found is None:
-        found = _READ_ONLY[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return found
-
-
-_READ_ONLY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def connect(database_url: str, *, migrate: bool = True) -> Engine:

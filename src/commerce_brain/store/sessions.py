@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 from ..access import User
-from .schema import metadata, read_only
+from .metadata import metadata, read_only
 
 SESSION_HOURS = 12
 
