@@ -2,14 +2,15 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+PORT   ?= 8000
 
 .PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore lint-plans clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-demo: install  ## install, build the demo store, print the evaluation, start the web platform
-	$(BIN)/commerce-brain serve --demo
+demo: install  ## install, build the demo store (data/demo), start the web platform on PORT (make demo PORT=8100)
+	$(BIN)/commerce-brain serve --demo --port $(PORT)
 
 test: install-test  ## install what the tests need (Python packages, PostgreSQL, Chromium) and run the whole suite
 	scripts/system-packages

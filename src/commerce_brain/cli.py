@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import DataDirOpt, load_catalog_or_exit, out, progress
+from .cli_common import DataDirOpt, err, load_catalog_or_exit, out, progress
 from .cli_audit import audit_app
 from .cli_db import db_app
 from .cli_plans import plans_app
@@ -48,57 +48,86 @@ def demo(
 def _build_demo(data_dir: Path | None, year: int):
     """A fresh demo store in DATA_DIR/demo: the catalog, demo actuals, the evaluation of every
     plan (printed and written as reports) and the sample city's awards. Returns the demo's
-    settings, the sample file and an enterprise worth explaining."""
-    from .demo import DEMO_SOURCE, demo_observations
+    settings, the sample file and an enterprise worth explaining.
+
+    Everything is built in a temporary folder beside it and moved in only when done, so a run
+    that fails (a year no plan covers, Ctrl+C) leaves the previous demo as it was."""
+    import shutil
+    import tempfile
+
+    from .settings import DATABASE_FILE, Settings
+
+    target = Path(data_dir or os.environ.get("COMMERCE_BRAIN_DATA_DIR") or "data") / "demo"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".demo-building-", dir=target.parent))
+    try:
+        example = _fill_demo(building, year)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    if target.exists():
+        shutil.rmtree(target)
+    building.replace(target)
+    database = target / DATABASE_FILE
+    out.print(f"\n演示数据库 demo store：{database.resolve()}", highlight=False, soft_wrap=True)
+    out.print("报告 reports：" + "，".join(str(target / f"evaluation-{year}.{s}") for s in ("html", "xlsx")),
+              highlight=False, soft_wrap=True)
+    settings = Settings(data_dir=target, database_url=f"sqlite:///{database.as_posix()}")
+    return settings, target / SAMPLE_FILE, example
+
+
+SAMPLE_FILE = "policy-sample.xlsx"
+
+
+def _fill_demo(directory: Path, year: int) -> str:
+    """Build the demo in ``directory``; returns an enterprise worth explaining. Exits 1 before
+    writing anything when no plan covers the year."""
+    from .cli_plans import no_plan_covers
+    from .demo import demo_observations
     from .indicators.trajectory import trajectory
     from .io.report import write_report
     from .monitoring import evaluation_table, gather_observations
-    from .render import evaluation_tables
-    from .settings import Settings
+    from .render import evaluation_summary, evaluation_tables
+    from .settings import DATABASE_FILE
     from .store.catalog_sync import sync_catalog
     from .store.observations import save_observations
     from .store.schema import connect
 
-    settings = Settings.from_env(data_dir=data_dir / "demo" if data_dir else Path("data") / "demo",
-                                 database_url=None)
-    database = settings.data_dir / "commerce_brain.sqlite3"
-    database.unlink(missing_ok=True)
-    settings = Settings(data_dir=settings.data_dir, database_url=f"sqlite:///{database.as_posix()}")
     catalog = load_catalog_or_exit()
-    with progress() as bar:
-        bar.add_task("载入目录与演示数据 loading catalog and demo actuals", total=None)
-        engine = connect(settings.database_url)
-        sync_catalog(engine, catalog)
-        frame = demo_observations(catalog)
-        save_observations(engine, frame, file_name="demo", sha256="-", imported_by="demo")
-        observations = gather_observations(catalog, engine)
-        evaluation = evaluation_table(catalog, observations, year, as_of=True)
-    evaluation_tables(evaluation, out)
-    reports = [settings.data_dir / f"evaluation-{year}.html", settings.data_dir / f"evaluation-{year}.xlsx"]
-    with progress() as bar:
-        bar.add_task("写出报告 writing reports", total=None)
-        for path in reports:
-            write_report(evaluation, trajectory(evaluation, observations), path, year=year)
-    counts = evaluation["status_zh"].value_counts(sort=True)
-    summary = "，".join(f"{s} {c}" for s, c in counts.iter_rows())
-    out.print(f"\n[bold]{evaluation.height} 项指标（{year}年）：{summary}[/]")
-    out.print(f"数据（{DEMO_SOURCE}）：{database}")
-    out.print("报告：" + "，".join(str(p) for p in reports))
-    sample, example = _policy_demo(settings.data_dir, year)
-    engine.dispose()
-    return settings, sample, example
+    engine = connect(f"sqlite:///{(directory / DATABASE_FILE).as_posix()}")
+    try:
+        with progress() as bar:
+            bar.add_task("载入目录与演示数据 loading catalog and demo actuals", total=None)
+            sync_catalog(engine, catalog)
+            save_observations(engine, demo_observations(catalog), file_name="demo", sha256="-", imported_by="demo")
+            observations = gather_observations(catalog, engine)
+            evaluation = evaluation_table(catalog, observations, year, as_of=True)
+        if evaluation.is_empty():
+            err.print(no_plan_covers(catalog, year, as_of=True), markup=False, highlight=False, soft_wrap=True,
+                      style="red")
+            raise typer.Exit(1)
+        evaluation_tables(evaluation, out)
+        with progress() as bar:
+            bar.add_task("写出报告 writing reports", total=None)
+            for suffix in ("html", "xlsx"):
+                write_report(evaluation, trajectory(evaluation, observations), directory / f"evaluation-{year}.{suffix}",
+                             year=year)
+        out.print(f"\n[bold]{evaluation_summary(evaluation, year)}[/]")
+    finally:
+        engine.dispose()
+    return _policy_demo(directory, year)
 
 
-def _policy_demo(directory: Path, year: int) -> tuple[Path, str]:
-    """Write the sample city, evaluate its awards, print the totals by rule; returns the
-    sample's path and an enterprise worth explaining."""
+def _policy_demo(directory: Path, year: int) -> str:
+    """Write the sample city, evaluate its awards, print the totals by rule; returns an
+    enterprise worth explaining."""
     from .cli_policy import load_policies_or_exit, read_data_or_exit, run_engine_or_exit
     from .policy.award_table import totals
     from .policy.sample import write_sample
     from .render import simple_table
 
     catalog, policies = load_catalog_or_exit(), load_policies_or_exit()
-    sample = directory / "policy-sample.xlsx"
+    sample = directory / SAMPLE_FILE
     with progress() as bar:
         bar.add_task("生成示例企业数据 writing the sample city", total=None)
         write_sample(sample, n_enterprises=300, seed=42, policies=policies)
@@ -108,13 +137,14 @@ def _policy_demo(directory: Path, year: int) -> tuple[Path, str]:
                  ["规则", "项数", "金额（元）"],
                  [[k, v["count"], f"{v['amount_yuan']:,.2f}"] for k, v in summary["by_rule"].items()], out)
     busiest = awards.group_by("uscc").len().sort(["len", "uscc"], descending=[True, False])
-    return sample, busiest["uscc"][0] if busiest.height else ""
+    return busiest["uscc"][0] if busiest.height else ""
 
 
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    port: Annotated[int, typer.Option("--port", envvar="COMMERCE_BRAIN_PORT", min=1, max=65535,
+                                      help="Port (make demo PORT=8100 passes it on).")] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes (the web tier is stateless).")] = 1,
     secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Mark cookies Secure (behind HTTPS).")] = False,
     trust_proxy: Annotated[bool, typer.Option(
@@ -127,6 +157,8 @@ def serve(
     or with --demo one per role, printed with their passwords."""
     import uvicorn
 
+    # Before the demo is rebuilt (tens of seconds): a busy port would only fail after it.
+    _check_port_free(host, port)
     if demo:
         _start_demo_site(data_dir)
     os.environ["COMMERCE_BRAIN_SECURE_COOKIES"] = "1" if secure_cookies else ""
@@ -137,6 +169,26 @@ def serve(
     # the app reads them itself, only when told to trust the proxy (web/client.py).
     uvicorn.run("commerce_brain.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=False)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Exit 1 with a hint when nothing can listen on host:port (another server holds it)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise typer.BadParameter(f"cannot resolve {host!r}: {exc}", param_hint="--host") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # The same option uvicorn sets: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            err.print(f"端口 {port} 已被占用 port {port} on {host} is in use：换一个端口，如 --port {port + 100} "
+                      f"或 make demo PORT={port + 100}", markup=False, highlight=False, soft_wrap=True, style="red")
+            raise typer.Exit(1) from None
 
 
 def _start_demo_site(data_dir: Path | None) -> None:

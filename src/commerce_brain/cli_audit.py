@@ -20,7 +20,7 @@ def _open(db: str | None, data_dir):
     # Imported before connecting so the audit tables are registered on the schema's metadata.
     from .store import audit
 
-    return audit, open_store(db, data_dir)
+    return audit, open_store(db, data_dir, reads_only=True)
 
 
 @audit_app.command("verify")

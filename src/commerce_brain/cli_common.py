@@ -25,10 +25,14 @@ class Format(str, Enum):
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table for people, json for scripts.")]
 DbOpt = Annotated[str | None, typer.Option("--db", envvar="COMMERCE_BRAIN_DATABASE_URL",
                                            help="Database URL; default: SQLite in the data directory.")]
+# No square brackets in help texts: the rich markup of --help would take "[default: …]" for a tag
+# and drop it.
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", envvar="COMMERCE_BRAIN_DATA_DIR",
-                                                 help="Data directory for the default SQLite store [default: ./data].")]
+                                                 help="Data directory for the default SQLite store "
+                                                      "(default: ./data; the demo's is ./data/demo).")]
 YearOpt = Annotated[int, typer.Option("--year", "-y", help="Evaluation year, e.g. 2023.")]
-OrgOpt = Annotated[str | None, typer.Option("--org-unit", help="Org unit code (GB/T 2260), e.g. 330802 柯城区.")]
+OrgOpt = Annotated[str | None, typer.Option("--org-unit", help="Org unit: its code (GB/T 2260) or Chinese name, "
+                                                             "e.g. 330802 or 柯城区.")]
 ActualsOpt = Annotated[Path | None, typer.Option("--actuals", exists=True, dir_okay=False,
                                                  help="CSV/XLSX of actuals laid over the stored ones for this run only.")]
 AheadOpt = Annotated[float, typer.Option("--ahead", help="Ratio r at or above which an indicator is 快于预期.")]
@@ -46,18 +50,57 @@ def load_catalog_or_exit():
         raise typer.Exit(2) from None
 
 
-def open_store(db: str | None, data_dir: Path | None):
+def store_url(db: str | None, data_dir: Path | None) -> str:
+    """The database URL a command uses: --db, then the environment, then the data directory."""
     from .settings import Settings
+
+    return Settings.from_env(database_url=db, data_dir=data_dir).database_url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for another database (or SQLite in memory)."""
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def announce_store(url: str) -> Path | None:
+    """Say on stderr which store this command uses (stdout stays clean for JSON), and warn when
+    a SQLite file is missing. Returns the missing file, if it is."""
+    from sqlalchemy.engine import make_url
+
+    file = sqlite_file(url)
+    if file is None:
+        err.print(f"数据库 store: {make_url(url).render_as_string(hide_password=True)}", markup=False,
+                  highlight=False, soft_wrap=True)
+        return None
+    err.print(f"数据库 store: {file.resolve()}", markup=False, highlight=False, soft_wrap=True)
+    if file.exists():
+        return None
+    hint = ""
+    demo = file.parent / "demo" / file.name
+    if demo.exists():
+        hint = f"；演示数据库在 {demo}，加 --data-dir {demo.parent} the demo store is there"
+    err.print(f"提示 warning: 数据库文件不存在，按空库处理 the store does not exist yet, read as empty{hint}",
+              markup=False, highlight=False, soft_wrap=True, style="yellow")
+    return file
+
+
+def open_store(db: str | None, data_dir: Path | None, *, reads_only: bool = False):
+    """An engine on the command's store, named on stderr. A command that only reads does not
+    create a missing SQLite file: it reads an empty store in memory instead, and says so."""
     from .store.schema import connect
 
-    return connect(Settings.from_env(database_url=db, data_dir=data_dir).database_url)
+    url = store_url(db, data_dir)
+    missing = announce_store(url)
+    return connect("sqlite://" if missing and reads_only else url)
 
 
 def read_actuals_or_exit(path: Path, catalog):
-    return check_actuals_or_exit(path, catalog).frame
+    """An overlay of actuals for one run (``--actuals``): nothing is imported, so a refusal says so."""
+    return check_actuals_or_exit(path, catalog, imports=False).frame
 
 
-def check_actuals_or_exit(path: Path, catalog, **options):
+def check_actuals_or_exit(path: Path, catalog, *, imports: bool = True, **options):
     """``check_actuals`` (the rows and the warnings), or the rejection printed and exit 1."""
     from .io.actuals_import import ImportRejected, check_actuals
 
@@ -66,8 +109,18 @@ def check_actuals_or_exit(path: Path, catalog, **options):
         try:
             return check_actuals(path, catalog, **options)
         except ImportRejected as exc:
-            err.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
+            print_rejection(exc, imported=imports)
             raise typer.Exit(1) from None
+
+
+def print_rejection(exc, *, imported: bool) -> None:
+    """A refused file's report on stderr, headed by what was (not) done with it."""
+    err.print(exc.report(imported=imported), markup=False, highlight=False, soft_wrap=True, style="red")
+
+
+def warn(message: str) -> None:
+    """A warning on stderr: the answer on stdout is empty or partial, and this says why."""
+    err.print(f"提示 warning: {message}", markup=False, highlight=False, soft_wrap=True, style="yellow")
 
 
 def progress() -> Progress:
@@ -84,7 +137,13 @@ def thresholds_or_exit(ahead: float, on_track: float):
         raise typer.BadParameter(str(exc)) from None
 
 
-def check_org_unit(catalog, org_unit: str | None) -> None:
-    if org_unit is not None and org_unit not in catalog.org_unit_names():
-        known = ", ".join(f"{c} {n}" for c, n in catalog.org_unit_names().items())
-        raise typer.BadParameter(f"unknown org unit {org_unit!r}; known: {known}", param_hint="--org-unit")
+def check_org_unit(catalog, org_unit: str | None) -> str | None:
+    """The org unit's code, given its code or its Chinese name (柯城区); unknown ones are refused."""
+    if org_unit is None:
+        return None
+    names = catalog.org_unit_names()
+    by_name = {name: code for code, name in names.items()}
+    if org_unit in names or org_unit in by_name:
+        return by_name.get(org_unit, org_unit)
+    known = ", ".join(f"{c} {n}" for c, n in names.items())
+    raise typer.BadParameter(f"unknown org unit {org_unit!r}; known: {known}", param_hint="--org-unit")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
 
-from .cli_common import DataDirOpt, DbOpt, out
+from .cli_common import DataDirOpt, DbOpt, Format, FormatOpt, announce_store, out, store_url
 
 db_app = typer.Typer(help="数据库 Database: migrations.", no_args_is_help=True)
 
@@ -12,24 +14,34 @@ db_app = typer.Typer(help="数据库 Database: migrations.", no_args_is_help=Tru
 @db_app.command("upgrade")
 def db_upgrade(db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
     """升级 Bring the database schema up to date (SQLite file or PostgreSQL)."""
-    from .settings import Settings
     from .store.migrate import current_revision, head_revision
     from .store.schema import connect
 
-    url = Settings.from_env(database_url=db, data_dir=data_dir).database_url
+    url = store_url(db, data_dir)
+    announce_store(url)
     engine = connect(url)
     out.print(f"数据库已是最新结构 schema at revision {current_revision(engine)} (head {head_revision()}): "
               f"{engine.url.render_as_string(hide_password=True)}", highlight=False)
 
 
 @db_app.command("current")
-def db_current(db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
-    """当前版本 The schema revision the database is at, without changing it."""
-    from .settings import Settings
+def db_current(db: DbOpt = None, data_dir: DataDirOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """当前版本 The schema revision the database is at, without changing it (a missing SQLite
+    file is reported empty, not created)."""
     from .store.migrate import current_revision, head_revision
     from .store.schema import connect
 
-    engine = connect(Settings.from_env(database_url=db, data_dir=data_dir).database_url, migrate=False)
-    current = current_revision(engine)
-    state = "最新 up to date" if current == head_revision() else f"待升级 behind head {head_revision()}"
+    url = store_url(db, data_dir)
+    missing = announce_store(url)
+    current = None
+    if not missing:
+        engine = connect(url, migrate=False)
+        current = current_revision(engine)
+        engine.dispose()
+    head = head_revision()
+    if fmt is Format.json:
+        out.print_json(json.dumps({"current": current, "head": head, "up_to_date": current == head,
+                                   "exists": not missing}))
+        return
+    state = "最新 up to date" if current == head else f"待升级 behind head {head}"
     out.print(f"{current or '空数据库 empty'}（{state}）", highlight=False)

@@ -14,7 +14,7 @@ import typer
 from .cli_common import (
     ActualsOpt, AheadOpt, AsOfOpt, DataDirOpt, DbOpt, Format, FormatOpt, OnTrackOpt, OrgOpt, YearOpt,
     check_actuals_or_exit, check_org_unit, err, load_catalog_or_exit, open_store, out, progress, read_actuals_or_exit,
-    thresholds_or_exit,
+    thresholds_or_exit, warn,
 )
 
 plans_app = typer.Typer(help="规划监测 Plan monitoring: plans, lint, imports, evaluation, reports.",
@@ -57,12 +57,12 @@ def plans_list(fmt: FormatOpt = Format.table) -> None:
 @plans_app.command("lint")
 def plans_lint(fmt: FormatOpt = Format.table) -> None:
     """规划体检 Check every printed growth against the values it claims to match."""
-    from .indicators.lint import FINDING_COLUMNS, lint_catalog
+    from .indicators.lint import JSON_COLUMNS, findings_as_fractions, lint_catalog
     from .render import json_records
 
     findings = lint_catalog(load_catalog_or_exit())
     if fmt is Format.json:
-        out.print_json(json_records(findings, FINDING_COLUMNS))
+        out.print_json(json_records(findings_as_fractions(findings), JSON_COLUMNS))
         return
     out.print(f"[bold]规划体检 plan lint：{findings.height} 处不一致[/]\n")
     for n, row in enumerate(findings.iter_rows(named=True), start=1):
@@ -95,7 +95,7 @@ def plans_import(
     from .store.observations import dry_run as plan_import
 
     catalog = load_catalog_or_exit()
-    engine = open_store(db, data_dir)
+    engine = open_store(db, data_dir, reads_only=dry_run)
     checked = check_actuals_or_exit(file, catalog, stored=current_observations(engine),
                                     jump_factor=Settings.from_env(database_url=db, data_dir=data_dir).import_jump_factor)
     frame, warnings = checked.frame, checked.warnings
@@ -139,7 +139,7 @@ def _observations(catalog, db, data_dir, actuals):
     from .monitoring import gather_observations
 
     overlay = read_actuals_or_exit(actuals, catalog) if actuals else None
-    return gather_observations(catalog, open_store(db, data_dir), overlay)
+    return gather_observations(catalog, open_store(db, data_dir, reads_only=True), overlay)
 
 
 @plans_app.command("evaluate")
@@ -160,12 +160,12 @@ def plans_evaluate(
     from .render import evaluation_tables, json_records
 
     catalog = load_catalog_or_exit()
-    check_org_unit(catalog, org_unit)
+    org_unit = check_org_unit(catalog, org_unit)
     thresholds = thresholds_or_exit(ahead, on_track)
     frame = evaluation_table(catalog, _observations(catalog, db, data_dir, actuals), year,
                              org_unit=org_unit, thresholds=thresholds, as_of=as_of)
     if frame.is_empty():
-        err.print(f"[yellow]{year} 年不在任何规划的期间内 no plan covers {year}.[/]")
+        warn(no_plan_covers(catalog, year, as_of=as_of))
     if fmt is Format.json:
         keys = list(EVALUATE_KEYS) + (["explanation"] if explain else [])
         out.print_json(json_records(frame, keys))
@@ -201,12 +201,15 @@ def plans_report(
     if out_file.suffix.lower() not in (".xlsx", ".html"):
         raise typer.BadParameter("the report must be .xlsx or .html", param_hint="--out")
     catalog = load_catalog_or_exit()
-    check_org_unit(catalog, org_unit)
+    org_unit = check_org_unit(catalog, org_unit)
     observations = _observations(catalog, db, data_dir, actuals)
     with progress() as bar:
         bar.add_task("计算评估 evaluating", total=None)
         frame = evaluation_table(catalog, observations, year, org_unit=org_unit,
                                  thresholds=thresholds_or_exit(ahead, on_track), as_of=as_of)
+        if frame.is_empty():
+            err.print(no_plan_covers(catalog, year, as_of=as_of), markup=False, highlight=False, soft_wrap=True, style="red")
+            raise typer.Exit(1)
         bar.add_task(f"写出报告 writing {out_file.name}", total=None)
         out_file.parent.mkdir(parents=True, exist_ok=True)
         write_report(frame, trajectory(frame, observations), out_file, year=year)
@@ -232,10 +235,13 @@ def plans_pace(
         raise typer.BadParameter(f"period must look like 2023-06, got {period!r}", param_hint="--period")
     year, month = int(match.group(1)), int(match.group(2))
     catalog = load_catalog_or_exit()
-    check_org_unit(catalog, org_unit)
+    org_unit = check_org_unit(catalog, org_unit)
     observations = _observations(catalog, db, data_dir, actuals)
     evaluation = evaluation_table(catalog, observations, year, org_unit=org_unit)
     frame = pace(catalog.indicators_frame(), observations, year, month, evaluation)
+    if frame.is_empty():
+        warn(f"{year}年{month}月没有月度数据，也没有规划在这一年有年度目标 no monthly figures and no plan "
+             f"with a target for {year}")
     if fmt is Format.json:
         out.print_json(json_records(frame, PACE_COLUMNS))
         return
@@ -250,33 +256,73 @@ def plans_pace(
     )
 
 
+def no_plan_covers(catalog, year: int, *, as_of: bool) -> str:
+    """Why an evaluation is empty: the year lies outside every plan's period."""
+    first, last = min(p.period[0] for p in catalog.plans), max(p.period[1] for p in catalog.plans)
+    hint = "" if as_of else "；加 --as-of 可按已结束规划的末年评估 --as-of evaluates ended plans in their last year"
+    return f"{year}年不在任何规划的期间内（规划覆盖 {first}–{last} 年）no plan covers {year}{hint}"
+
+
 @plans_app.command("history")
 def plans_history(
     plan: Annotated[str, typer.Option("--plan", help="Plan id.")],
     indicator: Annotated[str, typer.Option("--indicator", help="Indicator id.")],
-    org_unit: Annotated[str, typer.Option("--org-unit", help="Org unit code.")],
+    org_unit: OrgOpt,
     db: DbOpt = None,
     data_dir: DataDirOpt = None,
+    fmt: FormatOpt = Format.table,
 ) -> None:
     """修订历史 Every stored version of one indicator's actuals."""
     from .render import simple_table
     from .store.observations import history
 
-    frame = history(open_store(db, data_dir), plan=plan, indicator=indicator, org_unit=org_unit)
+    catalog = load_catalog_or_exit()
+    code = _check_plan_indicator(catalog, plan, indicator, org_unit)
+    frame = history(open_store(db, data_dir, reads_only=True), plan=plan, indicator=indicator, org_unit=code)
+    if frame.is_empty():
+        warn(f"{plan} / {indicator} / {org_unit} 没有导入过实际值 no actuals stored for it")
+    if fmt is Format.json:
+        out.print_json(json.dumps([{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dicts()],
+                                  ensure_ascii=False))
+        return
     simple_table(f"{plan} / {indicator} / {org_unit}", ["期间", "版本", "数值", "可比价增速", "来源", "文件", "导入人", "时间"],
-                 frame.rows() if frame.height else [], out)
+                 frame.rows(), out)
+
+
+def _check_plan_indicator(catalog, plan: str, indicator: str, org_unit: str | None) -> str:
+    """The org unit's code, once the plan, its indicator and the org unit are known to the catalog."""
+    plans = {p.id: p for p in catalog.plans}
+    if plan not in plans:
+        raise typer.BadParameter(f"unknown plan {plan!r}; known: {', '.join(plans)}", param_hint="--plan")
+    indicators = [i.id for i in plans[plan].indicators]
+    if indicator not in indicators:
+        raise typer.BadParameter(f"{plan} has no indicator {indicator!r}; known: {', '.join(indicators)}",
+                                 param_hint="--indicator")
+    if org_unit is None:
+        raise typer.BadParameter("an org unit is needed, e.g. 330802 or 柯城区", param_hint="--org-unit")
+    return check_org_unit(catalog, org_unit)
+
+
+def _jsonable(value):
+    """Dates and times as ISO text; everything else as it is."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+IMPORT_KEYS = ("id", "file_name", "rows", "new", "revised", "unchanged", "imported_by", "imported_at")
 
 
 @plans_app.command("imports")
-def plans_imports(db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
+def plans_imports(db: DbOpt = None, data_dir: DataDirOpt = None, fmt: FormatOpt = Format.table) -> None:
     """导入记录 The import log, newest first."""
     from .render import simple_table
     from .store.observations import list_imports
 
-    rows = list_imports(open_store(db, data_dir))
+    rows = list_imports(open_store(db, data_dir, reads_only=True))
+    if fmt is Format.json:
+        out.print_json(json.dumps([{k: _jsonable(r[k]) for k in IMPORT_KEYS} for r in rows], ensure_ascii=False))
+        return
     simple_table("导入记录", ["编号", "文件", "行数", "新增", "修订", "未变", "导入人", "时间"],
-                 [[r["id"], r["file_name"], r["rows"], r["new"], r["revised"], r["unchanged"],
-                   r["imported_by"], r["imported_at"]] for r in rows], out)
+                 [[r[k] for k in IMPORT_KEYS] for r in rows], out)
 
 
 @plans_app.command("template")

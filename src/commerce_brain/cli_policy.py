@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import DataDirOpt, DbOpt, Format, FormatOpt, err, load_catalog_or_exit, open_store, out, progress
+from .cli_common import (
+    DataDirOpt, DbOpt, Format, FormatOpt, err, load_catalog_or_exit, open_store, out, print_rejection, progress, warn,
+)
 
 policy_app = typer.Typer(help="政策兑现 Policy engine: rules, awards, explanations, rule test cases.",
                          no_args_is_help=True)
@@ -31,8 +33,9 @@ def load_policies_or_exit():
         raise typer.Exit(2) from None
 
 
-def read_data_or_exit(source: Path, catalog, policies):
-    """Enterprises, facts and events from a file, or exit 1 with every problem in it."""
+def read_data_or_exit(source: Path, catalog, policies, *, imports: bool = False):
+    """Enterprises, facts and events from a file, or exit 1 with every problem in it (headed by
+    whether the file was being imported or only read for this run)."""
     from .io.actuals_import import ImportRejected
     from .io.enterprise_import import read_policy_data
     from .policy.vocabulary import Vocabulary
@@ -42,7 +45,7 @@ def read_data_or_exit(source: Path, catalog, policies):
         try:
             return read_policy_data(source, catalog, vocabulary=Vocabulary.of(policies))
         except ImportRejected as exc:
-            err.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
+            print_rejection(exc, imported=imports)
             raise typer.Exit(1) from None
 
 
@@ -73,10 +76,9 @@ def policy_rules(
 
     policies, versions = load_policies_or_exit(), {}
     if db:
-        from .cli_common import open_store
         from .store.rule_edits import effective_policies, rule_states
 
-        engine = open_store(db, None)
+        engine = open_store(db, None, reads_only=True)
         policies, versions = effective_policies(engine), {k: s.version for k, s in rule_states(engine).items()}
     if fmt is Format.json:
         data = [{"id": r.id, "policy": r.policy, "name_zh": r.name_zh, "article": r.article, "clause": r.clause,
@@ -118,6 +120,12 @@ def policy_evaluate(
     catalog, policies = load_catalog_or_exit(), load_policies_or_exit()
     source = read_data_or_exit(data, catalog, policies)
     awards = run_engine_or_exit(source, year, policies, catalog).awards
+    if uscc and source.enterprises.filter(source.enterprises["uscc"] == uscc).is_empty():
+        warn(f"{uscc} 不在 {data.name} 中 is not in the file")
+    elif awards.is_empty():
+        warn(f"{year}年度没有任何奖补：{data.name} 中没有这一年度的事件或数据 no awards for {year} in the file")
+    elif uscc and awards.filter(awards["uscc"] == uscc).is_empty():
+        warn(f"{uscc} 在{year}年度没有奖补 no awards for this enterprise in {year}")
     if uscc:
         awards = awards.filter(awards["uscc"] == uscc)
     records = award_records(awards, policies, catalog)
@@ -218,6 +226,10 @@ def policy_template(out_file: Annotated[Path, typer.Option("--out", "-o", help="
     """数据模板 Write the enterprises/facts/events template (XLSX) with examples and notes."""
     from .io.enterprise_import import write_policy_template
 
+    if out_file.suffix.lower() != ".xlsx":
+        # The template has three sheets and notes: only a workbook holds them.
+        raise typer.BadParameter(f"the template is a workbook: name it .xlsx, got {out_file.name}",
+                                 param_hint="--out")
     write_policy_template(out_file)
     out.print(f"已写出模板 {out_file}")
 
@@ -252,8 +264,8 @@ def policy_import(
     from .store.rule_edits import effective_policies
 
     catalog = load_catalog_or_exit()
-    engine = open_store(db, data_dir)
-    data = read_data_or_exit(source, catalog, effective_policies(engine))
+    engine = open_store(db, data_dir, reads_only=dry_run)
+    data = read_data_or_exit(source, catalog, effective_policies(engine), imports=True)
     with progress() as bar:
         bar.add_task("比对数据库 comparing" if dry_run else "写入数据库 storing", total=None)
         if dry_run:

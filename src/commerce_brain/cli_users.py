@@ -30,11 +30,11 @@ DisplayNameOpt = Annotated[str | None, typer.Option(
 PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")]
 
 
-def _store(db: str | None, data_dir):
+def _store(db: str | None, data_dir, *, reads_only: bool = False):
     # Importing the module registers its tables on the shared metadata before connect() creates them.
     from .store import accounts
 
-    return accounts, open_store(db, data_dir)
+    return accounts, open_store(db, data_dir, reads_only=reads_only)
 
 
 def _actor() -> str:
@@ -91,7 +91,7 @@ def users_add(
 @users_app.command("list")
 def users_list(fmt: FormatOpt = Format.table, db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
     """账户清单 All accounts, active or not."""
-    accounts, engine = _store(db, data_dir)
+    accounts, engine = _store(db, data_dir, reads_only=True)
     found = accounts.list_users(engine)
     if fmt is Format.json:
         out.print_json(json.dumps([{

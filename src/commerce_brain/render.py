@@ -81,3 +81,24 @@ def simple_table(title: str, headers: Iterable[str], rows: Iterable[Sequence[Any
     for row in rows:
         table.add_row(*("—" if v is None else str(v) for v in row))
     console.print(table)
+
+
+def evaluation_summary(frame: pl.DataFrame, year: int) -> str:
+    """One line over an evaluation: how many indicators, how many per status in the words the
+    JSON and the HTML report use (STATUS_ZH), and in which year each group was evaluated — a
+    plan that ended before ``year`` is judged in its last year."""
+    from .indicators.status import STATUS_ZH, STATUSES
+
+    order = {s: n for n, s in enumerate(STATUSES)}
+    statuses = (frame.group_by("status").len()
+                .with_columns(pl.col("status").replace_strict(order, default=len(order)).alias("o"))
+                .sort("o"))
+    counts = "，".join(f"{STATUS_ZH.get(s, s)} {n}" for s, n in statuses.select("status", "len").iter_rows())
+    years = frame.group_by("year").len().sort("year")
+    earlier = years.filter(pl.col("year") != year)
+    line = f"{frame.height} 项指标：{counts}"
+    if earlier.is_empty():
+        return f"{line}（均按{year}年评估）"
+    ended = "，".join(f"{y}年 {n} 项" for y, n in earlier.iter_rows())
+    return (f"{line}（{frame.height - earlier['len'].sum()} 项按{year}年评估；"
+            f"{earlier['len'].sum()} 项的规划已结束，按其末年评估：{ended}）")

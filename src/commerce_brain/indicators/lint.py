@@ -14,7 +14,12 @@ import polars as pl
 from ..catalog import Catalog
 from .stated_growth import parse_stated_growth
 
-FINDING_COLUMNS = ["plan", "indicator", "name_zh", "check", "stated", "implied", "message", "citation"]
+# ``stated`` is the claim as printed; ``stated_value`` its number and ``implied`` the values' own,
+# both in the claim's terms (percent a year when ``percent``, else points, a multiple or a sum).
+FINDING_COLUMNS = ["plan", "indicator", "name_zh", "check", "stated", "implied", "message", "citation",
+                   "percent", "stated_value"]
+# The JSON contract: growths as fractions like every other growth in JSON, the printed claim beside.
+JSON_COLUMNS = ["plan", "indicator", "name_zh", "check", "stated", "implied", "printed", "message", "citation"]
 # 翻一番 claims tolerate targets up to 5% beyond an exact doubling ("1700亿元以上，比2020年翻一番"
 # with a base of 747.3 is 2.27×, a different claim; 400 on 191.92 is 2.08×, a rounded one).
 DOUBLING_SLACK = 0.05
@@ -90,6 +95,18 @@ def lint_catalog(catalog: Catalog) -> pl.DataFrame:
     return pl.concat([f.select(FINDING_COLUMNS) for f in findings]).sort(["plan", "indicator", "check"])
 
 
+def findings_as_fractions(findings: pl.DataFrame) -> pl.DataFrame:
+    """The findings in ``JSON_COLUMNS``: a percent claim's stated and implied growth as fractions
+    (12.5 → 0.125), other claims' numbers as they are, the printed text as ``printed``."""
+    scale = pl.when(pl.col("percent")).then(pl.lit(0.01)).otherwise(pl.lit(1.0))
+    return findings.select(
+        "plan", "indicator", "name_zh", "check",
+        (pl.col("stated_value") * scale).round(6).alias("stated"),
+        (pl.col("implied") * scale).round(6).alias("implied"),
+        pl.col("stated").alias("printed"), "message", "citation",
+    )
+
+
 def _growth_findings(claims: pl.DataFrame) -> pl.DataFrame:
     b, t, v, half = pl.col("base"), pl.col("target"), pl.col("value"), pl.col("half_unit")
     # What the values imply, in the claim's own terms: percent a year, points, or the sum.
@@ -124,6 +141,8 @@ def _growth_findings(claims: pl.DataFrame) -> pl.DataFrame:
         .filter(~consistent)
         .with_columns(
             pl.col("implied").round(2),
+            (pl.col("kind") == "rate").alias("percent"),
+            pl.col("value").alias("stated_value"),
             pl.format(
                 "印{}为“{}”，但{}→{}推算为{}（允许误差±{}）。Printed {} does not match the values.",
                 what, "stated", "base", "target", pl.col("implied").round(2), half, "stated",
@@ -143,6 +162,8 @@ def _doubling_findings(claims: pl.DataFrame) -> pl.DataFrame:
         .filter(too_low | too_high)
         .with_columns(
             ratio.round(3).alias("implied"),
+            pl.lit(False).alias("percent"),
+            pl.col("value").alias("stated_value"),
             pl.when(too_low)
             .then(pl.format("称“{}”，但目标{}仅为基期{}的{}倍。The target does not double the base.",
                             "stated", "target", "base", ratio.round(3)))
@@ -156,6 +177,8 @@ def _doubling_findings(claims: pl.DataFrame) -> pl.DataFrame:
 def _unit_findings(claims: pl.DataFrame) -> pl.DataFrame:
     return claims.filter(pl.col("check") == "unit").with_columns(
         pl.lit(None, dtype=pl.Float64).alias("implied"),
+        pl.lit(False).alias("percent"),
+        pl.lit(None, dtype=pl.Float64).alias("stated_value"),
         pl.format("单位印为“{}”，与数值不符，按“{}”读取。The printed unit contradicts the values.",
                   "stated", "unit").alias("message"),
     )
@@ -174,6 +197,7 @@ def _yearly_target_findings(catalog: Catalog) -> pl.DataFrame:
             continue
         rows.append({"plan": ind.plan, "indicator": ind.id, "name_zh": ind.name_zh,
                      "check": "yearly_targets", "stated": str(ind.target_value), "implied": implied,
+                     "percent": False, "stated_value": ind.target_value,
                      "message": f"分年度目标合计为{implied:g}，与期末目标{ind.target_value:g}不符。"
                                 "Yearly targets do not add up to the period target.",
                      "citation": ind.citation.text()})
@@ -195,6 +219,8 @@ def _cross_plan_findings(catalog: Catalog) -> pl.DataFrame:
         pl.lit("cross_plan").alias("check"),
         pl.format("{}→{}", "base_value", "target_value").alias("stated"),
         pl.lit(None, dtype=pl.Float64).alias("implied"),
+        pl.lit(False).alias("percent"),
+        pl.lit(None, dtype=pl.Float64).alias("stated_value"),
         pl.format("与{}的同名指标（{}→{}）不一致。The same indicator differs between plans.",
                   "plan_other", "base_value_other", "target_value_other").alias("message"),
         "citation",
@@ -203,5 +229,6 @@ def _cross_plan_findings(catalog: Catalog) -> pl.DataFrame:
 
 def _frame(rows: list[dict]) -> pl.DataFrame:
     schema = {"plan": pl.String, "indicator": pl.String, "name_zh": pl.String, "check": pl.String,
-              "stated": pl.String, "implied": pl.Float64, "message": pl.String, "citation": pl.String}
+              "stated": pl.String, "implied": pl.Float64, "message": pl.String, "citation": pl.String,
+              "percent": pl.Boolean, "stated_value": pl.Float64}
     return pl.DataFrame(rows, schema=schema)

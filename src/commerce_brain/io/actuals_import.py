@@ -82,8 +82,14 @@ class ImportRejected(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        head = (f"导入被拒绝，未导入任何数据 import rejected, nothing imported: {self.path.name} "
-                f"({len(self.problems)} 个问题 problems)")
+        return self.report(imported=True)
+
+    def report(self, *, imported: bool) -> str:
+        """Every problem under one heading; ``imported=False`` for a file only read for one run
+        (``policy evaluate``, ``--actuals``), where nothing was going to be imported."""
+        head = ("导入被拒绝，未导入任何数据 import rejected, nothing imported" if imported
+                else "文件被拒绝，未做计算 file rejected, nothing computed")
+        head = f"{head}: {self.path.name} ({len(self.problems)} 个问题 problems)"
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
