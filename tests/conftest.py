@@ -7,6 +7,23 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def data_dir_outside_the_checkout(tmp_path_factory):
+    """The default data directory (uploads awaiting confirmation, the SQLite store) is a temporary
+    one for the whole run: an app or command built without one must not write into ./data."""
+    import os
+
+    from commerce_brain.settings import DATA_DIR_ENV
+
+    before = os.environ.get(DATA_DIR_ENV)
+    os.environ[DATA_DIR_ENV] = str(tmp_path_factory.mktemp("default-data-dir"))
+    yield Path(os.environ[DATA_DIR_ENV])
+    if before is None:
+        os.environ.pop(DATA_DIR_ENV, None)
+    else:
+        os.environ[DATA_DIR_ENV] = before
+
+
 @pytest.fixture(scope="session")
 def catalog():
     """The packaged catalog, loaded once."""

@@ -158,7 +158,7 @@ def test_plans_import_refuses_nonsense_and_stores_warnings_only_when_accepted(da
     assert current_observations(engine).height == before
     accepted = run(str(jump), "--accept-warnings", "--format", "json")
     assert accepted.exit_code == 0, accepted.output
-    result = json.loads(accepted.output[accepted.output.index("{"):])
+    result = json.loads(accepted.stdout)
     assert result["new"] == 1 and len(result["warnings"]) == 1
     assert current_observations(engine).height == before + 1
     audited = [e for e in events(engine, limit=5) if e["action"] == "import_actuals"][0]

@@ -228,7 +228,7 @@ def test_cli_verify_exits_1_after_tampering(engine, database_url):
     ok = runner.invoke(audit_app, ["verify", "--db", database_url])
     assert ok.exit_code == 0, ok.output
     assert "3 events" in ok.output
-    listed = json.loads(runner.invoke(audit_app, ["list", "--db", database_url, "--format", "json"]).output)
+    listed = json.loads(runner.invoke(audit_app, ["list", "--db", database_url, "--format", "json"]).stdout)
     assert [e["id"] for e in listed] == [3, 2, 1]
     raw(engine, "UPDATE audit_events SET actor = 'someone else' WHERE id = 2")
     bad = runner.invoke(audit_app, ["verify", "--db", database_url])
@@ -236,4 +236,4 @@ def test_cli_verify_exits_1_after_tampering(engine, database_url):
     assert "#2 [edited]" in bad.output
     as_json = runner.invoke(audit_app, ["verify", "--db", database_url, "--format", "json"])
     assert as_json.exit_code == 1
-    assert json.loads(as_json.output)["problems"][0]["id"] == 2
+    assert json.loads(as_json.stdout)["problems"][0]["id"] == 2

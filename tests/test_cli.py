@@ -36,7 +36,7 @@ def write_csv(path, rows):
 
 
 def test_plans_list_json_contract():
-    data = json.loads(run("plans", "list", "--format", "json").output)
+    data = json.loads(run("plans", "list", "--format", "json").stdout)
     assert {p["id"] for p in data} >= {"qz_commerce_14th", "qz_services_14th"}
     first = data[0]
     assert list(first) == ["id", "title", "doc_number", "period", "org_unit", "indicators"]
@@ -50,9 +50,14 @@ def test_plans_list_json_contract():
 
 
 def test_plans_lint_json_contract():
-    data = json.loads(run("plans", "lint", "--format", "json").output)
+    data = json.loads(run("plans", "lint", "--format", "json").stdout)
     assert len(data) == 8
-    assert list(data[0]) == ["plan", "indicator", "name_zh", "check", "stated", "implied", "message", "citation"]
+    assert list(data[0]) == ["plan", "indicator", "name_zh", "check", "stated", "implied", "printed", "message",
+                             "citation"]
+    # Growths as fractions, like every other growth in JSON: 印 1.5 (percent a year) is 0.015.
+    fdi = next(d for d in data if d["indicator"] == "fdi_utilized" and d["check"] == "reported_growth")
+    assert (fdi["printed"], fdi["stated"], fdi["implied"]) == ("1.5", 0.015, pytest.approx(0.0381))
+    assert all(d["implied"] is None or abs(d["implied"]) < 3 for d in data)
 
 
 def test_import_then_evaluate_from_the_store(tmp_path, data_dir):
@@ -60,10 +65,10 @@ def test_import_then_evaluate_from_the_store(tmp_path, data_dir):
         ["qz_commerce_14th", "社会消费品零售总额", "330800", "2021", "800"],
         ["qz_commerce_14th", "retail_sales", "330800", "2022", "846.4"],
     ])
-    result = json.loads(run("plans", "import", str(good), "--format", "json").output)
+    result = json.loads(run("plans", "import", str(good), "--format", "json").stdout)
     assert (result["rows"], result["new"], result["revised"]) == (2, 2, 0)
     assert (data_dir / "commerce_brain.sqlite3").exists()
-    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--format", "json").output)
+    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--format", "json").stdout)
     assert list(rows[0]) == list(EVALUATE_KEYS)
     retail = next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")
     assert retail["actual"] == 846.4
@@ -85,7 +90,7 @@ def test_a_bad_file_is_rejected_whole_and_nothing_is_stored(tmp_path, data_dir):
     assert result.exit_code == 1
     assert "bad.csv" in result.output and "社零" in result.output and "330899" in result.output
     assert "第3行" in result.output or "row 3" in result.output
-    rows = json.loads(run("plans", "evaluate", "--year", "2021", "--format", "json").output)
+    rows = json.loads(run("plans", "evaluate", "--year", "2021", "--format", "json").stdout)
     retail = next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")
     assert retail["actual"] is None and retail["status"] == "no_data"
 
@@ -94,7 +99,7 @@ def test_revision_and_dry_run(tmp_path, data_dir):
     first = write_csv(tmp_path / "a.csv", [["qz_commerce_14th", "retail_sales", "330800", "2021", "800"]])
     second = write_csv(tmp_path / "b.csv", [["qz_commerce_14th", "retail_sales", "330800", "2021", "805"]])
     run("plans", "import", str(first))
-    dry = json.loads(run("plans", "import", str(second), "--dry-run", "--format", "json").output)
+    dry = json.loads(run("plans", "import", str(second), "--dry-run", "--format", "json").stdout)
     assert (dry["revised"], dry["import_id"]) == (1, None)
     table = run("plans", "import", str(second)).output
     assert "修订 1" in table and "800" in table and "805" in table
@@ -106,9 +111,9 @@ def test_revision_and_dry_run(tmp_path, data_dir):
 
 def test_actuals_overlay_is_for_this_run_only(tmp_path, data_dir):
     overlay = write_csv(tmp_path / "what_if.csv", [["qz_commerce_14th", "retail_sales", "330800", "2022", "900"]])
-    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--actuals", str(overlay), "--format", "json").output)
+    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--actuals", str(overlay), "--format", "json").stdout)
     assert next(r for r in rows if r["indicator"] == "retail_sales" and r["plan"] == "qz_commerce_14th")["status"] == "ahead"
-    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--format", "json").output)
+    rows = json.loads(run("plans", "evaluate", "--year", "2022", "--format", "json").stdout)
     assert next(r for r in rows if r["indicator"] == "retail_sales" and r["plan"] == "qz_commerce_14th")["actual"] is None
 
 
@@ -119,7 +124,7 @@ def test_evaluate_for_a_county_and_unknown_county(tmp_path, data_dir):
     ])
     run("plans", "import", str(data))
     rows = json.loads(run("plans", "evaluate", "--year", "2022", "--org-unit", "330802", "--format", "json",
-                          "--explain").output)
+                          "--explain").stdout)
     assert {r["org_unit"] for r in rows} == {"330802"}
     retail = next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")
     assert retail["achieved_growth"] == pytest.approx((230 / 200) ** 0.5 - 1, abs=1e-6)
@@ -131,7 +136,7 @@ def test_evaluate_for_a_county_and_unknown_county(tmp_path, data_dir):
 def test_thresholds_from_the_command_line(tmp_path, data_dir):
     data = write_csv(tmp_path / "a.csv", [["qz_commerce_14th", "retail_sales", "330800", "2022", "846.4"]])
     rows = json.loads(run("plans", "evaluate", "--year", "2022", "--actuals", str(data), "--ahead", "0.9",
-                          "--on-track", "0.5", "--format", "json").output)
+                          "--on-track", "0.5", "--format", "json").stdout)
     assert next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")["status"] == "ahead"
     assert run("plans", "evaluate", "--year", "2022", "--ahead", "0.5", "--on-track", "0.9", ok=False).exit_code == 2
 
@@ -141,7 +146,7 @@ def test_pace_month(tmp_path, data_dir):
         ["qz_commerce_14th", "retail_sales", "330800", "2022-06", "400"],
         ["qz_commerce_14th", "retail_sales", "330800", "2021-06", "380"],
     ])
-    rows = json.loads(run("plans", "pace", "--period", "2022-06", "--actuals", str(data), "--format", "json").output)
+    rows = json.loads(run("plans", "pace", "--period", "2022-06", "--actuals", str(data), "--format", "json").stdout)
     retail = next(r for r in rows if r["plan"] == "qz_commerce_14th")
     assert retail["ytd_growth"] == pytest.approx(400 / 380 - 1, abs=1e-6)
     assert retail["completion"] == pytest.approx(400 / (757 * (1000 / 757) ** 0.4), abs=1e-6)
@@ -155,7 +160,7 @@ def test_template_round_trips_through_import(tmp_path, data_dir):
     assert book.sheetnames == ["actuals", "指标清单", "地区代码", "说明"]
     assert [c.value for c in book["actuals"][1]] == ["plan", "indicator", "org_unit", "period", "value",
                                                       "real_growth_pct", "source"]
-    result = json.loads(run("plans", "import", str(path), "--dry-run", "--format", "json").output)
+    result = json.loads(run("plans", "import", str(path), "--dry-run", "--format", "json").stdout)
     assert result["rows"] == 2
 
 
@@ -180,9 +185,9 @@ def test_demo_prints_every_plan_and_writes_reports(tmp_path):
 
 
 def test_as_of_adds_plans_that_ended_in_their_last_year(data_dir):
-    current = json.loads(run("plans", "evaluate", "--year", "2023", "--format", "json").output)
+    current = json.loads(run("plans", "evaluate", "--year", "2023", "--format", "json").stdout)
     assert "qz_commerce_13th" not in {r["plan"] for r in current}
-    rows = json.loads(run("plans", "evaluate", "--year", "2023", "--as-of", "--format", "json").output)
+    rows = json.loads(run("plans", "evaluate", "--year", "2023", "--as-of", "--format", "json").stdout)
     thirteenth = [r for r in rows if r["plan"] == "qz_commerce_13th"]
     assert len(thirteenth) == 12 and {r["year"] for r in thirteenth} == {2020}
     retail = next(r for r in thirteenth if r["indicator"] == "retail_sales")
@@ -192,9 +197,9 @@ def test_as_of_adds_plans_that_ended_in_their_last_year(data_dir):
 def test_import_and_evaluate_on_another_database(tmp_path, database_url, monkeypatch):
     monkeypatch.setenv("COMMERCE_BRAIN_DATABASE_URL", database_url)
     good = write_csv(tmp_path / "a.csv", [["qz_commerce_14th", "retail_sales", "330800", "2021", "800"]])
-    assert json.loads(run("plans", "import", str(good), "--format", "json").output)["new"] == 1
-    assert json.loads(run("plans", "import", str(good), "--format", "json").output)["unchanged"] == 1
-    rows = json.loads(run("plans", "evaluate", "--year", "2021", "--format", "json").output)
+    assert json.loads(run("plans", "import", str(good), "--format", "json").stdout)["new"] == 1
+    assert json.loads(run("plans", "import", str(good), "--format", "json").stdout)["unchanged"] == 1
+    rows = json.loads(run("plans", "evaluate", "--year", "2021", "--format", "json").stdout)
     assert next(r for r in rows if r["plan"] == "qz_commerce_14th" and r["indicator"] == "retail_sales")["actual"] == 800
 
 

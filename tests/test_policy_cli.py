@@ -32,7 +32,7 @@ def sample(tmp_path_factory):
 
 
 def test_rules_cite_their_articles():
-    rules = json.loads(run("policy", "rules", "--format", "json").output)
+    rules = json.loads(run("policy", "rules", "--format", "json").stdout)
     rd = next(r for r in rules if r["id"] == "rd_subsidy")
     assert rd["article"] == 8 and "200万元以上" in rd["quote"] and rd["cap"] == "300万"
     assert all(r["quote"] for r in rules)
@@ -60,7 +60,7 @@ def test_a_clause_not_computed_must_give_its_reason(tmp_path):
 
 
 def test_evaluate_json_contract_and_totals(sample):
-    data = json.loads(run("policy", "evaluate", "--data", str(sample), "--year", "2023", "--format", "json").output)
+    data = json.loads(run("policy", "evaluate", "--data", str(sample), "--year", "2023", "--format", "json").stdout)
     assert data["awards"], "the sample city earns awards"
     first = data["awards"][0]
     assert {"uscc", "rule", "article", "amount_yuan", "payee", "payer", "explanation"} <= set(first)
@@ -74,21 +74,21 @@ def test_evaluate_json_contract_and_totals(sample):
 def test_evaluate_writes_an_xlsx_and_filters_one_enterprise(sample, tmp_path):
     out = tmp_path / "awards.xlsx"
     data = json.loads(run("policy", "evaluate", "--data", str(sample), "--year", "2023", "--format", "json",
-                          "--out", str(out)).output)
+                          "--out", str(out)).stdout)
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["奖补明细", "合计"]
     assert book["奖补明细"].max_row == len(data["awards"]) + 1
     uscc = data["awards"][0]["uscc"]
     one = json.loads(run("policy", "evaluate", "--data", str(sample), "--year", "2023", "--uscc", uscc,
-                         "--format", "json").output)
+                         "--format", "json").stdout)
     assert {a["uscc"] for a in one["awards"]} == {uscc}
 
 
 def test_explain_one_enterprise(sample):
-    data = json.loads(run("policy", "evaluate", "--data", str(sample), "--year", "2023", "--format", "json").output)
+    data = json.loads(run("policy", "evaluate", "--data", str(sample), "--year", "2023", "--format", "json").stdout)
     uscc = next(a["uscc"] for a in data["awards"] if a["rule"] == "rd_subsidy")
     explained = json.loads(run("policy", "explain", "--data", str(sample), "--year", "2023", "--uscc", uscc,
-                               "--format", "json").output)
+                               "--format", "json").stdout)
     rd = next(a for a in explained["awards"] if a["rule"] == "rd_subsidy")
     assert "第8条" in rd["explanation"] and "研发投入 × 5%" in rd["explanation"]
     assert explained["missed"] and all(m["reason"] for m in explained["missed"])
@@ -135,7 +135,7 @@ def test_template_round_trips(tmp_path):
     path = tmp_path / "template.xlsx"
     run("policy", "template", "--out", str(path))
     result = run("policy", "evaluate", "--data", str(path), "--year", "2023", "--format", "json")
-    assert "awards" in json.loads(result.output)
+    assert "awards" in json.loads(result.stdout)
 
 
 def test_cases_command_passes_on_the_catalog():
