@@ -58,7 +58,7 @@ def enterprise_workbook(folder: Path, name: str, **cells: object) -> Path:
     from commerce_brain.io.enterprise_import import write_policy_template
 
     path = folder / name
-    write_policy_template(path)
+    write_policy_template(path, with_examples=True)
     book = load_workbook(path)
     for where, value in cells.items():
         sheet, cell = where.rsplit("_", 1)

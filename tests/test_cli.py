@@ -160,8 +160,15 @@ def test_template_round_trips_through_import(tmp_path, data_dir):
     assert book.sheetnames == ["actuals", "指标清单", "地区代码", "说明"]
     assert [c.value for c in book["actuals"][1]] == ["plan", "indicator", "org_unit", "period", "value",
                                                       "real_growth_pct", "source"]
+    # Blank: the examples are on 说明 only, so the template as it is imports nothing.
+    assert book["actuals"].max_row == 1
+    assert "不会被导入" in "".join(str(c.value) for c in book["说明"]["A"])
+    refused = run("plans", "import", str(path), "--dry-run", ok=False)
+    assert refused.exit_code == 1 and "无数据行" in refused.stderr
+    book["actuals"].append(["qz_commerce_14th", "retail_sales", "330800", "2021", 801.5, None, "市统计局年报"])
+    book.save(path)
     result = json.loads(run("plans", "import", str(path), "--dry-run", "--format", "json").stdout)
-    assert result["rows"] == 2
+    assert result["rows"] == 1
 
 
 def test_report_files(tmp_path, data_dir):

@@ -194,6 +194,24 @@ def test_policy_template_refuses_a_csv_name(tmp_path):
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_the_blank_templates_carry_no_importable_example(tmp_path, data_dir):
+    from openpyxl import load_workbook
+
+    run("plans", "template", "--out", str(tmp_path / "t.csv"))
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "plan,indicator,org_unit,period,value,real_growth_pct,source"]
+    assert "无数据行" in run("plans", "import", str(tmp_path / "t.csv"), code=1).stderr
+
+    run("policy", "template", "--out", str(tmp_path / "p.xlsx"))
+    book = load_workbook(tmp_path / "p.xlsx")
+    assert [book[s].max_row for s in ("enterprises", "facts", "events")] == [1, 1, 1]
+    notes = [c for row in book["说明"].iter_rows(values_only=True) for c in row if c]
+    assert any("衢州示例智能装备有限公司" in str(c) for c in notes)  # the examples are shown, on 说明
+    assert "无数据行" in run("policy", "import", str(tmp_path / "p.xlsx"), code=1).stderr
+    assert not (data_dir / "commerce_brain.sqlite3").exists() or \
+        json.loads(run("plans", "imports", "--format", "json").stdout) == []
+
+
 def test_a_file_only_read_for_one_run_is_not_said_to_be_imported(tmp_path, data_dir):
     bad = write_csv(tmp_path / "bad.csv", [["qz_commerce_14th", "retail_sales", "330899", "2022", "abc"]])
     overlay = run("plans", "evaluate", "--year", "2022", "--actuals", str(bad), code=1)

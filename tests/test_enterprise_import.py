@@ -537,7 +537,7 @@ def test_unreadable_sources(tmp_path, catalog, name, word):
 # ---- template -------------------------------------------------------------------------------
 
 def test_template_round_trips(tmp_path, catalog):
-    path = write_policy_template(tmp_path / "template.xlsx")
+    path = write_policy_template(tmp_path / "template.xlsx", with_examples=True)
 
     data = read_policy_data(path, catalog, event_kinds=["invention_patent_granted", "green_loan"],
                             levels=["national"], ratings=["dark_green"])

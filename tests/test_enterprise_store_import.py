@@ -253,14 +253,17 @@ def test_the_page_refuses_other_files_and_other_roles(site, engine, tmp_path):
     assert stored_count(engine, f.enterprises) == 0
 
 
-def test_the_template_downloads_and_imports_as_it_is(site, engine, tmp_path):
+def test_the_blank_template_downloads_and_uploaded_as_it_is_stores_nothing(site, engine, tmp_path):
     app, _ = site
     client, csrf = signed_in(app, "officer")
     response = client.get("/enterprise-imports/template.xlsx")
     assert response.status_code == 200 and response.content[:2] == b"PK"
     path = tmp_path / "模板.xlsx"
     path.write_bytes(response.content)
-    assert upload(client, csrf, path).status_code == 200
+    # Its example rows are on the 说明 sheet only: they cannot be imported as real figures.
+    refused = upload(client, csrf, path)
+    assert refused.status_code == 422 and "无数据行" in refused.text
+    assert stored_count(engine, f.enterprises) == 0
 
 
 def test_data_stored_before_the_migration_becomes_version_one(database_url):

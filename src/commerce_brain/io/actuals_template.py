@@ -16,7 +16,9 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def example_rows(catalog: Catalog) -> list[list[object]]:
-    """Two rows a user can copy: a yearly figure and a monthly year-to-date one."""
+    """Two rows a user can copy: a yearly figure and a monthly year-to-date one. They are shown
+    on the 说明 sheet only: left on the import sheet, real-looking figures would be imported as
+    revisions of the real ones."""
     plan = catalog.plan("qz_commerce_14th") if any(p.id == "qz_commerce_14th" for p in catalog.plans) \
         else catalog.plans[0]
     ind = plan.indicators[0]
@@ -27,19 +29,18 @@ def example_rows(catalog: Catalog) -> list[list[object]]:
 
 
 def write_template(catalog: Catalog, path: Path) -> Path:
-    """Write the template as XLSX (with code lists on their own sheets) or as CSV."""
+    """Write the blank template as XLSX (the header row; code lists, notes and examples on their
+    own sheets) or as CSV (the header row alone)."""
     if path.suffix.lower() == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(COLUMNS)
-            writer.writerows(neutralised(row) for row in example_rows(catalog))
+            csv.writer(fh).writerow(COLUMNS)
         return path
     if path.suffix.lower() != ".xlsx":
         raise ValueError(f"template must be .xlsx or .csv, got {path.name}")
     book = Workbook()
     sheet = book.active
     sheet.title = "actuals"
-    _write(sheet, COLUMNS, example_rows(catalog))
+    _write(sheet, COLUMNS, [])
     _write(
         book.create_sheet("指标清单"),
         # Reference sheets avoid the import's header names so the importer passes them over.
@@ -55,6 +56,11 @@ def write_template(catalog: Catalog, path: Path) -> Path:
     notes = book.create_sheet("说明")
     for line in TEMPLATE_NOTES:
         notes.append([line])
+    notes.append([])
+    # One cell per example: a row of separate cells under column names would read as data.
+    notes.append(["填写示例（仅供参考，不会被导入）："])
+    for row in example_rows(catalog):
+        notes.append(neutralised([" | ".join("" if v is None else str(v) for v in row)]))
     notes.column_dimensions["A"].width = 110
     book.save(path)
     return path

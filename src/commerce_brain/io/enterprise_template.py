@@ -58,8 +58,11 @@ GENERAL_NOTES = [
 ]
 
 
-def write_policy_template(path: Path) -> Path:
-    """Write an XLSX template: the three sheets with headers and two example rows, and 说明."""
+def write_policy_template(path: Path, *, with_examples: bool = False) -> Path:
+    """Write an XLSX template: the three sheets with their header rows, and 说明 (which also
+    shows the example rows). ``with_examples`` puts the examples into the sheets instead — a
+    filled-in file to learn from or test with; the blank template leaves them out, because
+    real-looking figures left there would be imported as revisions of the real ones."""
     book = Workbook()
     book.remove(book.active)
     for table in TABLES:
@@ -68,7 +71,7 @@ def write_policy_template(path: Path) -> Path:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
-        for row in EXAMPLES[table.name]:
+        for row in EXAMPLES[table.name] if with_examples else []:
             sheet.append(row)
         for letter in ("A", "B"):  # long enough to read a credit code and a name
             sheet.column_dimensions[letter].width = 24
@@ -87,6 +90,12 @@ def write_policy_template(path: Path) -> Path:
         for field in table.fields:
             need = "必填" if field in table.filled else ("列必须存在" if field in table.required else "")
             notes.append([table.name, field, FIELD_ALIASES[field][0], need, FIELD_NOTES[field]])
+    notes.append([])
+    notes.append(["填写示例（仅供参考，不会被导入）："])
+    for table in TABLES:
+        for row in EXAMPLES[table.name]:
+            # One cell per example, so that no row of 说明 reads as a column's note or as data.
+            notes.append([f"{table.name}: " + " | ".join("" if v is None else str(v) for v in row)])
     for letter, width in zip("ABCDE", (14, 32, 18, 14, 80)):
         notes.column_dimensions[letter].width = width
     book.save(path)
