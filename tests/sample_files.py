@@ -50,6 +50,17 @@ def write(folder: Path, name: str, content: bytes) -> Path:
     return path
 
 
+def actuals_csv(path: Path, rows) -> Path:
+    """A CSV of actuals with the import's English header and ``rows`` under it."""
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["plan", "indicator", "org_unit", "period", "value"])
+        writer.writerows(rows)
+    return path
+
+
 def enterprise_workbook(folder: Path, name: str, **cells: object) -> Path:
     """The enterprise data template (two example enterprises, A of 柯城区 with a patent event and
     B of 市本级 with a green loan) with ``sheet_A1=value`` cells changed (``facts_C2=…``)."""

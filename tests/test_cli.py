@@ -1,10 +1,10 @@
 """The command line end to end on a real SQLite file in a temporary data directory."""
 
-import csv
 import json
 
 import openpyxl
 import pytest
+from sample_files import actuals_csv as write_csv
 from typer.testing import CliRunner
 
 from commerce_brain.cli import app
@@ -27,12 +27,6 @@ def run(*args: str, ok: bool = True):
     return result
 
 
-def write_csv(path, rows):
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["plan", "indicator", "org_unit", "period", "value"])
-        writer.writerows(rows)
-    return path
 
 
 def test_plans_list_json_contract():

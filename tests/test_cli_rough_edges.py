@@ -1,12 +1,12 @@
 """The command line's rough edges (issue 9, section 2), each replayed as a new user met it:
 real commands on real files in temporary directories, stdout and stderr read apart."""
 
-import csv
 import json
 import socket
 from pathlib import Path
 
 import pytest
+from sample_files import actuals_csv as write_csv
 from typer.testing import CliRunner
 
 from commerce_brain.cli import app
@@ -31,12 +31,6 @@ def run(*args: str, code: int = 0):
     return result
 
 
-def write_csv(path, rows):
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["plan", "indicator", "org_unit", "period", "value"])
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture
@@ -50,7 +44,11 @@ def imported(tmp_path, data_dir):
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sample") / "sample.xlsx"
+    """A small synthetic city (40 enterprises): enough for awards in 2023."""
+    return run_sample(tmp_path_factory.mktemp("sample") / "sample.xlsx")
+
+
+def run_sample(path):
     run("policy", "sample", "--out", str(path), "--enterprises", "40")
     return path
 
