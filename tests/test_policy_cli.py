@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from commerce_brain.catalog import CatalogError, default_catalog_dir
 from commerce_brain.cli import app
+from commerce_brain.io.enterprise_import import write_policy_template
 from commerce_brain.policy.catalog import load_policy_catalog
 from commerce_brain.policy.synthetic import city
 from commerce_brain.uscc import make_uscc
@@ -117,8 +118,7 @@ def test_a_bad_file_is_rejected_whole(tmp_path):
     ("green_loan", 8, "ultraviolet"),  # rating: the award vanished silently
 ])
 def test_an_out_of_vocabulary_event_rejects_the_file(tmp_path, kind, column, value):
-    path = tmp_path / "vocabulary.xlsx"
-    run("policy", "template", "--out", str(path))
+    path = write_policy_template(tmp_path / "vocabulary.xlsx", with_examples=True)
     book = openpyxl.load_workbook(path)
     row = [book["events"].cell(2, 1).value, "2023-06-30", kind, None, None, None, "越界", None, None, None, 365]
     row[column - 1] = value
@@ -131,9 +131,8 @@ def test_an_out_of_vocabulary_event_rejects_the_file(tmp_path, kind, column, val
     assert "events 第4行 row 4" in result.output and f"“{value}”" in result.output
 
 
-def test_template_round_trips(tmp_path):
-    path = tmp_path / "template.xlsx"
-    run("policy", "template", "--out", str(path))
+def test_template_filled_with_its_examples_round_trips(tmp_path):
+    path = write_policy_template(tmp_path / "template.xlsx", with_examples=True)
     result = run("policy", "evaluate", "--data", str(path), "--year", "2023", "--format", "json")
     assert "awards" in json.loads(result.stdout)
 
