@@ -100,10 +100,12 @@ def _figures(row: dict[str, Any]) -> list[tuple[str, str]]:
     return [(label, value) for label, value in figures if value != r.EMPTY]
 
 
-def card_view(row: dict[str, Any], series: dict[r.Key, list[dict]]) -> dict[str, Any]:
-    """One indicator's chart (when it has a numeric target), figures and citation."""
+def card_view(row: dict[str, Any], series: dict[r.Key, list[dict]], *, draw: bool = True) -> dict[str, Any]:
+    """One indicator's chart (when it has a numeric target), figures and citation. With
+    ``draw`` off the SVG is left out (a web page draws the same series with ECharts)."""
     if r.charted(row, series):
-        svg, note = Markup(_svg(row, series[r.key(row)])), None  # line_chart escapes its text
+        svg = Markup(_svg(row, series[r.key(row)])) if draw else None  # line_chart escapes its text
+        note = None
     elif row["target_value"] is None:
         svg, note = None, "目标为定性表述，不作图"
     else:

@@ -39,7 +39,16 @@ from .security import (
     scope,
     session_of,
 )
-from .views import DEFAULT_YEAR, HOME, evaluation, status_counts
+from . import charts
+from .views import (
+    DEFAULT_YEAR,
+    HOME,
+    comparison_units,
+    evaluation,
+    status_counts,
+    unit_evaluations,
+    visible_org_unit,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -139,11 +148,10 @@ def logout(request: Request, csrf: str = Form("")):
     return response
 
 
-STATUS_ORDER = ("lagging", "on_track", "ahead", "achieved_early", "no_data", "not_assessable")
 AWARD_STATES = ("proposed", "confirmed", "approved", "paid", "rejected")
 
 
-# The two monitoring pages are async: on a memo hit they do a few small queries and no heavy
+# The monitoring pages are async: on a memo hit they do a few small queries and no heavy
 # work, and skipping the thread pool's hand-over doubles the pages a worker serves. The first
 # request after an import computes the evaluation in the event loop (once per import and worker).
 @router.get("/", response_class=HTMLResponse)
@@ -151,9 +159,24 @@ async def cockpit(request: Request, year: YearQuery = DEFAULT_YEAR, org_unit: st
             user: User = Depends(current_user)) -> str:
     if not can(user, "view_plans"):
         return render(request, "home.html", {"user": user})
+    return _monitoring_page(request, user, "cockpit.html", year, org_unit)
+
+
+@router.get("/cockpit/screen", response_class=HTMLResponse)
+async def cockpit_screen(request: Request, year: YearQuery = DEFAULT_YEAR, org_unit: str | None = None,
+                         user: User = Depends(current_user)) -> str:
+    """The one-screen summary for a wall display (可演示): the same figures as the cockpit."""
+    require(user, "view_plans")
+    return _monitoring_page(request, user, "screen.html", year, org_unit)
+
+
+def _monitoring_page(request: Request, user: User, template: str, year: int, org_unit: str | None) -> str:
+    """The cockpit or its wall-display summary: one evaluation, its charts and the award totals,
+    rendered once per (evaluation, parameters) and shared by every request on a memo hit."""
     p = platform(request)
     visible = scope(request, user)
-    frame = evaluation(p.engine, p.catalog, visible, year=year, org_unit=org_unit)
+    observations = gather_observations(p.catalog, p.engine)
+    frame = evaluation(p.engine, p.catalog, visible, year=year, org_unit=org_unit, observations=observations)
     totals = f.award_totals(p.engine, scope=visible, year=year) if can(user, "view_policies") else None
 
     def context() -> dict:
@@ -161,14 +184,26 @@ async def cockpit(request: Request, year: YearQuery = DEFAULT_YEAR, org_unit: st
                  for (plan_id,), part in frame.group_by(["plan"], maintain_order=True)]
         awards = None if totals is None else [
             {"state": s, "label": f.STATE_ZH[s], **totals.get(s, {"count": 0, "total_fen": 0})} for s in AWARD_STATES]
+        unit = visible_org_unit(visible, org_unit, p.catalog)
+        parent, compared = comparison_units(p.catalog, visible, unit)
+        by_unit = charts.status_by_unit(unit_evaluations(p.catalog, observations, year, compared), compared)
+        chart_data = {
+            "trends": charts.trend_charts(frame, observations, year, limit=charts.COCKPIT_TRENDS),
+            "counties": by_unit,
+            "statuses": [{"name": s["name"], "colour": s["colour"], "value": status_counts(frame).get(s["key"], 0)}
+                         for s in charts.status_legend()],
+        }
         return {"year": year, "rows": frame.to_dicts(), "counts": status_counts(frame), "plans": plans,
-                "unit_name": frame["org_unit_name"][0] if frame.height else "", "statuses": STATUS_ORDER,
+                "unit_name": frame["org_unit_name"][0] if frame.height else "", "statuses": charts.STATUS_ORDER,
                 "years": _years(p.catalog), "units": _units(p.catalog, visible),
-                "org_unit": frame["org_unit"][0] if frame.height else org_unit, "awards": awards, "money": money}
+                "org_unit": frame["org_unit"][0] if frame.height else org_unit, "awards": awards, "money": money,
+                "charts": chart_data, "county_map": charts.county_map(parent, compared, by_unit),
+                "lagging": frame.filter(pl.col("status") == "lagging").head(8).to_dicts()}
 
     # The award counts are asked for on every request (one grouped query) and are part of the key.
     awards_key = None if totals is None else tuple(sorted((k, v["count"], v["total_fen"]) for k, v in totals.items()))
-    return render_shared(request, "cockpit.html", user, (frame,), (year, org_unit, visible, awards_key), context)
+    return render_shared(request, template, user, (frame, observations),
+                         (year, org_unit, visible, awards_key), context)
 
 
 def _years(catalog) -> list[int]:
@@ -204,11 +239,14 @@ async def indicator_page(request: Request, plan_id: str, indicator_id: str, year
         if row_frame.is_empty():
             raise Forbidden(f"没有这个指标的评估 no evaluation for {plan_id}/{indicator_id} in {year}")
         rows = r.evaluation_rows(row_frame, year)
-        card = card_view(rows[0], r.trajectories(trajectory(row_frame, observations), rows))
+        # The page draws its line with ECharts: the card's SVG (for the offline report) is not made.
+        card = card_view(rows[0], r.trajectories(trajectory(row_frame, observations), rows), draw=False)
+        counties = _across_counties(p, visible, plan_id, indicator_id, year, observations)
         return {
-            "row": rows[0], "card": card, "year": year, "svg": Markup(card["svg"]) if card["svg"] else None,
-            "explanation": row_frame["explanation"][0],
-            "counties": _across_counties(p, visible, plan_id, indicator_id, year, observations),
+            "row": rows[0], "card": card, "year": year, "explanation": row_frame["explanation"][0],
+            "counties": counties,
+            "charts": {"trends": charts.trend_charts(row_frame, observations, year),
+                       "growth": charts.growth_by_unit(counties)},
             "findings": p.lint_findings.filter(
                 (pl.col("plan") == plan_id) & (pl.col("indicator") == indicator_id)).to_dicts(),
         }

@@ -53,3 +53,20 @@ def status_counts(frame: pl.DataFrame) -> dict[str, int]:
     # A few dozen rows per page: counting in Python beats a Polars query's fixed cost, which
     # the cockpit would pay once per plan on every request.
     return dict(Counter(frame.get_column("status").to_list()))
+
+
+def comparison_units(catalog: Catalog, scope: Scope, unit: str) -> tuple[str, list[tuple[str, str]]]:
+    """The map's city and the county-level units a comparison shows: the unit's own counties
+    the user may see, or the unit alone when it has none (a county analyst sees only its county)."""
+    names = catalog.org_unit_names()
+    children = [u.code for u in catalog.org_units if u.parent == unit and u.kind != "zone"
+                and (scope.org_units is None or u.code in scope.org_units)]
+    parent = unit if children else (catalog.org_unit(unit).parent or unit)
+    return parent, [(code, names[code]) for code in (children or [unit])]
+
+
+def unit_evaluations(catalog: Catalog, observations: pl.DataFrame, year: int,
+                     units: list[tuple[str, str]]) -> pl.DataFrame:
+    """The evaluation of each of ``units`` in ``year``, one frame (each memoised with the observations)."""
+    frames = [evaluation_table(catalog, observations, year, org_unit=code) for code, _ in units]
+    return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
