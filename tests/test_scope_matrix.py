@@ -91,6 +91,9 @@ PAGE_READS = [
     ("/", ALL),  # roles without view_plans get the welcome page
     (f"/?org_unit={JIANGSHAN}", ALL - {"kecheng"}),
     (f"/?org_unit={KECHENG}", ALL - {"jiangshan"}),
+    ("/cockpit/screen", VIEW_PLANS),  # the 大屏 summary: the cockpit's figures, for a wall display
+    (f"/cockpit/screen?org_unit={JIANGSHAN}", VIEW_PLANS - {"kecheng"}),
+    (f"/cockpit/screen?org_unit={KECHENG}", VIEW_PLANS - {"jiangshan"}),
     (f"/plans/qz_commerce_14th/retail_sales?year={YEAR}&org_unit=330800", VIEW_PLANS - {"kecheng", "jiangshan"}),
     (f"/plans/qz_commerce_14th/retail_sales?year={YEAR}&org_unit={KECHENG}", VIEW_PLANS - {"jiangshan"}),
     (f"/plans/qz_commerce_14th/retail_sales?year={YEAR}&org_unit={JIANGSHAN}", VIEW_PLANS - {"kecheng"}),
@@ -421,6 +424,9 @@ def test_a_county_analyst_sees_only_its_county(site, user, county, own, other):
     page = get(site, user, f"/plans/qz_commerce_14th/retail_sales?year={YEAR}")
     assert page.status_code == 200 and names[county] in page.text
     assert other_county not in page.text  # the across-counties table keeps to the scope
+    for path in ("/", "/cockpit/screen"):  # the county comparison and the map keep to it too
+        cockpit = get(site, user, path)
+        assert cockpit.status_code == 200 and names[county] in cockpit.text and other_county not in cockpit.text
     outside = site["awards"].filter(pl.col("org_unit") != county)
     inside = site["awards"].filter(pl.col("org_unit") == county)
 

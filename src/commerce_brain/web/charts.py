@@ -17,6 +17,7 @@ from ..indicators.trajectory import trajectory
 from ..io import report as r
 
 STATUS_ORDER = ("lagging", "on_track", "ahead", "achieved_early", "no_data", "not_assessable")
+ASSESSED = STATUS_ORDER[:4]  # the conclusions a figure supports (worst first)
 # Trend charts on the cockpit: the first rows of the urgency order (lagging first), enough for
 # one screen of small multiples without drawing 80 lines per request.
 COCKPIT_TRENDS = 6
@@ -80,20 +81,20 @@ def status_by_unit(frames: pl.DataFrame, units: list[tuple[str, str]]) -> dict[s
 
 
 def county_map(parent: str, units: list[tuple[str, str]], by_unit: dict[str, Any]) -> list[dict[str, Any]]:
-    """The schematic map's tiles: each county at its place, coloured by its share of lagging
-    indicators (red when any lag, else the status most of its indicators have)."""
+    """The schematic map's tiles: each county at its place, coloured by the conclusion most of
+    its assessed indicators reach (a tie goes to the worse one, so lagging shows first)."""
     places = SCHEMATIC.get(parent, {})
     counts = {s["name"]: s["values"] for s in by_unit["series"]}
     tiles = []
     for i, (code, name) in enumerate(units):
-        per_status = {s: counts[STATUS_ZH[s]][i] for s in STATUS_ORDER}
-        total = sum(per_status.values())
-        lagging = per_status["lagging"]
-        main = "lagging" if lagging else max(STATUS_ORDER, key=lambda s: per_status[s])
+        per_status = {s: counts[STATUS_ZH[s]][i] for s in ASSESSED}
+        assessed = sum(per_status.values())
+        main = max(ASSESSED, key=lambda s: per_status[s]) if assessed else "no_data"
         row, col = places.get(code, (1 + i // 3, 1 + i % 3))
-        tiles.append({"name": name, "row": row, "col": col, "total": total, "lagging": lagging,
-                      "colour": r.status_colour(main if total else "no_data"),
-                      "label": f"滞后 {lagging} / {total} 项" if total else "暂无数据"})
+        tiles.append({"name": name, "row": row, "col": col, "colour": r.status_colour(main),
+                      "status": STATUS_ZH[main], "lagging": per_status["lagging"], "assessed": assessed,
+                      "label": f"多数{STATUS_ZH[main]} · 滞后 {per_status['lagging']} / {assessed} 项"
+                      if assessed else "暂无数据"})
     return tiles
 
 

@@ -149,6 +149,7 @@ def logout(request: Request, csrf: str = Form("")):
 
 
 AWARD_STATES = ("proposed", "confirmed", "approved", "paid", "rejected")
+SCREEN_LAGGING = 6  # lagging indicators the wall display names (one screen, large type)
 
 
 # The monitoring pages are async: on a memo hit they do a few small queries and no heavy
@@ -198,7 +199,7 @@ def _monitoring_page(request: Request, user: User, template: str, year: int, org
                 "years": _years(p.catalog), "units": _units(p.catalog, visible),
                 "org_unit": frame["org_unit"][0] if frame.height else org_unit, "awards": awards, "money": money,
                 "charts": chart_data, "county_map": charts.county_map(parent, compared, by_unit),
-                "lagging": frame.filter(pl.col("status") == "lagging").head(8).to_dicts()}
+                "lagging": frame.filter(pl.col("status") == "lagging").head(SCREEN_LAGGING).to_dicts()}
 
     # The award counts are asked for on every request (one grouped query) and are part of the key.
     awards_key = None if totals is None else tuple(sorted((k, v["count"], v["total_fen"]) for k, v in totals.items()))

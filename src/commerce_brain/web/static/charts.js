@@ -39,7 +39,7 @@
       return {
         tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
         legend: {bottom: 0},
-        grid: {left: 8, right: 16, top: 16, bottom: 36, containLabel: true},
+        grid: {left: 8, right: 16, top: 32, bottom: 36, containLabel: true},
         xAxis: {type: "category", data: data.counties.units},
         yAxis: {type: "value", name: "指标数", minInterval: 1},
         series: bars(data.counties, true)
@@ -77,6 +77,9 @@
     var option = draw[kind](el);
     option.textStyle = {fontFamily: FONT, fontSize: dark ? 16 : 12};
     option.backgroundColor = "transparent";
+    // Drawn at once: a wall display and a printed page show the final figure, never a frame of
+    // an animation.
+    option.animation = false;
     chart.setOption(option);
     charts.push(chart);
   });
