@@ -37,6 +37,7 @@ LUA = HERE / "percentiles.lua"
 PAGES = {
     "cockpit": "/",
     "indicator": "/plans/qz_commerce_14th/retail_sales?year=2023&org_unit=330800",
+    "screen": "/cockpit/screen",  # the 大屏 summary (the cockpit's figures, county map)
 }
 TARGET_P95_MS = 100.0
 USERNAME = "bench-city"
