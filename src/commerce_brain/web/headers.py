@@ -3,8 +3,9 @@ copy, unlike ``BaseHTTPMiddleware``).
 
 The Content-Security-Policy allows scripts only from the platform's own files (no inline
 script, no ``on…=`` attributes, no eval), nothing from other sites, and no framing. Inline
-``style`` attributes stay allowed: the charts are inline SVG styled in place, and a style
-cannot run code. Every answer that is not a static file is ``Cache-Control: no-store``: pages
+``style`` attributes stay allowed: status colours are set in place, ECharts styles the SVG it
+draws, and a style cannot run code. The charts' data rides in ``<script type="application/json">``
+blocks, which the browser never runs, so they need no exception either. Every answer that is not a static file is ``Cache-Control: no-store``: pages
 and API answers carry money and enterprise data that must not stay in a shared or browser cache.
 """
 
