@@ -75,7 +75,8 @@ class _Scripts(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "script":
-            self._in_script = "src" not in attrs
+            # A JSON data block (the charts' data) is never run by the browser: data, not script.
+            self._in_script = "src" not in attrs and attrs.get("type") != "application/json"
         for name, value in attrs.items():
             if name.startswith("on"):
                 self.found.append(f"<{tag} {name}=…>")
@@ -105,6 +106,9 @@ def test_no_template_needs_inline_script():
     # The checker itself sees what it must refuse.
     assert inline_script('<script>alert(1)</script><button onclick="x()">a</button><a href="javascript:x()">b</a>') \
         == ["inline <script>: alert(1)", "<button onclick=…>", "<a href=javascript:…>"]
+    assert inline_script('<script type="application/json">{"a": 1}</script>') == []
+    assert inline_script('<script type="text/javascript">x()</script><script type="module">y()</script>') \
+        == ["inline <script>: x()", "inline <script>: y()"]
 
 
 @pytest.mark.parametrize(("options", "headers", "base", "secure"), [
