@@ -257,3 +257,23 @@ def test_the_summary_counts_statuses_as_json_and_the_report_do_and_names_the_yea
 
 def test_the_default_data_directory_is_outside_the_checkout():
     assert not Settings.from_env(database_url="sqlite://").data_dir.resolve().is_relative_to(CHECKOUT)
+
+
+def test_serve_names_its_store_and_takes_data_dir(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "COMMERCE_BRAIN_DATABASE_URL"}
+    server = subprocess.Popen([sys.executable, "-m", "commerce_brain.cli", "serve", "--port", str(port),
+                               "--data-dir", str(tmp_path / "mine")], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              env=env, text=True)
+    try:
+        first = server.stderr.readline()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert first.strip() == f"数据库 store: {(tmp_path / 'mine' / 'commerce_brain.sqlite3').resolve()}"

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import DataDirOpt, err, load_catalog_or_exit, out, progress
+from .cli_common import DataDirOpt, announce_store, err, load_catalog_or_exit, out, progress, store_url
+from .settings import DATA_DIR_ENV
 from .cli_audit import audit_app
 from .cli_db import db_app
 from .cli_plans import plans_app
@@ -161,6 +162,11 @@ def serve(
     _check_port_free(host, port)
     if demo:
         _start_demo_site(data_dir)
+    else:
+        # The workers build their app from the environment: --data-dir reaches them through it.
+        if data_dir:
+            os.environ[DATA_DIR_ENV] = str(data_dir)
+        announce_store(store_url(None, data_dir))
     os.environ["COMMERCE_BRAIN_SECURE_COOKIES"] = "1" if secure_cookies else ""
     if trust_proxy:
         os.environ["COMMERCE_BRAIN_TRUST_PROXY"] = "1"
