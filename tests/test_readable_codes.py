@@ -93,3 +93,14 @@ def test_pages_show_rules_and_subjects_in_chinese(site):  # noqa: F811
     assert result.status_code == 200
     assert "对象：国家高新技术企业认定（2023-11-20）" in result.text
     assert "national_high_tech_enterprise@" not in result.text
+
+
+def test_a_claims_events_show_kind_and_level_names():
+    from commerce_brain.web.pages import _ENV
+
+    event = {"date": "2023-06-01", "kind": "invention_patent_granted", "level": "national", "subject": None}
+    html = _ENV.get_template("_claim_inputs.html").render(
+        inputs={"enterprise": {"name": "某企业"}, "uscc": "91330802MA2G000117", "facts": [], "events": [event]},
+        money=lambda fen: "—")
+    assert "<td>发明专利授权</td>" in html and "<td>国家级</td>" in html
+    assert "invention_patent_granted" not in html and "national" not in html

@@ -168,6 +168,8 @@ def test_import_page_previews_then_confirms_and_rejects_bad_files_whole(site):
     assert bad.status_code == 422 and "文件被整体退回" in bad.text and "社零" in bad.text
     good = _upload(client, _csv([["qz_commerce_14th", "retail_sales", "330800", "2024", "1100"]]))
     assert good.status_code == 200 and "将新增 1" in good.text
+    assert "<td>衢州市商务高质量发展“十四五”规划</td>" in good.text                # the plan's title,
+    assert "<td>qz_commerce_14th</td>" not in good.text                      # not its id
     assert current_observations(engine).height == before                     # preview stores nothing
     form = dict(re.findall(r'name="(sha|suffix|file_name|csrf)" value="([^"]+)"', good.text))
     done = client.post("/imports/confirm", data=form)

@@ -67,15 +67,6 @@ def _rule_labels(request: Request) -> dict[str, str]:
     return {r.id: f"第{r.article}条 {r.name_zh}" for r in effective_policies(platform(request).engine).rules()}
 
 
-def _kind_labels(request: Request) -> dict[str, str]:
-    """Event kind → the names of the rules it triggers (the kinds have no names of their own)."""
-    kinds: dict[str, list[str]] = {}
-    for rule in effective_policies(platform(request).engine).rules():
-        for kind in rule.on:
-            kinds.setdefault(kind, []).append(rule.name_zh)
-    return {kind: "、".join(names) for kind, names in kinds.items()}
-
-
 def _claim_record(claim: dict, request: Request, labels: dict[str, str]) -> dict:
     names = platform(request).catalog.org_unit_names()
     record = {k: v for k, v in claim.items() if k not in ("inputs", "content")}
@@ -142,7 +133,7 @@ def _new_page(request: Request, user: User, *, inputs: EnterpriseInputs | None, 
     context = {
         "user": user, "error": error, "inputs": inputs, "inputs_json": inputs.to_json() if inputs else "",
         "rules": _rule_labels(request), "rule": fields.get("rule", ""), "year": fields.get("year") or DEFAULT_YEAR,
-        "statement": fields.get("statement", ""), "kinds": _kind_labels(request),
+        "statement": fields.get("statement", ""),
         "org_unit_name": names.get(inputs.enterprise.get("org_unit"), "") if inputs else "", "money": money,
         "max_files": cf.MAX_FILES, "max_statement": cf.MAX_STATEMENT, "accept": ",".join(cf.CONTENT_TYPES),
         "no_data": NO_DATA if inputs is None and error is None else None,
@@ -221,7 +212,7 @@ def _claim_page(request: Request, user: User, claim: dict, inputs: EnterpriseInp
     org_units = {code: name for code, name in catalog.org_unit_names().items() if code in city}
     return HTMLResponse(render(request, "claim.html", {
         "user": user, "claim": _claim_record(claim, request, _rule_labels(request)), "inputs": inputs,
-        "kinds": _kind_labels(request), "money": money, "when": when, "error": error,
+        "money": money, "when": when, "error": error,
         "can_register": registers, "org_units": org_units}), status_code=status)
 
 

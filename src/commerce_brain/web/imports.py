@@ -133,11 +133,13 @@ def _preview_page(request: Request, user: User, frame: pl.DataFrame, warnings: l
 
 
 def _labelled(request: Request, changes: pl.DataFrame) -> list[dict]:
-    """Changed rows with the indicator's and the org unit's Chinese names beside their codes."""
+    """Changed rows with the plan's title and the indicator's and org unit's Chinese names."""
     catalog = platform(request).catalog
     names = {(i.plan, i.id): i.name_zh for i in catalog.indicators()}
+    titles = {p.id: p.title for p in catalog.plans}
     units = catalog.org_unit_names()
-    return [{**r, "indicator_zh": names.get((r["plan"], r["indicator"]), r["indicator"]),
+    return [{**r, "plan_zh": titles.get(r["plan"], r["plan"]),
+             "indicator_zh": names.get((r["plan"], r["indicator"]), r["indicator"]),
              "org_unit_zh": units.get(r["org_unit"], r["org_unit"])} for r in changes.iter_rows(named=True)]
 
 

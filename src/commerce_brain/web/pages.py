@@ -59,7 +59,8 @@ _ENV = Environment(loader=FileSystemLoader(str(resources.files("commerce_brain.w
                    auto_reload=False,
                    autoescape=select_autoescape(["html"]))
 _ENV.globals.update(num=num, pct=pct, STATUS_ZH=STATUS_ZH, colour=r.status_colour, can=can,
-                    subject_zh=packaged_names().subject, kind_zh=packaged_names().kind)
+                    subject_zh=packaged_names().subject, kind_zh=packaged_names().kind,
+                    choice_zh=packaged_names().choices)
 
 
 # Rendered page bodies of the monitoring pages, per evaluation frame (see render_shared).
