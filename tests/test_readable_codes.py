@@ -104,3 +104,18 @@ def test_a_claims_events_show_kind_and_level_names():
         money=lambda fen: "—")
     assert "<td>发明专利授权</td>" in html and "<td>国家级</td>" in html
     assert "invention_patent_granted" not in html and "national" not in html
+
+
+def test_formula_symbols_are_explained_in_words():
+    from commerce_brain.indicators.explain import explain, symbols_in
+
+    row = {"status": "lagging", "status_zh": "滞后", "year": 2023, "base_year": 2020, "target_year": 2025,
+           "base_value": 757.0, "target_value": 1000.0, "actual": 860.0, "implied_growth": 0.0573,
+           "achieved_growth": 0.0434, "required_growth": 0.0783, "progress": 0.42, "time_elapsed": 0.6,
+           "ratio": 0.76, "growth_kind": "annual_growth", "citation": "「x」"}
+    text = explain(row)
+    assert "规划目标隐含的年均增长 g_p=" in text and "已实现年均增长 g_a=" in text and "进度比值 r=" in text
+    shown = dict(symbols_in(text))
+    assert set(shown) == {"X₀", "X_T", "X_t", "t₀", "T", "t", "g_p", "g_a", "g_r", "P", "τ", "r"}
+    assert shown["g_r"] == "剩余年份为达到目标所需的年均增长率"
+    assert symbols_in("2023年暂无实际值，无法评估。") == []

@@ -75,6 +75,8 @@ def test_city_analyst_sees_the_cockpit_and_an_indicator(site):
     detail = client.get("/plans/qz_commerce_14th/retail_sales?year=2023&org_unit=330800")
     assert detail.status_code == 200 and 'data-chart="trend"' in detail.text and "（衢发改发〔2021〕18号）表2 第1行" in detail.text
     assert "g_p=(X_T/X₀)^(1/(T−t₀))−1" in detail.text                      # the formula, explained
+    assert "<dt>g_p</dt><dd>规划目标隐含的年均增长率</dd>" in detail.text        # its symbols in words
+    assert "<dt>X₀</dt><dd>基期值</dd>" in detail.text and "<dt>τ</dt>" in detail.text
     assert "柯城区" in detail.text and "开化县" in detail.text               # across counties
     lint = client.get("/plans/qz_services_14th/digital_economy_services_main_revenue?year=2023&org_unit=330800")
     assert "规划体检" in lint.text and "14.54" in lint.text                  # plan lint where it applies

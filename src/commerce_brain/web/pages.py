@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from ..access import ROLES, Scope, User, can
+from ..indicators.explain import symbols_in
 from ..indicators.status import STATUS_ZH
 from ..indicators.trajectory import trajectory
 from ..io import report as r
@@ -246,6 +247,7 @@ async def indicator_page(request: Request, plan_id: str, indicator_id: str, year
         counties = _across_counties(p, visible, plan_id, indicator_id, year, observations)
         return {
             "row": rows[0], "card": card, "year": year, "explanation": row_frame["explanation"][0],
+            "symbols": symbols_in(row_frame["explanation"][0]),
             "counties": counties,
             "charts": {"trends": charts.trend_charts(row_frame, observations, year),
                        "growth": charts.growth_by_unit(counties)},
