@@ -115,3 +115,13 @@ def test_echarts_is_vendored_with_its_licence_and_ships_in_the_package():
     assert "5.6.0" in (vendor / "README.md").read_text(encoding="utf-8")
     pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
     assert '"web/static/vendor/echarts/*"' in pyproject
+
+
+def test_shaoxing_has_its_own_map_for_its_plan(site):  # noqa: F811
+    app, _ = site
+    client = sign_in(TestClient(app), "city")
+    assert '<option value="330600">绍兴市</option>' in client.get("/").text  # the city can be picked
+    page = client.get("/cockpit/screen?year=2023&org_unit=330600").text
+    tiles = re.findall(r'class="county" style="grid-row: (\d); grid-column: (\d)[^"]*"><b>([^<]+)</b>', page)
+    assert sorted(name for *_, name in tiles) == sorted(["越城区", "柯桥区", "上虞区", "新昌县", "诸暨市", "嵊州市"])
+    assert len({(row, col) for row, col, _ in tiles}) == 6

@@ -216,10 +216,12 @@ def _years(catalog) -> list[int]:
 
 
 def _units(catalog, visible) -> list[tuple[str, str]]:
-    """The org units the user may pick: the city and its counties, or the county's subtree."""
+    """The org units the user may pick: each city with a plan (the platform's own first) and its
+    counties, or the county's subtree."""
     names = catalog.org_unit_names()
     if visible.org_units is None:
-        codes = [HOME] + [u.code for u in catalog.org_units if u.parent == HOME]
+        cities = dict.fromkeys([HOME] + [plan.org_unit for plan in catalog.plans])
+        codes = [code for city in cities for code in [city] + [u.code for u in catalog.org_units if u.parent == city]]
     else:
         codes = sorted(visible.org_units)
     return [(code, names[code]) for code in codes]
