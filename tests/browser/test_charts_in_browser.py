@@ -21,8 +21,10 @@ def drawn(page: Page, kind: str) -> int:
     for i in range(count):
         chart = charts.nth(i)
         assert chart.locator("svg path").count() > 3, f"chart {kind} #{i} is empty"
-        box = chart.locator("svg").bounding_box()
+        box, frame = chart.locator("svg").bounding_box(), chart.bounding_box()
         assert box and box["width"] > 150 and box["height"] > 100, box
+        # Drawn at the size of its box: no style squeezes the SVG and cuts off axes or legend.
+        assert abs(box["width"] - frame["width"]) < 2 and abs(box["height"] - frame["height"]) < 2, (box, frame)
     return count
 
 
@@ -43,12 +45,13 @@ def test_the_cockpit_draws_trends_and_the_county_comparison(page: Page, sign_in,
     assert not errors(page)
 
 
-def test_the_indicator_page_draws_its_line_against_the_target_path(page: Page, sign_in):
+def test_the_indicator_page_draws_its_line_against_the_target_path(page: Page, sign_in, tmp_path):
     sign_in(page, "city_analyst")
     page.goto(RETAIL)
     assert drawn(page, "trend") == 1 and drawn(page, "growth") == 1
     legend = page.locator('[data-chart="trend"] svg text').all_text_contents()
     assert {"目标路径", "实际值", "预测值"} <= set(legend), legend
+    page.screenshot(path=str(tmp_path / "indicator.png"), full_page=True)
     assert not errors(page)
 
 
