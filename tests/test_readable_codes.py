@@ -4,6 +4,8 @@ and yes/no figures as 是/否."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 
 import polars as pl
@@ -119,3 +121,22 @@ def test_formula_symbols_are_explained_in_words():
     assert set(shown) == {"X₀", "X_T", "X_t", "t₀", "T", "t", "g_p", "g_a", "g_r", "P", "τ", "r"}
     assert shown["g_r"] == "剩余年份为达到目标所需的年均增长率"
     assert symbols_in("2023年暂无实际值，无法评估。") == []
+
+
+def test_the_calculator_asks_for_the_type_and_cites_its_articles(site):  # noqa: F811
+    from commerce_brain.policy import calculator_form as cf
+
+    articles = cf.kind_articles(POLICIES)
+    assert set(articles) == POLICIES.event_kinds()
+    assert articles["national_high_tech_enterprise"] == [
+        "国家高新技术企业奖励：《关于推进创新驱动加快经济高质量发展若干政策意见》第8条（新认定国家高新技术企业）"
+        "「对新认定的国家高新技术企业给予30万元的奖励。」"]
+    # The fields offered come from the names the rules' expressions read, not a hand list.
+    fields = cf.fields_of_kinds(POLICIES)
+    assert {"rating", "benchmark_rate", "days", "amount"} <= set(fields["green_loan"])
+    assert not {"rating", "days", "level"} & set(fields["invention_patent_granted"])
+    client, _ = sign_in(site, "officer")
+    page = client.get("/calculator").text
+    assert '<option value="green_loan" data-fields="' in page and ">绿色贷款</option>" in page
+    block = re.search(r'<script type="application/json" id="kind-articles">(.*?)</script>', page, re.S)
+    assert json.loads(block.group(1)) == articles

@@ -11,7 +11,7 @@ import polars as pl
 from .io.enterprise_fields import FIELD_ALIASES
 from .io.enterprise_import import PolicyData
 from .catalog import Catalog
-from .policy.calculator_form import event_kinds, rate_text
+from .policy.calculator_form import rate_text
 from .policy.model import PolicyCatalog
 from .policy.vocabulary import CHOICE_ZH
 from .render import money
@@ -32,9 +32,9 @@ def changed_rows(planned: EnterpriseImport, data: PolicyData, *, catalog: Catalo
                  limit: int, changes: tuple[str, ...] = ("new", "changed")) -> list[dict]:
     """Up to ``limit`` rows of each sheet whose change is one of ``changes``: ``sheet``,
     ``change``, ``who`` (name and code), ``what`` (the year or the event) and ``diffs``
-    [(field, old, new)]. Regions are named from ``catalog``, event kinds by the rules of
-    ``policies`` they trigger."""
-    labels = _Labels(catalog.org_unit_names(), event_kinds(policies), data)
+    [(field, old, new)]. Regions are named from ``catalog``, event kinds by the names the
+    policy catalog gives them."""
+    labels = _Labels(catalog.org_unit_names(), policies.names.event_kinds, data)
     rows = []
     for table, frame in planned.changes.items():
         for row in frame.filter(pl.col("change").is_in(changes)).head(limit).iter_rows(named=True):

@@ -111,9 +111,23 @@ def test_an_officer_enters_an_enterprise_by_hand(page: Page, sign_in):
     expect(rows).to_have_count(6)
     last = rows.last
     expect(last.locator("legend")).to_have_text("事件 6")
-    last.get_by_label("事件类型").select_option(label="国家高新技术企业奖励")
-    # Only the fields the kind's rules read are offered.
+    # The event type first: nothing else is asked for until it is chosen.
+    expect(last.get_by_label("日期（YYYY-MM-DD）")).to_be_hidden()
     expect(last.get_by_label("金额（元）", exact=True)).to_be_hidden()
+    articles = last.locator("[data-kind-articles] li")
+    expect(articles).to_have_count(0)
+    # A green loan reads the loan's amount, its rating, the rate and the days, and cites article 16.
+    last.get_by_label("事件类型").select_option(label="绿色贷款")
+    for field in ("amount", "rating", "benchmark_rate", "days"):
+        expect(last.locator(f'[data-field="{field}"]')).to_be_visible()
+    expect(last.locator('[data-field="level"]')).to_be_hidden()
+    expect(articles.first).to_contain_text("绿色贷款贴息（深绿）：《关于推进创新驱动加快经济高质量发展若干政策意见》第16条")
+    last.get_by_label("事件类型").select_option(label="国家高新技术企业认定")
+    # Only the fields the kind's rules read are offered, with the article's sentence beside them.
+    expect(articles).to_have_count(1)
+    expect(articles.first).to_contain_text("国家高新技术企业奖励：《关于推进创新驱动加快经济高质量发展若干政策意见》第")
+    expect(last.get_by_label("金额（元）", exact=True)).to_be_hidden()
+    expect(last.locator('[data-field="rating"]')).to_be_hidden()
     expect(last.get_by_label("已兑现金额（元）")).to_be_visible()
     expect(last.get_by_label("日期（YYYY-MM-DD）")).to_be_visible()
     last.get_by_label("日期（YYYY-MM-DD）").fill(f"{YEAR}-11-20")

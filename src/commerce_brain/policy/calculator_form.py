@@ -167,6 +167,18 @@ def event_kinds(policies: PolicyCatalog) -> dict[str, str]:
     return {kind: "、".join(names) for kind, names in found.items()}
 
 
+def kind_articles(policies: PolicyCatalog) -> dict[str, list[str]]:
+    """For each event kind, the sentence of each article its rules apply, as the calculator shows
+    it beside the chosen type: 名称：《title》第n条（…）「quote」, in article order."""
+    found: dict[str, list[str]] = {}
+    for rule in sorted(policies.rules(), key=lambda r: r.article):
+        line = f"{rule.name_zh}：{policies.place(rule)}「{rule.quote}」"
+        for kind in rule.on:
+            if kind != "facts" and line not in found.setdefault(kind, []):
+                found[kind].append(line)
+    return found
+
+
 def fields_of_kinds(policies: PolicyCatalog) -> dict[str, list[str]]:
     """For each event kind, the event fields a person should fill: those its rules read."""
     from .rule_eval import figures_used

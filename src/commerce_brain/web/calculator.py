@@ -135,7 +135,8 @@ def _page(request: Request, user: User, values: dict[str, str], *, errors: list[
     context = {
         "user": user, "values": values, "errors": dict(reversed(errors)), "error_list": list(errors),
         "message": message, "result": result, "inputs_json": inputs_json, "rows": rows, "money": money,
-        "kinds": kinds, "kind_fields": cf.fields_of_kinds(policies), "choices": cf.choices(policies),
+        "kinds": {kind: policies.names.kind(kind) for kind in kinds}, "kind_fields": cf.fields_of_kinds(policies),
+        "kind_articles": cf.kind_articles(policies), "choices": cf.choices(policies),
         "choice_zh": CHOICE_ZH, "org_units": _org_units(request, visible),
         "flags": [(f, policies.label(f)) for f in cf.FLAGS], "facts": [(f, policies.label(f)) for f in cf.FACTS],
         "event_fields": [(f, policies.label(f), policies.variables["events"].get(f, ("date",))[0])

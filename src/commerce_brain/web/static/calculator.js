@@ -3,18 +3,32 @@
 (function () {
   "use strict";
 
-  // Show only the fields the chosen event kind's rules read; a field already filled stays
-  // visible, so nothing is submitted that the person cannot see.
+  // kind → the sentences of the articles its rules apply (a JSON data block of the page).
+  var articles = {};
+
+  // The event type first: until one is chosen only the type is asked for; then only the fields
+  // that type's rules read, with the articles' sentences beside it. A field already filled or
+  // refused stays visible, so nothing is submitted that the person cannot see.
   function fitFields(row) {
     var select = row.querySelector("select.kind");
+    var kind = select ? select.value : "";
     var option = select && select.options[select.selectedIndex];
-    var wanted = option && option.value ? (option.getAttribute("data-fields") || "").split(" ") : null;
+    var wanted = kind ? (option.getAttribute("data-fields") || "").split(" ") : ["kind"];
     row.querySelectorAll("[data-field]").forEach(function (label) {
       var input = label.querySelector("input, select");
       var filled = input && input.value !== "";
       var erred = label.querySelector(".field-error");
-      label.hidden = !(wanted === null || wanted.indexOf(label.getAttribute("data-field")) >= 0 || filled || erred);
+      label.hidden = !(wanted.indexOf(label.getAttribute("data-field")) >= 0 || filled || erred);
     });
+    var list = row.querySelector("[data-kind-articles]");
+    if (list) {
+      list.textContent = "";
+      (articles[kind] || []).forEach(function (line) {
+        var item = document.createElement("li");
+        item.textContent = line;
+        list.appendChild(item);
+      });
+    }
   }
 
   function renumber(row, index) {
@@ -42,6 +56,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    var data = document.getElementById("kind-articles");
+    if (data) { articles = JSON.parse(data.textContent); }
     document.querySelectorAll("fieldset.event").forEach(fitFields);
     document.addEventListener("change", function (event) {
       if (event.target.matches("select.kind")) { fitFields(event.target.closest("fieldset.event")); }
