@@ -140,3 +140,17 @@ def test_the_calculator_asks_for_the_type_and_cites_its_articles(site):  # noqa:
     assert '<option value="green_loan" data-fields="' in page and ">绿色贷款</option>" in page
     block = re.search(r'<script type="application/json" id="kind-articles">(.*?)</script>', page, re.S)
     assert json.loads(block.group(1)) == articles
+
+
+def test_the_rules_command_reads_in_words_and_its_json_keeps_the_codes(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from commerce_brain.cli import app
+
+    monkeypatch.setenv("COMMERCE_BRAIN_DATA_DIR", str(tmp_path / "data"))
+    table = CliRunner().invoke(app, ["policy", "rules"])
+    assert table.exit_code == 0, table.output
+    assert "国家级" in table.output and "level ==" not in table.output and "invention_patent_granted" not in table.output
+    rows = json.loads(CliRunner().invoke(app, ["policy", "rules", "--format", "json"]).output)
+    pilot = next(r for r in rows if r["id"] == "informatization_pilot")
+    assert pilot["trigger"] == ["informatization_pilot"] and pilot["amount"].startswith('level == "national"')

@@ -70,8 +70,8 @@ def policy_rules(
                      "default: the packaged catalog.")] = None,
 ) -> None:
     """政策条款 Every rule (and budget pool) with its article and quoted sentence."""
-    from .policy.explain import yuan
-    from .policy.model import PAYEE_ZH, SCOPE_ZH
+    from .policy.explain import in_words, yuan
+    from .policy.model import CAP_PER_ZH, PAYEE_ZH, SCOPE_ZH
     from .render import simple_table
 
     policies, versions = load_policies_or_exit(), {}
@@ -92,8 +92,9 @@ def policy_rules(
         simple_table(
             f"《{policy.title}》（{policy.id}，自{policy.first_year}年度起）",
             ["条", "规则", "名称", "触发", "范围", "条件", "金额", "上限", "领取"] + (["版本"] if db else []),
-            [[r.article, r.id, r.name_zh, "/".join(r.on), SCOPE_ZH[r.scope], r.when.text if r.when else "—",
-              r.amount_text, f"{r.cap.text}/{r.cap_per}" if r.cap else "—", PAYEE_ZH[r.payee]]
+            [[r.article, r.id, r.name_zh, "、".join(policies.names.kind(k) for k in r.on), SCOPE_ZH[r.scope],
+              in_words(r.when.text, policies) if r.when else "—", in_words(r.amount_text, policies),
+              f"{CAP_PER_ZH[r.cap_per]}{in_words(r.cap.text, policies)}" if r.cap else "—", PAYEE_ZH[r.payee]]
              + ([versions[r.id]] if db else []) for r in policy.rules],
             out,
         )

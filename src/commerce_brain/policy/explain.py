@@ -14,7 +14,7 @@ from .catalog import readable
 from .context import events_context, facts_context, numbered
 from .expr_parse import conjuncts, names
 from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
-from .model import PAYEE_ZH, SCOPE_ZH, PolicyCatalog, Rule
+from .model import CAP_PER_ZH, PAYEE_ZH, SCOPE_ZH, PolicyCatalog, Rule
 from .payer import treasury_name
 from .rule_eval import condition, eligibility
 
@@ -123,7 +123,7 @@ def explain_award(award: dict, policies: PolicyCatalog, catalog: Catalog) -> str
     if award.get("already_paid_fen"):
         parts.append(f"已兑现 {yuan(award['already_paid_fen'])}，按补差原则扣除")
     if award.get("cap_fen") is not None and computed is not None and computed - (award.get("already_paid_fen") or 0) > paid:
-        per = {"deal": "每单", "enterprise": "单个企业", "subject": "单个项目（对象）"}[rule.cap_per]
+        per = CAP_PER_ZH[rule.cap_per]
         parts.append(f"{per}最高 {yuan(award['cap_fen'])}，封顶")
     if award.get("needs_review"):
         parts.append("尚无评审核定金额，按最高额暂列，待评审")

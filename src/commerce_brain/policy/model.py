@@ -13,6 +13,7 @@ CAP_PER = ("enterprise", "deal", "subject")
 PAYEES = ("enterprise", "management", "operator")
 PAYEE_ZH = {"enterprise": "企业", "management": "企业管理层", "operator": "运营主体"}
 SCOPE_ZH = {"citywide": "全市", "city_level": "市本级"}
+CAP_PER_ZH = {"deal": "每单", "enterprise": "单个企业", "subject": "单个项目（对象）"}
 
 
 @dataclass(frozen=True)
