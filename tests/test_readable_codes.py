@@ -154,3 +154,23 @@ def test_the_rules_command_reads_in_words_and_its_json_keeps_the_codes(tmp_path,
     rows = json.loads(CliRunner().invoke(app, ["policy", "rules", "--format", "json"]).output)
     pilot = next(r for r in rows if r["id"] == "informatization_pilot")
     assert pilot["trigger"] == ["informatization_pilot"] and pilot["amount"].startswith('level == "national"')
+
+
+def test_the_awards_workbook_names_subjects_and_says_yes_or_no(town, tmp_path):  # noqa: F811
+    from openpyxl import load_workbook
+
+    from commerce_brain.policy.award_table import COLUMNS, write_awards_xlsx
+
+    from commerce_brain.policy.subjects import stable_subjects
+
+    enterprises, facts, events = town
+    awards = evaluate(enterprises, facts, stable_subjects(events), YEAR).filter(
+        (pl.col("amount_fen") > 0) & pl.col("subject").str.contains("@"))
+    records = award_records(awards.head(30), POLICIES, CATALOG)
+    sheet = load_workbook(write_awards_xlsx(records, None, tmp_path / "a.xlsx"))["奖补明细"]
+    header = [c.value for c in sheet[1]]
+    subjects = [row[header.index("对象")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert subjects and all("@" not in s and "（20" in s for s in subjects)
+    flags = {row[header.index(t)] for row in sheet.iter_rows(min_row=2, values_only=True)
+             for t, key in COLUMNS if key in ("settle_with_city", "needs_review")}
+    assert flags <= {"是", "否"} and flags

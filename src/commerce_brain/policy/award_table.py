@@ -106,6 +106,9 @@ def write_awards_xlsx(records: list[dict], summary: dict | None, path: Path, *, 
 
 
 def _cell(value):
+    # Yes/no columns (年底与市结算, 待评审) read 是/否, not TRUE/FALSE.
+    if isinstance(value, bool):
+        return "是" if value else "否"
     # Exact 元 text ("1234.50") becomes a Decimal: the cell holds exactly the stored fen.
     if isinstance(value, str) and value.replace(".", "", 1).replace("-", "", 1).isdigit() and "." in value:
         return Decimal(value)
