@@ -31,6 +31,7 @@ from commerce_brain.io.actuals_template import COLUMNS
 pytestmark = pytest.mark.browser
 
 PLAN = "qz_commerce_14th"
+PLAN_TITLE = "衢州市商务高质量发展“十四五”规划"
 RETAIL_ZH = "社会消费品零售总额"
 FIRST, CORRECTED = "1023.4", "1030.5"  # 衢州市 2024, as first published and as corrected
 OTHER_COUNTY = "330881"  # 江山市: not the county analyst's (柯城区 330802)
@@ -159,7 +160,7 @@ def test_importing_actuals_from_template_to_indicator_page_and_bad_files_refused
     expect(preview).to_contain_text("共 1 行：将新增 1，修订 0，未变 0")
     expect(preview.locator("tbody tr")).to_have_count(1)
     assert preview.locator("tbody tr td").all_inner_texts() == [
-        "新增", PLAN, RETAIL_ZH, "衢州市", "2024", "—", "1,023.4"]
+        "新增", PLAN_TITLE, RETAIL_ZH, "衢州市", "2024", "—", "1,023.4"]  # the plan's title, not its id
     # Nothing is stored before the confirmation.
     expect(history_rows(page)).to_have_count(before)
     shots(page, "import-preview")
@@ -188,7 +189,7 @@ def test_importing_actuals_from_template_to_indicator_page_and_bad_files_refused
     preview = card(page, f"校验通过：{corrected.name}")
     expect(preview).to_contain_text("共 1 行：将新增 0，修订 1，未变 0")
     assert preview.locator("tbody tr td").all_inner_texts() == [
-        "修订", PLAN, RETAIL_ZH, "衢州市", "2024", "1,023.4", "1,030.5"]
+        "修订", PLAN_TITLE, RETAIL_ZH, "衢州市", "2024", "1,023.4", "1,030.5"]
     page.get_by_role("button", name="确认导入").click()
     expect(card(page, f"已导入：{corrected.name}")).to_contain_text("新增 0，修订 1，未变 0")
     expect(history_rows(page)).to_have_count(before + 2)
