@@ -30,6 +30,14 @@ WRITE_CAPABILITIES = frozenset({
 })
 CAPABILITIES = READ_CAPABILITIES | WRITE_CAPABILITIES
 
+# What each capability is called where a person reads it (a refusal on a page, the audit log).
+CAPABILITY_ZH: dict[str, str] = {
+    "view_plans": "查看规划监测", "view_policies": "查看政策兑现", "view_audit": "查看审计日志",
+    "import_actuals": "导入统计数据", "run_batch": "运行免申即享批次", "review_awards": "审核奖补",
+    "make_payments": "办理兑付", "confirm_own_awards": "确认本企业奖补", "file_claims": "企业申报",
+    "manage_users": "管理账户", "edit_rules": "修改政策规则",
+}
+
 # Separation of duties: whoever reviews awards (policy officer) does not pay them (finance
 # officer), and the administrator manages accounts but touches neither data nor money.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -71,7 +79,13 @@ class Scope:
     uscc: str | None = None
 
 
+def refusal(user: User, capability: str) -> str:
+    """Why ``user`` may not do ``capability``, in Chinese: role and capability by their names."""
+    return f"无权操作：{user.role_zh}不能{CAPABILITY_ZH.get(capability, '进行此操作')}"
+
+
 def can(user: User, capability: str) -> bool:
+
     """Whether the user's role grants the capability. Inactive users and unknown roles get
     nothing; an unknown capability is a programming error and raises ValueError."""
     if capability not in CAPABILITIES:

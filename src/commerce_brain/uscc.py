@@ -8,7 +8,8 @@ verified here; the meaning of the positions (registration authority, division co
 >>> is_valid_uscc("91350100M000100Y43")
 True
 >>> uscc_problem("91350100M000100Y44")
-'校验位错误 wrong check character: the 18th character should be 3'
+'校验位错误：第 18 位应为 3'
+
 """
 
 from __future__ import annotations
@@ -37,19 +38,18 @@ def check_character(first17: str) -> str:
 
 
 def uscc_problem(code: str) -> str | None:
-    """Why ``code`` is not a valid credit code (Chinese, then English), or None when it is.
+    """Why ``code`` is not a valid credit code (in Chinese), or None when it is.
 
     Strict: lower-case letters are not in the alphabet; callers that accept them upper-case first.
     """
     if len(code) != LENGTH:
-        return f"长度错误 wrong length: {len(code)} characters, a credit code has 18"
+        return f"长度错误：应为 18 位，实为 {len(code)} 位"
     for position, ch in enumerate(code, start=1):
         if ch not in _VALUE:
-            return (f"字符不允许 character not allowed at position {position}: '{ch}' "
-                    "(digits and capitals except I, O, S, V, Z)")
+            return (f"第 {position} 位字符“{ch}”不允许（只能是数字和除 I、O、S、V、Z 以外的大写字母）")
     expected = check_character(code[:-1])
     if code[-1] != expected:
-        return f"校验位错误 wrong check character: the 18th character should be {expected}"
+        return f"校验位错误：第 18 位应为 {expected}"
     return None
 
 

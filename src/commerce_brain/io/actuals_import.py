@@ -69,7 +69,7 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        where = self.sheet + (f" 第{self.row}行 row {self.row}" if self.row else "")
+        where = self.sheet + (f" 第{self.row}行" if self.row else "")
         return f"{where}{', ' + self.column if self.column else ''}: {self.reason}"
 
 
@@ -87,9 +87,8 @@ class ImportRejected(Exception):
     def report(self, *, imported: bool) -> str:
         """Every problem under one heading; ``imported=False`` for a file only read for one run
         (``policy evaluate``, ``--actuals``), where nothing was going to be imported."""
-        head = ("导入被拒绝，未导入任何数据 import rejected, nothing imported" if imported
-                else "文件被拒绝，未做计算 file rejected, nothing computed")
-        head = f"{head}: {self.path.name} ({len(self.problems)} 个问题 problems)"
+        head = "导入被拒绝，未导入任何数据" if imported else "文件被拒绝，未做计算"
+        head = f"{head}：{self.path.name}（{len(self.problems)} 个问题）"
         return "\n".join([head, *(f"  {p}" for p in self.problems)])
 
 
@@ -131,7 +130,7 @@ def check_actuals(path: Path, catalog: Catalog, *, stored: pl.DataFrame | None =
     frames, labels, problems = read_sheets(path)
     rows = pl.concat([_text_frame([]), *frames])
     if rows.height == 0 and not problems:
-        problems = [_file_problem(path.name, "无数据行 no data rows: there is only a header")]
+        problems = [_file_problem(path.name, "无数据行：只有表头")]
     checked, found = _validate(rows, catalog)
     found = found.join(labels, on=["_sheet_no", "field"], how="left").select(list(PROBLEM_COLS))
     everything = pl.concat([pl.DataFrame(problems, schema=PROBLEM_COLS), found])
@@ -171,8 +170,7 @@ def read_sheets(path: Path) -> tuple[list[pl.DataFrame], pl.DataFrame, list[dict
         elif letters:
             grids = _xlsx_grids(path)
         else:
-            raise _Unreadable(f"不支持的文件类型 unsupported file type '{path.suffix}': "
-                              "save it as .xlsx or .csv")
+            raise _Unreadable(f"不支持的文件类型“{path.suffix}”：请另存为 XLSX 或 CSV 文件")
     except _Unreadable as exc:
         return [], pl.DataFrame(schema=LABEL_COLS), [_file_problem(path.name, str(exc))]
 
@@ -182,7 +180,7 @@ def read_sheets(path: Path) -> tuple[list[pl.DataFrame], pl.DataFrame, list[dict
     for number, (name, grid) in enumerate(grids):
         if not any(_cell_text(c) is not None for row in grid for c in row):
             if not skip_unrelated:
-                problems.append(_file_problem(name, "空文件 empty file: nothing to import", number))
+                problems.append(_file_problem(name, "空文件：没有可导入的数据", number))
             continue
         positions, sheet_problems = _header(name, number, grid[0], letters, skip_unrelated)
         problems += sheet_problems
@@ -199,8 +197,8 @@ def read_sheets(path: Path) -> tuple[list[pl.DataFrame], pl.DataFrame, list[dict
                                 **record})
         sheets.append(_text_frame(records))
     if skip_unrelated and not sheets and not problems:
-        problems.append(_file_problem(path.name, "没有数据表 no sheet has the columns "
-                                      + ", ".join(REQUIRED)))
+        problems.append(_file_problem(path.name, "没有数据表：没有一个工作表含有这些列："
+                                      + "、".join(FIELD_ZH[f] for f in REQUIRED)))
     return sheets, pl.DataFrame(label_rows, schema=LABEL_COLS), problems
 
 
@@ -217,15 +215,15 @@ def _header(name: str, number: int, header: tuple, letters: bool, skip_unrelated
             continue
         label = f"{text} ({get_column_letter(pos + 1)})" if letters else text
         if field in positions:
-            problems.append(_problem(number, name, 1, pos, label, "重复列 duplicate column: "
-                                     f"{positions[field][1]} is also {field}"))
+            problems.append(_problem(number, name, 1, pos, label, "重复列："
+                                     f"{positions[field][1]} 也是“{FIELD_ZH[field]}”"))
         else:
             positions[field] = (pos, label)
     missing = [f for f in REQUIRED if f not in positions]
     if skip_unrelated and len(missing) == len(REQUIRED):
         return None, []
     problems += [_problem(number, name, 1, -1, "",
-                          f"缺少列 missing column: {f} ({'/'.join(HEADERS[f][1:])})")
+                          f"缺少列：{FIELD_ZH[f]}（可写作 {'/'.join(HEADERS[f])}）")
                  for f in missing]
     return (None if missing else positions), problems
 
@@ -250,14 +248,14 @@ def _csv_encoding(path: Path) -> str:
             return encoding
         except UnicodeDecodeError:
             continue
-    raise _Unreadable("无法识别的编码 unreadable encoding: save the CSV as UTF-8 or GB18030")
+    raise _Unreadable("无法识别的编码：请将 CSV 另存为 UTF-8 或 GB18030 编码")
 
 
 def _xlsx_grids(path: Path) -> list[tuple[str, list[tuple]]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise _Unreadable(f"无法打开 cannot open the workbook: {exc}") from exc
+        raise _Unreadable("无法打开工作簿：文件已损坏或不是 XLSX 格式") from exc
     try:
         return [(sheet.title, [tuple(_xlsx_value(c) for c in row) for row in sheet.iter_rows()])
                 for sheet in book.worksheets]
@@ -309,7 +307,7 @@ def _capped(problems: pl.DataFrame, file_name: str) -> list[Problem]:
     if len(listed) > MAX_PROBLEMS:
         more = len(listed) - (MAX_PROBLEMS - 1)
         listed = listed[:MAX_PROBLEMS - 1] + [Problem(
-            file_name, 0, "", f"另有 {more} 个问题未列出 {more} more problems not listed")]
+            file_name, 0, "", f"另有 {more} 个问题未列出")]
     return listed
 
 
@@ -360,43 +358,43 @@ def _validate(rows: pl.DataFrame, catalog: Catalog) -> tuple[pl.DataFrame, pl.Da
     df = with_plausibility_facts(df, catalog)
     col = pl.col
     checks: list[tuple[str, pl.Expr, pl.Expr]] = [*plausibility_checks(),
-        *[(f, col(f).is_null(), pl.lit(f"{FIELD_ZH[f]}为空 empty {f}: this cell is required"))
+        *[(f, col(f).is_null(), pl.lit(f"{FIELD_ZH[f]}为空：此格必须填写"))
           for f in REQUIRED],
         ("plan", col("plan").is_not_null() & col("plan_id").is_null() & ~col("_ambiguous"),
-         pl.format("未知规划 unknown plan: '{}' is neither a plan id nor a plan title", "plan")),
+         pl.format("未知规划：“{}”既不是规划编号，也不是规划名称", "plan")),
         ("plan", col("_ambiguous"), pl.format(
-            "规划名称不唯一 ambiguous plan: '{}' names more than one plan; use the id", "plan")),
+            "规划名称不唯一：“{}”对应多个规划，请填写规划编号", "plan")),
         ("indicator", col("plan_id").is_not_null() & col("indicator").is_not_null()
          & col("indicator_id").is_null() & ~col("_ambiguous_indicator"), pl.format(
-            "未知指标 unknown indicator: '{}' is not an indicator of plan {}",
+            "未知指标：“{}”不是规划 {} 的指标",
             "indicator", "plan_id")),
         ("indicator", col("_ambiguous_indicator"), pl.format(
-            "指标名称不唯一 ambiguous indicator: '{}' names more than one indicator of plan {}; "
-            "use the id", "indicator", "plan_id")),
+            "指标名称不唯一：“{}”对应规划 {} 的多个指标，请填写指标编号", "indicator", "plan_id")),
         ("org_unit", col("org_unit").is_not_null() & col("org_code").is_null()
          & ~col("_ambiguous_org"), pl.format(
-            "未知地区 unknown org unit: '{}' is neither an org unit code nor its Chinese name",
+            "未知地区：“{}”既不是地区代码，也不是地区名称",
             "org_unit")),
         ("org_unit", col("_ambiguous_org"), pl.format(
-            "地区名称不唯一 ambiguous org unit: '{}' names more than one org unit; use the code",
+            "地区名称不唯一：“{}”对应多个地区，请填写地区代码",
             "org_unit")),
         ("value", col("value").is_not_null() & col("value_num").is_null(), pl.format(
-            "数值不是数字 non-numeric value: '{}'", "value")),
+            "数值不是数字：“{}”", "value")),
         ("real_growth_pct", col("real_growth_pct").is_not_null() & col("growth_num").is_null(),
-         pl.format("可比价增速不是数字 non-numeric real_growth_pct: '{}' (percent, e.g. 7.2)",
+         pl.format("可比价增速不是数字：“{}”（按百分数填写，如 7.2）",
                    "real_growth_pct")),
         ("period", col("period").is_not_null() & ~col("period_ok"), pl.format(
-            "期间格式错误 malformed period: '{}' (use 2023 for a year or 2023-06 for a month)",
+            "期间格式错误：“{}”（年度写 2023，月度写 2023-06）",
             "period")),
         ("period", col("period_ok") & col("indicator_id").is_not_null()
          & ~col("year").is_between(col("base_year"), col("target_year")), pl.format(
-            "期间超出范围 period out of range: {} is outside the years of {} ({}–{})",
+            "期间超出范围：{} 不在指标 {} 的年份内（{}–{}）",
             "period_norm", "indicator_id", "base_year", "target_year")),
         ("period", col("repeat"), pl.format(
-            "重复行 duplicate row: {} / {} / {} / {} was already given in row {}{}",
-            "plan_id", "indicator_id", "org_code", "period_norm", "first_row",
+            "重复行：{} / {} / {} / {} 已在{}第 {} 行给出",
+            "plan_id", "indicator_id", "org_code", "period_norm",
             pl.when(col("first_sheet") == col("_sheet")).then(pl.lit(""))
-            .otherwise(pl.format(" of sheet {}", "first_sheet")))),
+            .otherwise(pl.format("工作表“{}”", "first_sheet")), "first_row")),
+
     ]
     found = pl.concat([
         df.filter(condition).select(*SHEET_COLS, field=pl.lit(field), reason=reason)

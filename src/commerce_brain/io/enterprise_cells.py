@@ -70,12 +70,12 @@ def money(field: str) -> Parsed:
     col = pl.col(field)
     problem = part(field, "problem")
     reason = (
-        pl.when(problem == SHAPE).then(msg(f"{zh(field)}格式错误 malformed amount: '", col,
-                                           "' (yuan, e.g. 1234567.89 or 1,234,567.89)"))
-        .when(problem == DECIMALS).then(msg("金额最多两位小数 at most two decimals (fen): '", col, "'"))
-        .when(problem == NEGATIVE).then(msg(f"{zh(field)}不能为负 negative amount: '", col, "'"))
+        pl.when(problem == SHAPE).then(msg(f"{zh(field)}格式错误：“", col,
+                                           "”（以元为单位，如 1234567.89 或 1,234,567.89）"))
+        .when(problem == DECIMALS).then(msg("金额最多两位小数（到分）：“", col, "”"))
+        .when(problem == NEGATIVE).then(msg(f"{zh(field)}不能为负：“", col, "”"))
         .when(problem == TOO_LARGE).then(msg(
-            f"{zh(field)}超出范围 amount too large: '", col, "' (at most 10万亿元)"))
+            f"{zh(field)}超出范围：“", col, "”（最多 10万亿元）"))
     )
     return Parsed(yuan_to_fen(col), part(field, "fen"), reason)
 
@@ -102,11 +102,11 @@ def ratio(field: str) -> Parsed:
     reason = (
         pl.when(col.is_null()).then(None)
         .when(whole.is_null() | ((whole == "") & given.is_null())).then(msg(
-            f"{zh(field)}格式错误 malformed {field}: '", col,
-            "' (a ratio such as 0.75 or a percent such as 75%)"))
+            f"{zh(field)}格式错误：“", col,
+            "”（写比例如 0.75，或百分数如 75%）"))
         .when(~value.is_between(0, PPM)).then(msg(
-            f"{zh(field)}超出范围 {field} outside 0..1: '", col,
-            "' (write 0.75 or 75%; 4.35% or 0.0435 for a rate)"))
+            f"{zh(field)}超出范围：“", col,
+            "”（应在 0 到 1 之间：写 0.75 或 75%；利率写 4.35% 或 0.0435）"))
     )
     parts = col.str.replace_all("％", "%").str.replace_all(" ", "").str.extract_groups(RATIO_RE)
     return Parsed(parts, value, reason)
@@ -119,10 +119,10 @@ def integer(field: str, *, suffix: str = "") -> Parsed:
     number = pl.when(part(field, "sign") == "-").then(-number).otherwise(number)
     reason = (
         pl.when(col.is_null()).then(None)
-        .when(number.is_null()).then(msg(f"{zh(field)}不是整数 not a whole number: '", col, "'"))
-        .when(number < 0).then(msg(f"{zh(field)}不能为负 negative {field}: '", col, "'"))
+        .when(number.is_null()).then(msg(f"{zh(field)}不是整数：“", col, "”"))
+        .when(number < 0).then(msg(f"{zh(field)}不能为负：“", col, "”"))
         .when(number > BOUNDS["number"]).then(msg(
-            f"{zh(field)}超出范围 {field} too large: '", col, f"' (at most {BOUNDS['number']:,})"))
+            f"{zh(field)}超出范围：“", col, f"”（最多 {BOUNDS['number']:,}）"))
     )
     parts = col.str.strip_suffix(suffix).str.strip_chars().str.extract_groups(INT_RE)
     return Parsed(parts, number, reason)
@@ -131,7 +131,7 @@ def integer(field: str, *, suffix: str = "") -> Parsed:
 def year_problem(value: pl.Expr) -> pl.Expr:
     low, high = YEARS
     return pl.when(value.is_not_null() & ~value.is_between(low, high)).then(msg(
-        f"年份超出范围 year out of range: {low}–{high}, got ", value.cast(pl.String)))
+        f"年份超出范围：应在 {low}–{high} 之间，实为 ", value.cast(pl.String)))
 
 
 def boolean(field: str) -> Parsed:
@@ -140,7 +140,7 @@ def boolean(field: str) -> Parsed:
     parts = pl.col(field).str.to_lowercase().replace_strict(words, default=None,
                                                            return_dtype=pl.Boolean)
     reason = pl.when(pl.col(field).is_not_null() & pl.col(parts_of(field)).is_null()).then(msg(
-        f"{zh(field)}取值错误 bad yes/no: '", pl.col(field), "' (是/否, 1/0, Y/N, yes/no)"))
+        f"{zh(field)}取值错误：“", pl.col(field), "”（应填 是/否 或 1/0）"))
     return Parsed(parts, pl.col(parts_of(field)).fill_null(False), reason)
 
 
@@ -149,6 +149,7 @@ def date(field: str) -> Parsed:
     value = pl.format("{}-{}-{}", part(field, "y"), part(field, "m").str.zfill(2),
                       part(field, "d").str.zfill(2)).str.to_date("%Y-%m-%d", strict=False)
     reason = pl.when(col.is_not_null() & value.is_null()).then(msg(
-        f"{zh(field)}格式错误 malformed date: '", col,
-        "' (e.g. 2023-05-01, 2023/5/1 or 2023年5月1日)"))
+        f"{zh(field)}格式错误：“", col,
+        "”（如 2023-05-01、2023/5/1 或 2023年5月1日）"
+))
     return Parsed(col.str.extract_groups(DATE_RE), value, reason)

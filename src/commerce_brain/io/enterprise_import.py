@@ -171,7 +171,8 @@ def _read_tables(source: Path) -> _Read:
                          for f, (pos, text) in positions.items()]
         rows = _body(table, sheet, {f: pos for f, (pos, _) in positions.items()})
         if table is ENTERPRISES and rows.height == 0:
-            read.problems.append(_file_problem(label, "无数据行 no data rows: there is only a header"))
+            read.problems.append(_file_problem(label, "无数据行：只有表头"
+))
         read.texts[table.name] = rows
     return read
 
@@ -210,11 +211,10 @@ def _empty(table: Table) -> pl.DataFrame:
 
 def _absent(table: Table, present: bool, letters: bool) -> str:
     if present:
-        return ("空工作表 empty sheet" if letters else "空文件 empty file") + f": {table.name} is required"
+        return ("空工作表" if letters else "空文件") + f"：必须有“{SHEET_ALIASES[table.name][0]}”的数据"
     if letters:
-        return (f"缺少工作表 missing sheet: {table.name} ({'/'.join(SHEET_ALIASES[table.name])}) "
-                "is required")
-    return f"缺少文件 missing file: {table.name}.csv is required"
+        return f"缺少工作表：必须有“{SHEET_ALIASES[table.name][0]}”（{table.name}）工作表"
+    return f"缺少文件：必须有 {table.name}.csv（{SHEET_ALIASES[table.name][0]}）"
 
 
 def _sheets(source: Path) -> tuple[dict[str, SheetText], bool]:
@@ -227,10 +227,9 @@ def _sheets(source: Path) -> tuple[dict[str, SheetText], bool]:
                 files.setdefault(name, path)
         return {name: read_csv_text(path) for name, path in files.items()}, False
     if not source.exists():
-        raise Unreadable(f"找不到文件 not found: {source}")
+        raise Unreadable(f"找不到文件：{source.name}")
     if source.suffix.lower() not in (".xlsx", ".xlsm"):
-        raise Unreadable(f"不支持的文件类型 unsupported file type '{source.suffix}': give an "
-                         ".xlsx workbook or a directory of CSV files")
+        raise Unreadable(f"不支持的文件类型“{source.suffix}”：请提供 XLSX 工作簿或 CSV 文件所在的文件夹")
     found: dict[str, SheetText] = {}
     for sheet in read_workbook(source):
         name = _table_of(sheet.label)
@@ -260,17 +259,17 @@ def _header(table: Table, label: str, header: list[str | None], letters: bool
             continue
         if unit is not None and by_key.get(key) is None and not (field in MONEY and unit == "元"):
             problems.append(_problem(table.number, label, 1, pos, shown, (
-                f"不支持的单位 unsupported unit '{unit}': {field} takes "
-                + ("元 (yuan)" if field in MONEY else "the value as written, without a unit"))))
+                f"不支持的单位“{unit}”：{zh(field)}"
+                + ("以元为单位" if field in MONEY else "按原值填写，不带单位"))))
             continue
         if field in positions:
-            problems.append(_problem(table.number, label, 1, pos, shown, "重复列 duplicate column: "
-                                     f"{positions[field][1]} is also {field}"))
+            problems.append(_problem(table.number, label, 1, pos, shown, "重复列："
+                                     f"{positions[field][1]} 也是“{zh(field)}”"))
             continue
         positions[field] = (pos, shown)
     missing = [f for f in table.required if f not in positions]
     problems += [_problem(table.number, label, 1, -1, "",
-                          f"缺少列 missing column: {f} ({'/'.join(FIELD_ALIASES[f])})")
+                          f"缺少列：{zh(f)}（可写作 {'/'.join(FIELD_ALIASES[f])}）")
                  for f in missing]
     return (None if missing else positions), problems
 
@@ -296,17 +295,18 @@ def _with_uscc(rows: pl.DataFrame) -> pl.DataFrame:
 
 def _uscc_checks(known: pl.Series | None, sheet: str) -> list[tuple[str, pl.Expr]]:
     checks = [("uscc", pl.when(pl.col("uscc").is_not_null() & ~pl.col("uscc_ok")).then(msg(
-        "统一社会信用代码无效 invalid uscc '", pl.col("uscc"), "': ", pl.col("uscc_why"))))]
+        "统一社会信用代码无效：“", pl.col("uscc"), "”（", pl.col("uscc_why"), "）"
+)))]
     if known is not None:
         unknown = pl.col("uscc_ok") & ~pl.col("uscc_code").is_in(known.implode())
         checks.append(("uscc", pl.when(unknown).then(msg(
-            "未登记企业 unknown enterprise: ", pl.col("uscc_code"), f" is not in {sheet}"))))
+            "未登记企业：", pl.col("uscc_code"), f" 不在“{sheet}”中"))))
     return checks
 
 
 def _filled(table: _Table) -> list[tuple[str, pl.Expr]]:
     return [(f, pl.when(pl.col(f).is_null()).then(pl.lit(
-        f"{zh(f)}为空 empty {f}: this cell is required"))) for f in table.filled]
+        f"{zh(f)}为空：此格必须填写"))) for f in table.filled]
 
 
 def _with_repeats(df: pl.DataFrame, key: list[str], message: str) -> pl.DataFrame:
@@ -318,7 +318,7 @@ def _with_repeats(df: pl.DataFrame, key: list[str], message: str) -> pl.DataFram
     if not df["_repeat"].any():
         return df.with_columns(repeat=pl.lit(None, pl.String)).drop("_repeat")
     first = pl.col("_row").first().over(key)
-    return df.with_columns(repeat=pl.when("_repeat").then(msg(message, first.cast(pl.String)))
+    return df.with_columns(repeat=pl.when("_repeat").then(msg(message, first.cast(pl.String), " 行给出"))
                            ).drop("_repeat")
 
 
@@ -338,7 +338,7 @@ def _enterprises(rows: pl.DataFrame, catalog: Catalog) -> tuple[pl.DataFrame, pl
           .join(orgs, on="org_unit", how="left", maintain_order="left")
           .with_columns(pl.col("_ambiguous").fill_null(False),
                         org_name=pl.col("org_code").replace_strict(names, default=None))
-          .pipe(_with_repeats, ["uscc_code"], "重复企业 duplicate uscc: already given in row "))
+          .pipe(_with_repeats, ["uscc_code"], "重复企业：同一统一社会信用代码已在第 "))
     col = pl.col
     checks = [
         *_filled(ENTERPRISES),
@@ -346,13 +346,12 @@ def _enterprises(rows: pl.DataFrame, catalog: Catalog) -> tuple[pl.DataFrame, pl
         ("uscc", col("repeat")),
         ("org_unit", pl.when(col("org_unit").is_not_null() & col("org_code").is_null()
                              & ~col("_ambiguous")).then(msg(
-            "未知地区 unknown org unit: '", col("org_unit"),
-            "' is neither an org unit code nor its Chinese name"))),
+            "未知地区：“", col("org_unit"),
+            "”既不是地区代码，也不是地区名称"))),
         ("org_unit", pl.when(col("_ambiguous")).then(msg(
-            "地区名称不唯一 ambiguous org unit: '", col("org_unit"), "'; use the code"))),
+            "地区名称不唯一：“", col("org_unit"), "”对应多个地区，请填写地区代码"))),
         ("org_unit", pl.when(col("org_code").is_not_null() & ~col("org_code").is_in(quzhou))
-         .then(msg("不在衢州市范围 outside Quzhou: the policies are Quzhou's (",
-                    col("org_name"), " ", col("org_code"), ")"))),
+         .then(msg("不在衢州市范围：本平台的政策只适用于衢州市（", col("org_name"), "）"))),
         *reasons(flags),
     ]
     return df.select(
@@ -367,7 +366,7 @@ def _facts(rows: pl.DataFrame, known: pl.Series | None, sheet: str
               **{f: money(f) for f in ("main_revenue", "rd_spend")}}
     df = (parse(_with_uscc(rows), parsed)
           .pipe(_with_repeats, ["uscc_code", "year_value"],
-                "重复年度数据 duplicate uscc and year: already given in row "))
+                "重复年度数据：同一企业同一年度已在第 "))
     checks = [
         *_filled(FACTS),
         *_uscc_checks(known, sheet),

@@ -110,7 +110,7 @@ def read_workbook(path: Path) -> list[SheetText]:
             sheets.append(SheetText(name, cells, True, book, path, names))
         return sheets
     except fastexcel.FastExcelError as exc:
-        raise Unreadable(f"无法打开 cannot open the workbook: {exc}".splitlines()[0]) from exc
+        raise Unreadable("无法打开工作簿：文件已损坏或不是 XLSX 格式") from exc
 
 
 def read_csv_text(path: Path) -> SheetText:
@@ -123,7 +123,8 @@ def read_csv_text(path: Path) -> SheetText:
         try:
             cells = _csv_frame(data.decode("gb18030").encode("utf-8"))
         except (UnicodeDecodeError, pl.exceptions.ComputeError):
-            raise Unreadable("无法识别的编码 unreadable encoding: save the CSV as UTF-8 or GB18030") from None
+            raise Unreadable("无法识别的编码：请将 CSV 另存为 UTF-8 或 GB18030 编码"
+) from None
     return SheetText(path.name, cells, False)
 
 

@@ -73,10 +73,10 @@ def parse_money(text: str | None) -> int | None:
     if problem is None:
         return fen
     raise FieldError({
-        NEGATIVE: "不能为负数 must not be negative",
-        DECIMALS: "最多两位小数 at most two decimals (fen)",
-        TOO_LARGE: "超出可计算范围 too large (at most 10万亿元)",
-    }.get(problem, f"不是金额 not an amount: “{text.strip()}”（如 1234567.89、1,234,567.89 或 123.45万）"))
+        NEGATIVE: "不能为负数",
+        DECIMALS: "最多两位小数（到分）",
+        TOO_LARGE: "超出可计算范围（最多 10万亿元）",
+    }.get(problem, f"不是金额：“{text.strip()}”（如 1234567.89、1,234,567.89 或 123.45万）"))
 
 
 def parse_rate(text: str | None) -> int | None:
@@ -85,9 +85,9 @@ def parse_rate(text: str | None) -> int | None:
     if not raw:
         return None
     if not _PLAIN.match(raw):
-        raise FieldError(f"不是百分比 not a percentage: “{text.strip()}”（如 4.35 表示 4.35%）")
-    return _whole(Decimal(raw) * 10_000, "最多四位小数 at most four decimals", BOUNDS["ppm"],
-                  "不能超过 100% must not exceed 100%")
+        raise FieldError(f"不是百分比：“{text.strip()}”（如 4.35 表示 4.35%）")
+    return _whole(Decimal(raw) * 10_000, "最多四位小数", BOUNDS["ppm"],
+                  "不能超过 100%")
 
 
 def _whole(value: Decimal, too_fine: str, bound: int, too_large: str) -> int:
@@ -105,10 +105,10 @@ def parse_count(text: str | None) -> int | None:
     if not raw:
         return None
     if not re.match(r"^(\d+|\d{1,3}(,\d{3})+)$", raw):
-        raise FieldError(f"应为非负整数 must be a whole number: “{text.strip()}”")
+        raise FieldError(f"应为非负整数：“{text.strip()}”")
     value = int(raw.replace(",", ""))
     if value > BOUNDS["number"]:
-        raise FieldError("超出可计算范围 too large")
+        raise FieldError("超出可计算范围")
     return value
 
 
@@ -122,21 +122,21 @@ def parse_date(text: str | None) -> date | None:
             raise ValueError
         return date.fromisoformat(raw)
     except ValueError:
-        raise FieldError(f"日期格式应为 YYYY-MM-DD date must be YYYY-MM-DD: “{text.strip()}”") from None
+        raise FieldError(f"日期格式应为 年-月-日（如 2023-06-01）：“{text.strip()}”") from None
 
 
 def parse_year(text: str | None) -> int:
     """The award year, 2000–2100."""
     raw = _normal(text)
     if not raw.isdigit() or not YEARS[0] <= int(raw) <= YEARS[1]:
-        raise FieldError(f"应为 {YEARS[0]}–{YEARS[1]} 之间的年份 must be a year")
+        raise FieldError(f"应为 {YEARS[0]}–{YEARS[1]} 之间的年份")
     return int(raw)
 
 
 def _text(text: str | None) -> str | None:
     raw = (text or "").strip()
     if len(raw) > MAX_TEXT:
-        raise FieldError(f"太长 too long: at most {MAX_TEXT} characters")
+        raise FieldError(f"太长：最多 {MAX_TEXT} 字")
     return raw or None
 
 
@@ -256,7 +256,7 @@ def _enterprise(form: Mapping[str, str], org_units: Mapping[str, str], errors: l
         errors.append(("uscc", f"统一社会信用代码：{problem}"))
     org_unit = (form.get("org_unit") or "").strip()
     if org_unit not in org_units:
-        errors.append(("org_unit", "所在地区：请选择衢州市的一个县（市、区）或市本级 choose an org unit"))
+        errors.append(("org_unit", "所在地区：请选择衢州市的一个县（市、区）或市本级"))
     try:
         name, industry = _text(form.get("name")), _text(form.get("industry"))
     except FieldError as exc:
@@ -273,7 +273,7 @@ def _event(row: dict[str, str], policies: PolicyCatalog, errors: list) -> dict:
     event: dict = {}
     kind = (row.get("kind") or "").strip()
     if kind not in policies.event_kinds():
-        errors.append((f"{prefix}kind", f"{label}·事件类型：{'请选择' if not kind else '未知的事件类型 unknown kind'}"))
+        errors.append((f"{prefix}kind", f"{label}·事件类型：{'请选择' if not kind else '未知的事件类型'}"))
     else:
         event["kind"] = kind
     kinds = _kinds(policies)
@@ -292,7 +292,7 @@ def _event(row: dict[str, str], policies: PolicyCatalog, errors: list) -> dict:
         if value is not None:
             event[name] = value
     if "date" not in event and not any(key == f"{prefix}date" for key, _ in errors):
-        errors.append((f"{prefix}date", f"{label}·日期：请填写 required (YYYY-MM-DD)"))
+        errors.append((f"{prefix}date", f"{label}·日期：请填写（如 2023-06-01）"))
     return event
 
 
@@ -311,7 +311,8 @@ def _history(text: str | None, errors: list) -> EnterpriseInputs:
                                                       "facts": raw.get("facts", []),
                                                       "events": raw.get("events", [])}))
     except (ValueError, AttributeError, InputError):
-        errors.append((HISTORY, "历史数据无法读取，请重新载入企业数据 the stored history is unreadable; reload it"))
+        errors.append((HISTORY, "历史数据无法读取，请重新载入企业数据"
+))
         return empty
 
 

@@ -114,8 +114,8 @@ def _check_bounds(policies: PolicyCatalog, *frames: pl.DataFrame) -> None:
                 if kind in BOUNDS and name in frame.columns and frame.height:
                     largest = frame.select(pl.col(name).abs().max()).item()
                     if largest is not None and largest > BOUNDS[kind]:
-                        raise PolicyDataError(f"{name_zh}（{name}）超出可计算范围 out of range: {largest} > {BOUNDS[kind]}"
-                                         f"（{'fen' if kind == 'money' else kind}）")
+                        raise PolicyDataError(f"{name_zh}超出可计算范围（最多 {BOUNDS[kind]:,}）")
+
 
 
 def _check_years(policies: PolicyCatalog, years: Sequence[int]) -> None:

@@ -72,8 +72,9 @@ class EnterpriseInputs:
             raw = json.loads(text)
             events = tuple({**e, "date": date.fromisoformat(e["date"])} for e in raw.get("events", []))
             inputs = cls(enterprise=dict(raw["enterprise"]), facts=tuple(raw.get("facts", [])), events=events)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InputError(f"输入数据无法读取 unreadable inputs: {exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise InputError("输入数据无法读取：不是有效的 JSON 数据") from None
+
         inputs.frames()  # checks every key and type
         return inputs
 
@@ -110,7 +111,7 @@ def _check_range(what: str, name: str, value: int) -> None:
     overflow (a 500), and no enterprise has 10^25 fen of revenue or 10^30 patents."""
     low, high, name_zh = _limits().get(name, (0, BOUNDS["money"], name))
     if not low <= value <= high:
-        raise InputError(f"{what}: {name_zh}（{name}）超出合理范围 out of range: 应在 {low:,} 到 {high:,} 之间")
+        raise InputError(f"{what}：{name_zh}超出合理范围，应在 {low:,} 到 {high:,} 之间")
 
 
 def _frame(records: list[dict], schema: dict, what: str) -> pl.DataFrame:
@@ -119,7 +120,7 @@ def _frame(records: list[dict], schema: dict, what: str) -> pl.DataFrame:
     for record in records:
         unknown = sorted(set(record) - set(schema))
         if unknown:
-            raise InputError(f"{what}: 未知字段 unknown fields {', '.join(unknown)}")
+            raise InputError(f"{what}：未知字段 {'、'.join(unknown)}")
         for name, value in record.items():
             if value is None:
                 continue
@@ -129,7 +130,8 @@ def _frame(records: list[dict], schema: dict, what: str) -> pl.DataFrame:
                   else isinstance(value, date) if dtype == pl.Date
                   else isinstance(value, str))
             if not ok:
-                raise InputError(f"{what}: {name} 的值类型不对 wrong type: {value!r}")
+                raise InputError(f"{what}：{name} 的值类型不对：{value!r}"
+)
             if dtype in _INTEGER:
                 _check_range(what, name, value)
     if not records:

@@ -8,6 +8,7 @@ which never carry the password hash.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ MIN_PASSWORD_SCORE = 3
 ESTIMATED_CHARACTERS = 64
 # Who changed an account when no person is named (the demo set-up, tests).
 SYSTEM_ACTOR = "system"
+log = logging.getLogger(__name__)
 TOKEN_PREFIX = "cb_"
 
 users = Table(
@@ -115,17 +117,17 @@ def check_password(username: str, password: str, *, display_name: str | None = N
     12 characters, not the username, and hard to guess by the zxcvbn estimator (score ≥ 3,
     with the username and display name counted as known words)."""
     if not password.strip():
-        raise AccountError("密码不能只有空白 password must not be only whitespace")
+        raise AccountError("密码不能只有空白")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"密码太短 password too short: at least {MIN_PASSWORD_LENGTH} characters, "
-                           f"got {len(password)}")
+        raise AccountError(f"密码太短：至少 {MIN_PASSWORD_LENGTH} 个字符，现为 {len(password)} 个")
     if normalise_username(password) == normalise_username(username):
-        raise AccountError("密码不能与用户名相同 password must not be the username")
+        raise AccountError("密码不能与用户名相同")
     known = [word for word in (username, display_name) if word]
     estimate = zxcvbn(password[:ESTIMATED_CHARACTERS], user_inputs=known)
     if estimate["score"] < MIN_PASSWORD_SCORE:
-        hint = estimate["feedback"]["warning"] or "add another word or two; uncommon words are better"
-        raise AccountError(f"密码太容易被猜到，请加长或混用不常见的词 password too easy to guess: {hint}")
+        # The estimator's hint is English: it goes to the log, not to the person.
+        log.info("weak password refused: %s", estimate["feedback"]["warning"] or "low score")
+        raise AccountError("密码太容易被猜到，请加长或混用不常见的词")
 
 
 def check_role_scope(role: str, *, org_unit: str | None, uscc: str | None, catalog) -> tuple[str | None, str | None]:
@@ -135,31 +137,31 @@ def check_role_scope(role: str, *, org_unit: str | None, uscc: str | None, catal
     other role may carry either (a scope on the wrong role would be silently ignored later).
     """
     if role not in ROLES:
-        known = ", ".join(f"{code} {label}" for code, label in ROLES.items())
-        raise AccountError(f"未知角色 unknown role {role!r}; known: {known}")
+        known = "、".join(f"{code}（{label}）" for code, label in ROLES.items())
+        raise AccountError(f"未知角色“{role}”；可选：{known}")
     org_unit = org_unit.strip() if org_unit and org_unit.strip() else None
     uscc = uscc.strip().upper() if uscc and uscc.strip() else None
     if role == "county_analyst":
         if org_unit is None:
-            raise AccountError("县（市、区）分析员须指定机构 a county analyst needs an org unit")
+            raise AccountError("县（市、区）分析员须指定机构")
         if org_unit not in catalog.org_unit_names():
-            raise AccountError(f"未知机构 unknown org unit {org_unit!r}")
+            raise AccountError(f"未知机构“{org_unit}”")
     elif org_unit is not None:
-        raise AccountError(f"角色 {role} 不限定机构 role {role} takes no org unit")
+        raise AccountError(f"{ROLES[role]}不限定机构")
     if role == "enterprise":
         if uscc is None:
-            raise AccountError("企业用户须填统一社会信用代码 an enterprise user needs a USCC")
+            raise AccountError("企业用户须填统一社会信用代码")
         if problem := uscc_problem(uscc):
-            raise AccountError(f"统一社会信用代码无效 invalid USCC {uscc!r}: {problem}")
+            raise AccountError(f"统一社会信用代码无效：“{uscc}”（{problem}）")
     elif uscc is not None:
-        raise AccountError(f"角色 {role} 不限定企业 role {role} takes no USCC")
+        raise AccountError(f"{ROLES[role]}不限定企业")
     return org_unit, uscc
 
 
 def _check_username(username: str) -> str:
     name = normalise_username(username)
     if not name or len(name) > 100 or any(ch.isspace() or not ch.isprintable() for ch in name):
-        raise AccountError(f"用户名无效 invalid username {username!r}: 1–100 characters, no spaces")
+        raise AccountError(f"用户名无效：“{username}”（应为 1–100 个字符，不含空格）")
     return name
 
 
@@ -171,7 +173,7 @@ def create_user(engine: Engine, *, username: str, password: str, role: str, disp
     name = _check_username(username)
     org_unit, uscc = check_role_scope(role, org_unit=org_unit, uscc=uscc, catalog=catalog)
     check_password(name, password, display_name=display_name)
-    taken = AccountError(f"用户名已存在 username already taken: {name!r}")
+    taken = AccountError(f"用户名已存在：{name}")
     if get_user(engine, name) is not None:
         raise taken
     fields = {
@@ -285,9 +287,9 @@ def issue_token(engine: Engine, user_id: int, name: str, *, actor: str = SYSTEM_
     256 random bits, unlike a password."""
     user = _require_user(engine, user_id)
     if not user.active:
-        raise AccountError(f"账户已停用 account {user.username!r} is inactive")
+        raise AccountError(f"账户已停用：{user.username}")
     if not name.strip():
-        raise AccountError("令牌须有名称 a token needs a name")
+        raise AccountError("令牌须有名称")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         token_id = conn.execute(insert(api_tokens).values(
@@ -337,7 +339,8 @@ def list_tokens(engine: Engine, user_id: int) -> list[ApiToken]:
 def _require_user(engine: Engine, user_id: int) -> User:
     user = get_user_by_id(engine, user_id)
     if user is None:
-        raise AccountError(f"无此用户 no user with id {user_id}")
+        raise AccountError(f"无此用户（编号 {user_id}）"
+)
     return user
 
 

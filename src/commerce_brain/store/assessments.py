@@ -48,13 +48,13 @@ def assess(engine: Engine, award_id: int, *, user: User, amount_fen: int, reason
     name = actor_name(user, "review_awards")
     award = get_award(engine, award_id, scope=Scope())
     if not award["needs_review"]:
-        raise WrongState(f"该奖补金额无需评审核定或已核定 award {award_id} does not await an assessed figure")
+        raise WrongState("该奖补金额无需评审核定或已核定")
     _expect(award, ("proposed", "confirmed"), "评审核定")
     cap = award["amount_fen"]
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
-        raise AssessmentRefused("核定金额须大于零 the assessed amount must be more than zero")
+        raise AssessmentRefused("核定金额须大于零")
     if amount_fen > cap:
-        raise AssessmentRefused(f"核定金额不能超过本条款上限 {yuan(cap)} the assessed amount exceeds the cap")
+        raise AssessmentRefused(f"核定金额不能超过本条款上限 {yuan(cap)}")
     reason = _reason(reason, "评审核定")
     stored = checked_file(*attachment, refusal=AssessmentRefused) if attachment else {}
     now = datetime.now(UTC)
@@ -64,7 +64,7 @@ def assess(engine: Engine, award_id: int, *, user: User, amount_fen: int, reason
                                  awards.c.needs_review.is_(True), awards.c.amount_fen == cap)
             .values(amount_fen=amount_fen, needs_review=False, updated_by=name, updated_at=now)).rowcount
         if changed != 1:
-            raise WrongState(f"该奖补刚被他人处理，请刷新后重试 award {award_id} was changed meanwhile")
+            raise WrongState("该奖补刚被他人处理，请刷新后重试")
         conn.execute(insert(award_assessments).values(
             award_id=award_id, proposed_fen=cap, amount_fen=amount_fen, reason=reason, assessed_by=name,
             assessed_at=now, **stored))
@@ -87,7 +87,8 @@ def get_assessment(engine: Engine, award_id: int) -> dict | None:
 def assessment_file(engine: Engine, award_id: int, *, scope: Scope) -> dict:
     """The 专家评审意见 of an award ``scope`` may see, with its bytes (``content``); NotFound when
     the award is not visible, has no assessment or the assessment no file (one answer for all)."""
-    missing = NotFound(f"无此附件 no assessment file for award {award_id}")
+    missing = NotFound("无此附件"
+)
     try:
         get_award(engine, award_id, scope=scope)
     except NotFound:

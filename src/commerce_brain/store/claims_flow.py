@@ -113,15 +113,15 @@ def checked_attachments(attachments: list[tuple[str, str, bytes]]) -> list[dict]
     """The attachments as rows to store (safe name, type by extension, size, SHA-256), or
     ClaimRefused naming the first file that breaks a rule and how to fix it."""
     if not attachments:
-        raise ClaimRefused("请至少上传 1 个证明材料 attach at least one file")
+        raise ClaimRefused("请至少上传 1 个证明材料")
     if len(attachments) > MAX_FILES:
-        raise ClaimRefused(f"最多上传 {MAX_FILES} 个文件，请合并后再上传 at most {MAX_FILES} files")
+        raise ClaimRefused(f"最多上传 {MAX_FILES} 个文件，请合并后再上传")
     rows, seen = [], set()
     for filename, _browser_type, content in attachments:
         row = checked_file(filename, content)
         name = row["filename"]
         if name.lower() in seen:
-            raise ClaimRefused(f"文件名重复：{name}，请改名后上传 two files are named {name}")
+            raise ClaimRefused(f"文件名重复：{name}，请改名后上传")
         seen.add(name.lower())
         rows.append(row)
     return rows
@@ -134,13 +134,12 @@ def checked_file(filename: str, content: bytes, refusal: type[FulfilmentError] =
     name = safe_filename(filename)
     suffix = PurePosixPath(name).suffix.lower()
     if not name or suffix not in CONTENT_TYPES:
-        allowed = "/".join(s[1:] for s in CONTENT_TYPES)
-        raise refusal(f"不支持的文件类型：{name or filename!r}，只接受 {allowed} "
-                      f"file type not accepted; use one of {allowed}")
+        allowed = "、".join(s[1:].upper() for s in CONTENT_TYPES)
+        raise refusal(f"不支持的文件类型：{name or filename}，只接受 {allowed} 文件")
     if not content:
-        raise refusal(f"文件为空：{name}，请重新选择 the file {name} is empty")
+        raise refusal(f"文件为空：{name}，请重新选择")
     if len(content) > MAX_FILE_BYTES:
-        raise refusal(f"文件过大：{name}（超过 10 MB），请压缩或拆分后上传 {name} is larger than 10 MB")
+        raise refusal(f"文件过大：{name}（超过 10 MB），请压缩或拆分后上传")
     return {"filename": name, "content_type": CONTENT_TYPES[suffix], "size": len(content),
             "sha256": hashlib.sha256(content).hexdigest(), "content": bytes(content)}
 
@@ -162,12 +161,12 @@ def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: Ente
         raise TypeError("a claim is filed by an enterprise user")
     name = actor_name(user, "file_claims")
     if not user.uscc or inputs.uscc != user.uscc:
-        raise NotAllowed("只能为本企业申报 an enterprise may file claims only for its own credit code")
+        raise NotAllowed("只能为本企业申报")
     statement = (statement or "").strip()
     if not statement:
-        raise ClaimRefused("请填写申报说明 the statement is required")
+        raise ClaimRefused("请填写申报说明")
     if len(statement) > MAX_STATEMENT:
-        raise ClaimRefused(f"申报说明不能超过 {MAX_STATEMENT} 字 the statement is longer than {MAX_STATEMENT} characters")
+        raise ClaimRefused(f"申报说明不能超过 {MAX_STATEMENT} 字")
     files = checked_attachments(attachments)
     policies = policies or effective_policies(engine)
     catalog = catalog or packaged()[1]
@@ -237,7 +236,7 @@ def _file_pending(engine: Engine, *, name: str, rule: str, year: int, inputs: En
     try:
         policies.rule(rule)
     except KeyError:
-        raise ClaimRefused(f"没有这项奖补条款：{rule} no such rule") from None
+        raise ClaimRefused("没有这项奖补条款") from None
     said = str(inputs.enterprise.get("name") or "").strip()[:500] or "（未登记企业）"
     with engine.begin() as conn:
         claim_id = conn.execute(insert(claims).values(
@@ -269,14 +268,14 @@ def register_enterprise(engine: Engine, claim_id: int, *, user: User, name: str,
     catalog = catalog or packaged()[1]
     claim = get_claim(engine, claim_id, scope=Scope())
     if claim["state"] != "pending":
-        raise WrongState(f"该申报不是“待核实”状态 claim {claim_id} is not pending verification")
+        raise WrongState("该申报不是“待核实”状态")
     registered = _registered(engine, claim["uscc"])
     entry = registered or {"name": (name or "").strip(), "org_unit": (org_unit or "").strip()}
     if registered is None:
         if not entry["name"] or len(entry["name"]) > 500:
-            raise ClaimRefused("请填写企业名称（不超过 500 字） the enterprise's name is missing or too long")
+            raise ClaimRefused("请填写企业名称（不超过 500 字）")
         if entry["org_unit"] not in catalog.subtree(CITY):
-            raise ClaimRefused("请选择本市的所在地区 the org unit is not one of the city's")
+            raise ClaimRefused("请选择本市的所在地区")
         _register(engine, user, claim_id, claim["uscc"], entry)
     inputs = EnterpriseInputs.from_json(claim["inputs"])
     inputs = replace(inputs, enterprise={**inputs.enterprise, **entry})
@@ -290,7 +289,7 @@ def register_enterprise(engine: Engine, claim_id: int, *, user: User, name: str,
             moved = conn.execute(update(claims).where(claims.c.id == claim_id, claims.c.state == "pending")
                                  .values(state="filed", **entry)).rowcount
             if moved != 1:
-                raise WrongState(f"该申报刚被他人核实，请刷新 claim {claim_id} was verified meanwhile")
+                raise WrongState("该申报刚被他人核实，请刷新")
             award_ids = tuple(conn.execute(insert(awards).values(
                 **row, claim_id=claim_id, batch_id=None, state="confirmed", reason=None, updated_by=officer,
                 updated_at=now)).inserted_primary_key[0] for row in rows)
@@ -327,7 +326,7 @@ def _claimed_awards(engine: Engine, inputs: EnterpriseInputs, rule: str, year: i
     try:
         article = policies.rule(rule).article_label
     except KeyError:
-        raise ClaimRefused(f"没有这项奖补条款：{rule} no such rule") from None
+        raise ClaimRefused("没有这项奖补条款") from None
     try:
         found, facts, events = inputs.frames()
         recorded = load_policy_data(engine, uscc=inputs.uscc).events
@@ -340,8 +339,7 @@ def _claimed_awards(engine: Engine, inputs: EnterpriseInputs, rule: str, year: i
     earned = [a for a in result.awards if a["rule"] == rule]
     if not earned:
         reason = next((m["reason"] for m in result.missed if m["rule"] == rule), "计得金额为零")
-        raise ClaimRefused(f"按所填数据，{year}年度不符合{article}的条件：{reason}。请核对数据后再申报 "
-                           f"the figures do not qualify for {rule} in {year}")
+        raise ClaimRefused(f"按所填数据，{year}年度不符合{article}的条件：{reason}。请核对数据后再申报")
     keyed = keyed_awards(pl.DataFrame(earned, infer_schema_length=None))
     columns = (*AWARD_KEY, "name", "org_unit", "amount_fen", "payer", "settle_with_city", "needs_review",
                "explanation", "figures")
@@ -365,7 +363,7 @@ def _duplicate(award: dict) -> DuplicateAward:
               else f"企业申报 {award['claim_id']} 号")
     return DuplicateAward(
         f"该奖补已存在（奖补编号 {award['id']}，{origin}，状态“{STATE_ZH[award['state']]}”），不能重复申报；"
-        f"请在奖补清单中办理该奖补 award {award['id']} ({award['state']}) already covers this claim")
+        "请在奖补清单中办理该奖补")
 
 
 # ---- reading claims, within the reader's scope ------------------------------------------------
@@ -404,7 +402,7 @@ def get_claim(engine: Engine, claim_id: int, *, scope: Scope) -> dict:
     with engine.connect() as conn:
         row = conn.execute(within_scope(select(claims).where(claims.c.id == claim_id), claims, scope)).first()
         if row is None or not _visible(row._mapping, scope):
-            raise NotFound(f"无此申报 no claim {claim_id}")
+            raise NotFound("无此申报")
         files = conn.execute(select(*(claim_attachments.c[c] for c in
                                       ("id", "filename", "content_type", "size", "sha256")))
                              .where(claim_attachments.c.claim_id == claim_id).order_by(claim_attachments.c.id))
@@ -425,7 +423,8 @@ def get_attachment(engine: Engine, attachment_id: int, *, scope: Scope) -> dict:
     with engine.connect() as conn:
         row = conn.execute(within_scope(query, claims, scope)).first()
     if row is None or not _visible(row._mapping, scope):
-        raise NotFound(f"无此附件 no attachment {attachment_id}")
+        raise NotFound("无此附件"
+)
     return dict(row._mapping)
 
 

@@ -157,8 +157,8 @@ def _diff(conn: Connection, data: PolicyData) -> dict[str, pl.DataFrame]:
         # The file readers refuse these; a caller handing frames directly must not get them in
         # either (events alike in every way are told apart by their occurrence).
         if table != "events" and frame.select(pl.struct(KEYS[table]).is_duplicated().any()).item():
-            raise FulfilmentError(f"重复的行 duplicate rows: {table} has two rows with one key "
-                                  f"({', '.join(KEYS[table])})")
+            raise FulfilmentError(f"重复的行：{table}中有两行的关键字段相同")
+
         stored = _stored(conn, table)
         if table == "events":
             stored = _with_identity(stored)

@@ -236,11 +236,12 @@ class NoData(FulfilmentError):
 def actor_name(actor, capability: str) -> str:
     """The audit name of whoever acts. A ``User`` must hold ``capability``; a plain string is a
     trusted caller (the CLI run by the operator) and is recorded as given."""
-    from ..access import User, can
+    from ..access import User, can, refusal
 
     if isinstance(actor, User):
         if not can(actor, capability):
-            raise NotAllowed(f"无权操作 not allowed: {actor.role_zh} 不能 {capability}")
+            raise NotAllowed(refusal(actor, capability))
+
         return actor.username
     if not isinstance(actor, str) or not actor.strip():
         raise TypeError(f"actor must be a User or a non-empty name, not {actor!r}")

@@ -63,7 +63,7 @@ def keyed_awards(computed: pl.DataFrame) -> pl.DataFrame:
         .alias("subject"))
     if frame.select(pl.struct(list(AWARD_KEY)).is_duplicated().any()).item():
         # Never let ON CONFLICT silently drop an award of this very batch.
-        raise FulfilmentError("同一奖补在本次计算中出现两次，无法区分 two awards of this batch share a key")
+        raise FulfilmentError("同一奖补在本次计算中出现两次，无法区分")
     return frame
 
 
@@ -84,7 +84,8 @@ def run_batch(engine: Engine, year: int, *, actor: User | str, policies: PolicyC
     with phase("load"):
         data = load_policy_data(engine)
     if data.enterprises.is_empty():
-        raise NoData("尚无企业数据，请先导入 no enterprise data stored yet")
+        raise NoData("尚无企业数据，请先导入"
+)
     with phase("engine"):
         # 补差: what the imported data records as paid elsewhere, plus what the platform paid.
         events = with_paid_before(data.events, paid_before(engine), policies)

@@ -72,7 +72,7 @@ def create_payment_list(engine: Engine, payer: str, *, user: User | str) -> int:
                                                 .where(payment_items.c.list_id == list_id)
                                                 .order_by(payment_items.c.award_id))]
         if not ids:
-            raise NothingToPay(f"{payer} 没有待列入清单的已审核奖补 no approved award of {payer} is waiting")
+            raise NothingToPay("该付款单位没有待列入清单的已审核奖补")
         total = conn.execute(select(func.sum(payment_items.c.amount_fen))
                              .where(payment_items.c.list_id == list_id)).scalar_one()
         record(conn, actor=name, action="payment_list.create", object=f"payment_list:{list_id}",
@@ -97,11 +97,10 @@ def mark_paid(engine: Engine, list_id: int, *, user: User | str) -> dict:
             found = conn.execute(select(payment_lists.c.paid_at, payment_lists.c.created_by)
                                  .where(payment_lists.c.id == list_id)).first()
             if found is None:
-                raise NotFound(f"无此兑付清单 no payment list {list_id}")
+                raise NotFound("无此兑付清单")
             if found.paid_at is not None:
-                raise WrongState(f"兑付清单 {list_id} 已标记为已兑付 payment list {list_id} is already paid")
-            raise SameOfficer(f"兑付清单 {list_id} 由您生成，须由另一名财政经办人员核对后标记为已兑付 "
-                              f"the officer who created payment list {list_id} cannot also mark it paid")
+                raise WrongState(f"兑付清单 {list_id} 已标记为已兑付")
+            raise SameOfficer(f"兑付清单 {list_id} 由您生成，须由另一名财政经办人员核对后标记为已兑付")
         on_list = select(payment_items.c.award_id).where(payment_items.c.list_id == list_id)
         count, total = conn.execute(select(func.count(), func.coalesce(func.sum(payment_items.c.amount_fen), 0))
                                     .where(payment_items.c.list_id == list_id)).one()
@@ -111,8 +110,8 @@ def mark_paid(engine: Engine, list_id: int, *, user: User | str) -> dict:
                                    .where(awards.c.id.in_(on_list))).scalar_one()
         if paid != count or award_total != total:
             # Cannot happen through this module; if the tables were edited by hand, pay nothing.
-            raise WrongState(f"兑付清单 {list_id} 与奖补记录不符，未标记 list {list_id} does not match its awards "
-                             f"({paid}/{count} awards approved, {award_total} vs {total} fen)")
+            # The figures go to the log-side exception chain, not the page: fen are not for people.
+            raise WrongState(f"兑付清单 {list_id} 与奖补记录不符，未标记（{count} 项中 {paid} 项为审核通过）")
         record(conn, actor=name, action="payment_list.paid", object=f"payment_list:{list_id}",
                detail={"count": count, "total_fen": int(total)})
     return get_payment_list(engine, list_id)
@@ -141,7 +140,8 @@ def get_payment_list(engine: Engine, list_id: int) -> dict:
     """One payment list with its items (each award's enterprise, rule, payee and amount)."""
     found = _lists(engine, payment_lists.c.id == list_id)
     if not found:
-        raise NotFound(f"无此兑付清单 no payment list {list_id}")
+        raise NotFound("无此兑付清单")
+
     query = (select(awards.c.id, awards.c.uscc, awards.c.name, awards.c.org_unit, awards.c.year, awards.c.rule,
                     awards.c.subject, awards.c.payee, awards.c.tranche, awards.c.state, payment_items.c.amount_fen)
              .join(payment_items, payment_items.c.award_id == awards.c.id)

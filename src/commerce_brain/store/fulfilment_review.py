@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import polars as pl
 from sqlalchemy import Engine, func, select, update
 
-from ..access import Scope, User, can, filter_visible
+from ..access import Scope, User, can, filter_visible, refusal
 from .audit import audit_events, record
 from .fulfilment import (
     MAX_REASON,
@@ -97,7 +97,7 @@ def get_award(engine: Engine, award_id: int, *, scope: Scope) -> dict:
     with engine.connect() as conn:
         frame = _frame(conn.execute(_query().where(awards.c.id == award_id)).all())
     if frame.is_empty() or filter_visible(frame, scope).is_empty():
-        raise NotFound(f"无此奖补 no award {award_id}")
+        raise NotFound("无此奖补")
     return frame.row(0, named=True)
 
 
@@ -127,7 +127,7 @@ def approve(engine: Engine, award_id: int, *, user: User) -> dict:
     award = get_award(engine, award_id, scope=Scope())
     _expect(award, ("confirmed",), "审核通过")
     if award["needs_review"]:
-        raise WrongState("该奖补金额待评审核定（按最高额暂列），不能审核通过 the amount awaits the reviewers' figure")
+        raise WrongState("该奖补金额待评审核定（按最高额暂列），不能审核通过")
     return _transition(engine, award, user, to="approved", action="award.approve",
                        guard=(awards.c.needs_review.is_(False),))
 
@@ -158,22 +158,22 @@ def reopen(engine: Engine, award_id: int, *, user: User, reason: str) -> dict:
 def _reason(reason: str | None, verb: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise FulfilmentError(f"请填写{verb}理由 a reason is needed")
+        raise FulfilmentError(f"请填写{verb}理由")
     if len(reason) > MAX_REASON:
-        raise FulfilmentError(f"{verb}理由过长 the reason is longer than {MAX_REASON} characters")
+        raise FulfilmentError(f"{verb}理由过长：最多 {MAX_REASON} 字"
+)
     return reason
 
 
 def _require(user: User, capability: str) -> None:
     if not can(user, capability):
-        raise NotAllowed(f"无权操作 not allowed: {user.role_zh} 不能 {capability}")
+        raise NotAllowed(refusal(user, capability))
 
 
 def _expect(award: dict, states: tuple[str, ...], verb: str) -> None:
     if award["state"] not in states:
         allowed = "、".join(STATE_ZH[s] for s in states)
-        raise WrongState(f"该奖补当前为“{STATE_ZH[award['state']]}”，只有“{allowed}”的可以{verb} "
-                         f"award {award['id']} is {award['state']}")
+        raise WrongState(f"该奖补当前为“{STATE_ZH[award['state']]}”，只有“{allowed}”的可以{verb}")
 
 
 def _transition(engine: Engine, award: dict, user: User, *, to: str, action: str, reason: str | None = None,
@@ -184,7 +184,7 @@ def _transition(engine: Engine, award: dict, user: User, *, to: str, action: str
             update(awards).where(awards.c.id == award["id"], awards.c.state == award["state"], *guard)
             .values(state=to, reason=reason, updated_by=user.username, updated_at=now))
         if result.rowcount != 1:
-            raise WrongState(f"该奖补刚被他人处理，请刷新后重试 award {award['id']} was changed meanwhile")
+            raise WrongState("该奖补刚被他人处理，请刷新后重试")
         record(conn, actor=user.username, action=action, object=f"award:{award['id']}", detail={
             "from": award["state"], "to": to, "uscc": award["uscc"], "rule": award["rule"], "year": award["year"],
             "amount_fen": award["amount_fen"], "payer": award["payer"], "reason": reason})

@@ -120,7 +120,7 @@ def packaged_definition(rule_id: str) -> dict[str, Any]:
     try:
         return rule_definitions()[rule_id]
     except KeyError:
-        raise NotFound(f"没有这条规则 no such rule: {rule_id}") from None
+        raise NotFound("没有这条规则") from None
 
 
 # ---- the effective catalog ----------------------------------------------------------------------
@@ -154,8 +154,7 @@ def effective_policies(engine: Engine) -> PolicyCatalog:
                 rules.append(rule_from_definition(policies.policy(policies.rule(rule_id).policy), raw,
                                                   policies.variables, f"{rule_id} 第{version}版"))
             except CatalogError as exc:
-                raise CatalogError(f"已保存的规则版本不再有效，请重新编辑 a stored rule version no longer "
-                                   f"validates, edit it again: {exc}") from None
+                raise CatalogError(f"已保存的规则版本不再有效，请重新编辑：{exc}") from None
     catalog = replace_rules(policies, rules)
     _cache[engine] = (key, catalog)
     return catalog
@@ -237,9 +236,9 @@ def revert_rule(engine: Engine, rule_id: str, *, reason: str, user, expected_ver
 def _reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidRuleEdit("请填写修改理由 a reason for the change is required")
+        raise InvalidRuleEdit("请填写修改理由")
     if len(reason) > MAX_REASON:
-        raise InvalidRuleEdit(f"修改理由最多 {MAX_REASON} 字 the reason is longer than {MAX_REASON} characters")
+        raise InvalidRuleEdit(f"修改理由最多 {MAX_REASON} 字")
     return reason
 
 
@@ -248,26 +247,27 @@ def _checked(rule_id: str, packaged: dict[str, Any], text: str) -> dict[str, Any
     from ..policy.engine import packaged as packaged_catalogs
 
     if not isinstance(text, str) or not text.strip():
-        raise InvalidRuleEdit("规则定义为空 the rule definition is empty")
+        raise InvalidRuleEdit("规则定义为空")
     if len(text) > MAX_DEFINITION:
-        raise InvalidRuleEdit(f"规则定义过长（最多 {MAX_DEFINITION} 字） the definition is too long")
+        raise InvalidRuleEdit(f"规则定义过长（最多 {MAX_DEFINITION} 字）")
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InvalidRuleEdit(f"YAML 格式有误，请检查缩进和引号 the YAML does not parse: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）" if mark else ""
+        raise InvalidRuleEdit(f"规则定义格式有误{where}，请检查缩进和引号") from None
     if not isinstance(raw, dict):
-        raise InvalidRuleEdit("规则定义应为“字段: 值”的映射 the definition must be a mapping of field: value")
+        raise InvalidRuleEdit("规则定义应为“字段: 值”的映射")
     _plain_values(raw)
     for key in LOCKED:
         if raw.get(key) != packaged.get(key):
             raise InvalidRuleEdit(f"不能修改“{FIELD_ZH[key]}”（{key}）：规则的编号、条款、政策原文、触发、领取对象和"
-                                  f"适用范围以政策文件为准 the field {key!r} cannot be changed: only "
-                                  f"{', '.join(EDITABLE)} may be edited")
+                                  f"适用范围以政策文件为准，只能修改{'、'.join(FIELD_ZH.get(k, k) for k in EDITABLE)}")
     policies = packaged_catalogs()[0]
     try:
-        rule_from_definition(policies.policy(policies.rule(rule_id).policy), raw, policies.variables, "规则 rule")
+        rule_from_definition(policies.policy(policies.rule(rule_id).policy), raw, policies.variables, "规则")
     except CatalogError as exc:
-        raise InvalidRuleEdit(f"规则定义有误，未保存 the rule is refused, nothing was saved: {exc}") from None
+        raise InvalidRuleEdit(f"规则定义有误，未保存：{exc}") from None
     return raw
 
 
@@ -286,8 +286,7 @@ def _plain_values(raw: dict[str, Any]) -> None:
                              and all(isinstance(k, str) and scalar(v) for k, v in item.items()))
             for item in value)
         if not ok:
-            raise InvalidRuleEdit(f"“{FIELD_ZH.get(str(key), key)}”（{key}）的值应为文字、数字或简单列表 "
-                                  f"the value of {key!r} must be text, a number or a short list")
+            raise InvalidRuleEdit(f"“{FIELD_ZH.get(str(key), key)}”（{key}）的值应为文字、数字或简单列表")
 
 
 def _save(engine: Engine, rule_id: str, new: dict[str, Any], *, reason: str, actor: str, expected_version: int,
@@ -298,8 +297,8 @@ def _save(engine: Engine, rule_id: str, new: dict[str, Any], *, reason: str, act
         if expected_version != current.version:
             raise _conflict(rule_id, current.version)
         if after == current.definition:
-            raise InvalidRuleEdit("已是政策原文，无需恢复 the rule already is the packaged rule" if revert
-                                  else "没有改动，未保存 nothing changed, nothing was saved")
+            raise InvalidRuleEdit("已是政策原文，无需恢复" if revert
+                                  else "没有改动，未保存")
         version = current.version + 1
         try:
             conn.execute(insert(rule_versions).values(rule=rule_id, version=version, definition=after,
@@ -317,8 +316,8 @@ def _save(engine: Engine, rule_id: str, new: dict[str, Any], *, reason: str, act
 
 def _conflict(rule_id: str, version: int | None) -> EditConflict:
     saved = f"（现为第 {version} 版）" if version is not None else ""
-    return EditConflict(f"他人已先修改了这条规则{saved}，请重新打开后再改 someone else edited rule {rule_id} first; "
-                        f"reload it and edit again")
+    return EditConflict(f"他人已先修改了这条规则{saved}，请重新打开后再改")
+
 
 
 def diff(before: str, after: str) -> str:

@@ -91,7 +91,8 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn):
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": "未登录 not signed in"}, status_code=401)
+            return JSONResponse({"detail": "未登录"}
+, status_code=401)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(Forbidden)

@@ -58,7 +58,8 @@ def _amount_fen(text: str) -> int:
     except FieldError as exc:
         raise a.AssessmentRefused(f"核定金额{exc}") from None
     if fen is None:
-        raise a.AssessmentRefused("请填写核定金额（元） the assessed amount is missing")
+        raise a.AssessmentRefused("请填写核定金额（元）"
+)
     return fen
 
 

@@ -71,7 +71,8 @@ def batch_form(request: Request, year: str = Form(""), csrf: str = Form(""), use
     check_csrf(request, csrf)
     require(user, "run_batch")
     if year_or_none(year) is None:
-        return _awards_page(request, user, state=None, year=None, error="请填写年度 the year is missing", status=400)
+        return _awards_page(request, user, state=None, year=None, error="请填写年度"
+, status=400)
     try:
         summary = f.run_batch(platform(request).engine, year_or_none(year), actor=user)
     except REFUSALS as exc:

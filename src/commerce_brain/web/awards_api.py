@@ -66,7 +66,8 @@ def awards(request: Request, state: str | None = None, year: OptionalYearQuery =
     """The awards the user may see (an enterprise its own, a county its subtree), newest first."""
     require(user, "view_policies")
     if state is not None and state not in f.STATES:
-        raise HTTPException(422, f"未知状态 unknown state {state!r}; known: {', '.join(f.STATES)}")
+        raise HTTPException(422, f"未知状态“{state}”；可选：{'、'.join(f'{s}（{f.STATE_ZH[s]}）' for s in f.STATES)}"
+)
     frame = f.list_awards(platform(request).engine, scope=scope(request, user), state=state, year=year, payer=payer,
                           limit=API_LIMIT)
     return [award_record(a, request) for a in frame.iter_rows(named=True)]

@@ -38,7 +38,7 @@ from .views import DEFAULT_YEAR
 
 router = APIRouter()
 BLANK_ROWS = 5
-NOT_YOURS = "无权为该企业测算 not allowed to calculate for this enterprise (outside your scope)"
+NOT_YOURS = "无权为该企业测算：该企业不在您的权限范围内"
 
 
 # ---- who may calculate for whom ---------------------------------------------------------------
@@ -75,7 +75,7 @@ def _stored(request: Request, visible: Scope, uscc: str) -> EnterpriseInputs | N
             return None
         if visible.org_units is not None:
             raise Forbidden(NOT_YOURS)
-        raise HTTPException(404, f"没有该企业的存储数据 no stored data for {uscc}")
+        raise HTTPException(404, f"没有该企业的存储数据：{uscc}")
     _check(visible, inputs)
     return inputs
 
@@ -220,15 +220,16 @@ def calculator_api(body: CalculatorRequest, request: Request, user: User = Depen
     require(user, "view_policies")
     visible = scope(request, user)
     if (body.inputs is None) == (body.uscc is None):
-        raise HTTPException(422, "请给出 inputs 或 uscc 之一 give exactly one of inputs and uscc")
+        raise HTTPException(422, "请给出 inputs 或 uscc 之一（二者只给一个）")
     if body.uscc is not None:
         inputs = _stored(request, visible, body.uscc)
         if inputs is None:
-            raise HTTPException(404, f"没有该企业的存储数据 no stored data for {body.uscc}")
+            raise HTTPException(404, f"没有该企业的存储数据：{body.uscc}")
     else:
         enterprise = body.inputs.get("enterprise")
         if not isinstance(enterprise, dict) or not isinstance(enterprise.get("uscc"), str) or not enterprise["uscc"]:
-            raise HTTPException(422, "inputs.enterprise.uscc 缺失 missing: 请填写企业的统一社会信用代码")
+            raise HTTPException(422, "缺少 inputs.enterprise.uscc：请填写企业的统一社会信用代码"
+)
         try:
             inputs = EnterpriseInputs.from_json(json.dumps(body.inputs))
             found, _, events = inputs.frames()

@@ -90,7 +90,7 @@ def _inputs(request: Request, user: User, text: str) -> EnterpriseInputs | None:
     else:
         inputs = stored_inputs(platform(request).engine, user.uscc or "")
     if inputs is not None and inputs.uscc != user.uscc:
-        raise Forbidden("只能为本企业申报 an enterprise may file claims only for its own credit code")
+        raise Forbidden("只能为本企业申报")
     return inputs
 
 
@@ -109,7 +109,8 @@ async def _file(request: Request, user: User, fields: dict[str, str], inputs: En
                 files: list[tuple[str, str, bytes]]) -> cf.FiledClaim:
     year = year_or_none(fields["year"])
     if year is None:
-        raise cf.ClaimRefused("请填写申报年度（四位数字） the award year is missing")
+        raise cf.ClaimRefused("请填写申报年度（四位数字）"
+)
     return await run_in_threadpool(cf.file_claim, platform(request).engine, user=user, rule=fields["rule"],
                                    year=year, inputs=inputs, statement=fields["statement"], attachments=files)
 

@@ -102,7 +102,8 @@ async def confirm(request: Request, sha: str = Form(...), file_name: str = Form(
     require(user, "run_batch")
     check_csrf(request, csrf)
     if not SHA.match(sha):
-        raise Forbidden("无效的导入 invalid import reference")
+        raise Forbidden("无效的导入：请重新上传文件"
+)
     path = upload_dir(request) / f"enterprises-{sha}{SUFFIX}"
     if not path.exists():
         return HTMLResponse(_page(request, user, error="文件已过期，请重新上传"), 410)

@@ -77,7 +77,7 @@ def _outside_scope(path: Path, frame: pl.DataFrame, allowed: list[str], name: st
     outside = (rows.filter(~pl.col("code").is_in(list(allowed))).join(columns, on="_sheet_no", how="left")
                .head(MAX_PROBLEMS))
     return [Problem(name if r["_sheet"] == path.name else r["_sheet"], r["_row"], r["column"] or "org_unit",
-                    f"超出您的范围，请删除此行 outside your scope: {r['code']} is not one of your org units")
+                    f"超出您的范围，请删除此行：{r['code']} 不是您管辖的地区")
             for r in outside.iter_rows(named=True)]
 
 
@@ -109,7 +109,7 @@ def preview(request: Request, file: UploadFile = File(...), csrf: str = Form("")
     check_csrf(request, csrf)
     name = Path(file.filename or "upload").name
     if Path(name).suffix.lower() not in SUFFIXES:
-        return HTMLResponse(_page(request, user, error=f"只接受 CSV 或 XLSX 文件 only .csv or .xlsx: {name}"), 400)
+        return HTMLResponse(_page(request, user, error=f"只接受 CSV 或 XLSX 文件：{name}"), 400)
     sha, path = store_upload(file, upload_dir(request), "", Path(name).suffix.lower())
     try:
         frame, problems, warnings = check_upload(request, user, path, name)
@@ -149,10 +149,11 @@ def confirm(request: Request, sha: str = Form(...), suffix: str = Form(...), fil
     require(user, "import_actuals")
     check_csrf(request, csrf)
     if not SHA.match(sha) or suffix not in SUFFIXES:
-        raise Forbidden("无效的导入 invalid import reference")
+        raise Forbidden("无效的导入：请重新上传文件")
     path = upload_dir(request) / f"{sha}{suffix}"
     if not path.exists():
-        return HTMLResponse(_page(request, user, error="文件已过期，请重新上传 the upload expired, upload again"), 410)
+        return HTMLResponse(_page(request, user, error="文件已过期，请重新上传"
+), 410)
     frame, problems, warnings = check_upload(request, user, path, file_name)
     if frame is None:
         discard_rejected(request, user, path, kind="actuals", name=file_name, sha=sha, problems=problems)

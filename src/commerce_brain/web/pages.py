@@ -242,7 +242,8 @@ async def indicator_page(request: Request, plan_id: str, indicator_id: str, year
         # Inside the memo: a refusal is not remembered, so it is checked again on each request.
         row_frame = frame.filter((frame["plan"] == plan_id) & (frame["indicator"] == indicator_id))
         if row_frame.is_empty():
-            raise Forbidden(f"没有这个指标的评估 no evaluation for {plan_id}/{indicator_id} in {year}")
+            raise Forbidden(f"没有这个指标在{year}年的评估"
+)
         rows = r.evaluation_rows(row_frame, year)
         # The page draws its line with ECharts: the card's SVG (for the offline report) is not made.
         card = card_view(rows[0], r.trajectories(trajectory(row_frame, observations), rows), draw=False)

@@ -6,7 +6,7 @@ import secrets
 
 from fastapi import Request
 
-from ..access import Scope, User, can, scope_for
+from ..access import Scope, User, can, refusal, scope_for
 from ..store.accounts import user_for_token
 from ..store.sessions import Session, find_session, find_session_user
 
@@ -51,7 +51,7 @@ async def current_user(request: Request) -> User:
 def require(user: User, capability: str) -> None:
     """Refuse unless the user's role grants ``capability``."""
     if not can(user, capability):
-        raise Forbidden(f"无权操作 not allowed: {user.role_zh} 不能 {capability}")
+        raise Forbidden(refusal(user, capability))
 
 
 def scope(request: Request, user: User) -> Scope:
@@ -63,4 +63,5 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     """A form must carry its session's CSRF token (a cross-site page cannot read it)."""
     session = session_of(request)
     if session is None or not submitted or not secrets.compare_digest(session.csrf, submitted):
-        raise Forbidden("表单已失效，请刷新后重试 the form's security token is missing or stale")
+        raise Forbidden("表单已失效，请刷新后重试"
+)

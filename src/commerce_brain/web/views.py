@@ -25,14 +25,15 @@ def visible_org_unit(scope: Scope, requested: str | None, catalog: Catalog) -> s
     (the city for users who see everything)."""
     if scope.org_units is None:
         if requested is not None and requested not in catalog.org_unit_names():
-            raise Forbidden(f"未知地区 unknown org unit {requested}")
+            raise Forbidden(f"未知地区：{requested}")
         return requested or HOME
     if requested is None:
         # A county analyst's own unit is the top of the subtree it may see.
         return next(code for code in scope.org_units
                     if catalog.org_unit(code).parent not in scope.org_units)
     if requested not in scope.org_units:
-        raise Forbidden(f"无权查看 not in your scope: {requested}")
+        raise Forbidden("无权查看：该地区不在您的权限范围内"
+)
     return requested
 
 
