@@ -84,23 +84,23 @@ def test_scope_and_username_are_cleaned(engine, catalog):
 
 
 @pytest.mark.parametrize(("role", "scope", "password", "message"), [
-    ("root", {}, PASSWORD, "未知角色 unknown role 'root'"),
-    ("county_analyst", {}, PASSWORD, "needs an org unit"),
-    ("county_analyst", {"org_unit": "339999"}, PASSWORD, "未知机构 unknown org unit '339999'"),
-    ("county_analyst", {"org_unit": "330802", "uscc": USCC}, PASSWORD, "takes no USCC"),
-    ("enterprise", {}, PASSWORD, "needs a USCC"),
-    ("enterprise", {"uscc": USCC[:-1] + "0"}, PASSWORD, "校验位错误 wrong check character"),
-    ("enterprise", {"uscc": USCC, "org_unit": "330802"}, PASSWORD, "takes no org unit"),
-    ("city_analyst", {"org_unit": "330802"}, PASSWORD, "不限定机构 role city_analyst takes no org unit"),
-    ("leader", {"uscc": USCC}, PASSWORD, "role leader takes no USCC"),
-    ("leader", {}, "short pw 12", "密码太短 password too short: at least 12 characters, got 11"),
+    ("root", {}, PASSWORD, "未知角色“root”"),
+    ("county_analyst", {}, PASSWORD, "县（市、区）分析员须指定机构"),
+    ("county_analyst", {"org_unit": "339999"}, PASSWORD, "未知机构“339999”"),
+    ("county_analyst", {"org_unit": "330802", "uscc": USCC}, PASSWORD, "县（市、区）分析员不限定企业"),
+    ("enterprise", {}, PASSWORD, "企业用户须填统一社会信用代码"),
+    ("enterprise", {"uscc": USCC[:-1] + "0"}, PASSWORD, "校验位错误"),
+    ("enterprise", {"uscc": USCC, "org_unit": "330802"}, PASSWORD, "企业用户不限定机构"),
+    ("city_analyst", {"org_unit": "330802"}, PASSWORD, "市级分析员不限定机构"),
+    ("leader", {"uscc": USCC}, PASSWORD, "领导驾驶舱（只读）不限定企业"),
+    ("leader", {}, "short pw 12", "密码太短：至少 12 个字符，现为 11 个"),
     ("leader", {}, "AliceAlice-12", None),
 ])
 def test_rejections_store_nothing(engine, catalog, role, scope, password, message):
     username = "aliceAlice-12" if message is None else "alice"
     with pytest.raises(AccountError) as caught:
         add(engine, catalog, username=username, role=role, password=password, **scope)
-    assert str(caught.value) == "密码不能与用户名相同 password must not be the username" if message is None \
+    assert str(caught.value) == "密码不能与用户名相同" if message is None \
         else message in str(caught.value)
     assert count(engine, users) == 0
 
@@ -108,7 +108,7 @@ def test_rejections_store_nothing(engine, catalog, role, scope, password, messag
 @pytest.mark.parametrize("again", ["alice", "ALICE", " ａｌｉｃｅ"])
 def test_duplicate_username(engine, catalog, again):
     add(engine, catalog)
-    with pytest.raises(AccountError, match="用户名已存在 username already taken"):
+    with pytest.raises(AccountError, match="用户名已存在"):
         add(engine, catalog, username=again, role="leader")
     assert count(engine, users) == 1
 
@@ -169,12 +169,12 @@ def test_old_parameters_are_rehashed_on_login_only(engine, catalog):
 
 def test_set_password(engine, catalog):
     made = add(engine, catalog)
-    with pytest.raises(AccountError, match="too short"):
+    with pytest.raises(AccountError, match="密码太短"):
         set_password(engine, made.id, "short")
     set_password(engine, made.id, "a new passphrase")
     assert authenticate(engine, "alice", PASSWORD) is None
     assert authenticate(engine, "alice", "a new passphrase") == made
-    with pytest.raises(AccountError, match="no user with id 999"):
+    with pytest.raises(AccountError, match="无此用户（编号 999）"):
         set_password(engine, 999, "a new passphrase")
 
 
@@ -212,7 +212,7 @@ def test_revoked_tokens_and_deactivated_owners_are_refused(engine, catalog):
     assert user_for_token(engine, kept) is None
     assert all(t.revoked for t in list_tokens(engine, alice.id))
     assert user_for_token(engine, bobs) == bob
-    with pytest.raises(AccountError, match="inactive"):
+    with pytest.raises(AccountError, match="账户已停用"):
         issue_token(engine, alice.id, "after")
 
 
@@ -276,8 +276,8 @@ def test_cli_add_password_stdin_and_display_name_default(database_url):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--role", "root"], "unknown role"),
-    (["--role", "enterprise", "--uscc", "123"], "invalid USCC"),
+    (["--role", "root"], "未知角色"),
+    (["--role", "enterprise", "--uscc", "123"], "统一社会信用代码无效"),
 ])
 def test_cli_add_refuses_a_bad_role_before_asking_for_a_password(database_url, args, message):
     result = cli(database_url, "add", "alice", *args, stdin=f"{PASSWORD}\n{PASSWORD}\n", ok=False)
@@ -287,10 +287,10 @@ def test_cli_add_refuses_a_bad_role_before_asking_for_a_password(database_url, a
 
 def test_cli_add_weak_password_and_duplicate(database_url):
     result = cli(database_url, "add", "alice", "--role", "leader", "--password-stdin", stdin="tooshort\n", ok=False)
-    assert "password too short" in result.output
+    assert "密码太短" in result.output
     cli(database_url, "add", "alice", "--role", "leader", "--password-stdin", stdin=f"{PASSWORD}\n")
     result = cli(database_url, "add", "alice", "--role", "leader", "--password-stdin", stdin=f"{PASSWORD}\n", ok=False)
-    assert "already taken" in result.output
+    assert "用户名已存在" in result.output
 
 
 def test_cli_list_token_and_deactivate(database_url):
@@ -338,14 +338,14 @@ def test_weak_passwords_are_refused_for_an_admin_on_every_path(engine, catalog, 
         set_password(engine, made.id, weak)
     assert authenticate(engine, "alice", PASSWORD) == made
     result = cli(database_url, "add", "bob", "--role", "admin", "--password-stdin", stdin=f"{weak}\n", ok=False)
-    assert "password" in result.output and get_user(engine, "bob") is None
+    assert "密码" in result.output and get_user(engine, "bob") is None
     result = cli(database_url, "password", "alice", "--password-stdin", stdin=f"{weak}\n", ok=False)
-    assert "password" in result.output and authenticate(engine, "alice", PASSWORD) == made
+    assert "密码" in result.output and authenticate(engine, "alice", PASSWORD) == made
 
 
 @pytest.mark.parametrize(("weak", "reason"), [
-    (" " * 10, "密码不能只有空白 password must not be only whitespace"),
-    ("password12", "密码太短 password too short: at least 12 characters, got 10"),
+    (" " * 10, "密码不能只有空白"),
+    ("password12", "密码太短：至少 12 个字符，现为 10 个"),
     ("password1234", "密码太容易被猜到"),
 ])
 def test_the_policy_says_why(weak, reason):

@@ -66,7 +66,7 @@ def catalog(tmp_path):
     (root / "plans" / f"{PLAN}.yaml").write_text(_plan(PLAN, TITLE, "330800", (
         _indicator("retail_sales", "社会消费品零售总额", 2020, 2025)
         + _indicator("foreign_capital", "实际利用外资", 2021, 2025))), encoding="utf-8")
-    # A second plan, so that "unknown indicator" means unknown *for the row's plan*.
+    # A second plan, so that "未知指标" means unknown *for the row's plan*.
     (root / "plans" / "other_plan.yaml").write_text(_plan(
         "other_plan", "另一个规划", "330000",
         _indicator("services_trade", "服务贸易进出口额", 2020, 2025)), encoding="utf-8")
@@ -173,34 +173,34 @@ def test_good_xlsx_reads_every_data_sheet_and_ignores_others(tmp_path, catalog):
 # ---- bad rows: the file is refused whole --------------------------------------------------
 
 BAD_ROWS = {
-    "unknown plan": ([f"{PLAN}x", "retail_sales", "330800", "2024", 1], "plan (A)",
-                     ["unknown plan"]),
+    "未知规划": ([f"{PLAN}x", "retail_sales", "330800", "2024", 1], "plan (A)",
+                     ["未知规划"]),
     "indicator of another plan": ([PLAN, "services_trade", "330800", "2024", 1], "indicator (B)",
-                                  ["未知指标", "unknown indicator", "services_trade", PLAN]),
-    "unknown indicator name": ([PLAN, "社零", "330800", "2024", 1], "indicator (B)",
-                               ["unknown indicator", "社零"]),
+                                  ["未知指标", "未知指标", "services_trade", PLAN]),
+    "未知指标 name": ([PLAN, "社零", "330800", "2024", 1], "indicator (B)",
+                               ["未知指标", "社零"]),
     "unknown org unit": ([PLAN, "retail_sales", "柯桥区", "2024", 1], "org_unit (C)",
-                         ["unknown org unit", "柯桥区"]),
-    "empty value": ([PLAN, "retail_sales", "330800", "2024", None], "value (E)", ["empty value"]),
-    "non-numeric value": ([PLAN, "retail_sales", "330800", "2024", "约1000"], "value (E)",
-                          ["non-numeric value", "约1000"]),
+                         ["未知地区", "柯桥区"]),
+    "数值为空": ([PLAN, "retail_sales", "330800", "2024", None], "value (E)", ["数值为空"]),
+    "数值不是数字": ([PLAN, "retail_sales", "330800", "2024", "约1000"], "value (E)",
+                          ["数值不是数字", "约1000"]),
     "NaN value": ([PLAN, "retail_sales", "330800", "2024", "nan"], "value (E)",
-                  ["non-numeric value"]),
+                  ["数值不是数字"]),
     "bad thousands separator": ([PLAN, "retail_sales", "330800", "2024", "1,23"], "value (E)",
-                                ["non-numeric value"]),
+                                ["数值不是数字"]),
     "non-numeric real growth": ([PLAN, "retail_sales", "330800", "2024", 1, "高"],
-                                "real_growth_pct (F)", ["non-numeric real_growth_pct"]),
-    "malformed period": ([PLAN, "retail_sales", "330800", "2023Q2", 1], "period (D)",
-                         ["malformed period", "2023Q2"]),
+                                "real_growth_pct (F)", ["可比价增速不是数字"]),
+    "期间格式错误": ([PLAN, "retail_sales", "330800", "2023Q2", 1], "period (D)",
+                         ["期间格式错误", "2023Q2"]),
     "month 13": ([PLAN, "retail_sales", "330800", "2023-13", 1], "period (D)",
-                 ["malformed period"]),
+                 ["期间格式错误"]),
     "before the indicator's base year": ([PLAN, "foreign_capital", "330800", "2020-12", 1],
-                                         "period (D)", ["period out of range", "2021"]),
+                                         "period (D)", ["期间超出范围", "2021"]),
     "after the target year": ([PLAN, "retail_sales", "330800", 2026, 1], "period (D)",
-                              ["period out of range", "2025"]),
+                              ["期间超出范围", "2025"]),
     # Same key as the good row 2, spelt with the title and Chinese names.
-    "duplicate row": ([TITLE, "社会消费品零售总额", "衢州市", "2023", 2], "period (D)",
-                      ["duplicate row", "row 2"]),
+    "重复行": ([TITLE, "社会消费品零售总额", "衢州市", "2023", 2], "period (D)",
+                      ["重复行", "第 2 行"]),
 }
 
 
@@ -229,7 +229,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path, catalog):
     assert [(p.sheet, p.row, p.column) for p in problems] == [
         ("actuals.csv", 2, "indicator"), ("actuals.csv", 2, "value"), ("actuals.csv", 4, "plan"),
     ]
-    assert "empty plan" in problems[2].reason
+    assert "规划为空" in problems[2].reason
 
 
 def test_duplicate_across_sheets_names_the_first_sheet(tmp_path, catalog):
@@ -238,7 +238,7 @@ def test_duplicate_across_sheets_names_the_first_sheet(tmp_path, catalog):
     problems = rejected(path, catalog)
 
     assert [(p.sheet, p.row, p.column) for p in problems] == [("二月", 2, "period (D)")]
-    assert "duplicate row" in problems[0].reason and "row 2 of sheet 一月" in problems[0].reason
+    assert "重复行" in problems[0].reason and "已在工作表“一月”第 2 行" in problems[0].reason
 
 
 def test_a_name_shared_by_two_org_units_is_ambiguous(tmp_path, catalog):
@@ -252,7 +252,7 @@ def test_a_name_shared_by_two_org_units_is_ambiguous(tmp_path, catalog):
     problems = rejected(path, load_catalog(root))
 
     assert [(p.row, p.column) for p in problems] == [(3, "org_unit (C)")]
-    assert "ambiguous org unit" in problems[0].reason
+    assert "地区名称不唯一" in problems[0].reason
 
 
 # ---- bad files ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ def test_missing_required_column_is_a_file_level_problem(tmp_path, catalog):
 
     assert len(problems) == 1
     assert (problems[0].sheet, problems[0].column) == ("actuals.csv", "")
-    assert "missing column" in problems[0].reason and "value" in problems[0].reason
+    assert "缺少列" in problems[0].reason and "value" in problems[0].reason
 
 
 def test_sheet_with_some_columns_is_a_problem_sheet_with_none_is_ignored(tmp_path, catalog):
@@ -277,13 +277,12 @@ def test_sheet_with_some_columns_is_a_problem_sheet_with_none_is_ignored(tmp_pat
     problems = rejected(path, catalog)
 
     assert sorted({p.sheet for p in problems}) == ["汇总"]
-    assert {p.reason.split(": ")[1].split(" ")[0] for p in problems} == {
-        "org_unit", "period", "value"}
-    assert all("missing column" in p.reason and p.column == "" for p in problems)
+    assert {p.reason.split("：")[1].split("（")[0] for p in problems} == {"地区", "期间", "数值"}
+    assert all("缺少列" in p.reason and p.column == "" for p in problems)
 
 
-@pytest.mark.parametrize(("rows", "word"), [([], "empty file"), ([HEADER], "no data rows"),
-                                            ([HEADER, [], []], "no data rows")])
+@pytest.mark.parametrize(("rows", "word"), [([], "空文件"), ([HEADER], "无数据行"),
+                                            ([HEADER, [], []], "无数据行")])
 def test_empty_file_or_no_data_rows(tmp_path, catalog, rows, word):
     path = write_csv(tmp_path / "actuals.csv", rows)
 
@@ -301,19 +300,19 @@ def test_problem_list_is_capped(tmp_path, catalog):
 
     assert len(problems) == MAX_PROBLEMS
     assert problems[-2].row == MAX_PROBLEMS  # row 2 … row 500: the first 499 bad rows
-    assert "101 more" in problems[-1].reason
+    assert "另有 101 个" in problems[-1].reason
 
 
 def test_rejection_renders_a_readable_report(tmp_path, catalog):
-    bad = BAD_ROWS["unknown plan"][0]
+    bad = BAD_ROWS["未知规划"][0]
     path = write_xlsx(tmp_path / "actuals.xlsx", {"数据": [HEADER, GOOD, bad]})
 
     with pytest.raises(ImportRejected) as info:
         read_actuals(path, catalog)
 
     lines = str(info.value).splitlines()
-    assert "actuals.xlsx" in lines[0] and "(1 个问题 problems)" in lines[0]
-    assert lines[1].strip().startswith("数据 第3行 row 3, plan (A): 未知规划 unknown plan")
+    assert "actuals.xlsx" in lines[0] and "（1 个问题）" in lines[0]
+    assert lines[1].strip().startswith("数据 第3行, plan (A): 未知规划")
 
 
 def test_a_field_given_twice_is_a_problem(tmp_path, catalog):
@@ -322,7 +321,7 @@ def test_a_field_given_twice_is_a_problem(tmp_path, catalog):
     problems = rejected(path, catalog)
 
     assert [(p.row, p.column) for p in problems] == [(1, "数值 (G)")]
-    assert "duplicate column" in problems[0].reason and "value (E)" in problems[0].reason
+    assert "重复列" in problems[0].reason and "value (E)" in problems[0].reason
 
 
 def test_unsupported_file_type(tmp_path, catalog):
@@ -331,4 +330,4 @@ def test_unsupported_file_type(tmp_path, catalog):
 
     problems = rejected(path, catalog)
 
-    assert "unsupported file type" in problems[0].reason
+    assert "不支持的文件类型" in problems[0].reason

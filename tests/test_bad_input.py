@@ -1,6 +1,6 @@
 """Bad input gets a clear answer, never a 500 (issue 8, section 4): each probe replayed.
 
-Ids beyond the store's integers are 404 (as if missing); years and figures out of range are
+Ids beyond the store's integers are 404 (as if missing); years and figures 超出 are
 422 with a Chinese detail in the API's declared error shape, or a Chinese error page that keeps
 the menu. The ids 2^31 … 2^63 are the cases the property run (test_api_properties.py) found on
 PostgreSQL, whose integer ids are 32-bit.

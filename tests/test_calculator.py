@@ -80,7 +80,7 @@ def test_bad_rates_are_refused(text, reason):
 def test_dates_must_be_iso_and_real():
     assert cf.parse_date("2023-05-01") == date(2023, 5, 1)
     for text in ("2023/05/01", "20230501", "2023-02-30", "2023-5-1", "昨天"):
-        with pytest.raises(cf.FieldError, match="YYYY-MM-DD"):
+        with pytest.raises(cf.FieldError, match="日期格式应为 年-月-日"):
             cf.parse_date(text)
 
 
@@ -128,11 +128,11 @@ def test_every_problem_is_named_by_field_and_the_reason():
     parsed = cf.parse_form(form, policies=POLICIES, org_units=QUZHOU)
     assert parsed.inputs is None
     errors = dict(parsed.errors)
-    assert errors["rd_spend"] == "测算年度研发投入：最多两位小数 at most two decimals (fen)"
+    assert errors["rd_spend"] == "测算年度研发投入：最多两位小数（到分）"
     assert errors["uscc"].startswith("统一社会信用代码：校验位错误")
     assert errors["org_unit"].startswith("所在地区：")
-    assert errors["e0_kind"] == "事件1·事件类型：未知的事件类型 unknown kind"
-    assert errors["e1_date"].startswith("事件2·日期：日期格式应为 YYYY-MM-DD")
+    assert errors["e0_kind"] == "事件1·事件类型：未知的事件类型"
+    assert errors["e1_date"].startswith("事件2·日期：日期格式应为 年-月-日")
     assert errors["e1_benchmark_rate"].startswith("事件2·贷款同期基准利率：不是百分比")
     assert len(parsed.errors) == 6
 
@@ -140,7 +140,7 @@ def test_every_problem_is_named_by_field_and_the_reason():
 def test_an_event_row_needs_a_kind_and_a_date_and_blank_rows_are_ignored():
     parsed = cf.parse_form(rd_form(e0_kind="", e0_date="", e3_amount="100", e7_kind="", e7_date=""),
                            policies=POLICIES, org_units=QUZHOU)
-    assert dict(parsed.errors) == {"e3_kind": "事件4·事件类型：请选择", "e3_date": "事件4·日期：请填写 required (YYYY-MM-DD)"}
+    assert dict(parsed.errors) == {"e3_kind": "事件4·事件类型：请选择", "e3_date": "事件4·日期：请填写（如 2023-06-01）"}
     ok = cf.parse_form(rd_form(e0_kind="", e0_date=""), policies=POLICIES, org_units=QUZHOU)
     assert ok.errors == [] and ok.inputs.events == ()
 

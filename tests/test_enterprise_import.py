@@ -190,12 +190,12 @@ def test_money_is_parsed_exactly(tmp_path, catalog, cell, fen):
 @pytest.mark.parametrize(("cell", "words"), [
     ("1.005", ["金额最多两位小数", "1.005"]),
     (1234.5678, ["金额最多两位小数", "1234.5678"]),  # a number cell, checked through repr
-    ("1,23", ["malformed amount"]),
-    ("12,3456.00", ["malformed amount"]),
-    ("约100", ["malformed amount"]),
-    ("1.5万", ["malformed amount"]),  # 万元 is not yuan
-    ("-", ["malformed amount"]),
-    ("-5", ["negative amount"]),
+    ("1,23", ["格式错误"]),
+    ("12,3456.00", ["格式错误"]),
+    ("约100", ["格式错误"]),
+    ("1.5万", ["格式错误"]),  # 万元 is not yuan
+    ("-", ["格式错误"]),
+    ("-5", ["不能为负"]),
 ])
 def test_money_that_is_not_exact_yuan_is_refused(tmp_path, catalog, cell, words):
     path = write_xlsx(tmp_path / "p.xlsx", replaced("facts", 3, "main_revenue", cell))
@@ -271,56 +271,56 @@ def test_flag_spellings(tmp_path, catalog, cell, flag):
 
 BAD_CELLS = {
     # enterprises: row 3 is U3, which no fact or event refers to
-    "empty uscc": ("enterprises", "uscc", None, ["统一社会信用代码为空", "empty uscc"]),
-    "empty name": ("enterprises", "name", None, ["企业名称为空", "empty name"]),
-    "empty org unit": ("enterprises", "org_unit", None, ["empty org_unit"]),
-    "wrong check character": ("enterprises", "uscc", U3[:-1] + ("0" if U3[-1] != "0" else "1"),
-                              ["invalid uscc", f"should be {U3[-1]}"]),
-    "short uscc": ("enterprises", "uscc", U3[:-1], ["invalid uscc", "wrong length"]),
+    "统一社会信用代码为空": ("enterprises", "uscc", None, ["统一社会信用代码为空", "统一社会信用代码为空"]),
+    "企业名称为空": ("enterprises", "name", None, ["企业名称为空", "企业名称为空"]),
+    "empty org unit": ("enterprises", "org_unit", None, ["地区为空"]),
+    "校验位错误": ("enterprises", "uscc", U3[:-1] + ("0" if U3[-1] != "0" else "1"),
+                              ["统一社会信用代码无效", f"第 18 位应为 {U3[-1]}"]),
+    "short uscc": ("enterprises", "uscc", U3[:-1], ["统一社会信用代码无效", "长度错误"]),
     "letter O in uscc": ("enterprises", "uscc", U3[:8] + "O" + U3[9:],
-                         ["invalid uscc", "position 9", "'O'"]),
+                         ["统一社会信用代码无效", "第 9 位", "“O”"]),
     "unknown org unit": ("enterprises", "org_unit", "衢州新区",
-                         ["unknown org unit", "衢州新区"]),
-    "org unit outside Quzhou": ("enterprises", "org_unit", "330602",
-                                ["不在衢州市范围 outside Quzhou: the policies are Quzhou's",
+                         ["未知地区", "衢州新区"]),
+    "org unit 不在衢州市范围": ("enterprises", "org_unit", "330602",
+                                ["不在衢州市范围：本平台的政策只适用于衢州市",
                                  "越城区"]),
     "province is not Quzhou": ("enterprises", "org_unit", "浙江省",
-                               ["不在衢州市范围 outside Quzhou", "330000"]),
+                               ["不在衢州市范围", "浙江省"]),
     "bad boolean": ("enterprises", "is_provincial_or_central_owned", "maybe",
-                    ["是否省部属取值错误", "bad yes/no", "maybe"]),
+                    ["是否省部属取值错误", "取值错误", "maybe"]),
     # facts: row 3 is U2 2023
-    "empty fact uscc": ("facts", "uscc", None, ["empty uscc"]),
-    "empty year": ("facts", "year", None, ["年度为空", "empty year"]),
-    "empty main revenue": ("facts", "main_revenue", None, ["empty main_revenue"]),
-    "year before 2000": ("facts", "year", 1999, ["year out of range", "1999"]),
-    "year after 2100": ("facts", "year", "2101", ["year out of range", "2101"]),
-    "year in words": ("facts", "year", "二〇二三", ["not a whole number"]),
-    "fact of an unknown enterprise": ("facts", "uscc", STRANGER,
-                                      ["unknown enterprise", STRANGER, "not in enterprises"]),
-    "fact with an invalid uscc": ("facts", "uscc", STRANGER[:-1] + "I",
-                                  ["invalid uscc", "position 18"]),
-    "negative rd spend": ("facts", "rd_spend", "-0.01", ["研发投入不能为负", "negative amount"]),
+    "empty fact uscc": ("facts", "uscc", None, ["统一社会信用代码为空"]),
+    "年度为空": ("facts", "year", None, ["年度为空", "年度为空"]),
+    "empty main revenue": ("facts", "main_revenue", None, ["为空"]),
+    "year before 2000": ("facts", "year", 1999, ["年份超出范围", "1999"]),
+    "year after 2100": ("facts", "year", "2101", ["年份超出范围", "2101"]),
+    "year in words": ("facts", "year", "二〇二三", ["不是整数"]),
+    "fact of an 未登记企业": ("facts", "uscc", STRANGER,
+                                      ["未登记企业", STRANGER, "不在“enterprises”中"]),
+    "fact with an 统一社会信用代码无效": ("facts", "uscc", STRANGER[:-1] + "I",
+                                  ["统一社会信用代码无效", "第 18 位"]),
+    "negative rd spend": ("facts", "rd_spend", "-0.01", ["研发投入不能为负", "不能为负"]),
     # events: row 3 is U2's green loan
-    "empty event uscc": ("events", "uscc", None, ["empty uscc"]),
-    "empty date": ("events", "date", None, ["日期为空", "empty date"]),
-    "empty kind": ("events", "kind", None, ["事件类型为空", "empty kind"]),
-    "no 30 February": ("events", "date", "2023-02-30", ["malformed date", "2023-02-30"]),
-    "date as words": ("events", "date", "去年", ["malformed date"]),
-    "date before 2000": ("events", "date", "1999/12/31", ["year out of range", "1999"]),
-    "event of an unknown enterprise": ("events", "uscc", STRANGER, ["unknown enterprise"]),
-    "negative amount": ("events", "amount", "-1", ["金额不能为负", "negative amount"]),
-    "negative already paid": ("events", "already_paid", "-100", ["negative amount"]),
+    "empty event uscc": ("events", "uscc", None, ["统一社会信用代码为空"]),
+    "日期为空": ("events", "date", None, ["日期为空", "日期为空"]),
+    "事件类型为空": ("events", "kind", None, ["事件类型为空", "事件类型为空"]),
+    "no 30 February": ("events", "date", "2023-02-30", ["格式错误", "2023-02-30"]),
+    "date as words": ("events", "date", "去年", ["格式错误"]),
+    "date before 2000": ("events", "date", "1999/12/31", ["年份超出范围", "1999"]),
+    "event of an 未登记企业": ("events", "uscc", STRANGER, ["未登记企业"]),
+    "不能为负": ("events", "amount", "-1", ["金额不能为负", "不能为负"]),
+    "negative 已标记为已兑付": ("events", "already_paid", "-100", ["不能为负"]),
     "assessed award in thousandths": ("events", "assessed_award", "1.001",
                                       ["金额最多两位小数"]),
-    "local share above 1": ("events", "local_share", "1.5", ["local_share outside 0..1"]),
-    "local share above 100%": ("events", "local_share", "150%", ["outside 0..1"]),
-    "local share as a bare percent": ("events", "local_share", "75", ["outside 0..1"]),
-    "negative local share": ("events", "local_share", "-0.1", ["outside 0..1"]),
-    "local share in words": ("events", "local_share", "七成", ["malformed local_share"]),
+    "local share above 1": ("events", "local_share", "1.5", ["超出范围"]),
+    "local share above 100%": ("events", "local_share", "150%", ["应在 0 到 1 之间"]),
+    "local share as a bare percent": ("events", "local_share", "75", ["应在 0 到 1 之间"]),
+    "negative local share": ("events", "local_share", "-0.1", ["应在 0 到 1 之间"]),
+    "local share in words": ("events", "local_share", "七成", ["格式错误"]),
     "benchmark rate without %": ("events", "benchmark_rate", "4.35",
-                                 ["benchmark_rate outside 0..1", "4.35%"]),
-    "count not whole": ("events", "count", "2.5", ["数量不是整数", "not a whole number"]),
-    "negative days": ("events", "days", "-3", ["天数不能为负", "negative days"]),
+                                 ["超出范围", "4.35%"]),
+    "count not whole": ("events", "count", "2.5", ["数量不是整数", "不是整数"]),
+    "不能为负": ("events", "days", "-3", ["天数不能为负", "不能为负"]),
 }
 
 
@@ -401,7 +401,7 @@ def test_duplicate_uscc_in_enterprises_names_the_first_row(tmp_path, catalog):
     problems = rejected(write_xlsx(tmp_path / "p.xlsx", sheets), catalog)
 
     assert [(p.sheet, p.row, p.column) for p in problems] == [("enterprises", 5, "uscc (A)")]
-    assert "duplicate uscc" in problems[0].reason and "row 2" in problems[0].reason
+    assert "重复企业" in problems[0].reason and "第 2 行" in problems[0].reason
 
 
 def test_duplicate_year_in_facts_names_the_first_row(tmp_path, catalog):
@@ -410,7 +410,7 @@ def test_duplicate_year_in_facts_names_the_first_row(tmp_path, catalog):
     problems = rejected(write_xlsx(tmp_path / "p.xlsx", sheets), catalog)
 
     assert [(p.sheet, p.row, p.column) for p in problems] == [("facts", 5, "year (B)")]
-    assert "duplicate uscc and year" in problems[0].reason and "row 2" in problems[0].reason
+    assert "重复年度数据" in problems[0].reason and "第 2 行" in problems[0].reason
 
 
 def test_every_problem_in_sheet_then_row_then_column_order(tmp_path, catalog):
@@ -455,7 +455,7 @@ def test_missing_required_column(tmp_path, catalog):
     problems = rejected(path, catalog)
 
     assert [(p.sheet, p.row, p.column) for p in problems] == [("enterprises", 1, "")]
-    assert "missing column: org_unit (地区/行政区划" in problems[0].reason
+    assert "缺少列：地区（可写作 地区/行政区划" in problems[0].reason
 
 
 def test_a_flag_column_left_out_is_missing_not_false(tmp_path, catalog):
@@ -471,7 +471,7 @@ def test_a_flag_column_left_out_is_missing_not_false(tmp_path, catalog):
     problems = rejected(path, catalog)
 
     assert len(problems) == 1
-    assert "missing column: is_provincial_or_central_owned (是否省部属)" in problems[0].reason
+    assert "缺少列：是否省部属（可写作 是否省部属）" in problems[0].reason
 
 
 @pytest.mark.parametrize("layout", ["xlsx", "csv"])
@@ -484,17 +484,17 @@ def test_enterprises_are_required(tmp_path, catalog, layout):
 
     problems = rejected(source, catalog)
 
-    # Only that: facts are not also reported as "unknown enterprise" one by one.
+    # Only that: facts are not also reported as "未登记企业" one by one.
     assert len(problems) == 1 and problems[0].row == 0
-    assert ("missing sheet: enterprises" if layout == "xlsx"
-            else "missing file: enterprises.csv") in problems[0].reason
+    assert ("缺少工作表：必须有“企业”（enterprises）工作表" if layout == "xlsx"
+            else "缺少文件：必须有 enterprises.csv（企业）") in problems[0].reason
 
 
 def test_enterprises_with_only_a_header(tmp_path, catalog):
     problems = rejected(write_xlsx(tmp_path / "p.xlsx", {"enterprises": []}), catalog)
 
     assert [(p.sheet, p.row) for p in problems] == [("enterprises", 0)]
-    assert "no data rows" in problems[0].reason
+    assert "无数据行" in problems[0].reason
 
 
 def test_a_money_header_in_wan_yuan_is_refused_not_misread(tmp_path, catalog):
@@ -506,8 +506,8 @@ def test_a_money_header_in_wan_yuan_is_refused_not_misread(tmp_path, catalog):
 
     assert [(p.sheet, p.row, p.column) for p in problems] == [
         ("facts.csv", 1, ""), ("facts.csv", 1, "主营业务收入(万元)")]
-    assert "missing column: main_revenue" in problems[0].reason
-    assert "unsupported unit '万元'" in problems[1].reason
+    assert "缺少列：主营业务收入" in problems[0].reason
+    assert "不支持的单位 '万元'" in problems[1].reason
 
 
 def test_a_field_given_twice(tmp_path, catalog):
@@ -519,11 +519,11 @@ def test_a_field_given_twice(tmp_path, catalog):
     problems = rejected(path, catalog)
 
     assert [(p.row, p.column) for p in problems] == [(1, "企业名称 (I)")]
-    assert "duplicate column" in problems[0].reason and "name (B)" in problems[0].reason
+    assert "重复列" in problems[0].reason and "name (B)" in problems[0].reason
 
 
-@pytest.mark.parametrize(("name", "word"), [("p.xls", "unsupported file type"),
-                                            ("absent.xlsx", "not found")])
+@pytest.mark.parametrize(("name", "word"), [("p.xls", "不支持的文件类型"),
+                                            ("absent.xlsx", "找不到文件")])
 def test_unreadable_sources(tmp_path, catalog, name, word):
     path = tmp_path / name
     if name.endswith(".xls"):
@@ -585,7 +585,7 @@ def test_a_sheet_starting_at_column_b_and_row_2_is_located_as_excel_shows_it(tmp
 
     problems = rejected(path, catalog)
 
-    # The header must be row 1, so a blank row 1 means missing columns: named as such.
+    # The header must be row 1, so a blank row 1 means 缺少列s: named as such.
     assert [(p.sheet, p.row) for p in problems][0] == ("facts", 1)
     book = load_workbook(path)
     book["facts"].delete_rows(1)

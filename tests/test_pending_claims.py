@@ -24,7 +24,7 @@ from commerce_brain.uscc import make_uscc
 
 OFFICER = User(1, "officer", "资管办", "policy_officer")
 EVERYONE = Scope()
-STRANGER = make_uscc("91330899MA2XYRNG1")  # valid, and in no stored data
+STRANGER = make_uscc("91330899MA2XYRNG1")  # valid, and in 没有该企业的存储数据
 data, engine, firms, site = claims_tests.data, fulfilment_tests.engine, claims_tests.firms, claims_tests.site
 
 

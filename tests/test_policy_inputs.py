@@ -59,9 +59,9 @@ def test_an_unknown_enterprise_is_a_key_error(town):
     ('{"enterprise": {"uscc": "X", "name": "a", "org_unit": "330802"}, "facts": [{"year": "2023"}]}', "year"),
     ('{"enterprise": {"uscc": "X", "name": "a", "org_unit": "330802", "is_listed": "yes"}}', "is_listed"),
     ('{"enterprise": {"uscc": "X", "name": "a", "org_unit": "330802"}, "events": [{"kind": "k", "date": "2023-13-01"}]}',
-     "unreadable"),
-    ('{"facts": []}', "unreadable"),
-    ("not json", "unreadable"),
+     "无法读取"),
+    ('{"facts": []}', "无法读取"),
+    ("not json", "无法读取"),
 ])
 def test_inputs_refuse_what_is_not_a_valid_record(text, says):
     # A float where fen are due, a string year or an unknown field would each change awards quietly.

@@ -38,18 +38,18 @@ def test_check_character_worked_by_hand(first17, check):
 def test_an_often_quoted_code_is_not_valid():
     # "91330000MA27U00Q9X" circulates as an example; by the algorithm its check is B.
     assert not is_valid_uscc("91330000MA27U00Q9X")
-    assert "should be B" in uscc_problem("91330000MA27U00Q9X")
+    assert "应为 B" in uscc_problem("91330000MA27U00Q9X")
 
 
 @pytest.mark.parametrize(("code", "words"), [
-    (KNOWN_VALID[:-1], ["wrong length", "17 characters"]),
-    (KNOWN_VALID + "0", ["wrong length", "19"]),
-    ("", ["wrong length", "0 characters"]),
-    ("9135010OM000100Y43", ["position 8", "'O'"]),
-    ("91350100M000100I43", ["position 16", "'I'"]),
-    ("91350100m000100Y43", ["position 9", "'m'"]),  # strict: lower case is not the alphabet
-    ("91350100M000100Y4Z", ["position 18", "'Z'"]),
-    ("91350100M000100Y44", ["wrong check character", "should be 3"]),
+    (KNOWN_VALID[:-1], ["长度错误", "实为 17 位"]),
+    (KNOWN_VALID + "0", ["长度错误", "19"]),
+    ("", ["长度错误", "实为 0 位"]),
+    ("9135010OM000100Y43", ["第 8 位", "“O”"]),
+    ("91350100M000100I43", ["第 16 位", "“I”"]),
+    ("91350100m000100Y43", ["第 9 位", "“m”"]),  # strict: lower case is not the alphabet
+    ("91350100M000100Y4Z", ["第 18 位", "“Z”"]),
+    ("91350100M000100Y44", ["校验位错误", "第 18 位应为 3"]),
 ])
 def test_problems_say_why(code, words):
     problem = uscc_problem(code)
@@ -80,7 +80,7 @@ def test_make_uscc_builds_valid_codes_and_refuses_bad_seeds():
 def test_mask_agrees_with_the_scalar_check():
     rng = random.Random(42)
     codes = [make_uscc("".join(rng.choice(ALPHABET) for _ in range(17))) for _ in range(300)]
-    # Break about half of them: a changed character, a lower-case letter, a wrong length.
+    # Break about half of them: a changed character, a lower-case letter, a 长度错误.
     for i in range(0, len(codes), 2):
         code = codes[i]
         kind = rng.randrange(3)

@@ -135,7 +135,7 @@ def test_an_officer_enters_an_enterprise_by_hand(page: Page, sign_in):
     # A mistake first: shown beside its field, with what was typed kept.
     page.get_by_label("上一年度研发投入（元）").fill("2,000,000.001")
     calculate(page)
-    expect(page.locator("#err-prev_rd_spend")).to_have_text("上一年度研发投入：最多两位小数 at most two decimals (fen)")
+    expect(page.locator("#err-prev_rd_spend")).to_have_text("上一年度研发投入：最多两位小数（到分）")
     expect(page.get_by_label("上一年度研发投入（元）")).to_have_value("2,000,000.001")
     expect(page.get_by_label("企业名称")).to_have_value("手填试算企业")
     page.get_by_label("上一年度研发投入（元）").fill("2,000,000")

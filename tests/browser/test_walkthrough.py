@@ -209,8 +209,8 @@ def test_importing_actuals_from_template_to_indicator_page_and_bad_files_refused
     found = problems(page, bad.name)
     assert found == [
         ["actuals", "3", "indicator (B)",
-         f"未知指标 unknown indicator: 'retail_sales_typo' is not an indicator of plan {PLAN}"],
-        ["actuals", "4", "value (E)", "数值不是数字 non-numeric value: '一千零五十'"],
+         f"未知指标：“retail_sales_typo”不是规划 {PLAN} 的指标"],
+        ["actuals", "4", "value (E)", "数值不是数字：“一千零五十”"],
     ], found
     expect(page.locator("main")).not_to_contain_text("校验通过")
     expect(page.get_by_role("button", name="确认导入")).to_have_count(0)
@@ -222,7 +222,7 @@ def test_importing_actuals_from_template_to_indicator_page_and_bad_files_refused
     upload(page, missing)
     found = problems(page, missing.name)
     assert len(found) == 1 and found[0][:3] == ["actuals", "1", "—"], found
-    assert found[0][3].startswith("缺少列 missing column: period"), found
+    assert found[0][3].startswith("缺少列：期间"), found
     expect(history_rows(page)).to_have_count(before + 2)
 
     # A CSV's report names the file as uploaded, not the server's copy of it.

@@ -221,15 +221,12 @@ def verify(engine: Engine) -> VerifyReport:
             count += 1
             if row.id != last_id + 1:
                 missing = f"{last_id + 1}–{row.id - 1}" if row.id > last_id + 2 else str(last_id + 1)
-                problems.append(Problem(row.id, "gap", f"缺少第 {missing} 条事件 event(s) {missing} missing"))
+                problems.append(Problem(row.id, "gap", f"缺少第 {missing} 条事件"))
             if row.prev_hash != last_hash:
-                problems.append(Problem(row.id, "broken_link", "前序哈希与上一条事件不符（事件被删除或插入） "
-                                        "prev_hash does not match the previous event's hash: an event was "
-                                        "deleted or inserted"))
+                problems.append(Problem(row.id, "broken_link", "前序哈希与上一条事件不符（事件被删除或插入）"))
             recomputed = event_hash(row.id, row.at, row.actor, row.action, row.object, row.detail, row.prev_hash)
             if row.hash != recomputed:
-                problems.append(Problem(row.id, "edited", "内容与哈希不符（事件被改动） stored hash differs from "
-                                        "the recomputed one: the event was edited"))
+                problems.append(Problem(row.id, "edited", "内容与哈希不符（事件被改动）"))
             last_id, last_hash = row.id, row.hash
     problems += _head_problems(head, count, last_id, last_hash)
     return VerifyReport(events=count, problems=problems)
@@ -237,20 +234,19 @@ def verify(engine: Engine) -> VerifyReport:
 
 def _head_problems(head, count: int, last_id: int, last_hash: str) -> list[Problem]:
     if head is None:
-        return [Problem(None, "head", "审计链头 audit_head 缺失 audit_head is missing")] if count else []
+        return [Problem(None, "head", "审计链头缺失")] if count else []
     if count == 0:
-        return [Problem(head.last_id, "head", f"链头记录到第 {head.last_id} 条，但没有任何事件（事件被全部删除） "
-                        f"audit_head records event {head.last_id} but there are no events: all were deleted")]
+        return [Problem(head.last_id, "head", f"链头记录到第 {head.last_id} 条，但没有任何事件（事件被全部删除）")]
     if (head.last_id, head.last_hash) == (last_id, last_hash):
         return []
     if head.last_id > last_id:
-        why = "末尾事件被删除 the newest events were deleted"
+        why = "末尾事件被删除"
     elif head.last_id < last_id:
-        why = "有事件绕过 record() 追加 events were appended behind record()'s back"
+        why = "有事件绕过审计记录追加"
     else:
-        why = "末条事件被替换 the last event was replaced"
-    return [Problem(head.last_id, "head", f"链尾为第 {last_id} 条，链头 audit_head 记录第 {head.last_id} 条："
-                    f"{why} (the chain ends at event {last_id}, audit_head records event {head.last_id})")]
+        why = "末条事件被替换"
+    return [Problem(head.last_id, "head", f"链尾为第 {last_id} 条，链头记录第 {head.last_id} 条：{why}")]
+
 
 def events(engine: Engine, *, limit: int = 100, actor: str | None = None,
            action: str | None = None) -> list[dict]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from importlib import resources
 
@@ -12,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from ..access import ROLES, Scope, User, can
+from ..access import Scope, User, can
 from ..indicators.explain import symbols_in
 from ..indicators.status import STATUS_ZH
 from ..indicators.trajectory import trajectory
@@ -21,12 +20,15 @@ from ..io.report_html import card_view
 from ..memo import IdentityMemo
 from ..monitoring import evaluation_table, gather_observations
 from ..policy.names import packaged_names
+from ..policy.payer import treasury_name
 from ..render import num, pct
 from ..store import fulfilment as f
 from ..store import sign_in
 from ..store.audit import events as audit_events
 from ..store.audit import record, verify
+from ..store.rule_edits import effective_policies
 from ..store.sessions import end_session, find_session_user, start_session
+from .audit_sentences import Names, audit_sentence
 from .award_views import money, when
 from .client import client_address, secure_cookies
 from .params import YearQuery
@@ -278,19 +280,23 @@ def _across_counties(p, scope_: Scope, plan_id: str, indicator_id: str, year: in
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, actor: str | None = None, action: str | None = None,
                user: User = Depends(current_user)) -> str:
-    """审计日志: who did what, when, and whether the chain is intact."""
+    """审计日志: who did what, when, and whether the chain is intact; each event as a sentence."""
     require(user, "view_audit")
-    engine = platform(request).engine
+    p = platform(request)
+    org_units = p.catalog.org_unit_names()
+    names = Names(org_units=org_units, payers={code: treasury_name(org_units, code) for code in org_units},
+                  rules={r.id: f"第{r.article}条 {r.name_zh}" for r in effective_policies(p.engine).rules()})
     return render(request, "audit.html", {
-        "user": user, "events": audit_events(engine, limit=200, actor=actor or None, action=action or None),
-        "report": verify(engine), "actor": actor or "", "action": action or "", "actions": ACTION_ZH,
-        "when": when, "detail": _detail,
+        "user": user, "events": audit_events(p.engine, limit=200, actor=actor or None, action=action or None),
+        "report": verify(p.engine), "actor": actor or "", "action": action or "", "actions": ACTION_ZH,
+        "when": when, "sentence": lambda e: audit_sentence(e["action"], e["object"], e["detail"], names),
     })
 
 
 # What each audited action is called on the page (the code stays in the log and the filter).
 ACTION_ZH = {
-    "login": "登录", "import_actuals": "导入统计数据", "enterprise_data.save": "企业数据导入",
+    "login": "登录", "import_actuals": "导入统计数据", "import_rejected": "导入被退回",
+    "enterprise_data.save": "企业数据导入",
     "awards.batch": "免申即享批次", "award.confirm": "企业确认", "award.approve": "审核通过",
     "award.reject": "驳回", "award.reopen": "重新审核", "claims.file": "企业申报", "payment_list.create": "生成兑付清单",
     "payment_list.paid": "标记已兑付", "rules.edit": "修改政策规则",
@@ -298,27 +304,3 @@ ACTION_ZH = {
     "user.add": "新建账户", "user.token": "签发令牌", "user.deactivate": "停用账户", "user.password": "修改密码",
     "user.role": "修改角色", "user.unlock": "解除锁定", "award.assess": "评审核定", "claims.verify": "核实申报（登记后核算）",
 }
-
-# What the detail keys of the account and sign-in events are called on the page.
-DETAIL_ZH = {
-    "address": "来源地址", "role": "角色", "minutes": "锁定分钟数", "had_failures": "曾有失败记录",
-    "token_id": "令牌编号", "name": "名称", "tokens_revoked": "吊销令牌数", "org_unit": "机构",
-    "uscc": "统一社会信用代码", "from": "原为", "to": "改为",
-}
-
-
-def _detail(detail) -> str:
-    """An event's detail as ``key：value`` pairs (nested values as compact JSON), not Python reprs."""
-    if not isinstance(detail, dict):
-        return str(detail)
-    def shown(key, value) -> str:
-        if value is None:
-            return "—"
-        if isinstance(value, bool):
-            return "是" if value else "否"
-        if key == "role" and value in ROLES:
-            return ROLES[value]
-        if isinstance(value, dict) and key in ("from", "to"):
-            return "，".join(f"{DETAIL_ZH.get(k, k)} {shown(k, v)}" for k, v in value.items())
-        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return "；".join(f"{DETAIL_ZH.get(key, key)}：{shown(key, value)}" for key, value in detail.items())

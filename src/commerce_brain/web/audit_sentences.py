@@ -1,0 +1,143 @@
+"""Each audit event as one Chinese sentence for the 审计日志 page. Pure: no I/O.
+
+The log keeps machine fields (``amount_fen``, ``from: confirmed``, ``user:admin``) because the
+hash chain and scripts read them; people read a sentence: states and roles by their Chinese
+names, money in 元 to the fen, records by what they are (奖补 12 号, 账户 admin). ``SENTENCES``
+holds one writer per action kind the code records; tests/test_audit_sentences.py fails when an
+action written in store/ or web/ has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ..access import ROLES
+from ..render import money
+from ..store.fulfilment import STATE_ZH
+
+CLAIM_STATE_ZH = {"pending": "待核实", "filed": "已受理"}
+
+
+@dataclass(frozen=True)
+class Names:
+    """What codes in an event are called: org units, rules (第N条 …) and payers."""
+
+    org_units: Mapping[str, str] = field(default_factory=dict)
+    rules: Mapping[str, str] = field(default_factory=dict)
+    payers: Mapping[str, str] = field(default_factory=dict)
+
+
+def yuan(fen) -> str:
+    """Integer fen as 元 to the fen (1,234.56 元); anything else as it is."""
+    return f"{money(fen)} 元" if isinstance(fen, int) and not isinstance(fen, bool) else "—"
+
+
+def _record(obj: str) -> str:
+    """``award:12`` → 奖补 12 号; ``user:admin`` → 账户 admin; a file name stays as it is."""
+    kind, _, key = obj.partition(":")
+    label = {"award": "奖补 {} 号", "claim": "申报 {} 号", "batch": "第 {} 批", "payment_list": "兑付清单 {} 号",
+             "enterprise_import": "第 {} 次企业数据导入", "rule": "规则 {}", "user": "账户 {}"}.get(kind)
+    return label.format(key) if label and key else obj
+
+
+def _role(code) -> str:
+    return ROLES.get(code, "未知角色")
+
+
+def _scope(d: Mapping, names: Names) -> str:
+    parts = [f"机构 {names.org_units.get(d['org_unit'], d['org_unit'])}" if d.get("org_unit") else "",
+             f"统一社会信用代码 {d['uscc']}" if d.get("uscc") else ""]
+    return "，".join(p for p in parts if p)
+
+
+def _award(d: Mapping, names: Names) -> str:
+    """The award's enterprise, rule and year, as the review events carry them."""
+    rule = names.rules.get(d.get("rule"), "政策条款")
+    return f"（{d.get('uscc', '')}，{d.get('year', '')}年度，{rule}）"
+
+
+def _reason(d: Mapping) -> str:
+    return f"，理由：{d['reason']}" if d.get("reason") else ""
+
+
+def _transition(verb: str) -> Callable[[str, Mapping, Names], str]:
+    def write(obj: str, d: Mapping, names: Names) -> str:
+        before, after = STATE_ZH.get(d.get("from"), "未知状态"), STATE_ZH.get(d.get("to"), "未知状态")
+        return (f"{verb}{_record(obj)}{_award(d, names)}，金额 {yuan(d.get('amount_fen'))}，"
+                f"状态由“{before}”变为“{after}”{_reason(d)}")
+    return write
+
+
+def _user_role(obj: str, d: Mapping, names: Names) -> str:
+    before, after = d.get("from") or {}, d.get("to") or {}
+    scope = _scope(after, names)
+    return (f"将{_record(obj)}的角色由“{_role(before.get('role'))}”改为“{_role(after.get('role'))}”"
+            + (f"（{scope}）" if scope else ""))
+
+
+def _user_add(obj: str, d: Mapping, names: Names) -> str:
+    scope = _scope(d, names)
+    return f"新建{_record(obj)}，角色“{_role(d.get('role'))}”" + (f"（{scope}）" if scope else "")
+
+
+def _enterprise_data(obj: str, d: Mapping, names: Names) -> str:
+    tables = (("enterprises", "企业"), ("facts", "年度数据"), ("events", "事件"))
+    counts = "；".join(f"{zh}新增 {d.get(f'{t}_new', 0)} 条、修改 {d.get(f'{t}_changed', 0)} 条" for t, zh in tables)
+    return f"导入企业数据文件“{d.get('file', '')}”（{_record(obj)}）：{counts}"
+
+
+SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
+    "login": lambda o, d, n: f"以“{_role(d.get('role'))}”身份登录，来源地址 {d.get('address', '—')}",
+    "login.failed": lambda o, d, n: f"登录失败，来源地址 {d.get('address', '—')}",
+    "login.locked": lambda o, d, n: (f"登录失败次数过多，锁定 {d.get('minutes', '—')} 分钟，"
+                                     f"来源地址 {d.get('address', '—')}"),
+    "logout": lambda o, d, n: "退出登录",
+    "import_actuals": lambda o, d, n: (
+        f"导入统计数据文件“{o}”：共 {d.get('rows', 0)} 行，新增 {d.get('new', 0)} 条、修订 {d.get('revised', 0)} 条、"
+        f"未变 {d.get('unchanged', 0)} 条" + (f"，已核对 {d['accepted_warnings']} 条提示" if d.get("accepted_warnings")
+                                              else "")),
+    "import_rejected": lambda o, d, n: f"文件“{o}”被整体退回，未导入任何数据（{d.get('problem_count', 0)} 个问题）",
+    "enterprise_data.save": _enterprise_data,
+    "awards.batch": lambda o, d, n: (
+        f"运行{d.get('year', '')}年度免申即享{_record(o)}：计算 {d.get('computed', 0)} 项，新拟 {d.get('inserted', 0)} 项"
+        f"（{yuan(d.get('inserted_fen'))}），已有 {d.get('already_present', 0)} 项，其中金额变化 {d.get('changed', 0)} 项"),
+    "award.confirm": _transition("企业确认"),
+    "award.approve": _transition("审核通过"),
+    "award.reject": _transition("驳回"),
+    "award.reopen": _transition("重新审核"),
+    "award.assess": lambda o, d, n: (
+        f"评审核定{_record(o)}{_award(d, n)}：金额由 {yuan(d.get('from_fen'))} 核定为 {yuan(d.get('to_fen'))}"
+        f"{_reason(d)}" + ("，附专家评审意见" if d.get("attachment") else "")),
+    "claims.file": lambda o, d, n: (
+        f"企业提交{_record(o)}（{d.get('uscc', '')}，{d.get('year', '')}年度，{n.rules.get(d.get('rule'), '政策条款')}），"
+        + (f"状态“{CLAIM_STATE_ZH['pending']}”" if d.get("state") == "pending"
+           else f"拟奖补 {yuan(d.get('amount_fen'))}") + f"，证明材料 {len(d.get('attachments') or [])} 个"),
+    "claims.verify": lambda o, d, n: (
+        f"核实{_record(o)}（{d.get('name', '')}，{n.org_units.get(d.get('org_unit'), '')}）"
+        + ("并登记该企业" if d.get("registered_here") else "") + f"，拟奖补 {yuan(d.get('amount_fen'))}"),
+    "payment_list.create": lambda o, d, n: (
+        f"生成{_record(o)}（付款单位 {n.payers.get(d.get('payer'), d.get('payer', ''))}）："
+        f"{d.get('count', 0)} 项奖补，合计 {yuan(d.get('total_fen'))}"),
+    "payment_list.paid": lambda o, d, n: (
+        f"将{_record(o)}标记为已兑付：{d.get('count', 0)} 项奖补，合计 {yuan(d.get('total_fen'))}"),
+    "rules.edit": lambda o, d, n: (
+        ("将" if d.get("revert") else "修改") + f"{n.rules.get(d.get('rule'), _record(o))}"
+        + ("恢复为政策原文" if d.get("revert") else "") + f"，生效为第 {d.get('version', '')} 版{_reason(d)}"),
+    "user.add": _user_add,
+    "user.token": lambda o, d, n: f"为{_record(o)}签发接口令牌“{d.get('name', '')}”",
+    "user.deactivate": lambda o, d, n: f"停用{_record(o)}，吊销令牌 {d.get('tokens_revoked', 0)} 个",
+    "user.password": lambda o, d, n: f"修改{_record(o)}的密码",
+    "user.role": _user_role,
+    "user.unlock": lambda o, d, n: f"解除{_record(o)}的登录锁定" + ("（曾有失败记录）" if d.get("had_failures") else ""),
+}
+
+
+def audit_sentence(action: str, obj: str, detail, names: Names | None = None) -> str:
+    """One event as a Chinese sentence. An action this version does not know, or a detail that
+    is not a mapping (tampered with: the chain check reports it), reads as a plain fallback."""
+    names = names or Names()
+    write = SENTENCES.get(action)
+    if write is None or not isinstance(detail, Mapping):
+        return f"{_record(obj)}：记录内容无法解读"
+    return write(obj, detail, names)

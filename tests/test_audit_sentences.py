@@ -1,0 +1,67 @@
+"""The 审计日志 page's sentences: one per action kind the code writes, Chinese, money in 元."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from commerce_brain.web.audit_sentences import SENTENCES, Names, audit_sentence
+
+SOURCE = Path(__file__).resolve().parents[1] / "src" / "commerce_brain"
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def written_actions() -> set[str]:
+    """Every action kind an ``action="…"`` in store/ or web/ records."""
+    found = set()
+    for folder in ("store", "web"):
+        for path in (SOURCE / folder).rglob("*.py"):
+            found |= set(re.findall(r'action="([a-z_.]+)"', path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_action_the_code_writes_has_a_sentence():
+    actions = written_actions()
+    assert len(actions) >= 20  # the scan itself works
+    assert sorted(actions - set(SENTENCES)) == []
+
+
+NAMES = Names(org_units={"330802": "柯城区", "330800": "衢州市"}, payers={"330800": "衢州市财政"},
+              rules={"rd_subsidy": "第3条 研发投入补助"})
+
+EVENTS = [
+    ("award.approve", "award:12", {"from": "confirmed", "to": "approved", "uscc": "91350100M000100Y43",
+                                   "rule": "rd_subsidy", "year": 2023, "amount_fen": 2400000, "payer": "330800",
+                                   "reason": None},
+     ["审核通过奖补 12 号", "第3条 研发投入补助", "24,000.00 元", "“企业已确认”变为“审核通过”"]),
+    ("award.reject", "award:3", {"from": "proposed", "to": "rejected", "uscc": "X", "rule": "rd_subsidy",
+                                 "year": 2023, "amount_fen": 5, "payer": "330800", "reason": "材料不全"},
+     ["驳回奖补 3 号", "0.05 元", "理由：材料不全"]),
+    ("award.assess", "award:7", {"from_fen": 50000000, "to_fen": 12345678, "reason": "专家意见", "uscc": "X",
+                                 "rule": "rd_subsidy", "year": 2023, "payer": "330800", "attachment": None},
+     ["评审核定奖补 7 号", "500,000.00 元", "123,456.78 元"]),
+    ("payment_list.create", "payment_list:2", {"payer": "330800", "count": 3, "total_fen": 100, "award_ids": [1, 2, 3]},
+     ["兑付清单 2 号", "衢州市财政", "3 项奖补", "1.00 元"]),
+    ("user.role", "user:bob", {"from": {"role": "city_analyst", "org_unit": None, "uscc": None},
+                               "to": {"role": "county_analyst", "org_unit": "330802", "uscc": None}},
+     ["账户 bob", "“市级分析员”改为“县（市、区）分析员”", "柯城区"]),
+    ("login", "web", {"role": "leader", "address": "10.0.0.1"}, ["领导驾驶舱（只读）", "10.0.0.1"]),
+    ("rules.edit", "rule:rd_subsidy", {"rule": "rd_subsidy", "version": 2, "reason": "调整上限", "revert": False,
+                                       "changed": {}, "diff": ""}, ["修改第3条 研发投入补助", "第 2 版", "调整上限"]),
+]
+
+
+@pytest.mark.parametrize(("action", "obj", "detail", "words"), EVENTS, ids=[e[0] for e in EVENTS])
+def test_a_sentence_names_states_roles_and_money_in_chinese(action, obj, detail, words):
+    sentence = audit_sentence(action, obj, detail, NAMES)
+    for word in words:
+        assert word in sentence
+    # No raw keys, state codes or fen: only the typed names (bob) and the USCC may be Latin.
+    assert not [w for w in LATIN_WORD.findall(sentence) if w not in ("bob",)
+                and not w.isupper()], sentence
+    assert "fen" not in sentence and "2400000" not in sentence
+
+
+def test_an_unknown_action_or_a_tampered_detail_reads_as_a_fallback():
+    assert audit_sentence("future.kind", "award:1", {}) == "奖补 1 号：记录内容无法解读"
+    assert audit_sentence("award.approve", "award:1", "not json") == "奖补 1 号：记录内容无法解读"
