@@ -129,8 +129,8 @@ def test_an_officer_enters_an_enterprise_by_hand(page: Page, sign_in):
     expect(last.get_by_label("金额（元）", exact=True)).to_be_hidden()
     expect(last.locator('[data-field="rating"]')).to_be_hidden()
     expect(last.get_by_label("已兑现金额（元）")).to_be_visible()
-    expect(last.get_by_label("日期（YYYY-MM-DD）")).to_be_visible()
-    last.get_by_label("日期（YYYY-MM-DD）").fill(f"{YEAR}-11-20")
+    expect(last.get_by_label("日期（年-月-日）")).to_be_visible()
+    last.get_by_label("日期（年-月-日）").fill(f"{YEAR}-11-20")
 
     # A mistake first: shown beside its field, with what was typed kept.
     page.get_by_label("上一年度研发投入（元）").fill("2,000,000.001")

@@ -10,12 +10,16 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page
 
+from commerce_brain.store.rule_edits import EDITABLE
+
 pytestmark = pytest.mark.browser
 
 # A word of two or more Latin letters; single letters (a USCC's, a column letter's) are not words.
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 # Units and formats a Chinese page writes in Latin letters, and the names the accounts were given.
 UNITS = {"MB", "GDP", "CSV", "XLSX", "PDF", "OFD", "JPG", "PNG", "ZIP", "Word", "Excel", "YAML"}
+# A formula's symbols (X_t, g_a: a letter and its subscript) are notation, explained in words beside them.
+SYMBOL = re.compile(r"^[A-Za-z]_[A-Za-z0-9]+$")
 # Detail pages: the first link under each list page whose path starts so.
 DETAILS = {"/": "/plans/", "/awards": "/awards/", "/claims": "/claims/", "/rules": "/rules/"}
 # Pages that are not page text (downloads, templates).
@@ -23,8 +27,11 @@ SKIP = re.compile(r"\.(xlsx|csv|pdf)$|/template|/export|/attachments/")
 
 
 def latin_words(page: Page, allowed: set[str]) -> list[str]:
-    text = page.inner_text("body")
-    return sorted({w for w in LATIN_WORD.findall(text) if w not in allowed and not w.isupper()})
+    """The Latin words of the visible text, except the allowed ones, upper-case codes, formula
+    symbols and what the page's text boxes hold (a rule's definition is typed by its officer)."""
+    typed = {w for box in page.locator("textarea").all() for w in LATIN_WORD.findall(box.input_value())}
+    words = set(LATIN_WORD.findall(page.inner_text("body"))) - allowed - typed
+    return sorted(w for w in words if not w.isupper() and not SYMBOL.match(w))
 
 
 def menu_links(page: Page) -> list[str]:
@@ -43,7 +50,8 @@ def first_detail(page: Page, prefix: str) -> str | None:
 def test_every_page_a_role_opens_reads_chinese(page: Page, sign_in, accounts, role):
     # Names typed by people: the accounts' user names, and the file and importer the test
     # server's set-up recorded (``demo`` by ``browser-test``).
-    allowed = UNITS | {"demo", "browser", "test"} | {w for a in accounts.values() for w in LATIN_WORD.findall(a.username)}
+    # and a rule definition's field names, which the officer types in the rule editor.
+    allowed = UNITS | set(EDITABLE) | {"demo", "browser", "test"} | {w for a in accounts.values() for w in LATIN_WORD.findall(a.username)}
     sign_in(page, role)
     pages = menu_links(page)
     assert pages, "the menu is empty"
