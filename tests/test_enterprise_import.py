@@ -507,7 +507,7 @@ def test_a_money_header_in_wan_yuan_is_refused_not_misread(tmp_path, catalog):
     assert [(p.sheet, p.row, p.column) for p in problems] == [
         ("facts.csv", 1, ""), ("facts.csv", 1, "主营业务收入(万元)")]
     assert "缺少列：主营业务收入" in problems[0].reason
-    assert "不支持的单位 '万元'" in problems[1].reason
+    assert "不支持的单位“万元”" in problems[1].reason
 
 
 def test_a_field_given_twice(tmp_path, catalog):
