@@ -79,7 +79,7 @@ def test_each_role_signs_in_through_the_form_and_sees_its_page(page: Page, sign_
         response = page.goto(RETAIL)
         assert response.status == 403
         expect(page.locator("main h1")).to_have_text("无权访问")
-        expect(page.locator("main")).to_contain_text("view_plans")
+        expect(page.locator("main")).to_contain_text(f"无权操作：{ROLE_ZH[role]}不能查看规划监测")
 
 
 def test_a_wrong_password_shows_the_error_and_the_form_still_works(page: Page, sign_in):
