@@ -177,7 +177,7 @@ def test_the_audit_page_names_sign_in_and_account_events_in_chinese(engine, data
     attempt(client, "city", WRONG)
     assert attempt(client, "admin", PASSWORD).status_code == 303
     page = client.get("/audit").text
-    for label in ("新建账户", "登录失败", "来源地址：testclient", "角色：系统管理员"):
+    for label in ("新建账户", "登录失败，来源地址 testclient", "以“系统管理员”身份登录"):
         assert label in page, label
 
 

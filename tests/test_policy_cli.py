@@ -128,7 +128,7 @@ def test_an_out_of_vocabulary_event_rejects_the_file(tmp_path, kind, column, val
     result = run("policy", "evaluate", "--data", str(path), "--year", "2023", ok=False)
 
     assert result.exit_code == 1
-    assert "events 第4行 row 4" in result.output and f"“{value}”" in result.output
+    assert "events 第4行, " in result.output and f"“{value}”" in result.output
 
 
 def test_template_filled_with_its_examples_round_trips(tmp_path):

@@ -167,7 +167,7 @@ def test_a_bad_edit_is_refused_whole_with_a_readable_reason(engine, name):
     with pytest.raises(edits.InvalidRuleEdit, match=re.escape(BAD_EDITS[name][1])) as refused:
         edits.edit_rule(engine, RD, text, reason="test", user=OFFICER, expected_version=0)
     # Read on the rule page: Chinese first, naming the field or the catalog's reason.
-    assert re.match(r"[\u4e00-\u9fff]", str(refused.value))
+    assert re.match(r"[“\u4e00-\u9fff]", str(refused.value))
     assert edits.rule_history(engine, RD) == [] and events(engine) == []
     assert edits.effective_policies(engine) is packaged()[0]
 
@@ -391,7 +391,7 @@ def test_the_officer_edits_through_the_api(site):
     assert officer.put(f"/api/v1/rules/{RD}", json=body, headers={"X-CSRF-Token": csrf}).status_code == 409
     bad = officer.put(f"/api/v1/rules/{RD}", json={**body, "definition": "cap: [", "expected_version": 1},
                       headers={"X-CSRF-Token": csrf})
-    assert bad.status_code == 400 and "YAML 格式有误" in bad.json()["detail"]
+    assert bad.status_code == 400 and "规则定义格式有误（第 1 行第 7 列）" in bad.json()["detail"]
     versions = officer.get(f"/api/v1/rules/{RD}").json()["versions"]
     assert [(v["version"], v["edited_by"], v["reason"]) for v in versions] == [(1, "policy_officer", "预算")]
     firm = with_token(app, engine, "enterprise")
