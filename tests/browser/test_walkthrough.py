@@ -421,12 +421,14 @@ def test_an_award_from_the_batch_to_the_paid_payment_list(page: Page, sign_in, p
     nav(admin, "审计日志")
     expect(admin.locator("main")).to_contain_text("审计链完整")
     events = [r.locator("td").all_inner_texts() for r in admin.locator("main table.data tbody tr").all()]
-    steps = {(e[2], e[3].split()[-1], e[4]) for e in events}  # 动作 shows the label, then the code
-    for step in [("policy1", "awards.batch", f"batch:{batch_id}"), ("firm1", "award.confirm", f"award:{award_id}"),
-                 ("policy1", "award.approve", f"award:{award_id}"),
-                 ("finance1", "payment_list.create", f"payment_list:{list_id}"),
-                 ("finance2", "payment_list.paid", f"payment_list:{list_id}")]:
-        assert step in steps, step
+    # Each row: 编号, 时间, 操作人, 动作 (its Chinese label), 经过 (a sentence naming the record).
+    for actor, label, record in [("policy1", "免申即享批次", f"第 {batch_id} 批"),
+                                 ("firm1", "企业确认", f"奖补 {award_id} 号"),
+                                 ("policy1", "审核通过", f"奖补 {award_id} 号"),
+                                 ("finance1", "生成兑付清单", f"兑付清单 {list_id} 号"),
+                                 ("finance2", "标记已兑付", f"兑付清单 {list_id} 号")]:
+        assert any(e[2] == actor and e[3] == label and record in e[4] for e in events), (actor, label, record)
+    assert any("元" in e[4] and "fen" not in e[4] for e in events if e[3] == "审核通过")
     shots(admin, "audit")
     assert not real_errors(admin), admin.errors_seen
     assert len(shots.taken) == 7
