@@ -20,6 +20,7 @@ LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 UNITS = {"MB", "GDP", "CSV", "XLSX", "PDF", "OFD", "JPG", "PNG", "ZIP", "Word", "Excel", "YAML"}
 # A formula's symbols (X_t, g_a: a letter and its subscript) are notation, explained in words beside them.
 SYMBOL = re.compile(r"^[A-Za-z]_[A-Za-z0-9]+$")
+FILE_NAME = re.compile(r"\S*\.(xlsx|xlsm|csv|pdf|ofd|jpg|png|docx?|zip)\b", re.I)
 # Detail pages: the first link under each list page whose path starts so.
 DETAILS = {"/": "/plans/", "/awards": "/awards/", "/claims": "/claims/", "/rules": "/rules/"}
 # Pages that are not page text (downloads, templates).
@@ -30,7 +31,9 @@ def latin_words(page: Page, allowed: set[str]) -> list[str]:
     """The Latin words of the visible text, except the allowed ones, upper-case codes, formula
     symbols and what the page's text boxes hold (a rule's definition is typed by its officer)."""
     typed = {w for box in page.locator("textarea").all() for w in LATIN_WORD.findall(box.input_value())}
-    words = set(LATIN_WORD.findall(page.inner_text("body"))) - allowed - typed
+    # File names the users uploaded (2024年社零.xlsx) are theirs, extension included.
+    text = FILE_NAME.sub(" ", page.inner_text("body"))
+    words = set(LATIN_WORD.findall(text)) - allowed - typed
     return sorted(w for w in words if not w.isupper() and not SYMBOL.match(w))
 
 
