@@ -1,5 +1,6 @@
 """Plan lint on the real catalog (the seeds' own inconsistencies) and on small made-up plans."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -154,3 +155,10 @@ def test_a_bracketed_five_year_target_must_equal_the_target_value(tmp_path):
 def test_the_thirteenth_plan_five_year_targets_agree_with_their_values(catalog):
     checked = lint_catalog(catalog).filter(lint_catalog(catalog)["check"] == "target_as_printed")
     assert checked.is_empty()
+
+
+def test_findings_read_in_chinese_only():
+    # Shown on the indicator page beside the figure: issue 9 wants no English sentence there.
+    messages = lint_catalog(load_catalog())["message"].to_list()
+    assert messages and all(re.search(r"[\u4e00-\u9fff]", m) for m in messages)
+    assert [m for m in messages if re.search(r"[A-Za-z]{3,}", m)] == []

@@ -144,8 +144,8 @@ def _growth_findings(claims: pl.DataFrame) -> pl.DataFrame:
             (pl.col("kind") == "rate").alias("percent"),
             pl.col("value").alias("stated_value"),
             pl.format(
-                "印{}为“{}”，但{}→{}推算为{}（允许误差±{}）。Printed {} does not match the values.",
-                what, "stated", "base", "target", pl.col("implied").round(2), half, "stated",
+                "印{}为“{}”，但{}→{}推算为{}（允许误差±{}）。",
+                what, "stated", "base", "target", pl.col("implied").round(2), half,
             ).alias("message"),
         )
     )
@@ -165,9 +165,9 @@ def _doubling_findings(claims: pl.DataFrame) -> pl.DataFrame:
             pl.lit(False).alias("percent"),
             pl.col("value").alias("stated_value"),
             pl.when(too_low)
-            .then(pl.format("称“{}”，但目标{}仅为基期{}的{}倍。The target does not double the base.",
+            .then(pl.format("称“{}”，但目标{}仅为基期{}的{}倍。",
                             "stated", "target", "base", ratio.round(3)))
-            .otherwise(pl.format("称“{}”，但目标{}为基期{}的{}倍，远超翻一番。The target is well beyond a doubling.",
+            .otherwise(pl.format("称“{}”，但目标{}为基期{}的{}倍，远超翻一番。",
                                  "stated", "target", "base", ratio.round(3)))
             .alias("message"),
         )
@@ -179,7 +179,7 @@ def _unit_findings(claims: pl.DataFrame) -> pl.DataFrame:
         pl.lit(None, dtype=pl.Float64).alias("implied"),
         pl.lit(False).alias("percent"),
         pl.lit(None, dtype=pl.Float64).alias("stated_value"),
-        pl.format("单位印为“{}”，与数值不符，按“{}”读取。The printed unit contradicts the values.",
+        pl.format("单位印为“{}”，与数值不符，按“{}”读取。",
                   "stated", "unit").alias("message"),
     )
 
@@ -198,8 +198,7 @@ def _yearly_target_findings(catalog: Catalog) -> pl.DataFrame:
         rows.append({"plan": ind.plan, "indicator": ind.id, "name_zh": ind.name_zh,
                      "check": "yearly_targets", "stated": str(ind.target_value), "implied": implied,
                      "percent": False, "stated_value": ind.target_value,
-                     "message": f"分年度目标合计为{implied:g}，与期末目标{ind.target_value:g}不符。"
-                                "Yearly targets do not add up to the period target.",
+                     "message": f"分年度目标合计为{implied:g}，与期末目标{ind.target_value:g}不符。",
                      "citation": ind.citation.text()})
     return _frame(rows)
 
@@ -221,7 +220,7 @@ def _cross_plan_findings(catalog: Catalog) -> pl.DataFrame:
         pl.lit(None, dtype=pl.Float64).alias("implied"),
         pl.lit(False).alias("percent"),
         pl.lit(None, dtype=pl.Float64).alias("stated_value"),
-        pl.format("与{}的同名指标（{}→{}）不一致。The same indicator differs between plans.",
+        pl.format("与{}的同名指标（{}→{}）不一致。",
                   "plan_other", "base_value_other", "target_value_other").alias("message"),
         "citation",
     )
