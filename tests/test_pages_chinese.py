@@ -97,3 +97,9 @@ def test_a_stale_form_is_refused_in_chinese(site):
     refused = policy.post("/awards/batch", data={"year": "2023", "csrf": "stale"})
     assert refused.status_code == 403 and "表单已失效，请刷新后重试" in refused.text
     assert latin_words(refused.text, {"policy_officer"}) == []
+
+
+def test_the_header_names_a_county_analysts_unit_not_its_code(site):
+    page = signed_in(site, "county_analyst").get("/").text
+    who = re.search(r'<span class="name">(.*?)</span>', page).group(1)
+    assert who == "县（市、区）分析员（县（市、区）分析员 · 柯城区）"

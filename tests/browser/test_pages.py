@@ -59,8 +59,9 @@ def test_each_role_signs_in_through_the_form_and_sees_its_page(page: Page, sign_
     who = page.locator("header .who")
     expect(who).to_contain_text(accounts[role].username)
     expect(who).to_contain_text(ROLE_ZH[role])
-    if accounts[role].org_unit:
-        expect(who).to_contain_text(accounts[role].org_unit)
+    if accounts[role].org_unit:  # by its name, not its code
+        expect(who).to_contain_text("柯城区")
+        expect(who).not_to_contain_text(accounts[role].org_unit)
     heading = LANDING[role]
     if heading:
         expect(page.locator("main h1")).to_have_text(re.compile(rf"^{re.escape(heading)} · 2023年$"))

@@ -94,7 +94,18 @@ def render_plain(template: str, context: dict) -> str:
 def render(request: Request, template: str, context: dict) -> str:
     """A page with the signed-in user and the CSRF token available to the layout."""
     session = session_of(request)
-    return _ENV.get_template(template).render(request=request, csrf=session.csrf if session else "", **context)
+    user = context.get("user")
+    # The header names a county analyst's unit by its name (柯城区), not its code.
+    unit = _unit_name(request, user.org_unit) if user is not None and user.org_unit else ""
+    return _ENV.get_template(template).render(request=request, csrf=session.csrf if session else "",
+                                              user_unit=unit, **context)
+
+
+def _unit_name(request: Request, code: str) -> str:
+    try:
+        return platform(request).catalog.org_unit(code).name_zh
+    except KeyError:  # a unit a later catalog dropped: the account still signs in
+        return code
 
 
 @router.get("/login", response_class=HTMLResponse)
