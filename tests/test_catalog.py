@@ -77,7 +77,7 @@ def _edit(root, plan, change):
     (lambda d: d["indicators"][0].update(growth_kind="linear"), "growth_kind 'linear'"),
     (lambda d: d["indicators"][0].update(stated_growth=6), "quoted text"),
     (lambda d: d["indicators"][0].update(stated_growth="较快"), "no number"),
-    (lambda d: d["indicators"][0].update(colour="red"), "unknown keys colour"),
+    (lambda d: d["indicators"][0].update(colour="red"), "不认识的字段 colour"),
     (lambda d: d["indicators"][0].update(base_value="七百"), "base_value must be a number"),
     (lambda d: d["indicators"][0].update(target_year=2019), "must follow base_year"),
     (lambda d: d["indicators"][0].pop("citation"), "citation"),

@@ -56,7 +56,7 @@ def test_a_clause_not_computed_must_give_its_reason(tmp_path):
     assert clause["article"] == 13 and "亩产效益" in clause["quote"] and "三免两减半" in clause["quote"]
     del clause["reason"]
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(CatalogError, match=r"qz_innovation_2019.yaml not_computed 1: reason is required"):
+    with pytest.raises(CatalogError, match=r"qz_innovation_2019.yaml not_computed 1：缺少必填字段 reason"):
         load_policy_catalog(root)
 
 

@@ -181,7 +181,7 @@ def test_explanations_fill_in_the_figures_and_name_what_failed(tmp_path, catalog
 
 
 def test_a_rule_with_an_error_refuses_the_catalog(tmp_path):
-    with pytest.raises(CatalogError, match=r"test_policy.yaml rule 1 \(bad\).*write money with a unit"):
+    with pytest.raises(CatalogError, match=r"test_policy.yaml rule 1（bad） 条件（when）：金额不能与数值比较；金额请写上单位"):
         policy_dir(tmp_path, [rule(id="bad", trigger="facts", when="rd_spend >= 2000000", amount="10万")])
 
 

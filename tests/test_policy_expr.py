@@ -85,16 +85,18 @@ def test_missing_figure_means_not_met():
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("rd_spend >= 2000000", "write money with a unit"),
-    ("rd_spend * main_revenue", "money times money"),
-    ("amount / days", "divide only by a positive plain number"),
-    ("rd_spend >= ", "ends too soon"),
-    ("rd_spend >= 200万 and", "ends too soon"),
-    ("turnover >= 200万", "unknown variable 'turnover'"),
-    ("eval(rd_spend)", "unknown function 'eval'"),
-    ("__import__('os')", "unknown function '__import__'"),
-    ("rd_spend >= 200万 ; x", "unexpected character"),
-    ("level in (national)", "quoted words"),
+    ("rd_spend >= 2000000", "金额不能与数值比较；金额请写上单位，如 200万（见“rd_spend >= 2000000”）"),
+    ("rd_spend * main_revenue", "金额乘金额没有意义"),
+    ("amount / days", "只能除以不带单位的正数"),
+    ("rd_spend >= ", "表达式不完整，后面缺少内容（第 13 个字符处）"),
+    ("rd_spend >= 200万 and", "表达式不完整"),
+    ("turnover >= 200万", "没有名为“turnover”的变量；可用的变量："),
+    ("eval(rd_spend)", "没有名为“eval”的函数"),
+    ("__import__('os')", "没有名为“__import__”的函数"),
+    ("rd_spend >= 200万 ; x", "无法识别的字符“;”（第 17 个字符处）"),
+    ("level in (national)", "带引号的词"),
+    ("not rd_spend", "研发投入（rd_spend）应为是非判断，实际是金额"),
+    ("turnover >= 200万", "可用的变量：金额（amount）、基准利率（benchmark_rate）"),
 ])
 def test_bad_expressions_are_refused_with_a_reason(text, message):
     with pytest.raises(ExprError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -102,7 +104,7 @@ def test_bad_expressions_are_refused_with_a_reason(text, message):
 
 
 def test_an_amount_must_be_money():
-    with pytest.raises(ExprError, match="amount must be money"):
+    with pytest.raises(ExprError, match="金额应为钱数"):
         to_fen(compile_expr(parse("count * 5%"), VARS))
 
 

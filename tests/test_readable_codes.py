@@ -40,7 +40,7 @@ def test_a_vocabulary_missing_a_kind_refuses_the_catalog(tmp_path):
     with pytest.raises(CatalogError, match="green_loan needs a Chinese name"):
         load_names(path)
     path.write_text("colours: {}\n", encoding="utf-8")
-    with pytest.raises(CatalogError, match="unknown keys colours"):
+    with pytest.raises(CatalogError, match="不认识的字段 colours"):
         load_names(path)
 
 

@@ -138,9 +138,12 @@ BAD_EDITS = {
     "quote changed": (None, "quote"),
     "article changed": (None, "article"),
     "payee changed": (None, "payee"),
-    "unknown variable": (None, "unknown variable 'rd_spending'"),
-    "money without a unit": (None, "must be money"),
-    "unknown key": (None, "unknown keys"),
+    "unknown variable": (None, "规则定义有误，未保存：规则 条件（when）：没有名为“rd_spending”的变量；可用的变量："),
+    "money without a unit": (None, "规则定义有误，未保存：规则 上限（cap）：金额应为钱数（带单位元、万、亿，或金额乘以比例），"
+                                   "实际是数值"),
+    "wrong unit": (None, "规则定义有误，未保存：规则 条件（when）：金额不能与数值比较；金额请写上单位，如 200万（见“rd_spend >= 2000000"),
+    "syntax error": (None, "规则定义有误，未保存：规则 条件（when）：表达式不完整，后面缺少内容（第 12 个字符处）：\n  rd_spend >=\n"),
+    "unknown key": (None, "规则定义有误，未保存：规则：不认识的字段 rate"),
     "bad years": (None, "valid"),
     "a date": (None, "note"),
     "python tag": ("!!python/object/apply:os.system ['true']\n", "规则定义格式有误"),
@@ -155,6 +158,8 @@ def bad_text(name: str, text: str) -> str:
         "payee changed": text.replace("cap_per: enterprise", "cap_per: enterprise\npayee: management"),
         "unknown variable": text.replace("when: rd_spend >=", "when: rd_spending >="),
         "money without a unit": text.replace("cap: 300万", "cap: 3000000"),
+        "wrong unit": re.sub(r"when: rd_spend >= [^ \n]+", "when: rd_spend >= 2000000", text),
+        "syntax error": re.sub(r"when: .*", "when: rd_spend >= ", text),
         "unknown key": text + "rate: 5%\n",
         "bad years": text + "valid: [2023, 2019]\n",
         "a date": text.replace("note: ", "note: 2019-01-01\nx_note: "),
@@ -405,7 +410,7 @@ def test_the_officer_edits_and_reverts_through_the_pages(site):
     broken = text.replace("rd_spend * 5% +", "rd_spend * main_revenue +")
     refused = officer.post(f"/rules/{RD}", data={"definition": broken, "reason": "试", "expected_version": 0,
                                                  "csrf": csrf})
-    assert refused.status_code == 400 and "money" in refused.text and "未保存" in refused.text
+    assert refused.status_code == 400 and "规则定义有误，未保存：规则 金额（amount）：金额乘金额没有意义" in refused.text
     assert "rd_spend * main_revenue + max" in refused.text and 'value="试"' in refused.text  # the text is kept
     saved = officer.post(f"/rules/{RD}", data={"definition": with_cap(text, "20万"), "reason": "预算调整",
                                                "expected_version": 0, "csrf": csrf}, follow_redirects=False)

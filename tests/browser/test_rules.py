@@ -57,7 +57,7 @@ def test_the_policy_officer_edits_a_cap_and_reverts(page: Page, sign_in):
     page.get_by_label("修改理由").fill("错误的公式")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_role("alert")).to_contain_text("未保存")
-    expect(page.get_by_role("alert")).to_contain_text("money")
+    expect(page.get_by_role("alert")).to_contain_text("规则定义有误，未保存：规则 金额（amount）：金额乘金额没有意义；金额应乘以比例，如 5%（见“amount * amount”）")
     expect(definition(page)).to_have_value(broken)
     expect(page.get_by_label("修改理由")).to_have_value("错误的公式")
     expect(facts).to_contain_text("40万")                                       # nothing was stored

@@ -17,10 +17,10 @@ class CatalogError(ValueError):
 def known_keys(raw: Any, allowed: set[str], where: str) -> dict:
     """``raw`` as a mapping whose keys are all in ``allowed``."""
     if not isinstance(raw, dict):
-        raise CatalogError(f"{where}: not a mapping")
+        raise CatalogError(f"{where}：应为“字段: 值”的映射")
     unknown = {str(k) for k in raw} - allowed
     if unknown:
-        raise CatalogError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
+        raise CatalogError(f"{where}：不认识的字段 {'、'.join(sorted(unknown))}")
     return raw
 
 
@@ -28,7 +28,7 @@ def required(raw: dict, keys: Iterable[str], where: str) -> None:
     """Every key of ``keys`` present and not empty."""
     for key in keys:
         if raw.get(key) in (None, ""):
-            raise CatalogError(f"{where}: {key} is required")
+            raise CatalogError(f"{where}：缺少必填字段 {key}")
 
 
 def document(path: Path, allowed: set[str], keys: Iterable[str]) -> dict:
@@ -36,5 +36,5 @@ def document(path: Path, allowed: set[str], keys: Iterable[str]) -> dict:
     data = known_keys(yaml.safe_load(path.read_text(encoding="utf-8")), allowed, path.name)
     required(data, ("id", *keys), path.name)
     if data["id"] != path.stem:
-        raise CatalogError(f"{path.name}: id {data['id']!r} must match the file name")
+        raise CatalogError(f"{path.name}：id “{data['id']}”应与文件名相同")
     return data

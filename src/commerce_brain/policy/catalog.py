@@ -38,6 +38,11 @@ POLICY_KEYS = {"id", "title", "issuer", "doc_number", "source", "region", "city_
 RULE_KEYS = {"id", "name_zh", "article", "clause", "quote", "trigger", "scope", "when", "amount", "up_to",
              "cap", "cap_per", "payee", "tranche", "group", "includes_excluded", "valid", "note"}
 POOL_KEYS = {"id", "name_zh", "article", "quote", "annual_budget", "scope", "valid", "note"}
+# Each rule field's Chinese name, for refusals an officer reads on the rule page.
+FIELD_ZH = {"id": "规则编号", "name_zh": "名称", "article": "条", "clause": "款项", "quote": "政策原文",
+            "trigger": "触发", "scope": "适用范围", "payee": "领取对象", "tranche": "阶段", "group": "就高组",
+            "includes_excluded": "是否含省部属非制造业企业", "when": "条件", "amount": "金额", "up_to": "最高额",
+            "cap": "上限", "cap_per": "上限口径", "valid": "有效年度", "note": "说明"}
 NOT_COMPUTED_KEYS = {"id", "name_zh", "article", "clause", "quote", "reason", "note"}
 
 
@@ -82,7 +87,7 @@ def rule_definitions(directory: Path | None = None) -> dict[str, dict[str, Any]]
 
 
 def rule_from_definition(policy: Policy, raw: Any, variables: dict[str, dict[str, tuple[str, str]]],
-                         where: str = "rule") -> Rule:
+                         where: str = "规则") -> Rule:
     """One rule of ``policy`` from its YAML mapping, with every check the loader makes (every
     expression parsed and compiled against ``variables``); CatalogError names what is wrong."""
     return _rule(policy.id, raw, variables, where, policy.first_year)
@@ -123,7 +128,7 @@ def _policy(path: Path, variables) -> Policy:
     excluded = _expr(data.get("excluded"), enterprise_vars, where + " excluded", condition=True)
     citations = {key: Citation(section=str(c["section"]), quote=str(c["quote"]))
                  for key, c in (data.get("citations") or {}).items()}
-    rules = tuple(_rule(data["id"], raw, variables, f"{where} rule {n + 1}", data["first_year"])
+    rules = tuple(_rule(data["id"], raw, variables, _rule_where(where, n, raw), data["first_year"])
                   for n, raw in enumerate(data.get("rules") or []))
     pools = tuple(_pool(data["id"], raw, f"{where} pool {n + 1}", data["first_year"])
                   for n, raw in enumerate(data.get("pools") or []))
@@ -138,43 +143,49 @@ def _policy(path: Path, variables) -> Policy:
 
 
 def _rule(policy_id: str, raw: dict[str, Any], variables, where: str, first_year: int) -> Rule:
-    where = f"{where} ({raw.get('id', '?')})"
     known_keys(raw, RULE_KEYS, where)
     required(raw, ("id", "name_zh", "article", "clause", "quote", "trigger"), where)
     trigger = raw["trigger"]
     on = tuple(str(k) for k in trigger) if isinstance(trigger, list) else (str(trigger),)
     if "facts" in on and len(on) > 1:
-        raise CatalogError(f"{where}: a rule is triggered by facts or by events, not both")
+        raise CatalogError(f"{where}：规则由年度数据或由事件触发，不能两者兼有")
     scope = raw.get("scope", "citywide")
     cap_per = raw.get("cap_per", "enterprise")
     payee = raw.get("payee", "enterprise")
     for value, allowed, name in ((scope, SCOPES, "scope"), (cap_per, CAP_PER, "cap_per"), (payee, PAYEES, "payee")):
         if value not in allowed:
-            raise CatalogError(f"{where}: {name} {value!r} is not one of {allowed}")
+            raise CatalogError(f"{where}：{FIELD_ZH[name]}（{name}）“{value}”不在可选值 {'、'.join(allowed)} 之中")
     names = readable(variables, on)
     amount, bands, up_to = raw.get("amount"), (), raw.get("up_to")
     if isinstance(amount, list):
         for band in amount:
-            known_keys(band, {"when", "value"}, f"{where} amount band")
-            required(band, ("value",), f"{where} amount band")
-        bands = tuple(Band(when=_expr(b.get("when"), names, where, condition=True),
-                           value=_expr(b.get("value"), names, where, money=True)) for b in amount)
+            known_keys(band, {"when", "value"}, f"{where} 金额分档")
+            required(band, ("value",), f"{where} 金额分档")
+        bands = tuple(Band(when=_expr(b.get("when"), names, f"{where} 金额第 {n} 档“条件”", condition=True),
+                           value=_expr(b.get("value"), names, f"{where} 金额第 {n} 档“金额”", money=True))
+                      for n, b in enumerate(amount, 1))
         amount = None
     else:
-        amount = _expr(amount, names, where, money=True)
-    up_to = _expr(up_to, names, where, money=True)
+        amount = _expr(amount, names, _field(where, "amount"), money=True)
+    up_to = _expr(up_to, names, _field(where, "up_to"), money=True)
     if sum(x is not None and x != () for x in (amount, bands or None, up_to)) != 1:
-        raise CatalogError(f"{where}: give exactly one of amount (formula or bands) and up_to")
+        raise CatalogError(f"{where}：金额（amount，公式或分档）与最高额（up_to）须填且只填一项")
     valid = _valid(raw.get("valid"), first_year, where)
     return Rule(
         policy=policy_id, id=str(raw["id"]), name_zh=str(raw["name_zh"]), article=int(raw["article"]),
         clause=str(raw["clause"]), quote=str(raw["quote"]).replace(" ", ""), on=on, scope=scope,
-        when=_expr(raw.get("when"), names, where, condition=True), amount=amount, bands=bands, up_to=up_to,
-        cap=_expr(raw.get("cap"), names, where, money=True), cap_per=cap_per, payee=payee,
+        when=_expr(raw.get("when"), names, _field(where, "when"), condition=True), amount=amount, bands=bands, up_to=up_to,
+        cap=_expr(raw.get("cap"), names, _field(where, "cap"), money=True), cap_per=cap_per, payee=payee,
         tranche=raw.get("tranche"), group=raw.get("group"),
         includes_excluded=bool(raw.get("includes_excluded", False)),
         first_year=int(valid[0]), last_year=None if valid[1] is None else int(valid[1]), note=raw.get("note"),
     )
+
+
+def _rule_where(file: str, n: int, raw: Any) -> str:
+    """Where a rule sits in its catalog file: the file, its position and its id (if it has one)."""
+    rule_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
+    return f"{file} rule {n + 1}（{rule_id}）"
 
 
 def _valid(valid: Any, first_year: int, where: str) -> list:
@@ -187,9 +198,9 @@ def _valid(valid: Any, first_year: int, where: str) -> list:
 
     if (not isinstance(valid, list) or len(valid) != 2 or not year(valid[0])
             or not (valid[1] is None or year(valid[1]))):
-        raise CatalogError(f"{where}: valid must be [first year, last year or null], got {valid!r}")
+        raise CatalogError(f"{where}：有效年度（valid）应写作 [起始年度, 截止年度或 null]，实际是 {valid!r}")
     if valid[1] is not None and valid[1] < valid[0]:
-        raise CatalogError(f"{where}: valid ends ({valid[1]}) before it starts ({valid[0]})")
+        raise CatalogError(f"{where}：有效年度（valid）的截止年度 {valid[1]} 早于起始年度 {valid[0]}")
     return valid
 
 
@@ -229,6 +240,11 @@ def _expr(text: Any, names: dict[str, Var], where: str, *, condition: bool = Fal
         if money:
             to_fen(compiled)
     except ExprError as exc:
-        raise CatalogError(f"{where}: {exc}") from None
+        raise CatalogError(f"{where}：{exc}") from None
     return node
+
+
+def _field(where: str, key: str) -> str:
+    """``where`` narrowed to one rule field, named in Chinese with the key the officer wrote."""
+    return f"{where} {FIELD_ZH[key]}（{key}）"
 

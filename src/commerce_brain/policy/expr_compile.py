@@ -39,6 +39,13 @@ NUMERIC = ("money", "number")
 # The largest magnitude an input may have; the engine refuses data beyond them.
 BOUNDS = {"money": 10**15, "number": 10**9, "ppm": 10**6}  # 10万亿元 in fen; counts, days; 100%
 SAFE = 2**62  # below this an Int64 numerator cannot overflow
+# What an officer reads for each kind of value in a refusal (the page speaks Chinese only).
+KIND_ZH = {"money": "金额", "number": "数值", "ppm": "比例", "bool": "是非判断", "text": "文字"}
+
+
+def kinds_zh(kinds: tuple[str, ...] | str) -> str:
+    """Kinds of value in Chinese: ("money", "number") → 金额或数值."""
+    return "或".join(KIND_ZH.get(k, k) for k in ((kinds,) if isinstance(kinds, str) else kinds))
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,12 @@ class _Compiler:
         self.variables = variables
 
     def error(self, node: Node, message: str) -> ExprError:
-        return ExprError(f"{message} in {node.text!r}")
+        return ExprError(f"{message}（见“{node.text}”）")
+
+    def label(self, node: Node) -> str:
+        """The part of the formula the officer wrote, with the variable's Chinese label when it is one."""
+        var = self.variables.get(node.name) if isinstance(node, Name) else None
+        return f"{var.name_zh}（{node.name}）" if var else f"“{node.text}”"
 
     def compile(self, node: Node) -> Compiled:
         if isinstance(node, Number):
@@ -122,19 +134,19 @@ class _Compiler:
         if isinstance(node, In):
             operand = self.compile(node.operand)
             if operand.kind != "text":
-                raise self.error(node, "in (...) compares words, e.g. level in (\"national\", \"provincial\")")
+                raise self.error(node, "in (...) 只能比较文字，如 level in (\"national\", \"provincial\")")
             return Compiled(operand.expr.is_in(list(node.options)), 1, "bool", operand.history)
         if isinstance(node, Binary):
             return self.binary(node)
         if isinstance(node, Call):
             return self.call(node)
-        raise self.error(node, "cannot compile")
+        raise self.error(node, "无法理解这一部分")
 
     def variable(self, node: Node, name: str) -> Compiled:
         var = self.variables.get(name)
         if var is None:
-            known = ", ".join(sorted(self.variables))
-            raise self.error(node, f"unknown variable {name!r}; known: {known}")
+            known = "、".join(f"{v.name_zh}（{k}）" for k, v in sorted(self.variables.items()))
+            raise self.error(node, f"没有名为“{name}”的变量；可用的变量：{known}")
         column = pl.col(name)
         if var.kind == "money":
             return Compiled(column.cast(pl.Int64), 1, "money", bound=BOUNDS["money"])
@@ -147,14 +159,14 @@ class _Compiler:
     def unary(self, node: Unary) -> Compiled:
         operand = self.compile(node.operand)
         if node.op == "not":
-            self.require(node, operand, ("bool",))
+            self.require(node.operand, operand, ("bool",))
             return Compiled(~operand.expr, 1, "bool", operand.history)
-        self.require(node, operand, NUMERIC)
+        self.require(node.operand, operand, NUMERIC)
         return Compiled(-operand.expr, operand.den, operand.kind, operand.history, operand.bound, operand.wide)
 
     def require(self, node: Node, c: Compiled, kinds: tuple[str, ...]) -> None:
         if c.kind not in kinds:
-            raise self.error(node, f"expected {' or '.join(kinds)}, got {c.kind}")
+            raise ExprError(f"{self.label(node)}应为{kinds_zh(kinds)}，实际是{kinds_zh(c.kind)}")
 
     def binary(self, node: Binary) -> Compiled:
         left, right = self.compile(node.left), self.compile(node.right)
@@ -176,7 +188,7 @@ class _Compiler:
             self.require(node.left, left, NUMERIC)
             self.require(node.right, right, NUMERIC)
             if left.kind == right.kind == "money":
-                raise self.error(node, "money times money has no meaning; multiply money by a rate such as 5%")
+                raise self.error(node, "金额乘金额没有意义；金额应乘以比例，如 5%")
             kind = "money" if "money" in (left.kind, right.kind) else "number"
             bound = left.bound * right.bound
             (x, y), wide = _fit(bound, left, right)
@@ -186,7 +198,7 @@ class _Compiler:
         if node.op == "/":
             self.require(node.left, left, NUMERIC)
             if not isinstance(node.right, Number) or node.right.money or node.right.value <= 0:
-                raise self.error(node, "divide only by a positive plain number, e.g. days / 365")
+                raise self.error(node, "只能除以不带单位的正数，如 days / 365")
             value = node.right.value
             bound = left.bound * value.denominator
             (x,), wide = _fit(bound, left)
@@ -197,7 +209,7 @@ class _Compiler:
         self.require(node.left, left, NUMERIC)
         self.require(node.right, right, NUMERIC)
         if left.kind != right.kind:
-            raise self.error(node, f"cannot combine {left.kind} with {right.kind}; write money with a unit (元, 万, 亿)")
+            raise self.error(node, f"{kinds_zh(left.kind)}不能与{kinds_zh(right.kind)}相加减；金额请写上单位（元、万、亿）")
         return left.kind
 
     def comparison(self, node: Binary, left: Compiled, right: Compiled, history: bool) -> Compiled:
@@ -205,12 +217,12 @@ class _Compiler:
         if left.kind in NUMERIC or right.kind in NUMERIC:
             zero = [isinstance(n, Number) and n.value == 0 for n in (node.left, node.right)]
             if left.kind != right.kind and not any(zero):
-                raise self.error(node, f"cannot compare {left.kind} with {right.kind}; write money with a unit, e.g. 200万")
+                raise self.error(node, f"{kinds_zh(left.kind)}不能与{kinds_zh(right.kind)}比较；金额请写上单位，如 200万")
             den = lcm(left.den, right.den)
             (a, b), _ = _fit(0, _scaled(left, den), _scaled(right, den))
         else:
             if left.kind != right.kind or node.op not in ("==", "!="):
-                raise self.error(node, f"cannot compare {left.kind} with {right.kind} using {node.op}")
+                raise self.error(node, f"{kinds_zh(left.kind)}与{kinds_zh(right.kind)}不能用“{node.op}”比较")
             a, b = left.expr, right.expr
         return Compiled(getattr(a, ops[node.op])(b), 1, "bool", history)
 
@@ -218,16 +230,16 @@ class _Compiler:
         f, args = node.function, node.args
         if f == "prev":
             if len(args) != 1 or not isinstance(args[0], Name):
-                raise self.error(node, "prev takes one variable, e.g. prev(rd_spend)")
+                raise self.error(node, "prev 只接受一个变量，如 prev(rd_spend)")
             base = self.variable(args[0], args[0].name)
             column = pl.col(f"prev__{args[0].name}")
             return Compiled(column.cast(pl.Int64) if base.kind in NUMERIC else column, base.den, base.kind,
                             bound=base.bound)
         if f == "first_time":
             if len(args) != 1:
-                raise self.error(node, "first_time takes one condition, e.g. first_time(main_revenue >= 2000万)")
+                raise self.error(node, "first_time 只接受一个条件，如 first_time(main_revenue >= 2000万)")
             cond = self.compile(args[0])
-            self.require(node, cond, ("bool",))
+            self.require(args[0], cond, ("bool",))
             met = cond.expr.fill_null(False)
             # True in the first year the condition holds in the enterprise's whole history.
             # The facts table is sorted by enterprise and year, so a running count per enterprise
@@ -240,11 +252,11 @@ class _Compiler:
             return Compiled(first, 1, "bool", history=True)
         if f in ("max", "min"):
             if len(args) < 2:
-                raise self.error(node, f"{f} takes two or more values, e.g. {f}(a, 0元)")
+                raise self.error(node, f"{f} 需要两个或更多的值，如 {f}(a, 0元)")
             compiled = [self.compile(a) for a in args]
             kinds = {c.kind for c in compiled}
             if len(kinds) != 1 or not kinds <= set(NUMERIC):
-                raise self.error(node, f"{f} takes values of one kind (all money or all numbers)")
+                raise self.error(node, f"{f} 的各个值应为同一种（都是金额或都是数值）")
             den = lcm(*(c.den for c in compiled))
             scaled = [_scaled(c, den) for c in compiled]
             bound = max(c.bound for c in scaled)
@@ -253,9 +265,9 @@ class _Compiler:
             return Compiled(horizontal(*exprs), den, kinds.pop(), any(c.history for c in compiled), bound, wide)
         if f == "present":
             if len(args) != 1 or not isinstance(args[0], Name):
-                raise self.error(node, "present takes one variable, e.g. present(assessed_award)")
+                raise self.error(node, "present 只接受一个变量，如 present(assessed_award)")
             return Compiled(self.variable(args[0], args[0].name).expr.is_not_null(), 1, "bool")
-        raise self.error(node, f"unknown function {f!r}; known: prev, first_time, max, min, present")
+        raise self.error(node, f"没有名为“{f}”的函数；可用的函数：prev、first_time、max、min、present")
 
 
 def compile_expr(node: Node, variables: Mapping[str, Var]) -> Compiled:
@@ -266,7 +278,7 @@ def compile_expr(node: Node, variables: Mapping[str, Var]) -> Compiled:
 def to_fen(value: Compiled) -> pl.Expr:
     """A money expression as whole fen (Int64), rounded half up."""
     if value.kind != "money":
-        raise ExprError(f"an amount must be money (元, 万, or money times a rate), got {value.kind}")
+        raise ExprError(f"金额应为钱数（带单位元、万、亿，或金额乘以比例），实际是{kinds_zh(value.kind)}")
     if value.den == 1:
         return value.expr.cast(pl.Int64)
     (n,), _ = _fit(2 * value.bound + value.den, value)
@@ -280,5 +292,5 @@ def to_fen(value: Compiled) -> pl.Expr:
 def to_condition(value: Compiled) -> pl.Expr:
     """A condition as a boolean column where a missing figure means not met."""
     if value.kind != "bool":
-        raise ExprError(f"a condition must be true or false, got {value.kind}")
+        raise ExprError(f"条件应为是非判断（成立或不成立），实际是{kinds_zh(value.kind)}")
     return value.expr.fill_null(False)

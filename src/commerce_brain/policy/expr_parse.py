@@ -98,7 +98,7 @@ def _tokens(source: str) -> list[_Token]:
             break
         match = _TOKEN.match(source, pos)
         if not match or match.end() == pos:
-            raise ExprError(_where(source, pos, f"unexpected character {source[pos:].strip()[:1]!r}"))
+            raise ExprError(_where(source, pos, f"无法识别的字符“{source[pos:].strip()[:1]}”"))
         start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))
         kind = next(k for k in ("number", "string", "name", "op") if match.group(k) is not None)
         value = match.group(kind)
@@ -110,8 +110,8 @@ def _tokens(source: str) -> list[_Token]:
 
 
 def _where(source: str, pos: int, message: str) -> str:
-    return (f"{message} at position {pos + 1} in {source!r}\n  {source}\n  {' ' * pos}^\n"
-            "  valid example: rd_spend >= 200万 and rd_spend >= main_revenue * 3%")
+    return (f"{message}（第 {pos + 1} 个字符处）：\n  {source}\n  {' ' * pos}^\n"
+            "  正确写法示例：rd_spend >= 200万 and rd_spend >= main_revenue * 3%")
 
 
 class _Parser:
@@ -122,11 +122,11 @@ class _Parser:
 
     def parse(self) -> Node:
         if not self.tokens:
-            raise ExprError(f"empty expression {self.source!r}")
+            raise ExprError(f"表达式为空：“{self.source}”")
         node = self.or_expr()
         if self.i < len(self.tokens):
             raise ExprError(_where(self.source, self.tokens[self.i].start,
-                                   f"unexpected {self.tokens[self.i].value!r}"))
+                                   f"多出了“{self.tokens[self.i].value}”"))
         return node
 
     def peek(self, *values: str) -> bool:
@@ -135,14 +135,14 @@ class _Parser:
 
     def take(self) -> _Token:
         if self.i >= len(self.tokens):
-            raise ExprError(_where(self.source, len(self.source), "expression ends too soon"))
+            raise ExprError(_where(self.source, len(self.source), "表达式不完整，后面缺少内容"))
         self.i += 1
         return self.tokens[self.i - 1]
 
     def expect(self, value: str) -> _Token:
         token = self.take()
         if token.value != value:
-            raise ExprError(_where(self.source, token.start, f"expected {value!r}, found {token.value!r}"))
+            raise ExprError(_where(self.source, token.start, f"此处应为“{value}”，实际是“{token.value}”"))
         return token
 
     def span(self, start: int) -> str:
@@ -191,7 +191,7 @@ class _Parser:
     def string_literal(self) -> str:
         token = self.take()
         if token.kind != "string":
-            raise ExprError(_where(self.source, token.start, "in (...) takes quoted words, e.g. (\"national\", \"provincial\")"))
+            raise ExprError(_where(self.source, token.start, "in (...) 的括号里应是带引号的词，如 (\"national\", \"provincial\")"))
         return token.value[1:-1]
 
     def sum(self) -> Node:
@@ -235,7 +235,7 @@ class _Parser:
             node = self.or_expr()
             self.expect(")")
             return node
-        raise ExprError(_where(self.source, token.start, f"unexpected {token.value!r}"))
+        raise ExprError(_where(self.source, token.start, f"此处不应出现“{token.value}”"))
 
 
 def parse(source: str) -> Node:

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..catalog.checks import CatalogError
 from ..policy.catalog import (
+    FIELD_ZH,
     RULE_KEYS,
     replace_rules,
     rule_definitions,
@@ -50,10 +51,6 @@ KEY_ORDER = ("id", "name_zh", "article", "clause", "quote", "trigger", "scope", 
              "cap", "cap_per", "payee", "tranche", "group", "includes_excluded", "valid", "note")
 EDITABLE = ("when", "amount", "up_to", "cap", "cap_per", "valid", "note")
 LOCKED = tuple(k for k in KEY_ORDER if k not in EDITABLE)
-FIELD_ZH = {"id": "规则编号", "name_zh": "名称", "article": "条", "clause": "款项", "quote": "政策原文",
-            "trigger": "触发", "scope": "适用范围", "payee": "领取对象", "tranche": "阶段", "group": "就高组",
-            "includes_excluded": "是否含省部属非制造业企业", "when": "条件", "amount": "金额", "up_to": "最高额",
-            "cap": "上限", "cap_per": "上限口径", "valid": "有效年度", "note": "说明"}
 MAX_DEFINITION = 20_000  # characters; the longest packaged rule is about 1,500
 assert set(KEY_ORDER) == RULE_KEYS, "KEY_ORDER must name every rule key the loader knows"
 
