@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from openpyxl import load_workbook
 
-from commerce_brain.io import report as r
+from commerce_brain.io import report_rules as r
 from commerce_brain.io.report import write_report
 from commerce_brain.io.report_xlsx import HEADERS
 from commerce_brain.io.svg_chart import Series, line_chart, nice_ticks

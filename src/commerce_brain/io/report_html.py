@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from commerce_brain.indicators.status import STATUS_ZH
 
-from . import report as r
+from . import report_rules as r
 from .svg_chart import Series, line_chart
 
 _ENV = Environment(

@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import report as r
+from . import report_rules as r
 from .cells import neutralise, neutralised
 from .svg_chart import nice_ticks
 

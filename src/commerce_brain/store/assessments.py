@@ -22,7 +22,7 @@ from ..access import Scope, User
 from .audit import record
 from .claims_flow import checked_file
 from ..policy.explain import yuan
-from .fulfilment import FulfilmentError, NotFound, WrongState, actor_name, award_assessments, awards
+from .fulfilment_tables import FulfilmentError, NotFound, WrongState, actor_name, award_assessments, awards
 from .fulfilment_review import _expect, _reason, get_award
 from .moments import as_utc
 

@@ -39,7 +39,7 @@ from ..policy.payer import CITY
 from ..policy.vocabulary import UnknownValues, Vocabulary
 from .audit import record
 from .claims import claim_attachments, claims
-from .fulfilment import (
+from .fulfilment_tables import (
     AWARD_KEY,
     STATE_ZH,
     FulfilmentError,

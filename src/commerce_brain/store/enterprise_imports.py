@@ -47,7 +47,7 @@ from ..io.enterprise_import import PolicyData
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from .audit import record
 from .bulk import insert_frame, read_frame
-from .fulfilment import FulfilmentError, actor_name, enterprise_events, enterprise_facts, enterprises
+from .fulfilment_tables import FulfilmentError, actor_name, enterprise_events, enterprise_facts, enterprises
 from .metadata import metadata
 
 TABLES = ("enterprises", "facts", "events")

@@ -24,7 +24,7 @@ from ..policy.paid_before import with_paid_before
 from ..policy.subjects import stable_subjects
 from .audit import record
 from .bulk import insert_frame
-from .fulfilment import (
+from .fulfilment_tables import (
     AWARD_KEY,
     FulfilmentError,
     NoData,

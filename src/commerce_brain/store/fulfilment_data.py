@@ -14,7 +14,7 @@ from ..io.enterprise_import import PolicyData
 from ..policy.inputs import EnterpriseInputs
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA
 from .bulk import read_frame
-from .fulfilment import enterprise_events, enterprise_facts, enterprises
+from .fulfilment_tables import enterprise_events, enterprise_facts, enterprises
 
 
 def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str,

@@ -26,7 +26,7 @@ from ..policy.model import PAYEE_ZH, PolicyCatalog
 from ..policy.paid_before import PAID_SCHEMA
 from ..policy.payer import treasury_name
 from .audit import record
-from .fulfilment import (
+from .fulfilment_tables import (
     NotFound,
     NothingToPay,
     SameOfficer,

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select, update
 
 from ..access import Scope, User, can, filter_visible, refusal
 from .audit import audit_events, record
-from .fulfilment import (
+from .fulfilment_tables import (
     MAX_REASON,
     STATE_ZH,
     FulfilmentError,

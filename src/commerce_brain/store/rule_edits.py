@@ -43,7 +43,7 @@ from ..policy.catalog import (
 )
 from ..policy.model import PolicyCatalog
 from .audit import record
-from .fulfilment import MAX_REASON, FulfilmentError, NotFound, WrongState, actor_name
+from .fulfilment_tables import MAX_REASON, FulfilmentError, NotFound, WrongState, actor_name
 from .rule_tables import rule_versions
 
 # The order a definition is written in (docs/policy.md), so two versions differ only where they do.

@@ -14,7 +14,7 @@ import polars as pl
 
 from ..indicators.status import STATUS_ZH
 from ..indicators.trajectory import trajectory
-from ..io import report as r
+from ..io import report_rules as r
 
 STATUS_ORDER = ("lagging", "on_track", "ahead", "achieved_early", "no_data", "not_assessable")
 ASSESSED = STATUS_ORDER[:4]  # the conclusions a figure supports (worst first)

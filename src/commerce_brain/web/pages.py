@@ -15,7 +15,7 @@ from ..access import Scope, User, can
 from ..indicators.explain import symbols_in
 from ..indicators.status import STATUS_ZH
 from ..indicators.trajectory import trajectory
-from ..io import report as r
+from ..io import report_rules as r
 from ..io.report_html import card_view
 from ..memo import IdentityMemo
 from ..monitoring import evaluation_table, gather_observations
