@@ -252,7 +252,7 @@ def test_cli_add_prompts_twice_and_never_echoes(database_url):
     result = cli(database_url, "add", "alice", "--role", "county_analyst", "--org-unit", "330802",
                  "--display-name", "王 分析", stdin=f"{PASSWORD}\n{PASSWORD}\n")
     assert PASSWORD not in result.output
-    assert "Repeat password" in result.output
+    assert "再次输入密码" in result.output
     engine = connect(database_url)
     made = authenticate(engine, "alice", PASSWORD)
     assert (made.role, made.org_unit, made.display_name) == ("county_analyst", "330802", "王 分析")
@@ -282,7 +282,7 @@ def test_cli_add_password_stdin_and_display_name_default(database_url):
 def test_cli_add_refuses_a_bad_role_before_asking_for_a_password(database_url, args, message):
     result = cli(database_url, "add", "alice", *args, stdin=f"{PASSWORD}\n{PASSWORD}\n", ok=False)
     assert message in result.output
-    assert "Password" not in result.output
+    assert "密码:" not in result.output  # refused before the prompt
 
 
 def test_cli_add_weak_password_and_duplicate(database_url):
@@ -304,7 +304,7 @@ def test_cli_list_token_and_deactivate(database_url):
     result = cli(database_url, "token", "alice", "--name", "etl")
     token = result.stdout.strip()
     assert token.startswith("cb_") and "\n" not in token
-    assert "shown only once" in result.stderr
+    assert "请妥善保存，此令牌只显示这一次。" in result.stderr
     engine = connect(database_url)
     assert user_for_token(engine, token).username == "alice"
 
@@ -317,7 +317,7 @@ def test_cli_list_token_and_deactivate(database_url):
 
 @pytest.mark.parametrize("command", [["token", "nobody", "--name", "x"], ["deactivate", "nobody"]])
 def test_cli_unknown_user(database_url, command):
-    assert "no such user" in cli(database_url, *command, ok=False).output
+    assert "无此用户：" in cli(database_url, *command, ok=False).output
 
 
 # --- the password policy and the audit of account changes (issue 8) ---------------------------

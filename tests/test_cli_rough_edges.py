@@ -96,7 +96,7 @@ def test_every_store_command_names_its_store_on_stderr_and_keeps_stdout_json(imp
     for command in (["plans", "evaluate", "--year", "2022"], ["plans", "imports"], ["db", "current"],
                     ["audit", "list"], ["users", "list"]):
         result = run(*command, "--format", "json")
-        assert f"数据库 store: {store}" in result.stderr.splitlines(), command
+        assert f"数据库：{store}" in result.stderr.splitlines(), command
         json.loads(result.stdout)  # nothing but JSON on stdout
 
 
@@ -276,4 +276,4 @@ def test_serve_names_its_store_and_takes_data_dir(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert first.strip() == f"数据库 store: {(tmp_path / 'mine' / 'commerce_brain.sqlite3').resolve()}"
+    assert first.strip() == f"数据库：{(tmp_path / 'mine' / 'commerce_brain.sqlite3').resolve()}"

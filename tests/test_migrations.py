@@ -30,4 +30,4 @@ def test_upgrade_is_idempotent_and_reported(database_url):
     assert result.exit_code == 0, result.output
     assert head_revision() in result.output
     current = runner.invoke(app, ["db", "current", "--db", database_url])
-    assert "最新 up to date" in current.output
+    assert "已是最新" in current.output

@@ -36,7 +36,7 @@ def demo(
     settings, sample, example = _build_demo(data_dir, year)
     prog = _program()
     demo_dir = os.path.relpath(settings.data_dir)
-    out.print("\n下一步 next：", highlight=False)
+    out.print("\n下一步：", highlight=False)
     for command in (f"{prog} serve --demo",
                     f"{prog} plans evaluate --year {year} --org-unit 330802 --explain --data-dir {demo_dir}",
                     f"{prog} plans lint",
@@ -70,8 +70,8 @@ def _build_demo(data_dir: Path | None, year: int):
         shutil.rmtree(target)
     building.replace(target)
     database = target / DATABASE_FILE
-    out.print(f"\n演示数据库 demo store：{database.resolve()}", highlight=False, soft_wrap=True)
-    out.print("报告 reports：" + "，".join(str(target / f"evaluation-{year}.{s}") for s in ("html", "xlsx")),
+    out.print(f"\n演示数据库：{database.resolve()}", highlight=False, soft_wrap=True)
+    out.print("报告：" + "，".join(str(target / f"evaluation-{year}.{s}") for s in ("html", "xlsx")),
               highlight=False, soft_wrap=True)
     settings = Settings(data_dir=target, database_url=f"sqlite:///{database.as_posix()}")
     return settings, target / SAMPLE_FILE, example
@@ -98,7 +98,7 @@ def _fill_demo(directory: Path, year: int) -> str:
     engine = connect(f"sqlite:///{(directory / DATABASE_FILE).as_posix()}")
     try:
         with progress() as bar:
-            bar.add_task("载入目录与演示数据 loading catalog and demo actuals", total=None)
+            bar.add_task("载入目录与演示数据", total=None)
             sync_catalog(engine, catalog)
             save_observations(engine, demo_observations(catalog), file_name="demo", sha256="-", imported_by="demo")
             observations = gather_observations(catalog, engine)
@@ -109,7 +109,7 @@ def _fill_demo(directory: Path, year: int) -> str:
             raise typer.Exit(1)
         evaluation_tables(evaluation, out)
         with progress() as bar:
-            bar.add_task("写出报告 writing reports", total=None)
+            bar.add_task("写出报告", total=None)
             for suffix in ("html", "xlsx"):
                 write_report(evaluation, trajectory(evaluation, observations), directory / f"evaluation-{year}.{suffix}",
                              year=year)
@@ -130,7 +130,7 @@ def _policy_demo(directory: Path, year: int) -> str:
     catalog, policies = load_catalog_or_exit(), load_policies_or_exit()
     sample = directory / SAMPLE_FILE
     with progress() as bar:
-        bar.add_task("生成示例企业数据 writing the sample city", total=None)
+        bar.add_task("生成示例企业数据", total=None)
         write_sample(sample, n_enterprises=300, seed=42, policies=policies)
     awards = run_engine_or_exit(read_data_or_exit(sample, catalog, policies), year, policies, catalog).awards
     summary = totals(awards, policies, catalog)
@@ -192,7 +192,7 @@ def _check_port_free(host: str, port: int) -> None:
         try:
             probe.bind(address)
         except OSError:
-            err.print(f"端口 {port} 已被占用 port {port} on {host} is in use：换一个端口，如 --port {port + 100} "
+            err.print(f"端口 {port} 已被占用（{host}）：换一个端口，如 --port {port + 100} "
                       f"或 make demo PORT={port + 100}", markup=False, highlight=False, soft_wrap=True, style="red")
             raise typer.Exit(1) from None
 
@@ -214,7 +214,7 @@ def _start_demo_site(data_dir: Path | None) -> None:
                      file_name=sample.name)
     accounts = create_demo_accounts(engine, catalog, enterprise_uscc=example)
     engine.dispose()
-    simple_table("演示账户 demo accounts（密码每次启动重新生成）", ["用户名", "角色", "范围", "密码", "先试试"],
+    simple_table("演示账户（密码每次启动重新生成）", ["用户名", "角色", "范围", "密码", "先试试"],
                  [[a.username, a.role_zh, a.scope, a.password, a.try_first] for a in accounts], out)
     os.environ["COMMERCE_BRAIN_DATABASE_URL"] = settings.database_url
 

@@ -53,7 +53,7 @@ def audit_list(limit: LimitOpt = 20, actor: ActorOpt = None, action: ActionOpt =
         data = [{**r, "at": r["at"].isoformat(timespec="microseconds")} for r in rows]
         out.print_json(json.dumps(data, ensure_ascii=False))
         return
-    simple_table(f"审计事件 audit events（最新 {len(rows)} 条）",
-                 ["#", "时间 at (UTC)", "操作人 actor", "动作 action", "对象 object", "详情 detail", "哈希 hash"],
+    simple_table(f"审计事件（最新 {len(rows)} 条）",
+                 ["#", "时间（UTC）", "操作人", "动作", "对象", "详情", "哈希"],
                  [[r["id"], r["at"].strftime("%Y-%m-%d %H:%M:%S"), r["actor"], r["action"], r["object"],
                    json.dumps(r["detail"], ensure_ascii=False), r["hash"][:12]] for r in rows], out)

@@ -46,7 +46,7 @@ def load_catalog_or_exit():
     try:
         return load_catalog()
     except CatalogError as exc:
-        err.print(f"[red]目录文件有误 catalog error:[/] {exc}")
+        err.print(f"[red]目录文件有误：[/]{exc}")
         raise typer.Exit(2) from None
 
 
@@ -70,17 +70,17 @@ def announce_store(url: str) -> Path | None:
 
     file = sqlite_file(url)
     if file is None:
-        err.print(f"数据库 store: {make_url(url).render_as_string(hide_password=True)}", markup=False,
+        err.print(f"数据库：{make_url(url).render_as_string(hide_password=True)}", markup=False,
                   highlight=False, soft_wrap=True)
         return None
-    err.print(f"数据库 store: {file.resolve()}", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"数据库：{file.resolve()}", markup=False, highlight=False, soft_wrap=True)
     if file.exists():
         return None
     hint = ""
     demo = file.parent / "demo" / file.name
     if demo.exists():
-        hint = f"；演示数据库在 {demo}，加 --data-dir {demo.parent} the demo store is there"
-    err.print(f"提示 warning: 数据库文件不存在，按空库处理 the store does not exist yet, read as empty{hint}",
+        hint = f"；演示数据库在 {demo}，加 --data-dir {demo.parent} 即可使用"
+    err.print(f"提示：数据库文件不存在，按空库处理{hint}",
               markup=False, highlight=False, soft_wrap=True, style="yellow")
     return file
 
@@ -120,7 +120,7 @@ def print_rejection(exc, *, imported: bool) -> None:
 
 def warn(message: str) -> None:
     """A warning on stderr: the answer on stdout is empty or partial, and this says why."""
-    err.print(f"提示 warning: {message}", markup=False, highlight=False, soft_wrap=True, style="yellow")
+    err.print(f"提示：{message}", markup=False, highlight=False, soft_wrap=True, style="yellow")
 
 
 def progress() -> Progress:

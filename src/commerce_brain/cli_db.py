@@ -20,7 +20,7 @@ def db_upgrade(db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
     url = store_url(db, data_dir)
     announce_store(url)
     engine = connect(url)
-    out.print(f"数据库已是最新结构 schema at revision {current_revision(engine)} (head {head_revision()}): "
+    out.print(f"数据库已是最新结构（版本 {current_revision(engine)}，最新 {head_revision()}）："
               f"{engine.url.render_as_string(hide_password=True)}", highlight=False)
 
 
@@ -43,5 +43,5 @@ def db_current(db: DbOpt = None, data_dir: DataDirOpt = None, fmt: FormatOpt = F
         out.print_json(json.dumps({"current": current, "head": head, "up_to_date": current == head,
                                    "exists": not missing}))
         return
-    state = "最新 up to date" if current == head else f"待升级 behind head {head}"
-    out.print(f"{current or '空数据库 empty'}（{state}）", highlight=False)
+    state = "已是最新" if current == head else f"待升级，最新为 {head}"
+    out.print(f"{current or '空数据库'}（{state}）", highlight=False)

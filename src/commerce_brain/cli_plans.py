@@ -64,7 +64,7 @@ def plans_lint(fmt: FormatOpt = Format.table) -> None:
     if fmt is Format.json:
         out.print_json(json_records(findings_as_fractions(findings), JSON_COLUMNS))
         return
-    out.print(f"[bold]规划体检 plan lint：{findings.height} 处不一致[/]\n")
+    out.print(f"[bold]规划体检：{findings.height} 处不一致[/]\n")
     for n, row in enumerate(findings.iter_rows(named=True), start=1):
         out.print(f"[bold]{n}. {row['plan']} · {row['name_zh']}[/]（{row['indicator']}，{row['check']}）", highlight=False)
         out.print(f"   {row['message']}", highlight=False)
@@ -100,14 +100,13 @@ def plans_import(
                                     jump_factor=Settings.from_env(database_url=db, data_dir=data_dir).import_jump_factor)
     frame, warnings = checked.frame, checked.warnings
     for warning in warnings:
-        err.print(f"提示 warning: {warning}", markup=False, highlight=False, soft_wrap=True, style="yellow")
+        err.print(f"提示：{warning}", markup=False, highlight=False, soft_wrap=True, style="yellow")
     if warnings and not accept_warnings and not dry_run:
-        err.print(f"{file.name}：{len(warnings)} 条提示需要核对，未导入任何数据；核对无误后加 --accept-warnings 再导入 "
-                  "nothing stored: check the warnings, then import again with --accept-warnings",
+        err.print(f"{file.name}：{len(warnings)} 条提示需要核对，未导入任何数据；核对无误后加 --accept-warnings 再导入",
                   markup=False, highlight=False, soft_wrap=True, style="red")
         raise typer.Exit(1)
     with progress() as bar:
-        bar.add_task("写入数据库 storing" if not dry_run else "比对数据库 comparing", total=None)
+        bar.add_task("写入数据库" if not dry_run else "比对数据库", total=None)
         if dry_run:
             summary = plan_import(engine, frame)
         else:
@@ -130,7 +129,7 @@ def plans_import(
     if revised.height:
         from .render import num, simple_table
 
-        simple_table("修订 revisions", ["规划", "指标", "地区", "期间", "原值", "新值"],
+        simple_table("修订", ["规划", "指标", "地区", "期间", "原值", "新值"],
                      [[r["plan"], r["indicator"], r["org_unit"], r["period"], num(r["old_value"]), num(r["value"])]
                       for r in revised.iter_rows(named=True)], out)
 
@@ -204,13 +203,13 @@ def plans_report(
     org_unit = check_org_unit(catalog, org_unit)
     observations = _observations(catalog, db, data_dir, actuals)
     with progress() as bar:
-        bar.add_task("计算评估 evaluating", total=None)
+        bar.add_task("计算评估", total=None)
         frame = evaluation_table(catalog, observations, year, org_unit=org_unit,
                                  thresholds=thresholds_or_exit(ahead, on_track), as_of=as_of)
         if frame.is_empty():
             err.print(no_plan_covers(catalog, year, as_of=as_of), markup=False, highlight=False, soft_wrap=True, style="red")
             raise typer.Exit(1)
-        bar.add_task(f"写出报告 writing {out_file.name}", total=None)
+        bar.add_task(f"写出报告 {out_file.name}", total=None)
         out_file.parent.mkdir(parents=True, exist_ok=True)
         write_report(frame, trajectory(frame, observations), out_file, year=year)
     out.print(f"已写出 {out_file}（{frame.height} 项指标）")
@@ -240,8 +239,7 @@ def plans_pace(
     evaluation = evaluation_table(catalog, observations, year, org_unit=org_unit)
     frame = pace(catalog.indicators_frame(), observations, year, month, evaluation)
     if frame.is_empty():
-        warn(f"{year}年{month}月没有月度数据，也没有规划在这一年有年度目标 no monthly figures and no plan "
-             f"with a target for {year}")
+        warn(f"{year}年{month}月没有月度数据，也没有规划在这一年有年度目标")
     if fmt is Format.json:
         out.print_json(json_records(frame, PACE_COLUMNS))
         return
@@ -259,8 +257,8 @@ def plans_pace(
 def no_plan_covers(catalog, year: int, *, as_of: bool) -> str:
     """Why an evaluation is empty: the year lies outside every plan's period."""
     first, last = min(p.period[0] for p in catalog.plans), max(p.period[1] for p in catalog.plans)
-    hint = "" if as_of else "；加 --as-of 可按已结束规划的末年评估 --as-of evaluates ended plans in their last year"
-    return f"{year}年不在任何规划的期间内（规划覆盖 {first}–{last} 年）no plan covers {year}{hint}"
+    hint = "" if as_of else "；加 --as-of 可按已结束规划的末年评估"
+    return f"{year}年不在任何规划的期间内（规划覆盖 {first}–{last} 年）{hint}"
 
 
 @plans_app.command("history")
@@ -280,7 +278,7 @@ def plans_history(
     code = _check_plan_indicator(catalog, plan, indicator, org_unit)
     frame = history(open_store(db, data_dir, reads_only=True), plan=plan, indicator=indicator, org_unit=code)
     if frame.is_empty():
-        warn(f"{plan} / {indicator} / {org_unit} 没有导入过实际值 no actuals stored for it")
+        warn(f"{plan} / {indicator} / {org_unit} 没有导入过实际值")
     if fmt is Format.json:
         out.print_json(json.dumps([{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dicts()],
                                   ensure_ascii=False))

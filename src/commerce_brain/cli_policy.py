@@ -29,7 +29,7 @@ def load_policies_or_exit():
     try:
         return load_policy_catalog()
     except CatalogError as exc:
-        err.print(f"[red]政策目录有误 policy catalog error:[/] {exc}")
+        err.print(f"[red]政策目录有误：[/]{exc}")
         raise typer.Exit(2) from None
 
 
@@ -55,7 +55,7 @@ def run_engine_or_exit(data, year: int, policies, catalog):
 
     try:
         with progress() as bar:
-            bar.add_task("计算奖补 evaluating every rule", total=None)
+            bar.add_task("计算奖补", total=None)
             return evaluate_years(data.enterprises, data.facts, data.events, [year], policies=policies, catalog=catalog)
     except (PolicyYearError, PolicyDataError) as exc:
         err.print(f"[red]{exc}[/]")
@@ -99,7 +99,7 @@ def policy_rules(
             out,
         )
         if policy.pools:
-            simple_table("专项资金 pools", ["条", "编号", "名称", "年度预算", "范围"],
+            simple_table("专项资金", ["条", "编号", "名称", "年度预算", "范围"],
                          [[p.article, p.id, p.name_zh, yuan(p.annual_budget_fen) if p.annual_budget_fen else "未定额",
                            SCOPE_ZH[p.scope]] for p in policy.pools], out)
         if policy.not_computed:
@@ -122,11 +122,11 @@ def policy_evaluate(
     source = read_data_or_exit(data, catalog, policies)
     awards = run_engine_or_exit(source, year, policies, catalog).awards
     if uscc and source.enterprises.filter(source.enterprises["uscc"] == uscc).is_empty():
-        warn(f"{uscc} 不在 {data.name} 中 is not in the file")
+        warn(f"{uscc} 不在 {data.name} 中")
     elif awards.is_empty():
-        warn(f"{year}年度没有任何奖补：{data.name} 中没有这一年度的事件或数据 no awards for {year} in the file")
+        warn(f"{year}年度没有任何奖补：{data.name} 中没有这一年度的事件或数据")
     elif uscc and awards.filter(awards["uscc"] == uscc).is_empty():
-        warn(f"{uscc} 在{year}年度没有奖补 no awards for this enterprise in {year}")
+        warn(f"{uscc} 在{year}年度没有奖补")
     if uscc:
         awards = awards.filter(awards["uscc"] == uscc)
     records = award_records(awards, policies, catalog)
@@ -268,7 +268,7 @@ def policy_import(
     engine = open_store(db, data_dir, reads_only=dry_run)
     data = read_data_or_exit(source, catalog, effective_policies(engine), imports=True)
     with progress() as bar:
-        bar.add_task("比对数据库 comparing" if dry_run else "写入数据库 storing", total=None)
+        bar.add_task("比对数据库" if dry_run else "写入数据库", total=None)
         if dry_run:
             done = plan_import(engine, data)
         else:
@@ -289,10 +289,10 @@ def policy_import(
     revised = changed_rows(done, data, catalog=catalog, policies=effective_policies(engine), limit=REVISIONS_SHOWN,
                            changes=("changed",))
     if revised:
-        simple_table(f"修订 revisions（每表最多 {REVISIONS_SHOWN} 项）", ["表", "企业", "年度或事件", "原值 → 新值"],
+        simple_table(f"修订（每表最多 {REVISIONS_SHOWN} 项）", ["表", "企业", "年度或事件", "原值 → 新值"],
                      [[r["sheet"], r["who"], r["what"] or "—", "；".join(f"{f}：{old} → {new}" for f, old, new in r["diffs"])]
                       for r in revised], out)
 
 
-SHEET_ZH = {"enterprises": "企业 enterprises", "facts": "年度数据 facts", "events": "事件 events"}
+SHEET_ZH = {"enterprises": "企业", "facts": "年度数据", "events": "事件"}
 REVISIONS_SHOWN = 50

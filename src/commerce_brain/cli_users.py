@@ -50,7 +50,7 @@ def _fail(message: str) -> typer.Exit:
 def _user_or_exit(accounts, engine, username: str):
     user = accounts.get_user(engine, username)
     if user is None:
-        raise _fail(f"无此用户 no such user: {username!r}")
+        raise _fail(f"无此用户：{username}")
     return user
 
 
@@ -58,7 +58,7 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         # One line from a pipe or a secrets manager; only the line ending is removed.
         return typer.get_text_stream("stdin").readline().rstrip("\r\n")
-    return typer.prompt("密码 Password", hide_input=True, confirmation_prompt="再次输入 Repeat password")
+    return typer.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
 
 
 @users_app.command("add")
@@ -85,7 +85,7 @@ def users_add(
     except accounts.AccountError as exc:
         raise _fail(str(exc)) from None
     scope = user.org_unit or user.uscc
-    out.print(f"已创建 created {user.username}（{user.role_zh}{'，' + scope if scope else ''}）", highlight=False)
+    out.print(f"已创建 {user.username}（{user.role_zh}{'，' + scope if scope else ''}）", highlight=False)
 
 
 @users_app.command("list")
@@ -103,7 +103,7 @@ def users_list(fmt: FormatOpt = Format.table, db: DbOpt = None, data_dir: DataDi
 
     names = load_catalog_or_exit().org_unit_names()
     headers = ["用户名", "姓名", "角色", "机构", "统一社会信用代码", "状态", "创建时间"]
-    simple_table(f"账户 Accounts（{len(found)}）", headers,
+    simple_table(f"账户（{len(found)}）", headers,
                  [[u.username, u.display_name, u.role_zh,
                    f"{u.org_unit} {names.get(u.org_unit, '')}".strip() if u.org_unit else None,
                    u.uscc, "启用" if u.active else "停用", f"{u.created_at.astimezone():%Y-%m-%d %H:%M}"] for u in found], out)
@@ -124,7 +124,7 @@ def users_token(
     except accounts.AccountError as exc:
         raise _fail(str(exc)) from None
     typer.echo(token)
-    err.print("请妥善保存，此令牌只显示这一次 store it now: the token is shown only once.")
+    err.print("请妥善保存，此令牌只显示这一次。")
 
 
 @users_app.command("deactivate")
@@ -133,7 +133,7 @@ def users_deactivate(username: UsernameArg, db: DbOpt = None, data_dir: DataDirO
     accounts, engine = _store(db, data_dir)
     user = _user_or_exit(accounts, engine, username)
     accounts.deactivate_user(engine, user.id, actor=_actor())
-    out.print(f"已停用 deactivated {user.username}", highlight=False)
+    out.print(f"已停用 {user.username}", highlight=False)
 
 
 @users_app.command("password")
@@ -146,7 +146,7 @@ def users_password(username: UsernameArg, password_stdin: PasswordStdinOpt = Fal
         accounts.set_password(engine, user.id, _read_password(password_stdin), actor=_actor())
     except accounts.AccountError as exc:
         raise _fail(str(exc)) from None
-    out.print(f"已修改密码 password changed for {user.username}", highlight=False)
+    out.print(f"已修改 {user.username} 的密码", highlight=False)
 
 
 @users_app.command("role")
@@ -167,7 +167,7 @@ def users_role(
                                     actor=_actor())
     except accounts.AccountError as exc:
         raise _fail(str(exc)) from None
-    out.print(f"已修改角色 role changed: {changed.username} → {changed.role_zh}", highlight=False)
+    out.print(f"已修改角色：{changed.username} → {changed.role_zh}", highlight=False)
 
 
 @users_app.command("unlock")
@@ -178,5 +178,5 @@ def users_unlock(username: UsernameArg, db: DbOpt = None, data_dir: DataDirOpt =
     accounts, engine = _store(db, data_dir)
     user = _user_or_exit(accounts, engine, username)
     had = sign_in.unlock(engine, user.username, actor=_actor())
-    out.print(f"已解锁 unlocked {user.username}" if had else
-              f"{user.username} 未被锁定，也没有失败记录 had no failed sign-ins", highlight=False)
+    out.print(f"已解锁 {user.username}" if had else
+              f"{user.username} 未被锁定，也没有登录失败记录", highlight=False)
