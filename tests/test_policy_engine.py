@@ -207,5 +207,5 @@ def test_figures_beyond_the_sized_magnitudes_are_refused(tmp_path, run):
     from commerce_brain.policy.engine import PolicyDataError
 
     policies = policy_dir(tmp_path, [rule(id="honour", trigger="honour", amount="amount * 1%")])
-    with pytest.raises(PolicyDataError, match="amount"):
+    with pytest.raises(PolicyDataError, match="金额超出可计算范围"):
         run(policies, enterprises({"uscc": "A"}), ev=events({"uscc": "A", "kind": "honour", "amount": 10**16}))
