@@ -158,9 +158,9 @@ def test_pace_for_a_month_without_figures_warns(data_dir):
 
 
 @pytest.mark.parametrize(("option", "value", "said"), [
-    ("--plan", "qz_commerce_15th", "unknown plan"),
-    ("--indicator", "retail", "has no indicator"),
-    ("--org-unit", "330899", "unknown org unit"),
+    ("--plan", "qz_commerce_15th", "未知的规划“qz_commerce_15th”；可选："),
+    ("--indicator", "retail", "没有指标“retail”；可选："),
+    ("--org-unit", "330899", "未知的地区“330899”；可选："),
 ])
 def test_history_of_an_unknown_plan_indicator_or_org_unit_is_refused(imported, option, value, said):
     args = {"--plan": "qz_commerce_14th", "--indicator": "retail_sales", "--org-unit": "330802", option: value}

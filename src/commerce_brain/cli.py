@@ -184,7 +184,7 @@ def _check_port_free(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise typer.BadParameter(f"cannot resolve {host!r}: {exc}", param_hint="--host") from None
+        raise typer.BadParameter(f"无法解析主机名 {host}：{exc}", param_hint="--host") from None
     family, _, _, _, address = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         # The same option uvicorn sets: a port left in TIME_WAIT by a stopped server is free.

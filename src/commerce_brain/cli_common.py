@@ -145,5 +145,5 @@ def check_org_unit(catalog, org_unit: str | None) -> str | None:
     by_name = {name: code for code, name in names.items()}
     if org_unit in names or org_unit in by_name:
         return by_name.get(org_unit, org_unit)
-    known = ", ".join(f"{c} {n}" for c, n in names.items())
-    raise typer.BadParameter(f"unknown org unit {org_unit!r}; known: {known}", param_hint="--org-unit")
+    known = "、".join(f"{c} {n}" for c, n in names.items())
+    raise typer.BadParameter(f"未知的地区“{org_unit}”；可选：{known}", param_hint="--org-unit")

@@ -198,7 +198,7 @@ def plans_report(
     from .monitoring import evaluation_table
 
     if out_file.suffix.lower() not in (".xlsx", ".html"):
-        raise typer.BadParameter("the report must be .xlsx or .html", param_hint="--out")
+        raise typer.BadParameter("报告文件名应以 .xlsx 或 .html 结尾", param_hint="--out")
     catalog = load_catalog_or_exit()
     org_unit = check_org_unit(catalog, org_unit)
     observations = _observations(catalog, db, data_dir, actuals)
@@ -231,7 +231,7 @@ def plans_pace(
 
     match = re.fullmatch(r"(\d{4})-(\d{1,2})", period)
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise typer.BadParameter(f"period must look like 2023-06, got {period!r}", param_hint="--period")
+        raise typer.BadParameter(f"期间应写作 2023-06 的形式，实际是“{period}”", param_hint="--period")
     year, month = int(match.group(1)), int(match.group(2))
     catalog = load_catalog_or_exit()
     org_unit = check_org_unit(catalog, org_unit)
@@ -291,13 +291,13 @@ def _check_plan_indicator(catalog, plan: str, indicator: str, org_unit: str | No
     """The org unit's code, once the plan, its indicator and the org unit are known to the catalog."""
     plans = {p.id: p for p in catalog.plans}
     if plan not in plans:
-        raise typer.BadParameter(f"unknown plan {plan!r}; known: {', '.join(plans)}", param_hint="--plan")
+        raise typer.BadParameter(f"未知的规划“{plan}”；可选：{'、'.join(plans)}", param_hint="--plan")
     indicators = [i.id for i in plans[plan].indicators]
     if indicator not in indicators:
-        raise typer.BadParameter(f"{plan} has no indicator {indicator!r}; known: {', '.join(indicators)}",
+        raise typer.BadParameter(f"规划 {plan} 没有指标“{indicator}”；可选：{'、'.join(indicators)}",
                                  param_hint="--indicator")
     if org_unit is None:
-        raise typer.BadParameter("an org unit is needed, e.g. 330802 or 柯城区", param_hint="--org-unit")
+        raise typer.BadParameter("请给出地区，如 330802 或 柯城区", param_hint="--org-unit")
     return check_org_unit(catalog, org_unit)
 
 

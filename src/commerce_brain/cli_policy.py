@@ -171,7 +171,7 @@ def policy_explain(
     catalog, policies = load_catalog_or_exit(), load_policies_or_exit()
     source = read_data_or_exit(data, catalog, policies)
     if source.enterprises.filter(source.enterprises["uscc"] == uscc).is_empty():
-        raise typer.BadParameter(f"{uscc} is not in {data.name}", param_hint="--uscc")
+        raise typer.BadParameter(f"{uscc} 不在 {data.name} 中", param_hint="--uscc")
     try:
         found = checkup(uscc, source.enterprises, source.facts, source.events, year, policies=policies,
                         catalog=catalog)
@@ -229,7 +229,7 @@ def policy_template(out_file: Annotated[Path, typer.Option("--out", "-o", help="
 
     if out_file.suffix.lower() != ".xlsx":
         # The template has three sheets and notes: only a workbook holds them.
-        raise typer.BadParameter(f"the template is a workbook: name it .xlsx, got {out_file.name}",
+        raise typer.BadParameter(f"模板是 Excel 工作簿，文件名应以 .xlsx 结尾，实际是 {out_file.name}",
                                  param_hint="--out")
     write_policy_template(out_file)
     out.print(f"已写出模板 {out_file}")
