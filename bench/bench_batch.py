@@ -24,10 +24,10 @@ from pathlib import Path
 import polars as pl
 
 import commerce_brain.store.schema  # noqa: F401  (the tables, before the fulfilment modules)
+from commerce_brain import fulfilment as f
 from commerce_brain.io.enterprise_import import PolicyData
 from commerce_brain.policy.engine import packaged
 from commerce_brain.policy.synthetic import city
-from commerce_brain.store import fulfilment as f
 from commerce_brain.store.schema import connect
 
 ROOT = Path(__file__).resolve().parent.parent

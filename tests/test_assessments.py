@@ -17,8 +17,8 @@ from sample_files import pdf_bytes
 from test_fulfilment import sign_in
 
 from commerce_brain.access import Scope, User
-from commerce_brain.store import assessments as a
-from commerce_brain.store import fulfilment as f
+from commerce_brain.fulfilment import assessments as a
+from commerce_brain import fulfilment as f
 from commerce_brain.store.audit import events, verify
 
 OFFICER = User(1, "officer", "资管办", "policy_officer")
@@ -54,7 +54,7 @@ def test_a_claim_cannot_set_its_own_assessed_award(engine, data, firms):
         f.approve(engine, award_id, user=OFFICER)
     # The enterprise's already_paid is not its to give either: nothing was deducted, and the
     # stored claim keeps what was evaluated (no reviewer figure at all).
-    from commerce_brain.store.claims_flow import get_claim
+    from commerce_brain.fulfilment.claims_flow import get_claim
 
     claim = get_claim(engine, award["claim_id"], scope=EVERYONE)
     assert "assessed_award" not in claim["inputs"] and "already_paid" not in claim["inputs"]

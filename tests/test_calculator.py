@@ -24,9 +24,9 @@ from commerce_brain.policy.inputs import EnterpriseInputs
 from commerce_brain.policy.synthetic import city
 from commerce_brain.policy.vocabulary import CHOICE_ZH
 from commerce_brain.settings import Settings
-from commerce_brain.store import fulfilment as f
+from commerce_brain import fulfilment as f
 from commerce_brain.store.accounts import create_user, get_user, issue_token
-from commerce_brain.store.fulfilment_data import load_policy_data
+from commerce_brain.fulfilment.data import load_policy_data
 from commerce_brain.store.schema import connect
 from commerce_brain.uscc import make_uscc
 from commerce_brain.web.app import create_app

@@ -22,8 +22,8 @@ from commerce_brain.io.enterprise_import import PolicyData
 from commerce_brain.policy.engine import evaluate
 from commerce_brain.policy.inputs import EnterpriseInputs
 from commerce_brain.settings import Settings
-from commerce_brain.store import claims_flow as cf
-from commerce_brain.store import fulfilment as f
+from commerce_brain.fulfilment import claims_flow as cf
+from commerce_brain import fulfilment as f
 from commerce_brain.store.accounts import create_user
 from commerce_brain.store.audit import events, verify
 from commerce_brain.store.claims import claim_attachments, claims

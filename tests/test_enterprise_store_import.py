@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from commerce_brain.access import Scope
 from commerce_brain.cli import app
 from commerce_brain.settings import Settings
-from commerce_brain.store import fulfilment as f
+from commerce_brain import fulfilment as f
 from commerce_brain.store.accounts import create_user
 from commerce_brain.store.audit import events, verify
 from commerce_brain.store.enterprise_imports import (
@@ -27,7 +27,7 @@ from commerce_brain.store.enterprise_imports import (
     list_enterprise_imports,
     registered_enterprise,
 )
-from commerce_brain.store.fulfilment_data import load_policy_data, stored_inputs
+from commerce_brain.fulfilment.data import load_policy_data, stored_inputs
 from commerce_brain.store.schema import connect
 from commerce_brain.web.app import create_app
 

@@ -19,7 +19,7 @@ from commerce_brain.io.enterprise_import import PolicyData
 from commerce_brain.policy.engine import packaged
 from commerce_brain.policy.synthetic import city
 from commerce_brain.settings import Settings
-from commerce_brain.store import fulfilment as f
+from commerce_brain import fulfilment as f
 from commerce_brain.store.accounts import create_user
 from commerce_brain.store.schema import connect
 from commerce_brain.web.app import create_app

@@ -19,7 +19,7 @@ from commerce_brain.io.enterprise_import import PolicyData
 from commerce_brain.policy.engine import evaluate_years, packaged
 from commerce_brain.policy.synthetic import city
 from commerce_brain.settings import Settings
-from commerce_brain.store import fulfilment as f
+from commerce_brain import fulfilment as f
 from commerce_brain.store.accounts import create_user
 from commerce_brain.store.audit import events, verify
 from commerce_brain.store.schema import connect
@@ -515,7 +515,7 @@ def test_awkward_values_survive_the_bulk_store_and_load(database_url, data):
 
 def test_batch_explains_each_award_as_alone_and_skips_only_stored_keys(engine, data):
     from commerce_brain.policy.explain import explain_award
-    from commerce_brain.store.fulfilment_batch import keyed_awards, stable_subjects
+    from commerce_brain.fulfilment.batch import keyed_awards, stable_subjects
 
     policies, catalog = packaged()
     computed = keyed_awards(evaluate_years(data.enterprises, data.facts, stable_subjects(data.events), [YEAR],

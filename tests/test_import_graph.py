@@ -93,7 +93,7 @@ def test_the_graph_sees_imports_inside_functions_and_relative_ones():
     assert len(graph) > 50
     # report.write_report imports its writers inside the function.
     assert {"commerce_brain.io.report_html", "commerce_brain.io.report_xlsx"} <= graph["commerce_brain.io.report"]
-    assert "commerce_brain.store.fulfilment_tables" in graph["commerce_brain.store.fulfilment_review"]
+    assert "commerce_brain.store.fulfilment_tables" in graph["commerce_brain.fulfilment.review"]
 
 
 def test_the_import_graph_has_no_cycle():
@@ -102,9 +102,17 @@ def test_the_import_graph_has_no_cycle():
 
 
 def test_the_award_workflow_never_imports_its_facade():
-    # The workflow modules share the leaf (fulfilment_tables); only callers above use the facade.
+    # The workflow modules share the leaf (store/fulfilment_tables.py); only callers above use the
+    # facade (the package ``commerce_brain.fulfilment`` itself).
     graph = import_graph()
-    facade = "commerce_brain.store.fulfilment"
-    below = [m for m, imports in graph.items() if facade in imports and m.startswith("commerce_brain.store.")
-             and m != "commerce_brain.store.schema"]
+    facade = "commerce_brain.fulfilment"
+    below = [m for m, imports in graph.items() if facade in imports and m.startswith("commerce_brain.fulfilment.")]
     assert below == []
+
+
+def test_the_store_sits_under_the_workflow():
+    # store/ holds tables and repositories; the award workflow (fulfilment/) is built on it, never under it.
+    graph = import_graph()
+    upward = {m: sorted(i for i in imports if i == "commerce_brain.fulfilment" or i.startswith("commerce_brain.fulfilment."))
+              for m, imports in graph.items() if m.startswith("commerce_brain.store")}
+    assert {m: i for m, i in upward.items() if i} == {}

@@ -15,8 +15,8 @@ from commerce_brain.access import Scope, User
 from commerce_brain.policy.engine import packaged
 from commerce_brain.policy.frames import EVENT_SCHEMA, conform
 from commerce_brain.policy.paid_before import PAID_SCHEMA, with_officer_records, with_paid_before
-from commerce_brain.store import fulfilment as f
-from commerce_brain.store.fulfilment_payments import paid_before
+from commerce_brain import fulfilment as f
+from commerce_brain.fulfilment.payments import paid_before
 
 OFFICER = User(1, "officer", "资管办", "policy_officer")
 EVERYONE = Scope()

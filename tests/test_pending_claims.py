@@ -16,8 +16,8 @@ from test_fulfilment import sign_in
 from commerce_brain.access import Scope, User
 from commerce_brain.catalog import load_catalog
 from commerce_brain.policy.inputs import EnterpriseInputs
-from commerce_brain.store import claims_flow as cf
-from commerce_brain.store import fulfilment as f
+from commerce_brain.fulfilment import claims_flow as cf
+from commerce_brain import fulfilment as f
 from commerce_brain.store.audit import events, verify
 from commerce_brain.store.enterprise_imports import enterprise_history
 from commerce_brain.uscc import make_uscc

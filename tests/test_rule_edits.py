@@ -20,8 +20,8 @@ from commerce_brain.policy.catalog import (
 from commerce_brain.policy.engine import evaluate, packaged
 from commerce_brain.policy.synthetic import city
 from commerce_brain.settings import Settings
-from commerce_brain.store import fulfilment as f
-from commerce_brain.store import rule_edits as edits
+from commerce_brain import fulfilment as f
+from commerce_brain.fulfilment import rule_edits as edits
 from commerce_brain.store.accounts import create_user, get_user, issue_token
 from commerce_brain.store.audit import events, verify
 from commerce_brain.store.schema import connect

@@ -29,10 +29,10 @@ from commerce_brain.policy.engine import packaged
 from commerce_brain.policy.inputs import EnterpriseInputs
 from commerce_brain.policy.synthetic import city
 from commerce_brain.settings import Settings
-from commerce_brain.store import fulfilment as f
+from commerce_brain import fulfilment as f
 from commerce_brain.store.accounts import create_user, issue_token
-from commerce_brain.store.claims_flow import file_claim, get_claim, list_claims
-from commerce_brain.store.rule_edits import rule_history
+from commerce_brain.fulfilment.claims_flow import file_claim, get_claim, list_claims
+from commerce_brain.fulfilment.rule_edits import rule_history
 from commerce_brain.store.observations import save_observations
 from commerce_brain.store.schema import connect
 from commerce_brain.web.app import create_app

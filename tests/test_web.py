@@ -194,7 +194,7 @@ def test_the_cockpit_picks_year_and_place_charts_each_plan_and_counts_awards(sit
     from commerce_brain.io.enterprise_import import PolicyData
     from commerce_brain.policy.engine import packaged
     from commerce_brain.policy.synthetic import city
-    from commerce_brain.store import fulfilment as f
+    from commerce_brain import fulfilment as f
 
     policies, _ = packaged()
     f.save_policy_data(engine, PolicyData(*city(200, [2021, 2022, 2023], event_kinds=sorted(policies.event_kinds()))),

@@ -204,7 +204,7 @@ def _start_demo_site(data_dir: Path | None) -> None:
     from .store.schema import connect
 
     from .cli_policy import load_policies_or_exit, read_data_or_exit
-    from .store.fulfilment import save_policy_data
+    from .fulfilment import save_policy_data
 
     settings, sample, example = _build_demo(data_dir, 2023)
     engine = connect(settings.database_url)

@@ -76,7 +76,7 @@ def policy_rules(
 
     policies, versions = load_policies_or_exit(), {}
     if db:
-        from .store.rule_edits import effective_policies, rule_states
+        from .fulfilment.rule_edits import effective_policies, rule_states
 
         engine = open_store(db, None, reads_only=True)
         policies, versions = effective_policies(engine), {k: s.version for k, s in rule_states(engine).items()}
@@ -262,7 +262,7 @@ def policy_import(
     import getpass
 
     from .store.enterprise_imports import CHANGES, import_policy_data, plan_import, source_digest
-    from .store.rule_edits import effective_policies
+    from .fulfilment.rule_edits import effective_policies
 
     catalog = load_catalog_or_exit()
     engine = open_store(db, data_dir, reads_only=dry_run)

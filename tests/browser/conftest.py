@@ -160,7 +160,7 @@ def live_server(tmp_path_factory) -> LiveServer:
     actuals, the synthetic city and the accounts; its base URL without a slash."""
     from commerce_brain.catalog import load_catalog
     from commerce_brain.demo import demo_observations
-    from commerce_brain.store.fulfilment import save_policy_data
+    from commerce_brain.fulfilment import save_policy_data
     from commerce_brain.store.observations import save_observations
 
     with serving(f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'store.sqlite3'}") as server:

@@ -16,7 +16,7 @@ from playwright.sync_api import Page
 from sample_files import pdf_bytes, write
 
 from commerce_brain.access import Scope, User
-from commerce_brain.store import fulfilment as f
+from commerce_brain import fulfilment as f
 
 pytestmark = pytest.mark.browser
 YEAR = 2020

@@ -23,8 +23,8 @@ def expected_checkup(live_server, uscc: str):
     """What the engine gives the stored enterprise, with the rules the server evaluates."""
     from commerce_brain.catalog import load_catalog
     from commerce_brain.policy.checkup import checkup
-    from commerce_brain.store.fulfilment_data import load_policy_data
-    from commerce_brain.store.rule_edits import effective_policies
+    from commerce_brain.fulfilment.data import load_policy_data
+    from commerce_brain.fulfilment.rule_edits import effective_policies
 
     data = load_policy_data(live_server.engine)
     return checkup(uscc, data.enterprises, data.facts, data.events, YEAR,

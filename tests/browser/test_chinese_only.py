@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page
 
-from commerce_brain.store.rule_edits import EDITABLE
+from commerce_brain.fulfilment.rule_edits import EDITABLE
 
 pytestmark = pytest.mark.browser
 

@@ -27,7 +27,7 @@ from steps import assess_and_approve, card, confirm_import, import_history, list
 
 from commerce_brain.access import Scope
 from commerce_brain.catalog import load_catalog
-from commerce_brain.store import fulfilment as f
+from commerce_brain import fulfilment as f
 from commerce_brain.store.accounts import get_user, set_role
 from commerce_brain.store.audit import events, verify
 

@@ -1,8 +1,8 @@
 """The tables, errors and shared helpers of 政策兑现 (award fulfilment): the leaf the workflow
-modules (``fulfilment_*``, ``claims_flow``, ``assessments``, ``rule_edits``, ``enterprise_imports``)
-import, so that none of them imports another through the ``fulfilment`` facade.
+modules (the ``commerce_brain.fulfilment`` package and ``store.enterprise_imports``) import, so
+that none of them imports another through the package's facade.
 
-The rules the tables enforce and the awards' states are described in ``fulfilment``.
+The rules the tables enforce and the awards' states are described in ``commerce_brain.fulfilment``.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ awards = Table(
     Index("ix_awards_claim_id", "claim_id"),
 )
 
-# 评审核定: the reviewers' figure of a 最高… award, entered by the policy officer (store.assessments).
+# 评审核定: the reviewers' figure of a 最高… award, entered by the policy officer (fulfilment.assessments).
 award_assessments = Table(
     "award_assessments",
     metadata,

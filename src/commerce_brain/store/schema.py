@@ -115,7 +115,8 @@ def connect(database_url: str, *, migrate: bool = True) -> Engine:
 # every user of the schema (connect, the migrations, the tests) sees all of them.
 from . import accounts as accounts  # noqa: E402
 from . import audit as audit  # noqa: E402
-from . import fulfilment as fulfilment  # noqa: E402
+from . import fulfilment_tables as fulfilment_tables  # noqa: E402
+from . import enterprise_imports as enterprise_imports  # noqa: E402
 from . import sessions as sessions  # noqa: E402
 from . import claims as claims  # noqa: E402
 from . import rule_tables as rule_tables  # noqa: E402

@@ -3,7 +3,7 @@
 The form on the award page (``POST /awards/{id}/assess``) and the API
 (``POST /api/v1/awards/{id}/assessment``) take the same multipart fields — ``amount`` in 元
 (to the fen, read exactly), ``reason`` and an optional ``file`` (专家评审意见) — and call
-``store.assessments.assess``; the file is downloaded from ``/awards/{id}/assessment/file``
+``fulfilment.assessments.assess``; the file is downloaded from ``/awards/{id}/assessment/file``
 by whoever may see the award (404 otherwise, as for a missing one).
 """
 
@@ -16,9 +16,9 @@ from starlette.datastructures import UploadFile
 
 from ..access import User
 from ..policy.calculator_form import FieldError, parse_money
-from ..store import assessments as a
-from ..store import fulfilment as f
-from ..store.claims_flow import MAX_FILE_BYTES
+from ..fulfilment import assessments as a
+from .. import fulfilment as f
+from ..fulfilment.claims_flow import MAX_FILE_BYTES
 from .award_views import REFUSALS, award_record, status_of
 from .awards import award_page_response
 from .awards_api import call_store, check_api_write

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..access import ROLES
 from ..render import money
-from ..store.fulfilment import STATE_ZH
+from ..fulfilment import STATE_ZH
 
 CLAIM_STATE_ZH = {"pending": "待核实", "filed": "已受理"}
 

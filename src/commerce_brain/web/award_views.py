@@ -16,8 +16,8 @@ from ..policy.engine import PolicyDataError, PolicyYearError, packaged
 from ..policy.model import PAYEE_ZH
 from ..policy.payer import treasury_name
 from ..render import money  # the pages' 元 text, also served from here
-from ..store import fulfilment as f
-from ..store.claims_flow import OutOfVocabulary
+from .. import fulfilment as f
+from ..fulfilment.claims_flow import OutOfVocabulary
 from .security import platform
 
 BEIJING = timezone(timedelta(hours=8))  # China has one time zone and no summer time

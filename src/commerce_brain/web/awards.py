@@ -1,7 +1,7 @@
 """政策兑现 on the web: the 免申即享 batch, confirmation, review and payment lists.
 
 One router for the pages (/awards, /payments) and the JSON API (/api/v1/awards…), both calling
-``store.fulfilment``, which checks roles and scopes itself; the web layer adds the session,
+``fulfilment``, which checks roles and scopes itself; the web layer adds the session,
 the CSRF token and the HTTP status of each refusal.
 """
 
@@ -12,9 +12,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from ..access import User, can
 from ..policy.model import PAYEE_ZH
-from ..store import fulfilment as f
-from ..store.assessments import get_assessment
-from ..store.claims_flow import get_claim
+from .. import fulfilment as f
+from ..fulfilment.assessments import get_assessment
+from ..fulfilment.claims_flow import get_claim
 from ..policy.award_table import STORED_COLUMNS, write_awards_xlsx
 from .award_views import (
     REFUSALS,

@@ -14,8 +14,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from ..access import User
-from ..store import fulfilment as f
-from ..store.assessments import get_assessment
+from .. import fulfilment as f
+from ..fulfilment.assessments import get_assessment
 from .award_views import REFUSALS, XLSX, award_record, payer_label, status_of, xlsx_response
 from .params import OptionalYearQuery, RecordId, YearField
 from .errors import responses

@@ -26,8 +26,8 @@ from ..policy.inputs import EnterpriseInputs, InputError
 from ..policy.model import PAYEE_ZH
 from ..policy.payer import CITY, treasury_name
 from ..policy.vocabulary import CHOICE_ZH, UnknownValues, Vocabulary
-from ..store.fulfilment_data import stored_inputs
-from ..store.rule_edits import effective_policies
+from ..fulfilment.data import stored_inputs
+from ..fulfilment.rule_edits import effective_policies
 from .award_views import BEIJING, money
 from .awards_api import check_api_write
 from .pages import render

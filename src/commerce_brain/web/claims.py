@@ -1,6 +1,6 @@
 """企业申报 on the web: an enterprise files a claim with its evidence; reviewers read it.
 
-Pages (/claims…) and the JSON API (/api/v1/claims…) call ``store.claims_flow``, which checks the
+Pages (/claims…) and the JSON API (/api/v1/claims…) call ``fulfilment.claims_flow``, which checks the
 enterprise's own USCC, the rule, the attachments and the award keys; the web layer adds the
 session, the CSRF token, the role (``file_claims`` to file, ``view_policies`` to read) and the
 HTTP status of each refusal. A claim out of the reader's scope is 404, as if it did not exist.
@@ -25,11 +25,11 @@ from starlette.datastructures import UploadFile
 from ..access import User, can
 from ..policy.payer import CITY
 from ..policy.inputs import EnterpriseInputs, InputError
-from ..store import claims_flow as cf
-from ..store import fulfilment as f
+from ..fulfilment import claims_flow as cf
+from .. import fulfilment as f
 from ..store.claims import CLAIM_STATE_ZH
-from ..store.fulfilment_data import stored_inputs
-from ..store.rule_edits import effective_policies
+from ..fulfilment.data import stored_inputs
+from ..fulfilment.rule_edits import effective_policies
 from .award_views import REFUSALS, money, status_of, when
 from .awards_api import call_store, check_api_write
 from .pages import render

@@ -23,7 +23,7 @@ from ..enterprise_changes import SHEET_ZH, changed_rows
 from ..io.enterprise_import import ImportRejected, PolicyData, Problem, read_policy_data, write_policy_template
 from ..policy.vocabulary import Vocabulary
 from ..store.enterprise_imports import CHANGES, import_policy_data, list_enterprise_imports, plan_import
-from ..store.rule_edits import effective_policies
+from ..fulfilment.rule_edits import effective_policies
 from .award_views import XLSX, temporary_download, when
 from .imports import PREVIEW_ROWS, SHA
 from .pages import render

@@ -22,11 +22,11 @@ from ..monitoring import evaluation_table, gather_observations
 from ..policy.names import packaged_names
 from ..policy.payer import treasury_name
 from ..render import num, pct
-from ..store import fulfilment as f
+from .. import fulfilment as f
 from ..store import sign_in
 from ..store.audit import events as audit_events
 from ..store.audit import record, verify
-from ..store.rule_edits import effective_policies
+from ..fulfilment.rule_edits import effective_policies
 from ..store.sessions import end_session, find_session_user, start_session
 from .audit_sentences import Names, audit_sentence
 from .award_views import money, when

@@ -1,7 +1,7 @@
 """政策规则 on the web: every rule as it now stands, its history, and the policy officer's edits.
 
 Pages (/rules, /rules/{id}) and the JSON API (/api/v1/rules…) read the effective catalog
-(``store.rule_edits``); every role that may view policies may read the rules (they are public
+(``fulfilment.rule_edits``); every role that may view policies may read the rules (they are public
 policy), and only a holder of ``edit_rules`` (the policy officer) may change one. The store
 checks the role itself; the web layer adds the session, the CSRF token and the HTTP status.
 """
@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from ..access import User, can
 from ..policy.explain import in_words
 from ..policy.model import PAYEE_ZH, SCOPE_ZH, PolicyCatalog, Rule
-from ..store import fulfilment as f
-from ..store import rule_edits as edits
+from .. import fulfilment as f
+from ..fulfilment import rule_edits as edits
 from .award_views import REFUSALS, status_of, when
 from .awards_api import call_store, check_api_write
 from .pages import render

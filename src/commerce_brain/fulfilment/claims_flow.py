@@ -37,9 +37,9 @@ from ..policy.model import PolicyCatalog
 from ..policy.paid_before import with_officer_records, with_paid_before
 from ..policy.payer import CITY
 from ..policy.vocabulary import UnknownValues, Vocabulary
-from .audit import record
-from .claims import claim_attachments, claims
-from .fulfilment_tables import (
+from ..store.audit import record
+from ..store.claims import claim_attachments, claims
+from ..store.fulfilment_tables import (
     AWARD_KEY,
     STATE_ZH,
     FulfilmentError,
@@ -50,11 +50,11 @@ from .fulfilment_tables import (
     awards,
     within_scope,
 )
-from .enterprise_imports import import_policy_data, registered_enterprise
-from .fulfilment_batch import keyed_awards
-from .fulfilment_data import load_policy_data
-from .fulfilment_payments import paid_before
-from .moments import as_utc
+from ..store.enterprise_imports import import_policy_data, registered_enterprise
+from .batch import keyed_awards
+from .data import load_policy_data
+from .payments import paid_before
+from ..store.moments import as_utc
 from .rule_edits import effective_policies
 
 MAX_FILES = 5

@@ -25,8 +25,8 @@ from ..policy.engine import packaged
 from ..policy.model import PAYEE_ZH, PolicyCatalog
 from ..policy.paid_before import PAID_SCHEMA
 from ..policy.payer import treasury_name
-from .audit import record
-from .fulfilment_tables import (
+from ..store.audit import record
+from ..store.fulfilment_tables import (
     NotFound,
     NothingToPay,
     SameOfficer,

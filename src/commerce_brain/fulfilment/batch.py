@@ -22,9 +22,9 @@ from ..policy.explain import explain_award
 from ..policy.model import PolicyCatalog
 from ..policy.paid_before import with_paid_before
 from ..policy.subjects import stable_subjects
-from .audit import record
-from .bulk import insert_frame
-from .fulfilment_tables import (
+from ..store.audit import record
+from ..store.bulk import insert_frame
+from ..store.fulfilment_tables import (
     AWARD_KEY,
     FulfilmentError,
     NoData,
@@ -32,8 +32,8 @@ from .fulfilment_tables import (
     award_batches,
     awards,
 )
-from .fulfilment_data import load_policy_data
-from .fulfilment_payments import paid_before
+from .data import load_policy_data
+from .payments import paid_before
 from .rule_edits import effective_policies
 
 

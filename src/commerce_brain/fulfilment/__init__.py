@@ -1,4 +1,4 @@
-"""政策兑现 (award fulfilment) in the store: enterprise data, awards and payment lists.
+"""政策兑现 (award fulfilment), the workflow over the store: enterprise data, awards and payment lists.
 
 The flow: ``run_batch`` (免申即享) turns the stored enterprise data into proposals; the enterprise
 ``confirm``s its own; a policy officer ``approve``s or ``reject``s (with a reason); a finance
@@ -17,17 +17,18 @@ States: proposed → confirmed → approved → paid; proposed or confirmed → 
 award may be reopened (→ proposed, or confirmed for a claim's award) with a reason. Approval
 needs the enterprise's confirmation (see ``approve``). Money is integer fen throughout.
 
-The facade: callers import this module only. It imports downwards — the tables, errors and
-helpers from ``fulfilment_tables`` (the leaf the workflow modules share), the functions from the
-``fulfilment_*`` modules — and nothing below imports it back, so there is no import cycle.
+The package re-exports what callers need. It imports downwards — the tables, errors and helpers
+from ``store.fulfilment_tables`` (the leaf the workflow modules share), the functions from its
+modules (``batch``, ``data``, ``review``, ``payments``) — and none of them imports it back, nor
+does ``store/`` import anything here, so there is no import cycle.
 """
 
 from __future__ import annotations
 
-from . import enterprise_imports as enterprise_imports  # the versions of the enterprise data (schema)
-from .fulfilment_batch import BatchSummary, recent_batches, run_batch, stable_subjects
-from .fulfilment_data import load_policy_data, save_policy_data
-from .fulfilment_payments import (
+from ..store import enterprise_imports as enterprise_imports  # the versions of the enterprise data (schema)
+from .batch import BatchSummary, recent_batches, run_batch, stable_subjects
+from .data import load_policy_data, save_policy_data
+from .payments import (
     create_payment_list,
     get_payment_list,
     list_payment_lists,
@@ -35,7 +36,7 @@ from .fulfilment_payments import (
     payment_list_xlsx,
     pending_by_payer,
 )
-from .fulfilment_review import (
+from .review import (
     approve,
     award_history,
     award_totals,
@@ -45,7 +46,7 @@ from .fulfilment_review import (
     reject,
     reopen,
 )
-from .fulfilment_tables import (
+from ..store.fulfilment_tables import (
     AWARD_KEY,
     MAX_REASON,
     STATE_ZH,

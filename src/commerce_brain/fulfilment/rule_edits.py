@@ -9,7 +9,7 @@ cap, the years it is valid, the note); what identifies and cites it — the id, 
 quoted sentence of the law, the trigger, the payee, the scope — stays as the document has it.
 Version 0 is the packaged rule; each edit is the previous version + 1 under the table's unique
 key, so of two officers saving at once exactly one wins. Reverting is an edit back to the
-packaged definition. Awards already stored are never recomputed (see ``fulfilment_batch``).
+packaged definition. Awards already stored are never recomputed (see ``fulfilment.batch``).
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from ..policy.catalog import (
     rule_from_definition,
 )
 from ..policy.model import PolicyCatalog
-from .audit import record
-from .fulfilment_tables import MAX_REASON, FulfilmentError, NotFound, WrongState, actor_name
-from .rule_tables import rule_versions
+from ..store.audit import record
+from ..store.fulfilment_tables import MAX_REASON, FulfilmentError, NotFound, WrongState, actor_name
+from ..store.rule_tables import rule_versions
 
 # The order a definition is written in (docs/policy.md), so two versions differ only where they do.
 KEY_ORDER = ("id", "name_zh", "article", "clause", "quote", "trigger", "scope", "when", "amount", "up_to",

@@ -22,8 +22,8 @@ import polars as pl
 from sqlalchemy import Engine, func, select, update
 
 from ..access import Scope, User, can, filter_visible, refusal
-from .audit import audit_events, record
-from .fulfilment_tables import (
+from ..store.audit import audit_events, record
+from ..store.fulfilment_tables import (
     MAX_REASON,
     STATE_ZH,
     FulfilmentError,
@@ -34,8 +34,8 @@ from .fulfilment_tables import (
     payment_items,
     within_scope,
 )
-from .moments import as_utc
-from .metadata import read_only
+from ..store.moments import as_utc
+from ..store.metadata import read_only
 
 AWARD_FIELDS = ("id", "batch_id", "claim_id", "uscc", "name", "org_unit", "year", "rule", "subject", "payee",
                 "tranche", "amount_fen", "payer", "settle_with_city", "needs_review", "explanation", "figures", "state",

@@ -13,8 +13,8 @@ from ..access import User
 from ..io.enterprise_import import PolicyData
 from ..policy.inputs import EnterpriseInputs
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA
-from .bulk import read_frame
-from .fulfilment_tables import enterprise_events, enterprise_facts, enterprises
+from ..store.bulk import read_frame
+from ..store.fulfilment_tables import enterprise_events, enterprise_facts, enterprises
 
 
 def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str,
@@ -25,7 +25,7 @@ def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str,
     ``actor`` is a User holding ``run_batch`` (the policy office keeps the batch's data) or the
     name of a trusted caller.
     """
-    from .enterprise_imports import import_policy_data
+    from ..store.enterprise_imports import import_policy_data
 
     import_policy_data(engine, data, actor=actor, file_name=file_name, sha256=sha256)
     return {"enterprises": data.enterprises.height, "enterprise_facts": data.facts.height,

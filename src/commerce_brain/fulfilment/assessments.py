@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select, update
 
 from ..access import Scope, User
-from .audit import record
+from ..store.audit import record
 from .claims_flow import checked_file
 from ..policy.explain import yuan
-from .fulfilment_tables import FulfilmentError, NotFound, WrongState, actor_name, award_assessments, awards
-from .fulfilment_review import _expect, _reason, get_award
-from .moments import as_utc
+from ..store.fulfilment_tables import FulfilmentError, NotFound, WrongState, actor_name, award_assessments, awards
+from .review import _expect, _reason, get_award
+from ..store.moments import as_utc
 
 SHOWN = ("award_id", "proposed_fen", "amount_fen", "reason", "filename", "content_type", "size", "sha256",
          "assessed_by", "assessed_at")
