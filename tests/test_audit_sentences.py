@@ -12,11 +12,11 @@ LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def written_actions() -> set[str]:
-    """Every action kind an ``action="…"`` in store/ or web/ records."""
+    """Every action kind an ``action="…"`` anywhere in the package records (the award workflow
+    moved from store/ to fulfilment/ once, and a scan of named folders silently lost it)."""
     found = set()
-    for folder in ("store", "web"):
-        for path in (SOURCE / folder).rglob("*.py"):
-            found |= set(re.findall(r'action="([a-z_.]+)"', path.read_text(encoding="utf-8")))
+    for path in SOURCE.rglob("*.py"):
+        found |= set(re.findall(r'action="([a-z_.]+)"', path.read_text(encoding="utf-8")))
     return found
 
 
