@@ -18,12 +18,13 @@ import hashlib
 import json
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
 import polars as pl
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..access import Scope, User, filter_visible
@@ -184,31 +185,18 @@ def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: Ente
         return _file_pending(engine, name=name, rule=rule, year=year, inputs=inputs, statement=statement,
                              files=files, policies=policies)
     inputs = checked
-    rows = _claimed_awards(engine, inputs, rule, year, policies, catalog)
-    clash = _existing_award(engine, rows)
-    if clash:
-        raise _duplicate(clash)
+    rows = _unclaimed_awards(engine, inputs, rule, year, policies, catalog)
     now = datetime.now(UTC)
-    try:
-        with engine.begin() as conn:
-            claim_id = conn.execute(insert(claims).values(
-                uscc=inputs.uscc, name=inputs.enterprise["name"], org_unit=inputs.enterprise["org_unit"], rule=rule,
-                year=year, statement=statement, inputs=inputs.to_json(), filed_by=name, filed_at=now,
-            )).inserted_primary_key[0]
-            conn.execute(insert(claim_attachments), [{**row, "claim_id": claim_id} for row in files])
-            # One INSERT per award: a key someone else stored meanwhile fails the whole transaction.
-            award_ids = tuple(conn.execute(insert(awards).values(
-                **row, claim_id=claim_id, batch_id=None, state="confirmed", reason=None, updated_by=name,
-                updated_at=now)).inserted_primary_key[0] for row in rows)
-            amount = sum(row["amount_fen"] for row in rows)
-            record(conn, actor=name, action="claims.file", object=f"claim:{claim_id}", detail={
-                "uscc": inputs.uscc, "rule": rule, "year": year, "award_ids": list(award_ids), "amount_fen": amount,
-                "attachments": [{"filename": a["filename"], "sha256": a["sha256"]} for a in files]})
-    except IntegrityError:
-        clash = _existing_award(engine, rows)
-        if clash:
-            raise _duplicate(clash) from None
-        raise
+    with _clash_as_duplicate(engine, rows), engine.begin() as conn:
+        claim_id = conn.execute(insert(claims).values(
+            uscc=inputs.uscc, name=inputs.enterprise["name"], org_unit=inputs.enterprise["org_unit"], rule=rule,
+            year=year, statement=statement, inputs=inputs.to_json(), filed_by=name, filed_at=now,
+        )).inserted_primary_key[0]
+        conn.execute(insert(claim_attachments), [{**row, "claim_id": claim_id} for row in files])
+        award_ids, amount = _insert_awards(conn, rows, claim_id=claim_id, by=name, now=now)
+        record(conn, actor=name, action="claims.file", object=f"claim:{claim_id}", detail={
+            "uscc": inputs.uscc, "rule": rule, "year": year, "award_ids": list(award_ids), "amount_fen": amount,
+            "attachments": [{"filename": a["filename"], "sha256": a["sha256"]} for a in files]})
     return FiledClaim(claim_id=claim_id, award_ids=award_ids, amount_fen=amount)
 
 
@@ -279,30 +267,48 @@ def register_enterprise(engine: Engine, claim_id: int, *, user: User, name: str,
         _register(engine, user, claim_id, claim["uscc"], entry)
     inputs = EnterpriseInputs.from_json(claim["inputs"])
     inputs = replace(inputs, enterprise={**inputs.enterprise, **entry})
-    rows = _claimed_awards(engine, inputs, claim["rule"], claim["year"], policies, catalog)
+    rows = _unclaimed_awards(engine, inputs, claim["rule"], claim["year"], policies, catalog)
+    now = datetime.now(UTC)
+    with _clash_as_duplicate(engine, rows), engine.begin() as conn:
+        moved = conn.execute(update(claims).where(claims.c.id == claim_id, claims.c.state == "pending")
+                             .values(state="filed", **entry)).rowcount
+        if moved != 1:
+            raise WrongState("该申报刚被他人核实，请刷新")
+        award_ids, amount = _insert_awards(conn, rows, claim_id=claim_id, by=officer, now=now)
+        record(conn, actor=officer, action="claims.verify", object=f"claim:{claim_id}", detail={
+            "uscc": claim["uscc"], **entry, "registered_here": registered is None, "award_ids": list(award_ids),
+            "amount_fen": amount})
+    return FiledClaim(claim_id=claim_id, award_ids=award_ids, amount_fen=amount)
+
+
+def _unclaimed_awards(engine: Engine, inputs: EnterpriseInputs, rule: str, year: int, policies: PolicyCatalog,
+                      catalog: Catalog) -> list[dict]:
+    """The award rows the claim earns, refused with the award's name when one is stored already."""
+    rows = _claimed_awards(engine, inputs, rule, year, policies, catalog)
     clash = _existing_award(engine, rows)
     if clash:
         raise _duplicate(clash)
-    now = datetime.now(UTC)
+    return rows
+
+
+@contextmanager
+def _clash_as_duplicate(engine: Engine, rows: list[dict]):
+    """A key someone else stored meanwhile fails the whole transaction: say which award it was."""
     try:
-        with engine.begin() as conn:
-            moved = conn.execute(update(claims).where(claims.c.id == claim_id, claims.c.state == "pending")
-                                 .values(state="filed", **entry)).rowcount
-            if moved != 1:
-                raise WrongState("该申报刚被他人核实，请刷新")
-            award_ids = tuple(conn.execute(insert(awards).values(
-                **row, claim_id=claim_id, batch_id=None, state="confirmed", reason=None, updated_by=officer,
-                updated_at=now)).inserted_primary_key[0] for row in rows)
-            amount = sum(row["amount_fen"] for row in rows)
-            record(conn, actor=officer, action="claims.verify", object=f"claim:{claim_id}", detail={
-                "uscc": claim["uscc"], **entry, "registered_here": registered is None, "award_ids": list(award_ids),
-                "amount_fen": amount})
+        yield
     except IntegrityError:
         clash = _existing_award(engine, rows)
         if clash:
             raise _duplicate(clash) from None
         raise
-    return FiledClaim(claim_id=claim_id, award_ids=award_ids, amount_fen=amount)
+
+
+def _insert_awards(conn: Connection, rows: list[dict], *, claim_id: int, by: str, now: datetime) -> tuple[tuple, int]:
+    """The claim's awards, 企业已确认, one INSERT each; their ids and their sum in fen."""
+    award_ids = tuple(conn.execute(insert(awards).values(
+        **row, claim_id=claim_id, batch_id=None, state="confirmed", reason=None, updated_by=by,
+        updated_at=now)).inserted_primary_key[0] for row in rows)
+    return award_ids, sum(row["amount_fen"] for row in rows)
 
 
 def _check_vocabulary(inputs: EnterpriseInputs, policies: PolicyCatalog, catalog: Catalog) -> None:
