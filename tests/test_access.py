@@ -25,15 +25,18 @@ EVERY_ROW = {(o, u) for o in ORG_UNITS for u in (A, B)}
 # Written out in full rather than derived from the module, so a change to the table shows up here.
 GRANTS = {
     "admin": {"manage_users", "view_audit", "view_plans", "view_policies"},
-    "city_analyst": {"view_plans", "import_actuals", "view_policies"},
-    "county_analyst": {"view_plans", "import_actuals", "view_policies"},
+    "city_analyst": {"view_plans", "import_actuals", "view_policies", "view_projects", "import_projects",
+                     "supervise_warnings"},
+    "county_analyst": {"view_plans", "import_actuals", "view_policies", "view_projects", "import_projects",
+                       "supervise_warnings"},
     "policy_officer": {"view_policies", "run_batch", "review_awards", "edit_rules"},
     "finance_officer": {"view_policies", "make_payments"},
     "enterprise": {"view_policies", "confirm_own_awards", "file_claims"},
-    "leader": {"view_plans", "view_policies", "view_audit"},
+    "leader": {"view_plans", "view_policies", "view_audit", "view_projects"},
 }
 ALL_CAPABILITIES = ["view_plans", "import_actuals", "view_policies", "run_batch", "review_awards",
-                    "make_payments", "confirm_own_awards", "file_claims", "manage_users", "view_audit", "edit_rules"]
+                    "make_payments", "confirm_own_awards", "file_claims", "manage_users", "view_audit", "edit_rules",
+                    "view_projects", "import_projects", "report_projects", "answer_warnings", "supervise_warnings"]
 
 
 def user(role, *, org_unit=None, uscc=None, active=True):
@@ -81,7 +84,8 @@ def test_can_for_every_role_and_capability(role, capability):
 
 def test_the_leader_can_do_nothing_that_writes():
     assert WRITE_CAPABILITIES == {"import_actuals", "run_batch", "review_awards", "make_payments",
-                                  "confirm_own_awards", "file_claims", "manage_users", "edit_rules"}
+                                  "confirm_own_awards", "file_claims", "manage_users", "edit_rules",
+                                  "import_projects", "report_projects", "answer_warnings", "supervise_warnings"}
     assert not any(can(USERS["leader"], c) for c in WRITE_CAPABILITIES)
     assert all(can(USERS["leader"], c) for c in ("view_plans", "view_policies"))
 
@@ -176,3 +180,17 @@ def test_filter_visible_fails_closed_when_the_scoped_column_is_absent(frame):
     assert filter_visible(frame.drop("uscc"), Scope(uscc=A)).is_empty()
     assert filter_visible(totals, Scope()).height == frame.height
     assert filter_visible(totals, Scope(uscc=A)).height == 4
+
+
+def test_a_responsible_units_scope_sees_its_own_projects_and_nothing_else(catalog):
+    """A unit named alone or in a joint list (“衢江区政府、龙游县政府”) owns the row; a frame
+    without a unit column shows such a scope nothing (fails closed)."""
+    from commerce_brain.access import filter_by_unit
+
+    projects = pl.DataFrame({"responsible_unit": ["衢江区政府", "衢江区政府、龙游县政府", "龙游县政府", None],
+                             "org_unit": ["330803", "330803", "330825", None]})
+    scope = Scope(units=frozenset({"龙游县政府"}))
+    assert filter_by_unit(projects, scope)["responsible_unit"].to_list() == ["衢江区政府、龙游县政府", "龙游县政府"]
+    assert filter_visible(projects, scope).height == 2
+    assert filter_visible(pl.DataFrame({"org_unit": ["330803"], "uscc": [A]}), scope).is_empty()
+    assert filter_visible(projects, Scope()).height == 4

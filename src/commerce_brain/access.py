@@ -3,7 +3,8 @@
 Two questions are kept apart. ``can`` answers *may this user do X at all* from a fixed
 role → capability table. ``scope_for`` and the filters answer *which rows may this user see*:
 a county analyst sees the org unit and its subtree, an enterprise user only its own
-统一社会信用代码 (USCC). Every other role sees every row it has a capability to look at.
+统一社会信用代码 (USCC), a project's responsible unit (项目责任单位) only the projects and
+warnings it owns. Every other role sees every row it has a capability to look at.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ ROLES: dict[str, str] = {
     "leader": "领导驾驶舱（只读）",
 }
 
-READ_CAPABILITIES = frozenset({"view_plans", "view_policies", "view_audit"})
+READ_CAPABILITIES = frozenset({"view_plans", "view_policies", "view_audit", "view_projects"})
 WRITE_CAPABILITIES = frozenset({
     "import_actuals", "run_batch", "review_awards", "make_payments", "confirm_own_awards",
     "file_claims", "manage_users", "edit_rules",
+    # Project tracking: importing reports (the bureau), entering one's own project's monthly
+    # report (the responsible unit), answering a warning (its owner), and supervising warnings
+    # (the bureau's analysts: escalate, close).
+    "import_projects", "report_projects", "answer_warnings", "supervise_warnings",
 })
 CAPABILITIES = READ_CAPABILITIES | WRITE_CAPABILITIES
 
@@ -36,18 +41,23 @@ CAPABILITY_ZH: dict[str, str] = {
     "import_actuals": "导入统计数据", "run_batch": "运行免申即享批次", "review_awards": "审核奖补",
     "make_payments": "办理兑付", "confirm_own_awards": "确认本企业奖补", "file_claims": "企业申报",
     "manage_users": "管理账户", "edit_rules": "修改政策规则",
+    "view_projects": "查看项目推进", "import_projects": "导入项目进度", "report_projects": "填报项目进度",
+    "answer_warnings": "处置预警", "supervise_warnings": "督办预警",
 }
 
 # Separation of duties: whoever reviews awards (policy officer) does not pay them (finance
 # officer), and the administrator manages accounts but touches neither data nor money.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"manage_users", "view_audit", "view_plans", "view_policies"}),
-    "city_analyst": frozenset({"view_plans", "import_actuals", "view_policies"}),
-    "county_analyst": frozenset({"view_plans", "import_actuals", "view_policies"}),
+    "city_analyst": frozenset({"view_plans", "import_actuals", "view_policies", "view_projects",
+                               "import_projects", "supervise_warnings"}),
+    "county_analyst": frozenset({"view_plans", "import_actuals", "view_policies", "view_projects",
+                                 "import_projects", "supervise_warnings"}),
     "policy_officer": frozenset({"view_policies", "run_batch", "review_awards", "edit_rules"}),
     "finance_officer": frozenset({"view_policies", "make_payments"}),
     "enterprise": frozenset({"view_policies", "confirm_own_awards", "file_claims"}),
     "leader": READ_CAPABILITIES,
+    "project_unit": frozenset({"view_projects", "report_projects", "answer_warnings"}),
 }
 
 
@@ -61,6 +71,7 @@ class User:
     role: str
     org_unit: str | None = None
     uscc: str | None = None
+    responsible_unit: str | None = None
     active: bool = True
     created_at: datetime | None = None
 
@@ -73,10 +84,12 @@ class User:
 @dataclass(frozen=True)
 class Scope:
     """The rows a user may see. ``org_units`` None means every org unit; ``uscc`` None means
-    every enterprise. The two restrictions combine with AND."""
+    every enterprise; ``units`` None means every responsible unit (项目责任单位). The
+    restrictions combine with AND."""
 
     org_units: frozenset[str] | None = None
     uscc: str | None = None
+    units: frozenset[str] | None = None
 
 
 def refusal(user: User, capability: str) -> str:
@@ -111,6 +124,10 @@ def scope_for(user: User, catalog) -> Scope:
         if not user.uscc:
             raise ValueError(f"enterprise user {user.username!r} has no USCC")
         return Scope(uscc=user.uscc)
+    if user.role == "project_unit":
+        if not user.responsible_unit or not user.responsible_unit.strip():
+            raise ValueError(f"project unit user {user.username!r} has no responsible unit")
+        return Scope(units=frozenset({user.responsible_unit.strip()}))
     return Scope()
 
 
@@ -137,16 +154,31 @@ def filter_by_uscc(frame: pl.DataFrame, scope: Scope, column: str = "uscc") -> p
     return frame.filter((pl.col(column) == scope.uscc).fill_null(False))
 
 
+def filter_by_unit(frame: pl.DataFrame, scope: Scope, column: str = "responsible_unit") -> pl.DataFrame:
+    """The rows owned by one of the scope's responsible units (all rows when the scope has no
+    unit limit). A project with several units (“衢江区政府、龙游县政府”) is each one's: the
+    column is matched against every unit it names, split at 、"""
+    _require(frame, column)
+    if scope.units is None:
+        return frame
+    named = pl.col(column).str.split("、").list.eval(pl.element().str.strip_chars())
+    return frame.filter(named.list.eval(pl.element().is_in(sorted(scope.units))).list.any().fill_null(False))
+
+
 def filter_visible(frame: pl.DataFrame, scope: Scope, *, org_unit_column: str = "org_unit",
-                   uscc_column: str = "uscc") -> pl.DataFrame:
-    """Both filters, failing closed: when the scope limits a dimension the frame has no column
-    for (a county analyst and a city-wide total, an enterprise and an org-unit table), no row
-    is visible. Prefer this over calling one filter and forgetting the other."""
-    limits = ((scope.org_units is not None, org_unit_column), (scope.uscc is not None, uscc_column))
+                   uscc_column: str = "uscc", unit_column: str = "responsible_unit") -> pl.DataFrame:
+    """All three filters, failing closed: when the scope limits a dimension the frame has no
+    column for (a county analyst and a city-wide total, an enterprise and an org-unit table, a
+    responsible unit and an award list), no row is visible. Prefer this over calling one filter
+    and forgetting another."""
+    limits = ((scope.org_units is not None, org_unit_column), (scope.uscc is not None, uscc_column),
+              (scope.units is not None, unit_column))
     if any(limited and column not in frame.columns for limited, column in limits):
         return frame.clear()
     if org_unit_column in frame.columns:
         frame = filter_by_org_unit(frame, scope, org_unit_column)
     if uscc_column in frame.columns:
         frame = filter_by_uscc(frame, scope, uscc_column)
+    if unit_column in frame.columns:
+        frame = filter_by_unit(frame, scope, unit_column)
     return frame

@@ -8,6 +8,7 @@ The rules the tables enforce and the awards' states are described in ``commerce_
 from __future__ import annotations
 
 from sqlalchemy import (
+    false,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -234,7 +235,10 @@ def actor_name(actor, capability: str) -> str:
 def within_scope(query, table, scope):
     """``query`` narrowed in SQL to the rows of ``table`` that ``scope`` may see, by the table's
     ``uscc`` and ``org_unit`` columns: for speed and for sums the database makes. Where rows come
-    back, ``access.filter_visible`` still decides (it fails closed)."""
+    back, ``access.filter_visible`` still decides (it fails closed). A responsible unit's scope
+    sees no award, claim or enterprise row: those tables have no unit to match."""
+    if scope.units is not None:
+        query = query.where(false())
     if scope.uscc is not None:
         query = query.where(table.c.uscc == scope.uscc)
     if scope.org_units is not None:
