@@ -15,12 +15,14 @@ from .cli_audit import audit_app
 from .cli_db import db_app
 from .cli_plans import plans_app
 from .cli_policy import policy_app
+from .cli_projects import projects_app
 from .cli_users import users_app
 
 app = typer.Typer(help="商务大脑 Commerce Brain：规划监测与政策兑现。", no_args_is_help=True,
                   rich_markup_mode="rich")
 app.add_typer(plans_app, name="plans")
 app.add_typer(policy_app, name="policy")
+app.add_typer(projects_app, name="projects")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
