@@ -2,18 +2,7 @@
 
 import json
 
-from typer.testing import CliRunner
-
-from commerce_brain.cli import app
-
-runner = CliRunner()
-
-
-def run(*args: str, ok: bool = True):
-    result = runner.invoke(app, list(args))
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
+from test_cli import run
 
 
 def test_projects_list_json_contract():
