@@ -33,15 +33,16 @@ GRANTS = {
     "finance_officer": {"view_policies", "make_payments"},
     "enterprise": {"view_policies", "confirm_own_awards", "file_claims"},
     "leader": {"view_plans", "view_policies", "view_audit", "view_projects"},
+    "project_unit": {"view_projects", "report_projects", "answer_warnings"},
 }
 ALL_CAPABILITIES = ["view_plans", "import_actuals", "view_policies", "run_batch", "review_awards",
                     "make_payments", "confirm_own_awards", "file_claims", "manage_users", "view_audit", "edit_rules",
                     "view_projects", "import_projects", "report_projects", "answer_warnings", "supervise_warnings"]
 
 
-def user(role, *, org_unit=None, uscc=None, active=True):
+def user(role, *, org_unit=None, uscc=None, responsible_unit=None, active=True):
     return User(id=1, username=f"u_{role}", display_name=role, role=role, org_unit=org_unit, uscc=uscc,
-                active=active)
+                responsible_unit=responsible_unit, active=active)
 
 
 USERS = {
@@ -52,6 +53,7 @@ USERS = {
     "finance_officer": user("finance_officer"),
     "enterprise": user("enterprise", uscc=A),
     "leader": user("leader"),
+    "project_unit": user("project_unit", responsible_unit="衢江区政府"),
 }
 
 
@@ -70,7 +72,7 @@ def test_roles_and_their_labels():
     assert ROLES == {
         "admin": "系统管理员", "city_analyst": "市级分析员", "county_analyst": "县（市、区）分析员",
         "policy_officer": "政策经办（资管办）", "finance_officer": "财政兑现", "enterprise": "企业用户",
-        "leader": "领导驾驶舱（只读）",
+        "leader": "领导驾驶舱（只读）", "project_unit": "项目责任单位",
     }
     assert set(CAPABILITIES) == set(ALL_CAPABILITIES)
     assert USERS["leader"].role_zh == "领导驾驶舱（只读）"
@@ -97,7 +99,8 @@ def test_reviewing_and_paying_awards_are_separate_duties():
 
 def test_only_the_policy_officer_edits_rules_and_everyone_reads_them():
     assert {r for r in ROLES if can(USERS[r], "edit_rules")} == {"policy_officer"}
-    assert all(can(USERS[r], "view_policies") for r in ROLES)
+    # A project's responsible unit has no business with awards; everyone else reads the rules.
+    assert {r for r in ROLES if not can(USERS[r], "view_policies")} == {"project_unit"}
 
 
 def test_inactive_users_and_unknown_roles_can_do_nothing():
@@ -115,6 +118,7 @@ def test_scopes(catalog):
     city_wide = scope_for(user("county_analyst", org_unit="330800"), catalog)
     assert city_wide.org_units >= {"330800", "330881", "Z33080001"} and "330602" not in city_wide.org_units
     assert scope_for(USERS["enterprise"], catalog) == Scope(uscc=A)
+    assert scope_for(USERS["project_unit"], catalog) == Scope(units=frozenset({"衢江区政府"}))
     for role in ("admin", "city_analyst", "policy_officer", "finance_officer", "leader"):
         assert scope_for(USERS[role], catalog) == Scope(org_units=None, uscc=None)
 
@@ -123,6 +127,8 @@ def test_scopes(catalog):
     user("county_analyst"),                        # no org unit: must not widen to everything
     user("county_analyst", org_unit="339999"),      # no longer in the catalog
     user("enterprise"),
+    user("project_unit"),                          # no responsible unit: must not see every project
+    user("project_unit", responsible_unit="  "),
     user("leader", active=False),
     user("superuser"),
 ])
@@ -140,6 +146,8 @@ MATRIX = {
     "finance_officer": EVERY_ROW | {(None, None)},
     "enterprise": {(o, A) for o in ORG_UNITS},
     "leader": EVERY_ROW | {(None, None)},
+    # The frame has no responsible-unit column: a unit's scope sees none of it (fails closed).
+    "project_unit": set(),
 }
 
 
@@ -147,7 +155,7 @@ MATRIX = {
 def test_scope_matrix(catalog, frame, role):
     scope = scope_for(USERS[role], catalog)
     both = filter_by_uscc(filter_by_org_unit(frame, scope), scope)
-    assert visible(both) == MATRIX[role]
+    assert visible(both) == (EVERY_ROW | {(None, None)} if role == "project_unit" else MATRIX[role])
     assert visible(filter_visible(frame, scope)) == MATRIX[role]
     assert both.columns == frame.columns
 

@@ -41,6 +41,7 @@ SCOPES = {
     "finance_officer": {},
     "enterprise": {"uscc": USCC},
     "leader": {},
+    "project_unit": {"responsible_unit": "衢江区政府"},
 }
 
 
@@ -69,8 +70,8 @@ def count(engine, table):
 @pytest.mark.parametrize("role", list(SCOPES))
 def test_create_each_role(engine, catalog, role):
     made = add(engine, catalog, username=f"u_{role}", role=role, **SCOPES[role])
-    assert (made.role, made.org_unit, made.uscc, made.active) == (
-        role, SCOPES[role].get("org_unit"), SCOPES[role].get("uscc"), True)
+    assert (made.role, made.org_unit, made.uscc, made.responsible_unit, made.active) == (
+        role, SCOPES[role].get("org_unit"), SCOPES[role].get("uscc"), SCOPES[role].get("responsible_unit"), True)
     assert made.created_at.tzinfo is not None
     assert list_users(engine) == [made]
 
@@ -93,6 +94,13 @@ def test_scope_and_username_are_cleaned(engine, catalog):
     ("enterprise", {"uscc": USCC, "org_unit": "330802"}, PASSWORD, "企业用户不限定机构"),
     ("city_analyst", {"org_unit": "330802"}, PASSWORD, "市级分析员不限定机构"),
     ("leader", {"uscc": USCC}, PASSWORD, "领导驾驶舱（只读）不限定企业"),
+    ("project_unit", {}, PASSWORD, "项目责任单位须指定责任单位"),
+    ("project_unit", {"responsible_unit": "  "}, PASSWORD, "项目责任单位须指定责任单位"),
+    # A free name would be an account that sees nothing; a joint list is two units, not one.
+    ("project_unit", {"responsible_unit": "某某公司"}, PASSWORD, "未知责任单位“某某公司”"),
+    ("project_unit", {"responsible_unit": "衢江区政府、龙游县政府"}, PASSWORD, "未知责任单位"),
+    ("project_unit", {"responsible_unit": "衢江区政府", "org_unit": "330803"}, PASSWORD, "项目责任单位不限定机构"),
+    ("city_analyst", {"responsible_unit": "衢江区政府"}, PASSWORD, "市级分析员不限定责任单位"),
     ("leader", {}, "short pw 12", "密码太短：至少 12 个字符，现为 11 个"),
     ("leader", {}, "AliceAlice-12", None),
 ])
@@ -275,9 +283,25 @@ def test_cli_add_password_stdin_and_display_name_default(database_url):
     engine.dispose()
 
 
+def test_cli_add_and_move_a_project_unit(database_url):
+    cli(database_url, "add", "qujiang", "--role", "project_unit", "--responsible-unit", "衢江区政府",
+        "--password-stdin", stdin=f"{PASSWORD}\n")
+    listed = json.loads(cli(database_url, "list", "--format", "json").stdout)
+    assert [(u["username"], u["role"], u["responsible_unit"]) for u in listed] == [
+        ("qujiang", "project_unit", "衢江区政府")]
+    cli(database_url, "role", "qujiang", "--role", "project_unit", "--responsible-unit", "龙游县政府")
+    engine = connect(database_url)
+    assert authenticate(engine, "qujiang", PASSWORD).responsible_unit == "龙游县政府"
+    cli(database_url, "role", "qujiang", "--role", "leader")  # the unit goes with the role
+    assert get_user(engine, "qujiang").responsible_unit is None
+    engine.dispose()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--role", "root"], "未知角色"),
     (["--role", "enterprise", "--uscc", "123"], "统一社会信用代码无效"),
+    (["--role", "project_unit", "--responsible-unit", "随便一个单位"], "未知责任单位"),
+    (["--role", "project_unit"], "项目责任单位须指定责任单位"),
 ])
 def test_cli_add_refuses_a_bad_role_before_asking_for_a_password(database_url, args, message):
     result = cli(database_url, "add", "alice", *args, stdin=f"{PASSWORD}\n{PASSWORD}\n", ok=False)
@@ -383,8 +407,9 @@ def test_account_changes_from_the_command_line_are_audited(database_url):
         (me, "user.add", "user:alice", {"role": "county_analyst", "org_unit": "330881", "uscc": None}),
         (me, "user.token", "user:alice", {"token_id": 1, "name": "etl"}),
         (me, "user.password", "user:alice", {}),
-        (me, "user.role", "user:alice", {"from": {"role": "county_analyst", "org_unit": "330881", "uscc": None},
-                                         "to": {"role": "city_analyst", "org_unit": None, "uscc": None}}),
+        (me, "user.role", "user:alice", {
+            "from": {"role": "county_analyst", "org_unit": "330881", "uscc": None, "responsible_unit": None},
+            "to": {"role": "city_analyst", "org_unit": None, "uscc": None, "responsible_unit": None}}),
         (me, "user.deactivate", "user:alice", {"tokens_revoked": 1}),
     ]
     assert authenticate(engine, "alice", "another horse staple 9") is None  # deactivated

@@ -220,3 +220,5 @@ def test_demo_accounts_cover_every_role(tmp_path):
         user = authenticate(engine, account.username, account.password)
         assert user is not None and user.role_zh == account.role_zh
     assert authenticate(engine, "enterprise", accounts[0].password) is None
+    qujiang = next(a for a in accounts if a.username == "qujiang")
+    assert qujiang.scope == "衢江区政府" and "预警" in qujiang.try_first

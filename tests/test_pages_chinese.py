@@ -18,7 +18,8 @@ from commerce_brain.web.app import create_app
 
 PASSWORD = "correct-horse-42"
 USCC = "91350100M000100Y43"
-SCOPES = {"county_analyst": {"org_unit": "330802"}, "enterprise": {"uscc": USCC}}
+SCOPES = {"county_analyst": {"org_unit": "330802"}, "enterprise": {"uscc": USCC},
+          "project_unit": {"responsible_unit": "衢江区政府"}}
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 
 

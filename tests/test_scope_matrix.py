@@ -51,11 +51,16 @@ STAFF = {
     "officer": ("policy_officer", None),
     "finance": ("finance_officer", None),
     "boss": ("leader", None),
+    "qujiang": ("project_unit", None),
 }
+# The project units' responsible units (项目责任单位): they see their own projects and warnings.
+UNITS = {"qujiang": "衢江区政府"}
 FIRMS = ("firm_a", "firm_b")
 USERS = (*STAFF, *FIRMS)
 
-ALL = frozenset(USERS)
+SIGNED_IN = frozenset(USERS)
+# Everyone who reads policies and awards (view_policies): all but the project units.
+ALL = SIGNED_IN - set(UNITS)
 VIEW_PLANS = frozenset({"admin", "city", "kecheng", "jiangshan", "boss"})
 SEES_A = ALL - {"jiangshan", "firm_b"}  # A is in 柯城区
 SEES_B = ALL - {"kecheng", "firm_a"}  # B is in 江山市
@@ -68,7 +73,7 @@ POLICY_OFFICE = frozenset({"officer"})  # run_batch: the batch and the enterpris
 # its code; {list}: a payment list. Out-of-scope awards, claims and attachments are 404: their
 # existence is not told (test_out_of_scope_answers_as_missing checks the bodies are the same).
 API_READS = [
-    ("/api/v1/me", ALL),
+    ("/api/v1/me", SIGNED_IN),
     ("/api/v1/plans", VIEW_PLANS),
     (f"/api/v1/evaluation?year={YEAR}", VIEW_PLANS),
     (f"/api/v1/evaluation?year={YEAR}&org_unit={KECHENG}", VIEW_PLANS - {"jiangshan"}),
@@ -88,9 +93,9 @@ API_READS = [
     ("/api/v1/claims/{claim_b}", SEES_B, 404),
 ]
 PAGE_READS = [
-    ("/", ALL),  # roles without view_plans get the welcome page
-    (f"/?org_unit={JIANGSHAN}", ALL - {"kecheng"}),
-    (f"/?org_unit={KECHENG}", ALL - {"jiangshan"}),
+    ("/", SIGNED_IN),  # roles without view_plans get the welcome page
+    (f"/?org_unit={JIANGSHAN}", SIGNED_IN - {"kecheng"}),
+    (f"/?org_unit={KECHENG}", SIGNED_IN - {"jiangshan"}),
     ("/cockpit/screen", VIEW_PLANS),  # the 大屏 summary: the cockpit's figures, for a wall display
     (f"/cockpit/screen?org_unit={JIANGSHAN}", VIEW_PLANS - {"kecheng"}),
     (f"/cockpit/screen?org_unit={KECHENG}", VIEW_PLANS - {"jiangshan"}),
@@ -178,7 +183,19 @@ OUTSIDE_THE_MATRIX = {
 }
 UPLOAD = {"file": ("actuals.csv", "plan,indicator\n".encode(), "text/csv")}
 
-READ_CASES = [(path, user, 200 if user in allowed else (refused or [403])[0])
+# Award and claim records: a role that may not read policies at all (a project unit) is refused
+# outright, which tells nothing about whether the id exists.
+POLICY_RECORDS = ("/api/v1/awards/", "/api/v1/claims/", "/awards/", "/claims/")
+
+
+def refused_status(path: str, user: str, refused: list[int]) -> int:
+    """What a user outside ``allowed`` gets: 403, or the table's status (404: out of scope)."""
+    if user in UNITS and path.startswith(POLICY_RECORDS):
+        return 403
+    return (refused or [403])[0]
+
+
+READ_CASES = [(path, user, 200 if user in allowed else refused_status(path, user, refused))
               for path, allowed, *refused in API_READS + PAGE_READS for user in USERS]
 WRITE_CASES = [(path, body, user, (unseen or [{}])[0].get(user, 403))
                for path, body, capable, *unseen in API_WRITES for user in USERS if user not in capable]
@@ -232,7 +249,8 @@ def site(request, tmp_path_factory):
     users = {}
     for username, (role, org_unit) in STAFF.items():
         users[username] = create_user(engine, username=username, password=PASSWORD, role=role,
-                                      display_name=username, org_unit=org_unit, catalog=catalog)
+                                      display_name=username, org_unit=org_unit,
+                                      responsible_unit=UNITS.get(username), catalog=catalog)
     for username, award in zip(FIRMS, (a, b), strict=True):
         users[username] = create_user(engine, username=username, password=PASSWORD, role="enterprise",
                                       display_name=username, uscc=award["uscc"], catalog=catalog)
@@ -385,7 +403,7 @@ def test_out_of_scope_answers_as_missing(site, path, user):
     assert seen.text == absent.text.replace("987654321", value)
     assert seen.status_code in (403, 404)  # 403 only for a role that may not use the page at all
     if seen.status_code == 403:
-        assert path.startswith(("/payments", "/api/v1/awards/payment-lists"))
+        assert path.startswith(("/payments", "/api/v1/awards/payment-lists")) or user in UNITS
 
 
 # ---- what a scoped user is shown ---------------------------------------------------------------

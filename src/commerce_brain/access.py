@@ -22,6 +22,7 @@ ROLES: dict[str, str] = {
     "finance_officer": "财政兑现",
     "enterprise": "企业用户",
     "leader": "领导驾驶舱（只读）",
+    "project_unit": "项目责任单位",
 }
 
 READ_CAPABILITIES = frozenset({"view_plans", "view_policies", "view_audit", "view_projects"})

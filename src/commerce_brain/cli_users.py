@@ -27,6 +27,8 @@ UsernameArg = Annotated[str, typer.Argument(help="Login name (stored trimmed and
 UsccOpt = Annotated[str | None, typer.Option("--uscc", help="统一社会信用代码, for the enterprise role.")]
 DisplayNameOpt = Annotated[str | None, typer.Option(
     "--display-name", help="Name shown in the app (default: the username).")]
+UnitOpt = Annotated[str | None, typer.Option(
+    "--responsible-unit", help="项目责任单位 for the project_unit role, as the projects name it (e.g. 衢江区政府).")]
 PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")]
 
 
@@ -67,6 +69,7 @@ def users_add(
     role: Annotated[str, typer.Option("--role", help="One of: " + ", ".join(f"{c} {n}" for c, n in ROLES.items()))],
     org_unit: OrgOpt = None,
     uscc: UsccOpt = None,
+    responsible_unit: UnitOpt = None,
     display_name: DisplayNameOpt = None,
     password_stdin: PasswordStdinOpt = False,
     db: DbOpt = None,
@@ -77,14 +80,16 @@ def users_add(
     accounts, engine = _store(db, data_dir)
     try:
         # Refuse a bad role or scope before asking for a password that would be thrown away.
-        accounts.check_role_scope(role, org_unit=org_unit, uscc=uscc, catalog=catalog)
+        accounts.check_role_scope(role, org_unit=org_unit, uscc=uscc, catalog=catalog,
+                                  responsible_unit=responsible_unit,
+                                  known_units=accounts.store_responsible_units(engine))
         password = _read_password(password_stdin)
         user = accounts.create_user(engine, username=username, password=password, role=role,
                                     display_name=display_name or username, org_unit=org_unit, uscc=uscc,
-                                    catalog=catalog, actor=_actor())
+                                    responsible_unit=responsible_unit, catalog=catalog, actor=_actor())
     except accounts.AccountError as exc:
         raise _fail(str(exc)) from None
-    scope = user.org_unit or user.uscc
+    scope = user.org_unit or user.uscc or user.responsible_unit
     out.print(f"已创建 {user.username}（{user.role_zh}{'，' + scope if scope else ''}）", highlight=False)
 
 
@@ -96,17 +101,17 @@ def users_list(fmt: FormatOpt = Format.table, db: DbOpt = None, data_dir: DataDi
     if fmt is Format.json:
         out.print_json(json.dumps([{
             "username": u.username, "display_name": u.display_name, "role": u.role, "role_zh": u.role_zh,
-            "org_unit": u.org_unit, "uscc": u.uscc, "active": u.active, "created_at": u.created_at.isoformat(),
+            "org_unit": u.org_unit, "uscc": u.uscc, "responsible_unit": u.responsible_unit, "active": u.active, "created_at": u.created_at.isoformat(),
         } for u in found], ensure_ascii=False))
         return
     from .render import simple_table
 
     names = load_catalog_or_exit().org_unit_names()
-    headers = ["用户名", "姓名", "角色", "机构", "统一社会信用代码", "状态", "创建时间"]
+    headers = ["用户名", "姓名", "角色", "机构", "统一社会信用代码", "责任单位", "状态", "创建时间"]
     simple_table(f"账户（{len(found)}）", headers,
                  [[u.username, u.display_name, u.role_zh,
                    f"{u.org_unit} {names.get(u.org_unit, '')}".strip() if u.org_unit else None,
-                   u.uscc, "启用" if u.active else "停用", f"{u.created_at.astimezone():%Y-%m-%d %H:%M}"] for u in found], out)
+                   u.uscc, u.responsible_unit, "启用" if u.active else "停用", f"{u.created_at.astimezone():%Y-%m-%d %H:%M}"] for u in found], out)
 
 
 @users_app.command("token")
@@ -155,6 +160,7 @@ def users_role(
     role: Annotated[str, typer.Option("--role", help="The new role: " + ", ".join(ROLES))],
     org_unit: OrgOpt = None,
     uscc: UsccOpt = None,
+    responsible_unit: UnitOpt = None,
     db: DbOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -164,7 +170,7 @@ def users_role(
     user = _user_or_exit(accounts, engine, username)
     try:
         changed = accounts.set_role(engine, user.id, role, org_unit=org_unit, uscc=uscc, catalog=catalog,
-                                    actor=_actor())
+                                    responsible_unit=responsible_unit, actor=_actor())
     except accounts.AccountError as exc:
         raise _fail(str(exc)) from None
     out.print(f"已修改角色：{changed.username} → {changed.role_zh}", highlight=False)

@@ -13,7 +13,7 @@ from .catalog import Catalog
 from .store.accounts import create_user
 
 # (username, role, org unit, display name, what to try first): the county analyst works for
-# 柯城区. The order is the walk-through's: monitoring, then one award from batch to payment.
+# 柯城区, the project unit for 衢江区政府. The order is the walk-through's: monitoring, then one award from batch to payment.
 DEMO_USERS = (
     ("city", "city_analyst", None, "市商务局分析员", "驾驶舱 → 点指标看图表与公式；数据导入"),
     ("kecheng", "county_analyst", "330802", "柯城区商务局分析员", "只见柯城区的指标"),
@@ -23,8 +23,12 @@ DEMO_USERS = (
     # Four eyes: who made a payment list cannot mark it paid; a second finance officer does.
     ("finance2", "finance_officer", None, "市财政局复核人", "兑付清单 → 核对后标记已兑付"),
     ("leader", "leader", None, "市领导", "驾驶舱与审计日志（只读）"),
+    # A project's responsible unit: sees only 衢江区政府's projects and answers their warnings.
+    ("qujiang", "project_unit", None, "衢江区政府项目专员", "预警处置 → 签收本单位的预警、填写处置措施"),
     ("admin", "admin", None, "系统管理员", "审计日志；账户用 commerce-brain users 管理"),
 )
+
+DEMO_RESPONSIBLE_UNIT = "衢江区政府"
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,9 @@ def create_demo_accounts(engine: Engine, catalog: Catalog, *, enterprise_uscc: s
     for username, role, org_unit, display, try_first in DEMO_USERS:
         password = secrets.token_urlsafe(12)
         uscc = enterprise_uscc if role == "enterprise" else None
+        unit = DEMO_RESPONSIBLE_UNIT if role == "project_unit" else None
         create_user(engine, username=username, password=password, role=role, display_name=display,
-                    org_unit=org_unit, uscc=uscc, catalog=catalog, actor="demo")
-        scope = catalog.org_unit_names()[org_unit] if org_unit else (uscc or "全市")
+                    org_unit=org_unit, uscc=uscc, responsible_unit=unit, catalog=catalog, actor="demo")
+        scope = catalog.org_unit_names()[org_unit] if org_unit else (uscc or unit or "全市")
         accounts.append(DemoAccount(username, ROLES[role], scope, password, try_first))
     return accounts

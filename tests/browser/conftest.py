@@ -41,6 +41,7 @@ class Account:
     role: str
     org_unit: str | None = None
     uscc: str | None = None
+    responsible_unit: str | None = None
 
 
 YEAR = 2023
@@ -85,6 +86,7 @@ def _accounts() -> dict[str, Account]:
         Account("finance2", "finance_officer"),
         Account("firm1", "enterprise", uscc=ENTERPRISE_USCC),
         Account("leader1", "leader"),
+        Account("qujiang1", "project_unit", responsible_unit="衢江区政府"),
     ]}
 
 
@@ -118,7 +120,8 @@ def _create_accounts(engine, catalog) -> None:
 
     for account in ACCOUNTS.values():
         create_user(engine, username=account.username, password=PASSWORD, role=account.role,
-                    display_name=account.username, org_unit=account.org_unit, uscc=account.uscc, catalog=catalog)
+                    display_name=account.username, org_unit=account.org_unit, uscc=account.uscc,
+                    responsible_unit=account.responsible_unit, catalog=catalog)
 
 
 @contextmanager

@@ -49,7 +49,7 @@ def first_detail(page: Page, prefix: str) -> str | None:
 
 
 @pytest.mark.parametrize("role", ["admin", "city_analyst", "county_analyst", "policy_officer", "finance_officer",
-                                  "enterprise", "leader"])
+                                  "enterprise", "leader", "project_unit"])
 def test_every_page_a_role_opens_reads_chinese(page: Page, sign_in, accounts, role):
     # Names typed by people: the accounts' user names, and the file and importer the test
     # server's set-up recorded (``demo`` by ``browser-test``).

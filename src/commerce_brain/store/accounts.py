@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from zxcvbn import zxcvbn
 
 from ..access import ROLES, User
+from ..responsible_units import known_responsible_units
 from ..uscc import uscc_problem
 from .moments import as_utc
 from .metadata import metadata
@@ -61,6 +62,8 @@ users = Table(
     Column("role", String(30), nullable=False),
     Column("org_unit", String(20)),
     Column("uscc", String(18)),
+    # The 项目责任单位 a project_unit account answers for (a name, as the projects print it).
+    Column("responsible_unit", String(100)),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -130,17 +133,23 @@ def check_password(username: str, password: str, *, display_name: str | None = N
         raise AccountError("密码太容易被猜到，请加长或混用不常见的词")
 
 
-def check_role_scope(role: str, *, org_unit: str | None, uscc: str | None, catalog) -> tuple[str | None, str | None]:
-    """Validate a role and its scope; returns the cleaned ``(org_unit, uscc)`` or raises AccountError.
+def check_role_scope(role: str, *, org_unit: str | None, uscc: str | None, catalog,
+                     responsible_unit: str | None = None,
+                     known_units: frozenset[str] | None = None) -> tuple[str | None, str | None, str | None]:
+    """Validate a role and its scope; returns the cleaned ``(org_unit, uscc, responsible_unit)``
+    or raises AccountError.
 
-    A county analyst needs an org unit of the catalog, an enterprise user a valid USCC, and no
-    other role may carry either (a scope on the wrong role would be silently ignored later).
+    A county analyst needs an org unit of the catalog, an enterprise user a valid USCC, a
+    project unit (项目责任单位) one responsible unit that some project names (``known_units``;
+    by default the catalog's landmark projects' units), and no other role may carry any of them
+    (a scope on the wrong role would be silently ignored later).
     """
     if role not in ROLES:
         known = "、".join(f"{code}（{label}）" for code, label in ROLES.items())
         raise AccountError(f"未知角色“{role}”；可选：{known}")
     org_unit = org_unit.strip() if org_unit and org_unit.strip() else None
     uscc = uscc.strip().upper() if uscc and uscc.strip() else None
+    responsible_unit = responsible_unit.strip() if responsible_unit and responsible_unit.strip() else None
     if role == "county_analyst":
         if org_unit is None:
             raise AccountError("县（市、区）分析员须指定机构")
@@ -155,7 +164,26 @@ def check_role_scope(role: str, *, org_unit: str | None, uscc: str | None, catal
             raise AccountError(f"统一社会信用代码无效：“{uscc}”（{problem}）")
     elif uscc is not None:
         raise AccountError(f"{ROLES[role]}不限定企业")
-    return org_unit, uscc
+    if role == "project_unit":
+        if responsible_unit is None:
+            raise AccountError("项目责任单位须指定责任单位")
+        known = known_responsible_units() if known_units is None else known_units
+        if responsible_unit not in known:
+            raise AccountError(f"未知责任单位“{responsible_unit}”：须为某个项目所列的责任单位")
+    elif responsible_unit is not None:
+        raise AccountError(f"{ROLES[role]}不限定责任单位")
+    return org_unit, uscc, responsible_unit
+
+
+def store_responsible_units(engine: Engine) -> frozenset[str]:
+    """The units a project_unit account may answer for: the catalog's, plus those of projects
+    imported into the store (the ``projects_extra`` table, once project tracking has made it)."""
+    extra = metadata.tables.get("projects_extra")
+    if extra is None or "responsible_unit" not in extra.c:
+        return known_responsible_units()
+    with engine.connect() as conn:
+        named = conn.execute(select(extra.c.responsible_unit).distinct()).scalars().all()
+    return known_responsible_units(named)
 
 
 def _check_username(username: str) -> str:
@@ -167,11 +195,13 @@ def _check_username(username: str) -> str:
 
 def create_user(engine: Engine, *, username: str, password: str, role: str, display_name: str,
                 org_unit: str | None = None, uscc: str | None = None, catalog,
-                actor: str = SYSTEM_ACTOR) -> User:
+                responsible_unit: str | None = None, actor: str = SYSTEM_ACTOR) -> User:
     """Create an active account (audited as ``user.add`` by ``actor``); raises AccountError for a
     bad role, scope, password or a username already taken."""
     name = _check_username(username)
-    org_unit, uscc = check_role_scope(role, org_unit=org_unit, uscc=uscc, catalog=catalog)
+    org_unit, uscc, responsible_unit = check_role_scope(
+        role, org_unit=org_unit, uscc=uscc, catalog=catalog, responsible_unit=responsible_unit,
+        known_units=store_responsible_units(engine) if responsible_unit else None)
     check_password(name, password, display_name=display_name)
     taken = AccountError(f"用户名已存在：{name}")
     if get_user(engine, name) is not None:
@@ -179,13 +209,14 @@ def create_user(engine: Engine, *, username: str, password: str, role: str, disp
     fields = {
         "username": name, "display_name": display_name.strip() or name,
         "password_hash": _hasher.hash(password), "role": role, "org_unit": org_unit, "uscc": uscc,
-        "active": True, "created_at": datetime.now(UTC),
+        "responsible_unit": responsible_unit, "active": True, "created_at": datetime.now(UTC),
     }
     try:
         with engine.begin() as conn:
             user_id = conn.execute(insert(users).values(**fields)).inserted_primary_key[0]
             _audit(conn, actor=actor, action="user.add", object=f"user:{name}",
-                   detail={"role": role, "org_unit": org_unit, "uscc": uscc})
+                   detail={"role": role, "org_unit": org_unit, "uscc": uscc,
+                           **({"responsible_unit": responsible_unit} if responsible_unit else {})})
     except IntegrityError:
         # Two concurrent creations of one name: the unique constraint decides.
         raise taken from None
@@ -229,16 +260,20 @@ def set_password(engine: Engine, user_id: int, password: str, *, actor: str = SY
 
 
 def set_role(engine: Engine, user_id: int, role: str, *, org_unit: str | None = None, uscc: str | None = None,
-             catalog, actor: str = SYSTEM_ACTOR) -> User:
+             catalog, responsible_unit: str | None = None, actor: str = SYSTEM_ACTOR) -> User:
     """Give a user another role and scope (checked like a new account's; audited as
     ``user.role`` with the old and the new)."""
     user = _require_user(engine, user_id)
-    org_unit, uscc = check_role_scope(role, org_unit=org_unit, uscc=uscc, catalog=catalog)
+    org_unit, uscc, responsible_unit = check_role_scope(
+        role, org_unit=org_unit, uscc=uscc, catalog=catalog, responsible_unit=responsible_unit,
+        known_units=store_responsible_units(engine) if responsible_unit else None)
     with engine.begin() as conn:
-        conn.execute(update(users).where(users.c.id == user_id).values(role=role, org_unit=org_unit, uscc=uscc))
+        conn.execute(update(users).where(users.c.id == user_id).values(
+            role=role, org_unit=org_unit, uscc=uscc, responsible_unit=responsible_unit))
         _audit(conn, actor=actor, action="user.role", object=f"user:{user.username}", detail={
-            "from": {"role": user.role, "org_unit": user.org_unit, "uscc": user.uscc},
-            "to": {"role": role, "org_unit": org_unit, "uscc": uscc}})
+            "from": {"role": user.role, "org_unit": user.org_unit, "uscc": user.uscc,
+                     "responsible_unit": user.responsible_unit},
+            "to": {"role": role, "org_unit": org_unit, "uscc": uscc, "responsible_unit": responsible_unit}})
     return _require_user(engine, user_id)
 
 
@@ -349,5 +384,6 @@ def _require_user(engine: Engine, user_id: int) -> User:
 def user_from_row(row) -> User:
     """The User of a ``users`` row (a mapping with its columns)."""
     return User(id=row["id"], username=row["username"], display_name=row["display_name"], role=row["role"],
-                org_unit=row["org_unit"], uscc=row["uscc"], active=bool(row["active"]),
+                org_unit=row["org_unit"], uscc=row["uscc"], responsible_unit=row["responsible_unit"],
+                active=bool(row["active"]),
                 created_at=as_utc(row["created_at"]))

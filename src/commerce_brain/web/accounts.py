@@ -26,13 +26,22 @@ def accounts_page(request: Request, user: User = Depends(current_user)) -> str:
     found = list_users(engine)
     counters = throttle.states(engine, [throttle.account_key(u.username) for u in found])
     now = datetime.now(UTC)
+    names = platform(request).catalog.org_unit_names()
     rows = []
     for account in found:
         counter = counters.get(throttle.account_key(account.username))
         locked_until = counter["locked_until"] if counter else None
-        rows.append({"account": account, "failures": counter["failures"] if counter else 0,
+        rows.append({"account": account, "scope": account_scope(account, names), "failures": counter["failures"] if counter else 0,
                      "locked_until": locked_until if locked_until and locked_until > now else None})
     return render(request, "accounts.html", {"user": user, "rows": rows, "when": when})
+
+
+def account_scope(account: User, org_unit_names: dict[str, str]) -> str:
+    """What the account may see, in words: its org unit, its enterprise, its responsible unit,
+    or 全部 for a role without a limit."""
+    if account.org_unit:
+        return org_unit_names.get(account.org_unit, "未知机构")
+    return account.uscc or account.responsible_unit or "全部"
 
 
 @router.post("/accounts/{username}/unlock")

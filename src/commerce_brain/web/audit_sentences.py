@@ -47,7 +47,8 @@ def _role(code) -> str:
 
 def _scope(d: Mapping, names: Names) -> str:
     parts = [f"机构 {names.org_units.get(d['org_unit'], d['org_unit'])}" if d.get("org_unit") else "",
-             f"统一社会信用代码 {d['uscc']}" if d.get("uscc") else ""]
+             f"统一社会信用代码 {d['uscc']}" if d.get("uscc") else "",
+             f"责任单位 {d['responsible_unit']}" if d.get("responsible_unit") else ""]
     return "，".join(p for p in parts if p)
 
 
