@@ -12,10 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-import yaml
-
-from .catalog.load import default_catalog_dir
-
 UNIT_SEPARATOR = "、"
 
 
@@ -27,9 +23,10 @@ def split_units(named: str | None) -> list[str]:
 @cache
 def catalog_responsible_units() -> frozenset[str]:
     """Every unit the catalog's landmark projects name."""
-    path = default_catalog_dir() / "projects" / "landmark_projects.yaml"
-    projects = yaml.safe_load(path.read_text(encoding="utf-8"))["projects"]
-    return frozenset(unit for project in projects for unit in split_units(project["responsible_unit"]))
+    from .projects.catalog import load_project_catalog
+
+    named = load_project_catalog().projects["responsible_unit"].to_list()
+    return frozenset(unit for field in named for unit in split_units(field))
 
 
 def known_responsible_units(imported: Iterable[str | None] = ()) -> frozenset[str]:
