@@ -42,6 +42,7 @@ def demo(
     for command in (f"{prog} serve --demo",
                     f"{prog} plans evaluate --year {year} --org-unit 330802 --explain --data-dir {demo_dir}",
                     f"{prog} plans lint",
+                    f"{prog} projects status --month 2023-10 --reports {os.path.join(demo_dir, PROJECT_SAMPLE_FILE)}",
                     f"{prog} policy evaluate --data {os.path.relpath(sample)} --year {year}",
                     f"{prog} policy explain --data {os.path.relpath(sample)} --year {year} --uscc {example}",
                     f"{prog} --help"):
@@ -118,7 +119,19 @@ def _fill_demo(directory: Path, year: int) -> str:
         out.print(f"\n[bold]{evaluation_summary(evaluation, year)}[/]")
     finally:
         engine.dispose()
+    _project_demo(directory)
     return _policy_demo(directory, year)
+
+
+PROJECT_SAMPLE_FILE = "project-reports-sample.xlsx"
+
+
+def _project_demo(directory: Path) -> None:
+    """Write the sample project reports the README's walk imports (every light in 2023-10)."""
+    from .cli_projects import load_project_catalog_or_exit
+    from .io.project_reports_template import write_project_reports_template
+
+    write_project_reports_template(directory / PROJECT_SAMPLE_FILE, load_project_catalog_or_exit().projects, sample=True)
 
 
 def _policy_demo(directory: Path, year: int) -> str:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from ..access import ROLES
 from ..render import money
 from ..fulfilment import STATE_ZH
+from ..projects.amounts import wan_to_yi
+from ..projects.schedule import STAGE_ZH
 
 CLAIM_STATE_ZH = {"pending": "待核实", "filed": "已受理"}
 
@@ -37,7 +39,8 @@ def _record(obj: str) -> str:
     """``award:12`` → 奖补 12 号; ``user:admin`` → 账户 admin; a file name stays as it is."""
     kind, _, key = obj.partition(":")
     label = {"award": "奖补 {} 号", "claim": "申报 {} 号", "batch": "第 {} 批", "payment_list": "兑付清单 {} 号",
-             "enterprise_import": "第 {} 次企业数据导入", "rule": "规则 {}", "user": "账户 {}"}.get(kind)
+             "enterprise_import": "第 {} 次企业数据导入", "rule": "规则 {}", "user": "账户 {}",
+             "project_import": "第 {} 次项目进度导入", "project": "项目 {}"}.get(kind)
     return label.format(key) if label and key else obj
 
 
@@ -88,6 +91,24 @@ def _enterprise_data(obj: str, d: Mapping, names: Names) -> str:
     return f"导入企业数据文件“{d.get('file', '')}”（{_record(obj)}）：{counts}"
 
 
+def _project_reports(obj: str, d: Mapping, names: Names) -> str:
+    parts = []
+    for table, zh in (("reports", "月度进度"), ("projects", "重点项目")):
+        counts = d.get(table) if isinstance(d.get(table), Mapping) else {}
+        parts.append(f"{zh}新增 {counts.get('new', 0)} 条、修订 {counts.get('revised', 0)} 条、"
+                     f"未变 {counts.get('unchanged', 0)} 条")
+    return f"导入项目进度文件“{d.get('file', '')}”（{_record(obj)}）：{'；'.join(parts)}"
+
+
+def _project_report(obj: str, d: Mapping, names: Names) -> str:
+    def yi(wan) -> str:
+        return f"{wan_to_yi(wan)} 亿元" if isinstance(wan, int) and not isinstance(wan, bool) else "—"
+
+    return (f"填报{_record(obj)} {d.get('month', '')} 进度（第 {d.get('version', '—')} 版）：建设阶段"
+            f"{STAGE_ZH.get(d.get('stage'), '未知')}，年度计划投资 {yi(d.get('annual_plan_wan'))}，"
+            f"本年累计完成 {yi(d.get('completed_ytd_wan'))}")
+
+
 SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
     "login": lambda o, d, n: f"以“{_role(d.get('role'))}”身份登录，来源地址 {d.get('address', '—')}",
     "login.failed": lambda o, d, n: f"登录失败，来源地址 {d.get('address', '—')}",
@@ -100,6 +121,8 @@ SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
                                               else "")),
     "import_rejected": lambda o, d, n: f"文件“{o}”被整体退回，未导入任何数据（{d.get('problem_count', 0)} 个问题）",
     "enterprise_data.save": _enterprise_data,
+    "project_reports.save": _project_reports,
+    "project_report.enter": _project_report,
     "awards.batch": lambda o, d, n: (
         f"运行{d.get('year', '')}年度免申即享{_record(o)}：计算 {d.get('computed', 0)} 项，新拟 {d.get('inserted', 0)} 项"
         f"（{yuan(d.get('inserted_fen'))}），已有 {d.get('already_present', 0)} 项，其中金额变化 {d.get('changed', 0)} 项"),
