@@ -59,6 +59,10 @@ def _series(name: str, values, dtype, sqlite: bool) -> pl.Series:
     # SQLite hands back what SQLAlchemy stored: ISO text for dates, 0/1 for booleans.
     if sqlite and dtype == pl.Date:
         return pl.Series(name, values, dtype=pl.String).str.to_date("%Y-%m-%d")
+    if sqlite and isinstance(dtype, pl.Datetime):
+        # Naive text, as SQLAlchemy and insert_frame store it; a zoned column's moments are UTC.
+        moments = pl.Series(name, values, dtype=pl.String).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+        return moments.dt.replace_time_zone(dtype.time_zone) if dtype.time_zone else moments
     if sqlite and dtype == pl.Boolean:
         return pl.Series(name, values, dtype=pl.Int64).cast(pl.Boolean)
     return pl.Series(name, values, dtype=dtype)

@@ -17,6 +17,8 @@ from ..render import money
 from ..fulfilment import STATE_ZH
 from ..projects.amounts import wan_to_yi
 from ..projects.schedule import STAGE_ZH
+from ..followup.detectors import SOURCE_ZH as WARNING_SOURCE_ZH
+from ..followup.detectors import STATE_ZH as WARNING_STATE_ZH
 
 CLAIM_STATE_ZH = {"pending": "待核实", "filed": "已受理"}
 
@@ -40,7 +42,8 @@ def _record(obj: str) -> str:
     kind, _, key = obj.partition(":")
     label = {"award": "奖补 {} 号", "claim": "申报 {} 号", "batch": "第 {} 批", "payment_list": "兑付清单 {} 号",
              "enterprise_import": "第 {} 次企业数据导入", "rule": "规则 {}", "user": "账户 {}",
-             "project_import": "第 {} 次项目进度导入", "project": "项目 {}"}.get(kind)
+             "project_import": "第 {} 次项目进度导入", "project": "项目 {}",
+             "warning": "预警 {} 号"}.get(kind)
     return label.format(key) if label and key else obj
 
 
@@ -83,6 +86,23 @@ def _user_role(obj: str, d: Mapping, names: Names) -> str:
 def _user_add(obj: str, d: Mapping, names: Names) -> str:
     scope = _scope(d, names)
     return f"新建{_record(obj)}，角色“{_role(d.get('role'))}”" + (f"（{scope}）" if scope else "")
+
+
+def _warning_step(obj: str, d: Mapping, names: Names) -> str:
+    """One step of a warning's handling: what, on which subject, the state before and after,
+    the note and the file."""
+    before = WARNING_STATE_ZH.get(d.get("from"), "未知状态")
+    after = WARNING_STATE_ZH.get(d.get("to"), "未知状态")
+    attachment = d.get("attachment") or {}
+    return (f"{_record(obj)}（{d.get('subject', '')}）：状态由“{before}”变为“{after}”"
+            + (f"，说明：{d['note']}" if d.get("note") else "")
+            + (f"，附件“{attachment.get('filename', '')}”" if attachment else ""))
+
+
+def _warnings_raise(obj: str, d: Mapping, names: Names) -> str:
+    sources = "、".join(WARNING_SOURCE_ZH.get(s, "其他") for s in d.get("sources") or [])
+    return (f"发出{sources}预警（{'、'.join(d.get('periods') or [])}）：共 {d.get('rows', 0)} 条，"
+            f"新增 {d.get('new', 0)} 条，已有 {d.get('unchanged', 0)} 条")
 
 
 def _enterprise_data(obj: str, d: Mapping, names: Names) -> str:
@@ -148,6 +168,8 @@ SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
     "rules.edit": lambda o, d, n: (
         ("将" if d.get("revert") else "修改") + f"{n.rules.get(d.get('rule'), _record(o))}"
         + ("恢复为政策原文" if d.get("revert") else "") + f"，生效为第 {d.get('version', '')} 版{_reason(d)}"),
+    "warnings.raise": _warnings_raise,
+    **{f"warning.{action}": _warning_step for action in ("acknowledge", "action", "escalate", "close")},
     "user.add": _user_add,
     "user.token": lambda o, d, n: f"为{_record(o)}签发接口令牌“{d.get('name', '')}”",
     "user.deactivate": lambda o, d, n: f"停用{_record(o)}，吊销令牌 {d.get('tokens_revoked', 0)} 个",
