@@ -239,3 +239,9 @@ def _status_tables(status: pl.DataFrame, month: str) -> None:
                  .select(pl.when(pl.col("key").is_null()).then(pl.lit("重点项目"))
                          .otherwise(pl.format("专栏{}", pl.col("key"))), "projects", "green", "yellow", "red", "none",
                          "p", "c").rows(), out)
+
+
+# 预警处置 lives with the warnings (one store for every engine); it is listed under `projects`.
+from .cli_warnings import projects_warnings  # noqa: E402
+
+projects_app.command("warnings")(projects_warnings)

@@ -16,6 +16,7 @@ from .handling import (
     close,
     escalate,
     get_warning,
+    json_rows,
     list_warnings,
     record_action,
     warning_counts,
@@ -27,6 +28,6 @@ from .raising import WARNING_SCHEMA, Raised, WarningRowsInvalid, check_rows, rai
 __all__ = [
     "ACTION_ZH", "DETECTOR_ZH", "LEVEL_ZH", "SOURCE_ZH", "STATE_ZH", "WARNING_SCHEMA", "Raised",
     "WarningRefused", "WarningRowsInvalid", "acknowledge", "check_rows", "close", "detector_zh", "escalate",
-    "get_warning", "list_warnings", "raise_warnings", "record_action", "subject_link", "warning_counts",
+    "get_warning", "json_rows", "list_warnings", "raise_warnings", "record_action", "subject_link", "warning_counts",
     "warning_file", "warning_history",
 ]

@@ -79,6 +79,16 @@ _SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+JSON_COLUMNS = ("id", "source", "detector", "subject_kind", "subject_id", "subject_name", "org_unit",
+                "responsible_unit", "level", "reason", "period", "due_date", "state", "overdue")
+
+
+def json_rows(frame: pl.DataFrame) -> list[dict]:
+    """A list of warnings as JSON-ready objects (JSON_COLUMNS; the due date as YYYY-MM-DD),
+    for the CLI and the API alike."""
+    return frame.select(JSON_COLUMNS).with_columns(pl.col("due_date").cast(pl.String)).to_dicts()
+
+
 def warning_counts(frame: pl.DataFrame) -> dict:
     """Counts of a list of warnings: in all, per state, per level among those not closed, and
     overdue."""
