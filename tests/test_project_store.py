@@ -154,3 +154,45 @@ def test_month_status_from_the_store_with_a_county_scope(engine):
     _, status = month_status(engine, "2023-10", scope=Scope(units=frozenset({"柯城区政府"})))
     assert set(status["responsible_unit"]) == {"柯城区政府"} and status.height == 7
     assert status.filter(pl.col("light") != "none").select("id", "light").rows() == [("zl13-04", "red")]
+
+
+def test_the_memoised_status_follows_every_write(engine):
+    _save(engine, _reports(("zl13-05", "2023-10", 10_000, 9_720, "under_construction")))
+    _, before = month_status(engine, "2023-10")
+    _, again = month_status(engine, "2023-10")
+    assert again is before  # the same month of the same store: from the memo
+    save_report_from_page(engine, _form(completed_ytd_yi="0.1", annual_plan_yi="1"), actor=UNIT,
+                          scope=Scope(units=frozenset({"衢江区政府"})), projects=PROJECTS)
+    _, after = month_status(engine, "2023-10")
+    assert after.filter(pl.col("id") == "zl13-05")["light"][0] == "red"
+    assert before.filter(pl.col("id") == "zl13-05")["light"][0] == "green"
+
+
+def test_storing_reports_raises_the_months_warnings_once(engine, tmp_path):
+    from commerce_brain.followup import list_warnings
+    from commerce_brain.io.project_reports_import import ProjectReportsFile
+    from commerce_brain.project_tracking import enter_report, import_reports
+
+    checked = ProjectReportsFile(_reports(("zl13-04", "2023-09", 10_000, 1_000, "under_construction"),
+                                          ("zl13-04", "2023-10", 10_000, 2_000, "under_construction"),
+                                          ("zl13-05", "2023-10", 10_000, 9_720, "under_construction"),
+                                          ("zl13-06", "2023-10", 10_000, 0, "not_started")),
+                                 pl.DataFrame(schema=EXTRA_SCHEMA))
+    meta = {"file_name": "r.xlsx", "sha256": "0" * 64}
+    _, raised = import_reports(engine, checked, actor="市商务局", import_meta=meta)
+    assert (raised.new, raised.unchanged) == (2, 0)  # the latest month only: zl13-04 behind, zl13-06 not started
+    warnings = list_warnings(engine, Scope(), source="projects")
+    assert sorted(zip(warnings["subject_id"], warnings["detector"], warnings["period"])) == [
+        ("zl13-04", "schedule_behind", "2023-10"), ("zl13-06", "not_started", "2023-10")]
+    assert "落后 63 个百分点" in warnings.filter(pl.col("subject_id") == "zl13-04")["reason"][0]
+    _, again = import_reports(engine, checked, actor="市商务局", import_meta=meta)
+    assert (again.new, again.unchanged) == (0, 2)
+    # The unit's own report of a lagging month raises that month's warnings, once.
+    entered, raised = enter_report(engine, _form(completed_ytd_yi="0.1"), actor=UNIT,
+                                   scope=Scope(units=frozenset({"衢江区政府"})), projects=PROJECTS)
+    assert entered.changed and (raised.new, raised.unchanged) == (1, 2)
+    mine = list_warnings(engine, Scope(units=frozenset({"衢江区政府"})), source="projects")
+    assert sorted(mine["subject_id"]) == ["zl13-05", "zl13-06"]
+    _, nothing = enter_report(engine, _form(completed_ytd_yi="0.1"), actor=UNIT,
+                              scope=Scope(units=frozenset({"衢江区政府"})), projects=PROJECTS)
+    assert nothing is None

@@ -63,6 +63,10 @@ def test_the_readme_walk_template_import_status(tmp_path, monkeypatch):
     assert dry["dry_run"] and dry["import_id"] is None and dry["counts"]["reports"]["new"] == 10
     done = json.loads(run("projects", "import", str(sample), "--user", "市商务局", "--format", "json").stdout)
     assert done["import_id"] == 1 and done["counts"]["projects"] == {"new": 1, "revised": 0, "unchanged": 0}
+    # The yellow and the three reds of 2023-10 are raised as warnings, once.
+    assert done["warnings"] == {"new": 4, "unchanged": 0}
+    again = json.loads(run("projects", "import", str(sample), "--format", "json").stdout)
+    assert again["counts"]["reports"]["unchanged"] == 10 and again["warnings"] == {"new": 0, "unchanged": 4}
     stored = {r["id"]: r for r in json.loads(run("projects", "status", "--month", "2023-10", "--format", "json").stdout)}
     assert stored == lights
     county = json.loads(run("projects", "status", "--month", "2023-10", "--org-unit", "柯城区", "--format", "json").stdout)

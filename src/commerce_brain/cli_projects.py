@@ -140,17 +140,20 @@ def projects_import(
     import getpass
     import hashlib
 
-    from .store.project_tables import plan_reports, save_reports
+    from .project_tracking import import_reports
+    from .store.project_tables import plan_reports
 
     engine = open_store(db, data_dir, reads_only=dry_run)
     checked = _read_reports_or_exit(source, engine, imports=True)
+    raised = None
     if dry_run:
         saved = plan_reports(engine, checked.reports, checked.projects)
     else:
         digest = hashlib.sha256(source.read_bytes()).hexdigest() if source.is_file() else _folder_digest(source)
-        saved = save_reports(engine, checked.reports, actor=user or getpass.getuser(),
-                             import_meta={"file_name": source.name, "sha256": digest}, extra=checked.projects)
-    result = {"file": str(source), "dry_run": dry_run, "import_id": saved.import_id, "counts": saved.counts}
+        saved, raised = import_reports(engine, checked, actor=user or getpass.getuser(),
+                                       import_meta={"file_name": source.name, "sha256": digest})
+    result = {"file": str(source), "dry_run": dry_run, "import_id": saved.import_id, "counts": saved.counts,
+              "warnings": {"new": raised.new, "unchanged": raised.unchanged} if raised else {"new": 0, "unchanged": 0}}
     if fmt is Format.json:
         out.print_json(json.dumps(result, ensure_ascii=False))
         return
@@ -161,6 +164,9 @@ def projects_import(
                   highlight=False)
     if dry_run:
         out.print("（试运行，未写入）")
+    elif raised:
+        out.print(f"{checked.reports['month'].max()} 预警：新发出 {raised.new} 条，已有 {raised.unchanged} 条",
+                  highlight=False)
 
 
 def _folder_digest(folder: Path) -> str:

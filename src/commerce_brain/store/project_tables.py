@@ -212,17 +212,19 @@ def _newest(table: Table, key: list[str]):
     return newest, [table.c[k] == newest.c[k] for k in key] + [table.c.version == newest.c.v]
 
 
-def _newest_reports(conn: Connection, *, months: list[str] | None = None,
-                    project_id: str | None = None) -> pl.DataFrame:
+def _newest_reports(conn: Connection, *, months: list[str] | None = None, project_id: str | None = None,
+                    upto: str | None = None, columns: list[str] | None = None) -> pl.DataFrame:
+    schema = {c: STORED_REPORT_SCHEMA[c] for c in (columns or STORED_REPORT_SCHEMA)}
     newest, on = _newest(project_reports, ["project_id", "month"])
-    query = (select(*(project_reports.c[c] for c in STORED_REPORT_SCHEMA))
+    query = (select(*(project_reports.c[c] for c in schema))
              .select_from(project_reports.join(newest, and_(*on))))
+    if upto is not None:  # months as YYYY-MM text sort as they fall
+        query = query.where(project_reports.c.month <= upto)
     if months is not None and len(months) == 1:
         query = query.where(project_reports.c.month == months[0])
     if project_id is not None:
         query = query.where(project_reports.c.project_id == project_id)
-    frame = read_frame(conn, query.order_by(project_reports.c.project_id, project_reports.c.month),
-                       STORED_REPORT_SCHEMA)
+    frame = read_frame(conn, query.order_by(project_reports.c.project_id, project_reports.c.month), schema)
     # Several months are picked here: read_frame takes no expanding IN parameters.
     return frame.filter(pl.col("month").is_in(months)) if months is not None and len(months) > 1 else frame
 
@@ -243,14 +245,16 @@ def extra_projects(engine: Engine) -> pl.DataFrame:
 
 
 def newest_reports(engine: Engine, *, month: str | None = None, scope: Scope | None = None,
-                   projects: pl.DataFrame | None = None) -> pl.DataFrame:
-    """The newest version of every stored report (STORED_REPORT_SCHEMA), of one month or all.
+                   projects: pl.DataFrame | None = None, upto: str | None = None,
+                   columns: list[str] | None = None) -> pl.DataFrame:
+    """The newest version of every stored report (STORED_REPORT_SCHEMA, or only ``columns``), of
+    one month, of the months up to ``upto``, or all.
 
     With ``scope``, only the reports of projects the scope may see: by the projects' org unit
     and responsible unit, from ``projects`` (the project catalog's frame; loaded with the stored
     extra projects when not given). Fails closed like ``access.filter_visible``."""
     with engine.connect() as conn:
-        reports = _newest_reports(conn, months=[month] if month else None)
+        reports = _newest_reports(conn, months=[month] if month else None, upto=upto, columns=columns)
     if scope is None:
         return reports
     if projects is None:
@@ -259,6 +263,14 @@ def newest_reports(engine: Engine, *, month: str | None = None, scope: Scope | N
         projects = load_project_catalog(extra_projects(engine)).projects
     visible = filter_visible(projects.select("id", "org_unit", "responsible_unit"), scope)
     return reports.filter(pl.col("project_id").is_in(visible["id"].implode()))
+
+
+def store_state(engine: Engine) -> tuple[int, int]:
+    """What identifies the stored reports and extra projects as they are: rows are only ever
+    added, so the highest ids change with every write (a memo's key)."""
+    with engine.connect() as conn:
+        return (conn.execute(select(func.coalesce(func.max(project_reports.c.id), 0))).scalar_one(),
+                conn.execute(select(func.coalesce(func.max(projects_extra.c.id), 0))).scalar_one())
 
 
 def report_history(engine: Engine, project_id: str) -> pl.DataFrame:
