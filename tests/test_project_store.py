@@ -171,7 +171,7 @@ def test_the_memoised_status_follows_every_write(engine):
 def test_storing_reports_raises_the_months_warnings_once(engine, tmp_path):
     from commerce_brain.followup import list_warnings
     from commerce_brain.io.project_reports_import import ProjectReportsFile
-    from commerce_brain.project_tracking import enter_report, import_reports
+    from commerce_brain.project_intake import enter_report, import_reports
 
     checked = ProjectReportsFile(_reports(("zl13-04", "2023-09", 10_000, 1_000, "under_construction"),
                                           ("zl13-04", "2023-10", 10_000, 2_000, "under_construction"),

@@ -147,3 +147,14 @@ def check_org_unit(catalog, org_unit: str | None) -> str | None:
         return by_name.get(org_unit, org_unit)
     known = "、".join(f"{c} {n}" for c, n in names.items())
     raise typer.BadParameter(f"未知的地区“{org_unit}”；可选：{known}", param_hint="--org-unit")
+
+
+def month_or_exit(month: str) -> str:
+    """``month`` if it is YYYY-MM, else the refusal of the --month option (exit 2)."""
+    from .projects.schedule import parse_month
+
+    try:
+        parse_month(month)
+    except ValueError:
+        raise typer.BadParameter(f"月份“{month}”无效：应为 YYYY-MM，如 2023-10", param_hint="--month") from None
+    return month

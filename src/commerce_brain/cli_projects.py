@@ -10,8 +10,8 @@ import polars as pl
 import typer
 
 from .cli_common import (
-    DataDirOpt, DbOpt, Format, FormatOpt, OrgOpt, check_org_unit, err, load_catalog_or_exit, open_store, out,
-    print_rejection, progress,
+    DataDirOpt, DbOpt, Format, FormatOpt, OrgOpt, check_org_unit, err, load_catalog_or_exit, month_or_exit, open_store,
+    out, print_rejection, progress,
 )
 
 projects_app = typer.Typer(help="项目推进 Project tracking: the landmark projects, lint, reports, status and lights.",
@@ -113,16 +113,6 @@ def _read_reports_or_exit(source: Path, engine, *, imports: bool):
             raise typer.Exit(1) from None
 
 
-def _month_or_exit(month: str) -> str:
-    from .projects.schedule import parse_month
-
-    try:
-        parse_month(month)
-    except ValueError:
-        raise typer.BadParameter(f"月份“{month}”无效：应为 YYYY-MM，如 2023-10", param_hint="--month") from None
-    return month
-
-
 @projects_app.command("import")
 def projects_import(
     source: Annotated[Path, typer.Argument(exists=True, help="CSV or XLSX of monthly reports, or a folder of CSV files.")],
@@ -140,7 +130,7 @@ def projects_import(
     import getpass
     import hashlib
 
-    from .project_tracking import import_reports
+    from .project_intake import import_reports
     from .store.project_tables import plan_reports
 
     engine = open_store(db, data_dir, reads_only=dry_run)
@@ -208,7 +198,7 @@ def projects_status(
     from .project_tracking import month_status
     from .render import json_records
 
-    month = _month_or_exit(month)
+    month = month_or_exit(month)
     catalog = load_catalog_or_exit()
     code = check_org_unit(catalog, org_unit)
     engine = open_store(db, data_dir, reads_only=True)

@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from .cli_common import (
-    DataDirOpt, DbOpt, Format, FormatOpt, OrgOpt, check_org_unit, err, load_catalog_or_exit, open_store, out,
+    DataDirOpt, DbOpt, Format, FormatOpt, OrgOpt, check_org_unit, err, load_catalog_or_exit, month_or_exit, open_store,
+    out,
 )
 
 WarningMonthOpt = Annotated[str | None, typer.Option(
@@ -38,9 +39,7 @@ def projects_warnings(
         raise typer.BadParameter(f"状态“{state}”无效；可选：" + "、".join(f"{k} {v}" for k, v in fu.STATE_ZH.items()),
                                  param_hint="--state")
     if month is not None:
-        from .cli_projects import _month_or_exit
-
-        month = _month_or_exit(month)
+        month = month_or_exit(month)
     catalog = load_catalog_or_exit()
     code = check_org_unit(catalog, org_unit)
     if raise_first:

@@ -1,25 +1,18 @@
 """Project tracking wired to the store: the month's status from the stored reports (with a file
-laid over them for one run), and storing reports with the warnings they raise — for the CLI, the
-API and the pages alike, as ``monitoring.py`` is for plan monitoring."""
+laid over them for one run), for the CLI, the API and the pages alike — as ``monitoring.py`` is
+for plan monitoring. Storing reports with the warnings they raise is ``project_intake.py``."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from datetime import date
 
 import polars as pl
 from sqlalchemy import Engine
 
-from .access import Scope, User, filter_visible
-from .followup import Raised, raise_warnings
+from .access import Scope, filter_visible
 from .io.project_reports_import import ProjectReportsFile
 from .memo import IdentityMemo
 from .projects.catalog import ProjectCatalog, load_project_catalog
 from .projects.schedule import REPORT_COLUMNS, project_status
-from .projects.warning_rows import warning_candidates
-from .store.project_tables import (
-    EnteredReport, SavedReports, extra_projects, newest_reports, save_report_from_page, save_reports, store_state,
-)
+from .store.project_tables import extra_projects, newest_reports, store_state
 
 # Per process: the month's status until a report or project is stored (a page reads it on
 # every request; reading 600,000 stored reports takes about a second).
@@ -67,36 +60,3 @@ def month_status(engine: Engine, month: str, *, overlay: ProjectReportsFile | No
         status = filter_visible(status, Scope(org_units=org_units))
     return catalog, status
 
-
-def raise_month_warnings(engine: Engine, month: str, *, actor: str, today: date | None = None) -> Raised | None:
-    """Raise the warning of every yellow or red project of ``month`` (``followup.raise_warnings``:
-    idempotent, one warning per project, detector and month); None when there is none to raise.
-    ``actor`` is who stored the reports that lit them (recorded as the raiser)."""
-    catalog, status = month_status(engine, month)
-    rows = warning_candidates(status, catalog.settings, today or date.today())
-    if rows.is_empty():
-        return None
-    return raise_warnings(engine, rows, actor=actor)
-
-
-def import_reports(engine: Engine, checked: ProjectReportsFile, *, actor: User | str,
-                   import_meta: Mapping[str, str]) -> tuple[SavedReports, Raised | None]:
-    """Store a checked reports file (``save_reports``), then raise the warnings of its latest
-    month in the same run — what ``projects import`` and the 项目进度导入 page do."""
-    saved = save_reports(engine, checked.reports, actor=actor, import_meta=import_meta, extra=checked.projects)
-    months = checked.reports["month"].drop_nulls()
-    raised = raise_month_warnings(engine, months.max(), actor=_name(actor)) if months.len() else None
-    return saved, raised
-
-
-def enter_report(engine: Engine, texts: Mapping[str, str | None], *, actor: User, scope: Scope,
-                 projects: pl.DataFrame) -> tuple[EnteredReport, Raised | None]:
-    """One report entered on the project's page (``save_report_from_page``), then the warnings
-    of its month raised in the same run when it changed anything."""
-    entered = save_report_from_page(engine, texts, actor=actor, scope=scope, projects=projects)
-    raised = raise_month_warnings(engine, entered.month, actor=actor.username) if entered.changed else None
-    return entered, raised
-
-
-def _name(actor: User | str) -> str:
-    return actor.username if isinstance(actor, User) else actor
