@@ -13,6 +13,7 @@ from .cli_common import DataDirOpt, announce_store, err, load_catalog_or_exit, o
 from .settings import DATA_DIR_ENV
 from .cli_audit import audit_app
 from .cli_db import db_app
+from .cli_fdi import fdi_app
 from .cli_plans import plans_app
 from .cli_policy import policy_app
 from .cli_projects import projects_app
@@ -26,6 +27,10 @@ app.add_typer(projects_app, name="projects")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+# Project tracking (项目推进); the foreign-investment pipeline is its `fdi` subgroup.
+projects_app = typer.Typer(help="Project tracking (项目推进).", no_args_is_help=True)
+projects_app.add_typer(fdi_app, name="fdi")
+app.add_typer(projects_app, name="projects")
 
 
 @app.command("demo")
