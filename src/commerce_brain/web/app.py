@@ -57,6 +57,7 @@ class Platform:
 def create_app(settings: Settings | None = None, *, secure_cookies: bool = False,
                trust_proxy: bool = False) -> FastAPI:
     """The whole web platform for ``settings`` (the environment's by default)."""
+    from . import fdi as fdi_pages
     from . import (accounts, api, api_docs, assessments, awards, calculator, claims, enterprise_imports, imports,
                    imports_api, pages)
     from . import rules as rule_pages
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(pages.router)
     app.include_router(rule_pages.router)
     app.include_router(calculator.router)
+    app.include_router(fdi_pages.router)
     app.add_middleware(SecurityHeaders)
 
     app.add_exception_handler(RequestValidationError, validation_failed)

@@ -19,7 +19,7 @@ from ..settings import MB, UploadLimits
 
 # (method, path pattern, the UploadLimits field in MB); the first match wins, else form_mb.
 ROUTE_LIMITS = [
-    ("POST", re.compile(r"^/(imports/(preview|confirm)|api/v1/imports/actuals)$"), "actuals_mb"),
+    ("POST", re.compile(r"^/(imports/(preview|confirm)|api/v1/imports/actuals|api/v1/fdi/imports)$"), "actuals_mb"),
     ("POST", re.compile(r"^/(claims/new|api/v1/claims)$"), "claim_mb"),
     ("POST", re.compile(r"^/enterprise-imports/(preview|confirm)$"), "enterprise_mb"),
 ]
