@@ -23,14 +23,11 @@ app = typer.Typer(help="商务大脑 Commerce Brain：规划监测与政策兑�
                   rich_markup_mode="rich")
 app.add_typer(plans_app, name="plans")
 app.add_typer(policy_app, name="policy")
+projects_app.add_typer(fdi_app, name="fdi")  # the foreign-investment pipeline (外资项目全流程跟踪)
 app.add_typer(projects_app, name="projects")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
-# Project tracking (项目推进); the foreign-investment pipeline is its `fdi` subgroup.
-projects_app = typer.Typer(help="Project tracking (项目推进).", no_args_is_help=True)
-projects_app.add_typer(fdi_app, name="fdi")
-app.add_typer(projects_app, name="projects")
 
 
 @app.command("demo")

@@ -48,6 +48,8 @@ FILLED = ("project_id", "name_zh", "org_unit", "industry", "investor_name", "inv
 COUNTY_KINDS = ("district", "county", "county_city", "zone")
 # 万美元 with at most 4 decimals (one US dollar); thousands commas allowed.
 USD_WAN_RE = r"^(?<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?<frac>[0-9]*))?$"
+# A project id names the project's page (/fdi/{id}): letters, digits, Chinese, - _ . only.
+PROJECT_ID_RE = r"^[0-9A-Za-z\u4e00-\u9fff._-]{1,100}$"
 MAX_USD_WAN_DIGITS = 8  # up to 99,999,999 万美元 (about 1万亿美元): past any one project
 
 
@@ -188,6 +190,8 @@ def _check(rows: pl.DataFrame, catalog: Catalog, fdi: FdiCatalog, today: date
                         **{f"{f}_date": _date(col(f)) for f in stage_fields(fdi)}))
     checks: list[tuple[str, pl.Expr]] = [
         *[(f, pl.when(col(f).is_null()).then(pl.lit(f"{BASE_FIELDS[f][0]}为空：此格必须填写"))) for f in FILLED],
+        ("project_id", pl.when(col("project_id").is_not_null() & ~col("project_id").str.contains(PROJECT_ID_RE)).then(msg(
+            "项目编号“", col("project_id"), "”只能由字母、数字、汉字和 - _ . 组成，最长 100 个字符"))),
         ("project_id", pl.when(col("project_id").is_duplicated() & col("project_id").is_not_null()).then(msg(
             "重复项目：项目编号“", col("project_id"), "”在本文件中出现多次"))),
         ("org_unit", pl.when(col("org_unit").is_not_null() & col("org_code").is_null() & ~col("_ambiguous")).then(msg(

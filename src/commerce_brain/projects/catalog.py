@@ -44,6 +44,7 @@ class ProjectSettings:
     red_below: Decimal = Decimal("-0.15")
     answer_within_days: int = 15
     fdi_overdue_grace_days: int = 0
+    fdi_red_after_days: int = 30  # an overdue FDI stage is yellow up to this many days late, red beyond
 
 
 @dataclass(frozen=True)
@@ -123,9 +124,14 @@ def load_project_settings(directory: Path | None = None) -> ProjectSettings:
     if not red <= green <= 0:
         raise CatalogError(f"{path.name} lights：应有 red_below ≤ green_from ≤ 0（现为 {red}、{green}）")
     warnings = known_keys(data.get("warnings") or {}, {"answer_within_days"}, f"{path.name} warnings")
-    fdi = known_keys(data.get("fdi") or {}, {"overdue_grace_days"}, f"{path.name} fdi")
-    return ProjectSettings(green, red, int(warnings.get("answer_within_days", defaults.answer_within_days)),
-                           int(fdi.get("overdue_grace_days", defaults.fdi_overdue_grace_days)))
+    fdi = known_keys(data.get("fdi") or {}, {"overdue_grace_days", "red_after_days"}, f"{path.name} fdi")
+    days = {"answer_within_days": warnings.get("answer_within_days", defaults.answer_within_days),
+            "fdi_overdue_grace_days": fdi.get("overdue_grace_days", defaults.fdi_overdue_grace_days),
+            "fdi_red_after_days": fdi.get("red_after_days", defaults.fdi_red_after_days)}
+    for name, value in days.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise CatalogError(f"{path.name}：{name} 应为不小于 0 的整数天数（现为 {value!r}）")
+    return ProjectSettings(green, red, **days)
 
 
 def _org_codes(directory: Path) -> frozenset[str]:

@@ -24,6 +24,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from .fdi_catalog import FdiCatalog
+from .warning_rows import WARNING_COLUMNS
 
 PROJECT_SCHEMA = {
     "project_id": pl.String, "name_zh": pl.String, "org_unit": pl.String, "industry": pl.String,
@@ -192,4 +193,4 @@ def fdi_warning_rows(status: pl.DataFrame, catalog: FdiCatalog, as_of: date) -> 
         responsible_unit=pl.col("next_step_owner"), level=pl.col("level"), reason=reason,
         period=pl.lit(as_of.strftime("%Y-%m")),
         due_date=pl.lit(as_of + timedelta(days=catalog.settings.answer_within_days), pl.Date),
-    )
+    ).select(WARNING_COLUMNS)

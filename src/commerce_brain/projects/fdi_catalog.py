@@ -13,19 +13,22 @@ from pathlib import Path
 import polars as pl
 import yaml
 
+from ..catalog import CatalogError
 from ..catalog.citation import cite
+from .catalog import load_project_settings
 
 STAGE_SCHEMA = {"stage": pl.String, "stage_zh": pl.String, "stage_order": pl.Int64,
                 "skippable": pl.Boolean, "landing": pl.Boolean, "citation": pl.String}
 
 
-class FdiCatalogError(ValueError):
-    """The FDI catalog is refused; the message names the file, the entry and the reason."""
+# The FDI catalog is refused like the rest of the catalog: the message names the file, the entry
+# and the reason.
+FdiCatalogError = CatalogError
 
 
 @dataclass(frozen=True)
 class FdiSettings:
-    """The settings of the pipeline engine, with their stated defaults in settings.yaml."""
+    """The settings of the pipeline engine (settings.yaml, read by ``load_project_settings``)."""
 
     overdue_grace_days: int = 0  # a stage is overdue this many days after its planned date + 1
     red_after_days: int = 30  # overdue by more than this many days: red, else yellow
@@ -108,7 +111,7 @@ def load_fdi_catalog(directory: Path | None = None) -> FdiCatalog:
         stages=frame, landed=landed,
         industries=_vocabulary(data, "industries", path, citation),
         countries=_vocabulary(data, "countries", path, citation),
-        settings=_settings(directory / "settings.yaml"),
+        settings=_settings(directory),
         citations={k: cite(title, number, v["section"], v["quote"]) for k, v in (data.get("citations") or {}).items()},
     )
 
@@ -127,19 +130,10 @@ def _vocabulary(data: dict, key: str, path: Path, citation) -> dict[str, str]:
     return found
 
 
-def _settings(path: Path) -> FdiSettings:
-    data = _yaml(path)
-    fdi, warnings = data.get("fdi") or {}, data.get("warnings") or {}
-    defaults = FdiSettings()
-    values = {
-        "overdue_grace_days": fdi.get("overdue_grace_days", defaults.overdue_grace_days),
-        "red_after_days": fdi.get("red_after_days", defaults.red_after_days),
-        "answer_within_days": warnings.get("answer_within_days", defaults.answer_within_days),
-    }
-    for name, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise FdiCatalogError(f"{path.name}: {name} must be a whole number of days ≥ 0, got {value!r}")
-    return FdiSettings(**values)
+def _settings(directory: Path) -> FdiSettings:
+    # load_project_settings takes the catalog folder (it reads projects/settings.yaml in it).
+    settings = load_project_settings(directory.parent)
+    return FdiSettings(settings.fdi_overdue_grace_days, settings.fdi_red_after_days, settings.answer_within_days)
 
 
 def _yaml(path: Path) -> dict:
