@@ -43,7 +43,7 @@ def _record(obj: str) -> str:
     label = {"award": "奖补 {} 号", "claim": "申报 {} 号", "batch": "第 {} 批", "payment_list": "兑付清单 {} 号",
              "enterprise_import": "第 {} 次企业数据导入", "rule": "规则 {}", "user": "账户 {}",
              "project_import": "第 {} 次项目进度导入", "project": "项目 {}",
-             "warning": "预警 {} 号"}.get(kind)
+             "warning": "预警 {} 号", "fdi_import": "第 {} 次外资项目导入"}.get(kind)
     return label.format(key) if label and key else obj
 
 
@@ -143,6 +143,9 @@ SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
     "enterprise_data.save": _enterprise_data,
     "project_reports.save": _project_reports,
     "project_report.enter": _project_report,
+    "fdi.import": lambda o, d, n: (
+        f"导入外资项目文件“{d.get('file', '')}”（{_record(o)}）：共 {d.get('rows', 0)} 个项目，新增 {d.get('new', 0)} 个、"
+        f"更新 {d.get('changed', 0)} 个、未变 {d.get('unchanged', 0)} 个"),
     "awards.batch": lambda o, d, n: (
         f"运行{d.get('year', '')}年度免申即享{_record(o)}：计算 {d.get('computed', 0)} 项，新拟 {d.get('inserted', 0)} 项"
         f"（{yuan(d.get('inserted_fen'))}），已有 {d.get('already_present', 0)} 项，其中金额变化 {d.get('changed', 0)} 项"),
