@@ -54,8 +54,8 @@ EVENTS = [
      ["预警 4 号", "六春湖项目", "“已签收”变为“已采取措施”", "说明：召开协调会", "附件“纪要.pdf”"]),
     ("warning.close", "warning:4", {"from": "action_taken", "to": "closed", "subject": "六春湖项目", "note": None,
                                     "attachment": None}, ["预警 4 号", "“已采取措施”变为“已办结”"]),
-    ("fdi.import", "fdi_import:3", {"file": "外资项目.xlsx", "sha256": "ab", "rows": 9, "new": 2, "changed": 1,
-                                     "unchanged": 6}, ["第 3 次外资项目导入", "外资项目.xlsx", "共 9 个项目", "新增 2 个、更新 1 个"]),
+    ("fdi.import", "fdi_import:3", {"file": "二季度外资项目", "sha256": "ab", "rows": 9, "new": 2, "changed": 1,
+                                     "unchanged": 6}, ["第 3 次外资项目导入", "二季度外资项目", "共 9 个项目", "新增 2 个、更新 1 个"]),
     ("rules.edit", "rule:rd_subsidy", {"rule": "rd_subsidy", "version": 2, "reason": "调整上限", "revert": False,
                                        "changed": {}, "diff": ""}, ["修改第3条 研发投入补助", "第 2 版", "调整上限"]),
 ]
