@@ -25,6 +25,9 @@ from commerce_brain.access import Scope, User
 from commerce_brain.catalog import load_catalog
 from commerce_brain.demo import demo_observations
 from commerce_brain.io.enterprise_import import PolicyData
+from commerce_brain.io.fdi_import import read_fdi_pipeline
+from commerce_brain.io.fdi_template import write_fdi_template
+from commerce_brain.projects.fdi_catalog import load_fdi_catalog
 from commerce_brain.policy.engine import packaged
 from commerce_brain.policy.inputs import EnterpriseInputs
 from commerce_brain.policy.synthetic import city
@@ -33,6 +36,7 @@ from commerce_brain import fulfilment as f
 from commerce_brain.store.accounts import create_user, issue_token
 from commerce_brain.fulfilment.claims_flow import file_claim, get_claim, list_claims
 from commerce_brain.fulfilment.rule_edits import rule_history
+from commerce_brain.store.fdi_tables import save_fdi_pipeline
 from commerce_brain.store.observations import save_observations
 from commerce_brain.store.schema import connect
 from commerce_brain.web.app import create_app
@@ -67,6 +71,13 @@ SEES_B = ALL - {"kecheng", "firm_a"}  # B is in 江山市
 FINANCE = frozenset({"finance"})
 IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_actuals
 POLICY_OFFICE = frozenset({"officer"})  # run_batch: the batch and the enterprise data it runs on
+VIEW_PROJECTS = frozenset({"city", "kecheng", "jiangshan", "boss", *UNITS})  # view_projects
+PROJECT_IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_projects
+# Two projects of the sample FDI pipeline: {fdi_k} lies in 柯城区 (next step: 柯城区商务局), {fdi_q} in
+# 衢江区 (next step: 衢江区政府, the project unit qujiang's: it sees that one only).
+FDI_K, FDI_Q = "WZ-2025-001", "WZ-2025-009"
+SEES_FDI_K = frozenset({"city", "kecheng", "boss"})
+SEES_FDI_Q = frozenset({"city", "boss", "qujiang"})
 
 # (path, the users answered 200[, the status of everyone else: 403 unless given]). {a}/{b}: an
 # award of enterprise A / B; {claim_a}, {att_a}: its claim and the claim's attachment; {uscc_a}:
@@ -91,6 +102,11 @@ API_READS = [
     ("/api/v1/claims", ALL),
     ("/api/v1/claims/{claim_a}", SEES_A, 404),
     ("/api/v1/claims/{claim_b}", SEES_B, 404),
+    ("/api/v1/fdi/board", VIEW_PROJECTS),
+    (f"/api/v1/fdi/board?org_unit={KECHENG}&country=JP&industry=electronics", VIEW_PROJECTS),
+    ("/api/v1/fdi/investors", VIEW_PROJECTS),
+    ("/api/v1/fdi/projects/{fdi_k}", SEES_FDI_K, 404),
+    ("/api/v1/fdi/projects/{fdi_q}", SEES_FDI_Q, 404),
 ]
 PAGE_READS = [
     ("/", SIGNED_IN),  # roles without view_plans get the welcome page
@@ -128,6 +144,11 @@ PAGE_READS = [
     ("/claims/attachments/{att_b}", SEES_B, 404),
     # A's award has no 评审核定 (a fixed amount): no file, the same 404 for everyone.
     ("/awards/{a}/assessment/file", frozenset(), 404),
+    ("/fdi", VIEW_PROJECTS),
+    (f"/fdi?org_unit={KECHENG}&country=JP&industry=electronics", VIEW_PROJECTS),
+    ("/fdi/investors", VIEW_PROJECTS),
+    ("/fdi/{fdi_k}", SEES_FDI_K, 404),
+    ("/fdi/{fdi_q}", SEES_FDI_Q, 404),
 ]
 # Calculations: POSTs that store nothing (JSON body, the users answered 200, everyone else 403).
 CALCULATIONS = [
@@ -153,6 +174,7 @@ API_WRITES = [
     ("/api/v1/awards/payment-lists/{list}/paid", None, FINANCE),
     ("/api/v1/claims", {"rule": "rd_subsidy", "year": 2022}, frozenset(FIRMS)),
     ("/api/v1/imports/actuals", None, IMPORTERS),
+    ("/api/v1/fdi/imports", None, PROJECT_IMPORTERS),
     ("/api/v1/claims/{claim_a}/register", {"name": "矩阵", "org_unit": KECHENG}, {"officer"}),
     ("PUT /api/v1/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": 0}, {"officer"}),
 ]
@@ -186,11 +208,16 @@ UPLOAD = {"file": ("actuals.csv", "plan,indicator\n".encode(), "text/csv")}
 # Award and claim records: a role that may not read policies at all (a project unit) is refused
 # outright, which tells nothing about whether the id exists.
 POLICY_RECORDS = ("/api/v1/awards/", "/api/v1/claims/", "/awards/", "/claims/")
+# FDI projects: likewise a role without view_projects is refused outright; a viewer outside the
+# project's scope gets 404.
+FDI_RECORDS = ("/api/v1/fdi/projects/", "/fdi/{")
 
 
 def refused_status(path: str, user: str, refused: list[int]) -> int:
     """What a user outside ``allowed`` gets: 403, or the table's status (404: out of scope)."""
     if user in UNITS and path.startswith(POLICY_RECORDS):
+        return 403
+    if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS):
         return 403
     return (refused or [403])[0]
 
@@ -259,6 +286,9 @@ def site(request, tmp_path_factory):
     claims = {key: _claim(engine, data, users[firm], award["uscc"])
               for key, firm, award in (("a", "firm_a", a), ("b", "firm_b", b))}
     awards = f.list_awards(engine, scope=EVERYONE).sort("id")  # with the claims' awards
+    sample = write_fdi_template(tmp_path_factory.mktemp("fdi") / "fdi.xlsx", catalog, load_fdi_catalog(), sample=True)
+    save_fdi_pipeline(engine, read_fdi_pipeline(sample, catalog, load_fdi_catalog()), actor="setup",
+                      file_name="fdi.xlsx", sha256="-")
     app = create_app(Settings.from_env(database_url=database_url))
     yield {"app": app, "client": TestClient(app), "engine": engine, "tokens": tokens, "a": a, "b": b,
            "awards": awards, "list": list_id, "payer": third["payer"], "claims": claims}
@@ -282,7 +312,8 @@ def fill(site, path: str) -> str:
     claims = site["claims"]
     return path.format(a=site["a"]["id"], b=site["b"]["id"], list=site["list"], payer=site["payer"],
                        claim_a=claims["a"]["id"], claim_b=claims["b"]["id"], att_a=claims["a"]["attachment"],
-                       att_b=claims["b"]["attachment"], uscc_a=site["a"]["uscc"], uscc_b=site["b"]["uscc"])
+                       att_b=claims["b"]["attachment"], uscc_a=site["a"]["uscc"], uscc_b=site["b"]["uscc"],
+                       fdi_k=FDI_K, fdi_q=FDI_Q)
 
 
 def fill_body(site, body: dict | None) -> dict | None:
@@ -375,7 +406,8 @@ def test_unsigned_pages_redirect_to_login(site, path):
 # ---- out of scope is missing -------------------------------------------------------------------
 
 # Every path with an id, and a way to make it name an id that does not exist.
-ID_PATHS = [p for p, *_ in API_READS + PAGE_READS if re.search(r"\{(a|b|claim_a|claim_b|att_a|att_b|list)\}", p)]
+ID_PATHS = [p for p, *_ in API_READS + PAGE_READS
+            if re.search(r"\{(a|b|claim_a|claim_b|att_a|att_b|list|fdi_k|fdi_q)\}", p)]
 
 
 def _missing(site, path: str) -> tuple[str, str, str]:
@@ -385,7 +417,8 @@ def _missing(site, path: str) -> tuple[str, str, str]:
     name = re.search(r"\{(\w+)\}", path).group(1)
     value = str({"a": site["a"]["id"], "b": site["b"]["id"], "list": site["list"],
                  **{k: site["claims"][k[-1]]["id"] for k in ("claim_a", "claim_b")},
-                 **{k: site["claims"][k[-1]]["attachment"] for k in ("att_a", "att_b")}}[name])
+                 **{k: site["claims"][k[-1]]["attachment"] for k in ("att_a", "att_b")},
+                 "fdi_k": FDI_K, "fdi_q": FDI_Q}[name])
     return real, real.replace(f"/{value}", "/987654321", 1), value
 
 
@@ -403,7 +436,7 @@ def test_out_of_scope_answers_as_missing(site, path, user):
     assert seen.text == absent.text.replace("987654321", value)
     assert seen.status_code in (403, 404)  # 403 only for a role that may not use the page at all
     if seen.status_code == 403:
-        assert path.startswith(("/payments", "/api/v1/awards/payment-lists")) or user in UNITS
+        assert path.startswith(("/payments", "/api/v1/awards/payment-lists", *FDI_RECORDS)) or user in UNITS
 
 
 # ---- what a scoped user is shown ---------------------------------------------------------------
