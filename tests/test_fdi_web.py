@@ -1,0 +1,146 @@
+"""外资项目 on the web, on SQLite and PostgreSQL: the upload API (stored, dry run, refused whole and
+not kept, a county's file with another county's project), the board and its filters, a project's
+page, 客商库 — each within the user's scope, in Chinese."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from commerce_brain.catalog import load_catalog
+from commerce_brain.io.fdi_template import write_fdi_template
+from commerce_brain.projects.fdi_catalog import load_fdi_catalog
+from commerce_brain.settings import Settings
+from commerce_brain.store.accounts import create_user, issue_token
+from commerce_brain.store.audit import events
+from commerce_brain.store.fdi_tables import list_fdi_imports
+from commerce_brain.store.schema import connect
+from commerce_brain.web.app import create_app
+
+PASSWORD = "correct-horse-42"
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
+ACCOUNTS = {"city": {"role": "city_analyst"}, "kecheng": {"role": "county_analyst", "org_unit": "330802"},
+            "qujiang": {"role": "project_unit", "responsible_unit": "衢江区政府"},
+            "officer": {"role": "policy_officer"}, "boss": {"role": "leader"}}
+
+
+@pytest.fixture
+def site(database_url, tmp_path):
+    catalog = load_catalog()
+    engine = connect(database_url)
+    tokens = {}
+    for name, account in ACCOUNTS.items():
+        user = create_user(engine, username=name, password=PASSWORD, display_name=name, catalog=catalog, **account)
+        tokens[name] = {"Authorization": f"Bearer {issue_token(engine, user.id, 'test')}"}
+    sample = write_fdi_template(tmp_path / "外资项目.xlsx", catalog, load_fdi_catalog(), sample=True)
+    app = create_app(Settings.from_env(database_url=database_url, data_dir=tmp_path / "data"))
+    yield {"client": TestClient(app), "engine": engine, "tokens": tokens, "sample": sample, "tmp": tmp_path}
+    engine.dispose()
+
+
+def upload(site, user: str, path, **params):
+    return site["client"].post("/api/v1/fdi/imports", params=params, headers=site["tokens"][user],
+                               files={"file": (path.name, path.read_bytes())})
+
+
+def get(site, user: str, path: str):
+    return site["client"].get(path, headers=site["tokens"][user])
+
+
+def uploads_kept(site) -> list:
+    folder = site["tmp"] / "data" / "uploads"
+    return list(folder.iterdir()) if folder.exists() else []
+
+
+def test_the_upload_stores_the_pipeline_and_keeps_no_file(site):
+    dry = upload(site, "city", site["sample"], dry_run="true")
+    assert dry.status_code == 200 and (dry.json()["new"], dry.json()["import_id"]) == (9, None)
+    assert list_fdi_imports(site["engine"]) == []
+    done = upload(site, "city", site["sample"])
+    assert done.status_code == 200, done.text
+    assert done.json() | {"import_id": 1} == {"file": "外资项目.xlsx", "dry_run": False, "rows": 9, "new": 9,
+                                              "changed": 0, "unchanged": 0, "import_id": 1}
+    assert events(site["engine"], action="fdi.import")[0]["actor"] == "city"
+    again = upload(site, "city", site["sample"])
+    assert again.json()["unchanged"] == 9
+    assert uploads_kept(site) == []
+
+
+def test_a_bad_file_is_refused_whole_named_and_not_kept(site):
+    bad = site["tmp"] / "坏文件.csv"
+    bad.write_text("项目编号,项目名称\nWZ-1,测试\n", encoding="utf-8")
+    refused = upload(site, "city", bad)
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["detail"].startswith("文件被整体退回，未导入任何数据：坏文件.csv")
+    assert any("缺少列：所在地区" in p["message"] for p in body["problems"])
+    assert list_fdi_imports(site["engine"]) == [] and uploads_kept(site) == []
+    rejected = events(site["engine"], action="import_rejected")[0]
+    assert (rejected["object"], rejected["detail"]["kind"]) == ("坏文件.csv", "fdi")
+    wrong_kind = site["tmp"] / "pipeline.txt"
+    wrong_kind.write_text("x", encoding="utf-8")
+    assert upload(site, "city", wrong_kind).status_code == 400
+
+
+def test_a_county_may_import_only_its_own_projects(site):
+    refused = upload(site, "kecheng", site["sample"])
+    assert refused.status_code == 422 and "管辖范围以外" in refused.json()["detail"]
+    assert "WZ-2025-002" in refused.json()["detail"] and list_fdi_imports(site["engine"]) == []
+    assert upload(site, "qujiang", site["sample"]).status_code == 403  # a project unit imports nothing
+    assert upload(site, "boss", site["sample"]).status_code == 403
+
+
+def test_the_board_keeps_to_the_scope_and_the_filters(site):
+    assert upload(site, "city", site["sample"]).status_code == 200
+    board = get(site, "city", "/api/v1/fdi/board").json()
+    assert board["total"]["projects"] == 9 and board["as_of"] == date.today().isoformat()
+    assert {c["name_zh"] for c in board["counties"]} >= {"柯城区", "衢江区", "智造新城"}
+    assert [p["id"] for p in get(site, "kecheng", "/api/v1/fdi/board").json()["projects"]] == ["WZ-2025-001", "WZ-2025-007"]
+    assert [p["id"] for p in get(site, "qujiang", "/api/v1/fdi/board").json()["projects"]] == ["WZ-2025-002", "WZ-2025-009"]
+    # A county analyst asking for another county gets an empty board, not that county's rows.
+    assert get(site, "kecheng", "/api/v1/fdi/board?org_unit=330803").json()["projects"] == []
+    hk = get(site, "city", "/api/v1/fdi/board?country=HK").json()
+    assert [p["id"] for p in hk["projects"]] == ["WZ-2025-004", "WZ-2025-009"]
+    materials = get(site, "city", "/api/v1/fdi/board?industry=new_materials&org_unit=330800").json()
+    assert [p["id"] for p in materials["projects"]] == ["WZ-2025-002", "WZ-2025-008"]
+    for query in ("country=XX", "industry=房地产", "org_unit=999999"):
+        assert get(site, "city", f"/api/v1/fdi/board?{query}").status_code == 422
+    late = {p["id"]: p for p in board["projects"]}["WZ-2025-003"]
+    planned = (date.today() - timedelta(days=60)).isoformat()
+    assert late["overdue"][0] == {"stage": "registered", "name_zh": "注册", "planned_date": planned,
+                                  "days_overdue": 60, "level": "red"}
+    past = get(site, "city", f"/api/v1/fdi/board?as_of={date.today() - timedelta(days=59)}").json()
+    assert {p["id"]: p for p in past["projects"]}["WZ-2025-003"]["overdue"][0]["days_overdue"] == 1
+
+
+def test_pages_show_the_board_the_project_and_the_investors_in_chinese(site):
+    assert upload(site, "city", site["sample"]).status_code == 200
+    board = get(site, "city", "/fdi")
+    assert board.status_code == 200
+    for words in ("外资项目全流程跟踪", "落地率", "到资率", "逾期环节", "洽谈中（未签约）", "达产",
+                  "overdue-red", "overdue-yellow", "智能装备制造项目", "《绍兴市商务发展“十四五”规划》"):
+        assert words in board.text
+    filtered = get(site, "city", "/fdi?org_unit=330825&country=&industry=")
+    assert "智能装备制造项目" in filtered.text and "精密电子元器件生产基地" not in filtered.text
+    project = get(site, "city", "/fdi/WZ-2025-003")
+    assert project.status_code == 200
+    for words in ("汉江装备株式会社", "韩国", "3,000 万美元", "注册", "逾期 60 天", "龙游县商务局", "第 1 版"):
+        assert words in project.text
+    investors = get(site, "city", "/fdi/investors?country=HK")
+    assert "香江生物医药有限公司" in investors.text and "东瀛精密电子株式会社" not in investors.text
+    assert get(site, "kecheng", "/fdi/WZ-2025-003").status_code == 404
+    for page in (board, project, investors):
+        text = re.sub(r"<(script|style)\b.*?</\1>|<[^>]+>", " ", page.text, flags=re.S)
+        text = re.sub(r"\S*\.(xlsx|csv)\b", " ", text)  # the uploaded file's name is the user's
+        # Only the projects' own numbers (WZ-…, upper-case codes the bureau gave them) and the
+        # account's name in the header may be Latin.
+        assert [w for w in LATIN_WORD.findall(text) if not w.isupper() and w not in ACCOUNTS] == []
+
+
+def test_the_menu_offers_the_board_to_those_who_view_projects(site):
+    assert "/fdi" in get(site, "boss", "/").text
+    assert 'href="/fdi"' not in get(site, "officer", "/").text
+    assert get(site, "officer", "/fdi").status_code == 403
