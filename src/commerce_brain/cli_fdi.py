@@ -61,11 +61,17 @@ def _code(vocabulary: dict[str, str], given: str | None, option: str) -> str | N
     raise typer.BadParameter(f"未知的取值“{given}”；可选：{'、'.join(vocabulary.values())}", param_hint=option)
 
 
-def _filters(catalog, fdi, org_unit, country, industry):
+def _read(view, as_of, org_unit, country, industry, db, data_dir):
+    """``view`` (``fdi_board.board`` or ``investor_records``) over the whole stored pipeline, with
+    the options checked; returns what it found and the FDI catalog."""
+    from .access import Scope
     from .fdi_board import BoardFilters
 
-    return BoardFilters(check_org_unit(catalog, org_unit), _code(fdi.countries, country, "--country"),
-                        _code(fdi.industries, industry, "--industry"))
+    catalog, fdi = load_catalog_or_exit(), _fdi_catalog()
+    filters = BoardFilters(check_org_unit(catalog, org_unit), _code(fdi.countries, country, "--country"),
+                           _code(fdi.industries, industry, "--industry"))
+    engine = open_store(db, data_dir, reads_only=True)
+    return view(engine, Scope(), catalog, fdi, as_of=_as_of(as_of), filters=filters), fdi
 
 
 @fdi_app.command("import")
@@ -132,14 +138,10 @@ def fdi_board_cmd(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """全流程看板 The pipeline by stage, 落地率 and 到资率 per county, and the overdue stages."""
-    from .access import Scope
     from .fdi_board import board, share, usd_wan
     from .render import simple_table
 
-    catalog, fdi = load_catalog_or_exit(), _fdi_catalog()
-    filters = _filters(catalog, fdi, org_unit, country, industry)
-    found = board(open_store(db, data_dir, reads_only=True), Scope(), catalog, fdi, as_of=_as_of(as_of),
-                  filters=filters)
+    found, fdi = _read(board, as_of, org_unit, country, industry, db, data_dir)
     if fmt is Format.json:
         out.print_json(json.dumps(found, ensure_ascii=False))
         return
@@ -173,13 +175,10 @@ def fdi_investors(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """客商库 The investors of the pipeline: country or region, 世界500强, projects and capital."""
-    from .access import Scope
     from .fdi_board import investor_records, usd_wan
     from .render import simple_table
 
-    catalog, fdi = load_catalog_or_exit(), _fdi_catalog()
-    found = investor_records(open_store(db, data_dir, reads_only=True), Scope(), catalog, fdi, as_of=_as_of(as_of),
-                             filters=_filters(catalog, fdi, org_unit, country, industry))
+    found, _ = _read(investor_records, as_of, org_unit, country, industry, db, data_dir)
     if fmt is Format.json:
         out.print_json(json.dumps(found, ensure_ascii=False))
         return
