@@ -130,7 +130,7 @@ def test_the_commands_import_and_show_the_board(tmp_path):
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.stdout)["new"] == 9 and json.loads(dry.stdout)["import_id"] is None
     done = runner.invoke(cli_app, ["projects", "fdi", "import", str(sample), "--db", db, "--user", "市商务局"])
-    assert done.exit_code == 0 and "已新增 9" in done.stdout
+    assert done.exit_code == 0 and "已新增 9" in done.stdout and "新发出 5 条" in done.stdout
     board = json.loads(runner.invoke(cli_app, ["projects", "fdi", "board", "--db", db, "--format", "json",
                                                "--org-unit", "龙游县"]).stdout)
     assert [p["id"] for p in board["projects"]] == ["WZ-2025-003"]

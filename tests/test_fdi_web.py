@@ -10,6 +10,8 @@ from datetime import date, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from commerce_brain import followup as f
+from commerce_brain.access import Scope
 from commerce_brain.catalog import load_catalog
 from commerce_brain.io.fdi_template import write_fdi_template
 from commerce_brain.projects.fdi_catalog import load_fdi_catalog
@@ -62,10 +64,17 @@ def test_the_upload_stores_the_pipeline_and_keeps_no_file(site):
     done = upload(site, "city", site["sample"])
     assert done.status_code == 200, done.text
     assert done.json() | {"import_id": 1} == {"file": "外资项目.xlsx", "dry_run": False, "rows": 9, "new": 9,
-                                              "changed": 0, "unchanged": 0, "import_id": 1}
+                                              "changed": 0, "unchanged": 0, "import_id": 1,
+                                              "warnings": {"new": 5, "unchanged": 0}}
     assert events(site["engine"], action="fdi.import")[0]["actor"] == "city"
+    # The five projects with an overdue stage are warnings now, each owned by its next step's unit.
+    raised = f.list_warnings(site["engine"], Scope(), source="fdi")
+    assert sorted(raised["subject_id"]) == ["WZ-2025-001", "WZ-2025-003", "WZ-2025-006", "WZ-2025-008", "WZ-2025-009"]
+    assert dict(zip(raised["subject_id"], raised["responsible_unit"], strict=True))["WZ-2025-009"] == "衢江区政府"
+    assert dict(zip(raised["subject_id"], raised["level"], strict=True))["WZ-2025-003"] == "red"
+    assert f.subject_link("fdi_project", "WZ-2025-003") == "/fdi/WZ-2025-003"
     again = upload(site, "city", site["sample"])
-    assert again.json()["unchanged"] == 9
+    assert again.json()["unchanged"] == 9 and again.json()["warnings"] == {"new": 0, "unchanged": 5}
     assert uploads_kept(site) == []
 
 

@@ -84,9 +84,10 @@ def fdi_import(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """导入外资项目 Validate a pipeline file and store it (all or nothing; a re-import is a new version)."""
+    from .fdi_board import import_pipeline
     from .io.fdi_import import ImportRejected, read_fdi_pipeline
     from .store.enterprise_imports import source_digest
-    from .store.fdi_tables import plan_fdi_import, save_fdi_pipeline
+    from .store.fdi_tables import plan_fdi_import
 
     catalog, fdi = load_catalog_or_exit(), _fdi_catalog()
     with progress() as bar:
@@ -97,19 +98,22 @@ def fdi_import(
             print_rejection(exc, imported=True)
             raise typer.Exit(1) from None
     engine = open_store(db, data_dir, reads_only=dry_run)
+    raised = None
     if dry_run:
         result = plan_fdi_import(engine, pipeline)
     else:
-        result = save_fdi_pipeline(engine, pipeline, actor=user or getpass.getuser(), file_name=file.name,
-                                   sha256=source_digest(file))
+        result, raised = import_pipeline(engine, pipeline, fdi, actor=user or getpass.getuser(), file_name=file.name,
+                                         sha256=source_digest(file), today=date.today())
     counts = result.counts()
+    warnings = {"new": raised.new, "unchanged": raised.unchanged} if raised else None
     if fmt is Format.json:
-        out.print_json(json.dumps({"file": str(file), "dry_run": dry_run, **counts, "import_id": result.import_id},
-                                  ensure_ascii=False))
+        out.print_json(json.dumps({"file": str(file), "dry_run": dry_run, **counts, "import_id": result.import_id,
+                                   "warnings": warnings}, ensure_ascii=False))
         return
     verb = "将" if dry_run else "已"
     out.print(f"{file.name}：{counts['rows']} 个项目通过校验；{verb}新增 {counts['new']}，{verb}更新 {counts['changed']}，"
-              f"未变 {counts['unchanged']}。" + ("（试运行，未写入）" if dry_run else ""))
+              f"未变 {counts['unchanged']}。" + ("（试运行，未写入）" if dry_run else
+                                                 f"环节逾期预警：新发出 {raised.new} 条，已有 {raised.unchanged} 条。"))
 
 
 @fdi_app.command("template")

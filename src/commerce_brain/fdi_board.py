@@ -14,9 +14,13 @@ from sqlalchemy import Engine
 
 from .access import Scope
 from .catalog import Catalog
+from .followup import raise_warnings
+from .followup.raising import Raised
+from .io.fdi_import import FdiPipeline
 from .projects.fdi import (
     LEVEL_ZH,
     county_rates,
+    fdi_warning_rows,
     investors,
     pipeline_counts,
     pipeline_status,
@@ -24,7 +28,7 @@ from .projects.fdi import (
     total_rates,
 )
 from .projects.fdi_catalog import FdiCatalog
-from .store.fdi_tables import newest_pipeline, project_versions
+from .store.fdi_tables import FdiImport, newest_pipeline, project_versions, save_fdi_pipeline
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,22 @@ def usd_wan(usd: int | None) -> str:
 def share(value: float | None) -> str:
     """A rate as a percentage with one decimal (0.5 → "50.0%"), "—" when there is none."""
     return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def import_pipeline(engine: Engine, pipeline: FdiPipeline, fdi: FdiCatalog, *, actor, file_name: str,
+                    sha256: str, today: date) -> tuple[FdiImport, Raised]:
+    """Store an accepted pipeline file (``save_fdi_pipeline``), then raise a warning for every
+    stored project with an overdue stage as of ``today`` (``followup.raise_warnings``: one per
+    project and month, so importing again in the same month raises nothing new)."""
+    stored = save_fdi_pipeline(engine, pipeline, actor=actor, file_name=file_name, sha256=sha256)
+    return stored, raise_stage_warnings(engine, fdi, actor=actor, today=today)
+
+
+def raise_stage_warnings(engine: Engine, fdi: FdiCatalog, *, actor, today: date) -> Raised:
+    """The overdue stages of the whole stored pipeline as of ``today``, raised as warnings."""
+    everything = newest_pipeline(engine)
+    status = pipeline_status(everything.projects, everything.stage_dates, fdi, today)
+    return raise_warnings(engine, fdi_warning_rows(status, fdi, today), actor=actor)
 
 
 def _filtered(engine: Engine, scope: Scope, catalog: Catalog, filters: BoardFilters):

@@ -8,17 +8,18 @@ level is refused, not shown as a raw code). An engine adds its entries here.
 
 from __future__ import annotations
 
+from ..projects.fdi import DETECTOR_ZH as FDI_DETECTORS
 from ..projects.warning_rows import DETECTOR_ZH as PROJECT_DETECTORS
 
 DETECTOR_ZH: dict[str, str] = {
     **PROJECT_DETECTORS,
     # The foreign-investment pipeline (全流程跟踪): a stage past its planned date.
-    "fdi_stage_overdue": "外资项目环节逾期",
+    **FDI_DETECTORS,
 }
 SOURCE_ZH: dict[str, str] = {"projects": "项目推进", "fdi": "外资项目全流程跟踪"}
 SUBJECT_KIND_ZH: dict[str, str] = {"project": "项目", "fdi_project": "外资项目"}
 # Where a subject's own page is (``{id}`` is the subject id); a kind without one is shown unlinked.
-SUBJECT_PAGES: dict[str, str] = {"project": "/projects/{id}", "fdi_project": "/fdi?project={id}"}
+SUBJECT_PAGES: dict[str, str] = {"project": "/projects/{id}", "fdi_project": "/fdi/{id}"}
 LEVEL_ZH: dict[str, str] = {"yellow": "黄灯", "red": "红灯"}
 STATE_ZH: dict[str, str] = {"open": "待签收", "acknowledged": "已签收", "action_taken": "已采取措施",
                             "escalated": "已升级督办", "closed": "已办结"}

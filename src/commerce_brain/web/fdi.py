@@ -18,11 +18,11 @@ from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, Upl
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from ..access import Scope, User
-from ..fdi_board import BoardFilters, board, investor_records, project_detail, share, usd_wan
+from ..fdi_board import BoardFilters, board, import_pipeline, investor_records, project_detail, share, usd_wan
 from ..io.actuals_import import ImportRejected
 from ..io.fdi_import import read_fdi_pipeline
 from ..projects.fdi_catalog import FdiCatalog, load_fdi_catalog
-from ..store.fdi_tables import plan_fdi_import, save_fdi_pipeline
+from ..store.fdi_tables import plan_fdi_import
 from .awards_api import check_api_write
 from .errors import ErrorBody, responses
 from .imports_api import _refusal
@@ -114,7 +114,8 @@ def fdi_importer(request: Request, user: User = Depends(current_user)) -> User:
 def import_api(request: Request, file: UploadFile = File(..., description="CSV 或 XLSX 外资项目文件"),
                dry_run: bool = False, user: User = Depends(fdi_importer)) -> dict:
     """Validate a pipeline file and store it, all or nothing (a re-import is a new version of each
-    changed project). A county analyst's file must hold only its county's projects. Parsed in a
+    changed project); then raise a warning for each project with an overdue stage (``warnings``:
+    how many are new, how many were raised before this month). A county analyst's file must hold only its county's projects. Parsed in a
     worker thread within the upload limits of 数据导入; the file is not kept."""
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
@@ -135,11 +136,16 @@ def import_api(request: Request, file: UploadFile = File(..., description="CSV �
             discard_rejected(request, user, path, kind="fdi", name=name, sha=sha, problems=outside)
             return JSONResponse(ErrorBody(detail="文件被整体退回：含本账户管辖范围以外的项目（"
                                           + "、".join(outside[:20]) + "）").model_dump(), status_code=422)
-        result = (plan_fdi_import(p.engine, pipeline) if dry_run else
-                  save_fdi_pipeline(p.engine, pipeline, actor=user, file_name=name, sha256=sha))
+        raised = None
+        if dry_run:
+            result = plan_fdi_import(p.engine, pipeline)
+        else:
+            result, raised = import_pipeline(p.engine, pipeline, _fdi(), actor=user, file_name=name, sha256=sha,
+                                             today=date.today())
     finally:
         path.unlink(missing_ok=True)  # checked and stored in one call: nothing is kept
-    return {"file": name, "dry_run": dry_run, **result.counts(), "import_id": result.import_id}
+    return {"file": name, "dry_run": dry_run, **result.counts(), "import_id": result.import_id,
+            "warnings": {"new": raised.new, "unchanged": raised.unchanged} if raised else None}
 
 
 def _outside(user_scope: Scope, projects) -> list[str]:
