@@ -181,6 +181,7 @@ def test_demo_prints_every_plan_and_writes_reports(tmp_path):
     assert (tmp_path / "demo" / "evaluation-2023.html").exists()
     assert (tmp_path / "demo" / "evaluation-2023.xlsx").exists()
     assert (tmp_path / "demo" / "project-reports-sample.xlsx").exists()
+    assert (tmp_path / "demo" / "fdi-sample.xlsx").exists()
     # A second run starts fresh rather than stacking versions on the first.
     again = run("demo", "--data-dir", str(tmp_path))
     assert again.output.count("衢州市商务高质量发展") == result.output.count("衢州市商务高质量发展")

@@ -122,6 +122,7 @@ def _fill_demo(directory: Path, year: int) -> str:
     finally:
         engine.dispose()
     _project_demo(directory)
+    _fdi_demo(directory)
     return _policy_demo(directory, year)
 
 
@@ -134,6 +135,18 @@ def _project_demo(directory: Path) -> None:
     from .io.project_reports_template import write_project_reports_template
 
     write_project_reports_template(directory / PROJECT_SAMPLE_FILE, load_project_catalog_or_exit().projects, sample=True)
+
+
+FDI_SAMPLE_FILE = "fdi-sample.xlsx"
+
+
+def _fdi_demo(directory: Path) -> None:
+    """Write the sample foreign-investment pipeline the README's walk imports (its dates are set
+    from today, so that it always shows yellow and red overdue stages)."""
+    from .cli_fdi import _fdi_catalog
+    from .io.fdi_template import write_fdi_template
+
+    write_fdi_template(directory / FDI_SAMPLE_FILE, load_catalog_or_exit(), _fdi_catalog(), sample=True)
 
 
 def _policy_demo(directory: Path, year: int) -> str:
