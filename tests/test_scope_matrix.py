@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from datetime import date
+
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
@@ -33,6 +35,7 @@ from commerce_brain.policy.inputs import EnterpriseInputs
 from commerce_brain.policy.synthetic import city
 from commerce_brain.settings import Settings
 from commerce_brain import fulfilment as f
+from commerce_brain import followup as fu
 from commerce_brain.store.accounts import create_user, issue_token
 from commerce_brain.fulfilment.claims_flow import file_claim, get_claim, list_claims
 from commerce_brain.fulfilment.rule_edits import rule_history
@@ -78,6 +81,10 @@ PROJECT_IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_projec
 FDI_K, FDI_Q = "WZ-2025-001", "WZ-2025-009"
 SEES_FDI_K = frozenset({"city", "kecheng", "boss"})
 SEES_FDI_Q = frozenset({"city", "boss", "qujiang"})
+# view_projects: the warnings. {w_q}: a warning of 衢江区政府 in 衢江区 (with an action's file
+# {wfile}); {w_j}: one of 江山市政府 in 江山市.
+SEES_WQ = frozenset({"city", "boss", "qujiang"})
+SEES_WJ = frozenset({"city", "boss", "jiangshan"})
 
 # (path, the users answered 200[, the status of everyone else: 403 unless given]). {a}/{b}: an
 # award of enterprise A / B; {claim_a}, {att_a}: its claim and the claim's attachment; {uscc_a}:
@@ -107,6 +114,10 @@ API_READS = [
     ("/api/v1/fdi/investors", VIEW_PROJECTS),
     ("/api/v1/fdi/projects/{fdi_k}", SEES_FDI_K, 404),
     ("/api/v1/fdi/projects/{fdi_q}", SEES_FDI_Q, 404),
+    ("/api/v1/warnings", VIEW_PROJECTS),
+    ("/api/v1/warnings?state=action_taken&level=red", VIEW_PROJECTS),
+    ("/api/v1/warnings/{w_q}", SEES_WQ, 404),
+    ("/api/v1/warnings/{w_j}", SEES_WJ, 404),
 ]
 PAGE_READS = [
     ("/", SIGNED_IN),  # roles without view_plans get the welcome page
@@ -149,6 +160,11 @@ PAGE_READS = [
     ("/fdi/investors", VIEW_PROJECTS),
     ("/fdi/{fdi_k}", SEES_FDI_K, 404),
     ("/fdi/{fdi_q}", SEES_FDI_Q, 404),
+    ("/warnings", VIEW_PROJECTS),
+    (f"/warnings?org_unit={JIANGSHAN}&state=open", VIEW_PROJECTS),
+    ("/warnings/{w_q}", SEES_WQ, 404),
+    ("/warnings/{w_j}", SEES_WJ, 404),
+    ("/warnings/{w_q}/files/{wfile}", SEES_WQ, 404),
 ]
 # Calculations: POSTs that store nothing (JSON body, the users answered 200, everyone else 403).
 CALCULATIONS = [
@@ -177,6 +193,12 @@ API_WRITES = [
     ("/api/v1/fdi/imports", None, PROJECT_IMPORTERS),
     ("/api/v1/claims/{claim_a}/register", {"name": "矩阵", "org_unit": KECHENG}, {"officer"}),
     ("PUT /api/v1/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": 0}, {"officer"}),
+    # Answering: only the owning unit, and 江山市's warning is not 衢江区政府's to answer (404).
+    ("/api/v1/warnings/{w_j}/acknowledge", None, set(), {"qujiang": 404}),
+    ("/api/v1/warnings/{w_j}/action", None, set(), {"qujiang": 404}),
+    # Supervising: the analysts, a county's only in the county (衢江区's is neither 柯城 nor 江山).
+    ("/api/v1/warnings/{w_q}/escalate", {"note": "矩阵"}, {"city"}, {"kecheng": 404, "jiangshan": 404}),
+    ("/api/v1/warnings/{w_q}/close", {"note": "矩阵"}, {"city"}, {"kecheng": 404, "jiangshan": 404}),
 ]
 # The page forms (session + CSRF): path, form fields.
 PAGE_WRITES = [
@@ -197,6 +219,10 @@ PAGE_WRITES = [
     ("/rules/rd_subsidy/revert", {"reason": "矩阵", "expected_version": "0"}),
     ("/claims/new", {"rule": "rd_subsidy", "year": "2022", "statement": "矩阵"}),
     ("/claims/{claim_a}/register", {"name": "矩阵", "org_unit": KECHENG}),
+    ("/warnings/{w_q}/acknowledge", {}),
+    ("/warnings/{w_q}/action", {"note": "矩阵"}),
+    ("/warnings/{w_q}/escalate", {"note": "矩阵"}),
+    ("/warnings/{w_q}/close", {"note": "矩阵"}),
 ]
 # Routes outside the matrix, and why: signing in and out is for everyone; the rest is static.
 OUTSIDE_THE_MATRIX = {
@@ -211,6 +237,8 @@ POLICY_RECORDS = ("/api/v1/awards/", "/api/v1/claims/", "/awards/", "/claims/")
 # FDI projects: likewise a role without view_projects is refused outright; a viewer outside the
 # project's scope gets 404.
 FDI_RECORDS = ("/api/v1/fdi/projects/", "/fdi/{")
+# Warnings likewise, for a role that may not look at projects at all.
+WARNING_RECORDS = ("/api/v1/warnings/", "/warnings/")
 
 
 def refused_status(path: str, user: str, refused: list[int]) -> int:
@@ -218,6 +246,7 @@ def refused_status(path: str, user: str, refused: list[int]) -> int:
     if user in UNITS and path.startswith(POLICY_RECORDS):
         return 403
     if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS):
+    if user not in VIEW_PROJECTS and path.startswith(WARNING_RECORDS):
         return 403
     return (refused or [403])[0]
 
@@ -291,8 +320,29 @@ def site(request, tmp_path_factory):
                       file_name="fdi.xlsx", sha256="-")
     app = create_app(Settings.from_env(database_url=database_url))
     yield {"app": app, "client": TestClient(app), "engine": engine, "tokens": tokens, "a": a, "b": b,
-           "awards": awards, "list": list_id, "payer": third["payer"], "claims": claims}
+           "awards": awards, "list": list_id, "payer": third["payer"], "claims": claims,
+           "warnings": _warnings(engine, users["qujiang"])}
     engine.dispose()
+
+
+def _warnings(engine, unit: User) -> dict:
+    """A warning of 衢江区政府 (in 衢江区) with an action and its file, and one of 江山市政府."""
+    rows = pl.DataFrame({
+        "source": ["projects"] * 2, "detector": ["schedule_behind"] * 2, "subject_kind": ["project"] * 2,
+        "subject_id": ["zl13-05", "zl13-08"], "subject_name": ["衢江区总部经济圈", "江山市城北科创基地"],
+        "org_unit": ["330803", JIANGSHAN], "responsible_unit": ["衢江区政府", "江山市政府"], "level": ["red"] * 2,
+        "reason": ["年度计划投资完成 41%，时间进度 83%，落后 42 个百分点"] * 2, "period": ["2023-10"] * 2,
+        "due_date": [date(2023, 11, 20)] * 2})
+    fu.raise_warnings(engine, rows, actor="matrix")
+    ids = dict(fu.list_warnings(engine, EVERYONE).select("subject_id", "id").iter_rows())
+    fu.record_action(engine, ids["zl13-05"], user=unit, scope=Scope(units=frozenset({"衢江区政府"})),
+                     note="召开协调会", attachment=("纪要.pdf", b"%PDF-1.4\n% matrix\n"))
+    step = fu.warning_history(engine, fu.get_warning(engine, ids["zl13-05"], scope=EVERYONE))[-1]
+    return {"w_q": ids["zl13-05"], "w_j": ids["zl13-08"], "wfile": step["id"]}
+
+
+def warning_versions(site) -> dict:
+    return dict(fu.list_warnings(site["engine"], EVERYONE).select("id", "version").iter_rows())
 
 
 def _claim(engine, data: PolicyData, user: User, uscc: str) -> dict:
@@ -313,7 +363,7 @@ def fill(site, path: str) -> str:
     return path.format(a=site["a"]["id"], b=site["b"]["id"], list=site["list"], payer=site["payer"],
                        claim_a=claims["a"]["id"], claim_b=claims["b"]["id"], att_a=claims["a"]["attachment"],
                        att_b=claims["b"]["attachment"], uscc_a=site["a"]["uscc"], uscc_b=site["b"]["uscc"],
-                       fdi_k=FDI_K, fdi_q=FDI_Q)
+                       fdi_k=FDI_K, fdi_q=FDI_Q, **site["warnings"])
 
 
 def fill_body(site, body: dict | None) -> dict | None:
@@ -352,6 +402,7 @@ def test_read_matrix(site, path, user, status):
                          ids=[f"{u}:POST {p}" for p, _, u, _ in WRITE_CASES])
 def test_write_matrix_refuses_without_the_capability(site, path, body, user, status):
     before = (state_of(site, "a"), state_of(site, "b"))
+    warnings_before = warning_versions(site)
     method, path = method_and_path(path)
     response = site["client"].request(method, fill(site, path), json=fill_body(site, body),
                                       headers=site["tokens"][user])
@@ -362,6 +413,7 @@ def test_write_matrix_refuses_without_the_capability(site, path, body, user, sta
     assert len(f.list_payment_lists(site["engine"])) == 1
     assert rule_history(site["engine"], "rd_subsidy") == []
     assert len(list_claims(site["engine"], scope=EVERYONE)) == 2
+    assert warning_versions(site) == warnings_before
 
 
 @pytest.mark.parametrize(("path", "body", "user", "status"), CALCULATION_CASES,
@@ -407,19 +459,20 @@ def test_unsigned_pages_redirect_to_login(site, path):
 
 # Every path with an id, and a way to make it name an id that does not exist.
 ID_PATHS = [p for p, *_ in API_READS + PAGE_READS
-            if re.search(r"\{(a|b|claim_a|claim_b|att_a|att_b|list|fdi_k|fdi_q)\}", p)]
+            if re.search(r"\{(a|b|claim_a|claim_b|att_a|att_b|list|fdi_k|fdi_q|w_q|w_j|wfile)\}", p)]
 
 
 def _missing(site, path: str) -> tuple[str, str, str]:
     """The path filled with its real id, the same path with an id that does not exist, and the
     real id (to blank it out of the bodies)."""
     real = fill(site, path)
-    name = re.search(r"\{(\w+)\}", path).group(1)
-    value = str({"a": site["a"]["id"], "b": site["b"]["id"], "list": site["list"],
+    name = re.findall(r"\{(\w+)\}", path)[-1]  # the last id: a file of a warning is missing, not the warning
+    value = str({"a": site["a"]["id"], "b": site["b"]["id"], "list": site["list"], **site["warnings"],
                  **{k: site["claims"][k[-1]]["id"] for k in ("claim_a", "claim_b")},
                  **{k: site["claims"][k[-1]]["attachment"] for k in ("att_a", "att_b")},
-                 "fdi_k": FDI_K, "fdi_q": FDI_Q}[name])
-    return real, real.replace(f"/{value}", "/987654321", 1), value
+                 "fdi_k": FDI_K, "fdi_q": FDI_Q, **site["warnings"]}[name])
+    head, _, tail = real.rpartition(f"/{value}")
+    return real, f"{head}/987654321{tail}", value
 
 
 @pytest.mark.parametrize(("path", "user"), [(p, u) for p in ID_PATHS for u in USERS])
@@ -436,7 +489,8 @@ def test_out_of_scope_answers_as_missing(site, path, user):
     assert seen.text == absent.text.replace("987654321", value)
     assert seen.status_code in (403, 404)  # 403 only for a role that may not use the page at all
     if seen.status_code == 403:
-        assert path.startswith(("/payments", "/api/v1/awards/payment-lists", *FDI_RECORDS)) or user in UNITS
+        assert (path.startswith(("/payments", "/api/v1/awards/payment-lists", *FDI_RECORDS)) or user in UNITS
+                or (path.startswith(WARNING_RECORDS) and user not in VIEW_PROJECTS))
 
 
 # ---- what a scoped user is shown ---------------------------------------------------------------

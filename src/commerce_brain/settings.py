@@ -69,6 +69,7 @@ class UploadLimits:
     actuals_mb: int = 20  # 统计数据 import: tens of thousands of rows are a few MB
     enterprise_mb: int = 200  # 企业数据 import: a million enterprise-years as CSV is ~100 MB
     claim_mb: int = 51  # a claim: 5 attachments of 10 MB each and the form
+    evidence_mb: int = 11  # one evidence file of 10 MB and its form (评审核定, a warning's action)
     form_mb: int = 1  # every other request: forms and JSON
     actuals_rows: int = 200_000
     enterprise_rows: int = 2_000_000

@@ -9,10 +9,12 @@ standard library already has a ``warnings`` module.
 
 from __future__ import annotations
 
+from . import handling, raising
 from .detectors import ACTION_ZH, DETECTOR_ZH, LEVEL_ZH, SOURCE_ZH, STATE_ZH, detector_zh, subject_link
 from .handling import (
     WarningRefused,
     acknowledge,
+    act,
     close,
     escalate,
     get_warning,
@@ -27,7 +29,7 @@ from .raising import WARNING_SCHEMA, Raised, WarningRowsInvalid, check_rows, rai
 
 __all__ = [
     "ACTION_ZH", "DETECTOR_ZH", "LEVEL_ZH", "SOURCE_ZH", "STATE_ZH", "WARNING_SCHEMA", "Raised",
-    "WarningRefused", "WarningRowsInvalid", "acknowledge", "check_rows", "close", "detector_zh", "escalate",
+    "WarningRefused", "WarningRowsInvalid", "acknowledge", "act", "check_rows", "close", "detector_zh", "escalate",
     "get_warning", "json_rows", "list_warnings", "raise_warnings", "record_action", "subject_link", "warning_counts",
     "warning_file", "warning_history",
 ]

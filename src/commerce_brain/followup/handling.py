@@ -133,24 +133,24 @@ def warning_history(engine: Engine, warning: dict) -> list[dict]:
 def acknowledge(engine: Engine, warning_id: int, *, user: User, scope: Scope) -> dict:
     """签收: the owning unit takes the warning on (open → acknowledged). ``scope`` is the
     user's (``access.scope_for``). Returns the warning as it now is."""
-    return _move(engine, warning_id, "acknowledge", user=user, scope=scope, note=None, attachment=None)
+    return act(engine, warning_id, "acknowledge", user=user, scope=scope, note=None, attachment=None)
 
 
 def record_action(engine: Engine, warning_id: int, *, user: User, scope: Scope, note: str,
                   attachment: tuple[str, bytes] | None = None) -> dict:
     """采取措施: the owning unit records what it did (text, optionally one file as
     (filename, bytes))."""
-    return _move(engine, warning_id, "action", user=user, scope=scope, note=note, attachment=attachment)
+    return act(engine, warning_id, "action", user=user, scope=scope, note=note, attachment=attachment)
 
 
 def escalate(engine: Engine, warning_id: int, *, user: User, scope: Scope, note: str) -> dict:
     """升级督办: an analyst raises the warning to the bureau's attention, with a reason."""
-    return _move(engine, warning_id, "escalate", user=user, scope=scope, note=note, attachment=None)
+    return act(engine, warning_id, "escalate", user=user, scope=scope, note=note, attachment=None)
 
 
 def close(engine: Engine, warning_id: int, *, user: User, scope: Scope, note: str | None = None) -> dict:
     """办结: an analyst closes the warning (a reason is needed unless an action was taken)."""
-    return _move(engine, warning_id, "close", user=user, scope=scope, note=note, attachment=None)
+    return act(engine, warning_id, "close", user=user, scope=scope, note=note, attachment=None)
 
 
 def _note(action: str, state: str, note: str | None) -> str | None:
@@ -163,8 +163,17 @@ def _note(action: str, state: str, note: str | None) -> str | None:
     return note
 
 
-def _move(engine: Engine, warning_id: int, action: str, *, user: User, scope: Scope, note: str | None,
-          attachment: tuple[str, bytes] | None) -> dict:
+def act(engine: Engine, warning_id: int, action: str, *, user: User, scope: Scope, note: str | None = None,
+        attachment: tuple[str, bytes] | None = None) -> dict:
+    """One step of MOVES (``acknowledge``, ``action``, ``escalate``, ``close``) on a warning
+    ``scope`` may see, by ``user``: NotAllowed without the step's capability, NotFound outside
+    the scope, WrongState from a state the step does not start from or when someone else moved
+    the warning first, WarningRefused for a missing or long note or a bad file (only an action
+    carries one). Returns the warning as it now is."""
+    if action not in MOVES:
+        raise ValueError(f"unknown warning action {action!r}; known: {', '.join(MOVES)}")
+    if attachment and action != "action":
+        raise WarningRefused("只有采取措施时可以附文件")
     if not isinstance(user, User):
         raise TypeError("a warning is answered by a signed-in user")
     capability, starts, target = MOVES[action]

@@ -9,6 +9,7 @@ refuses the call, naming the rows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,6 +32,11 @@ KEY = ("source", "detector", "subject_id", "period")
 WIDTHS = {"source": 30, "detector": 50, "subject_kind": 30, "subject_id": 100, "subject_name": 300,
           "org_unit": 20, "responsible_unit": 200, "reason": MAX_REASON}
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def is_period(text: str) -> bool:
+    """Whether ``text`` is a month as warnings name it (YYYY-MM)."""
+    return re.fullmatch(PERIOD, text) is not None
 
 
 class WarningRowsInvalid(ValueError):

@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     """The whole web platform for ``settings`` (the environment's by default)."""
     from . import fdi as fdi_pages
     from . import (accounts, api, api_docs, assessments, awards, calculator, claims, enterprise_imports, imports,
-                   imports_api, pages)
+                   imports_api, pages, warning_pages, warnings_api)
     from . import rules as rule_pages
 
     app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url=None,
@@ -85,6 +85,8 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(rule_pages.router)
     app.include_router(calculator.router)
     app.include_router(fdi_pages.router)
+    app.include_router(warnings_api.router)
+    app.include_router(warning_pages.router)
     app.add_middleware(SecurityHeaders)
 
     app.add_exception_handler(RequestValidationError, validation_failed)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from ..access import User
 from ..policy.calculator_form import FieldError, parse_money
@@ -26,6 +25,7 @@ from .claims import file_download
 from .errors import responses
 from .params import RecordId
 from .security import Forbidden, check_csrf, current_user, platform, require, scope
+from .upload_files import form_with_file
 
 router = APIRouter()
 pages = APIRouter(include_in_schema=False)
@@ -41,14 +41,8 @@ ASSESSMENT_FORM = {"requestBody": {"required": True, "content": {"multipart/form
 
 
 async def _posted(request: Request) -> tuple[dict[str, str], tuple[str, bytes] | None]:
-    """The form's fields and its file (read to one byte past the limit: enough for the store to
-    refuse it, without holding a huge upload in memory); an empty file input is no file."""
-    async with request.form(max_files=2, max_fields=10) as form:
-        fields = {k: str(form.get(k) or "") for k in ("csrf", "amount", "reason")}
-        upload = form.get("file")
-        file = ((upload.filename, await upload.read(MAX_FILE_BYTES + 1))
-                if isinstance(upload, UploadFile) and upload.filename else None)
-    return fields, file
+    """The form's fields and its file (see ``form_with_file``)."""
+    return await form_with_file(request, ("csrf", "amount", "reason"), MAX_FILE_BYTES)
 
 
 def _amount_fen(text: str) -> int:

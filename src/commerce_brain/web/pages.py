@@ -23,6 +23,7 @@ from ..policy.names import packaged_names
 from ..policy.payer import treasury_name
 from ..render import num, pct
 from .. import fulfilment as f
+from .. import followup as fu
 from ..store import sign_in
 from ..store.audit import events as audit_events
 from ..store.audit import record, verify
@@ -194,6 +195,8 @@ def _monitoring_page(request: Request, user: User, template: str, year: int, org
     observations = gather_observations(p.catalog, p.engine)
     frame = evaluation(p.engine, p.catalog, visible, year=year, org_unit=org_unit, observations=observations)
     totals = f.award_totals(p.engine, scope=visible, year=year) if can(user, "view_policies") else None
+    # The warnings' counts are asked for on every request (one query) and are part of the key.
+    warnings = fu.warning_counts(fu.list_warnings(p.engine, visible)) if can(user, "view_projects") else None
 
     def context() -> dict:
         plans = [{"id": plan_id, "title": part["plan_title"][0], "counts": status_counts(part), "n": part.height}
@@ -214,12 +217,15 @@ def _monitoring_page(request: Request, user: User, template: str, year: int, org
                 "years": _years(p.catalog), "units": _units(p.catalog, visible),
                 "org_unit": frame["org_unit"][0] if frame.height else org_unit, "awards": awards, "money": money,
                 "charts": chart_data, "county_map": charts.county_map(parent, compared, by_unit),
-                "lagging": frame.filter(pl.col("status") == "lagging").head(SCREEN_LAGGING).to_dicts()}
+                "lagging": frame.filter(pl.col("status") == "lagging").head(SCREEN_LAGGING).to_dicts(),
+                "warnings": warnings, "warning_states": fu.STATE_ZH}
 
     # The award counts are asked for on every request (one grouped query) and are part of the key.
     awards_key = None if totals is None else tuple(sorted((k, v["count"], v["total_fen"]) for k, v in totals.items()))
+    warnings_key = None if warnings is None else (tuple(warnings["by_state"].items()),
+                                                  tuple(warnings["open_by_level"].items()), warnings["overdue"])
     return render_shared(request, template, user, (frame, observations),
-                         (year, org_unit, visible, awards_key), context)
+                         (year, org_unit, visible, awards_key, warnings_key), context)
 
 
 def _years(catalog) -> list[int]:

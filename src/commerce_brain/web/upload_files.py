@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import Request, UploadFile
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from ..access import User
 from ..store.observations import log_rejected_import
@@ -85,3 +86,16 @@ def discard_rejected(request: Request, user: User, path: Path, *, kind: str, nam
     path.unlink(missing_ok=True)
     log_rejected_import(platform(request).engine, kind=kind, file_name=name[:200], sha256=sha,
                         problems=[str(p) for p in problems], actor=user.username)
+
+
+async def form_with_file(request: Request, fields: tuple[str, ...], max_bytes: int) -> tuple[dict[str, str],
+                                                                                          tuple[str, bytes] | None]:
+    """A multipart form's ``fields`` (missing ones as "") and its one ``file`` as (name, bytes),
+    read to one byte past ``max_bytes``: enough for the store to refuse it without holding a
+    huge upload in memory. An empty file input is no file."""
+    async with request.form(max_files=2, max_fields=10) as form:
+        values = {k: str(form.get(k) or "") for k in fields}
+        upload = form.get("file")
+        file = ((upload.filename, await upload.read(max_bytes + 1))
+                if isinstance(upload, StarletteUpload) and upload.filename else None)
+    return values, file

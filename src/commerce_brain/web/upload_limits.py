@@ -22,6 +22,8 @@ ROUTE_LIMITS = [
     ("POST", re.compile(r"^/(imports/(preview|confirm)|api/v1/imports/actuals|api/v1/fdi/imports)$"), "actuals_mb"),
     ("POST", re.compile(r"^/(claims/new|api/v1/claims)$"), "claim_mb"),
     ("POST", re.compile(r"^/enterprise-imports/(preview|confirm)$"), "enterprise_mb"),
+    ("POST", re.compile(r"^/(awards/\d+/assess|api/v1/awards/\d+/assessment|warnings/\d+/action"
+                        r"|api/v1/warnings/\d+/action)$"), "evidence_mb"),
 ]
 
 
