@@ -245,8 +245,7 @@ def refused_status(path: str, user: str, refused: list[int]) -> int:
     """What a user outside ``allowed`` gets: 403, or the table's status (404: out of scope)."""
     if user in UNITS and path.startswith(POLICY_RECORDS):
         return 403
-    if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS):
-    if user not in VIEW_PROJECTS and path.startswith(WARNING_RECORDS):
+    if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS + WARNING_RECORDS):
         return 403
     return (refused or [403])[0]
 
