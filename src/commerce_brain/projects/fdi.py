@@ -40,24 +40,27 @@ DETECTOR = "fdi_stage_overdue"
 DETECTOR_ZH = {DETECTOR: "外资项目环节逾期"}
 
 
+def _flagged(dates: pl.DataFrame, catalog: FdiCatalog, as_of: date) -> pl.DataFrame:
+    """The rows of ``dates`` (any frame with STAGE_DATE_SCHEMA's columns) with the stage's facts
+    and ``done``, ``overdue``, ``days_overdue``, ``level``. A stage with no row has no dates: it is
+    neither done nor overdue."""
+    late = (pl.lit(as_of) - pl.col("planned_date")).dt.total_days()
+    done = (pl.col("actual_date") <= pl.lit(as_of)).fill_null(False)
+    overdue = (~done & (late > catalog.settings.overdue_grace_days)).fill_null(False)
+    stages = catalog.stages.select("stage", "stage_zh", "stage_order", "skippable", "landing")
+    return (dates.join(stages, on="stage", how="left")
+            .with_columns(done=done, overdue=overdue)
+            .with_columns(days_overdue=pl.when("overdue").then(late))
+            .with_columns(level=_level(pl.col("days_overdue"), catalog)))
+
+
 def stage_table(stage_dates: pl.DataFrame, catalog: FdiCatalog, as_of: date) -> pl.DataFrame:
     """One row per project × stage of the catalog (stages a file left blank included): planned
     and actual date, ``done`` (happened by ``as_of``), ``overdue``, ``days_overdue`` and
     ``level`` (null unless overdue)."""
-    settings = catalog.settings
-    projects = stage_dates.select("project_id").unique()
-    grid = projects.join(catalog.stages.select("stage", "stage_zh", "stage_order", "skippable", "landing"),
-                         how="cross")
-    dates = stage_dates.select(list(STAGE_DATE_SCHEMA))
-    late = (pl.lit(as_of) - pl.col("planned_date")).dt.total_days()
-    done = pl.col("actual_date").is_not_null() & (pl.col("actual_date") <= pl.lit(as_of))
-    overdue = ~done & pl.col("planned_date").is_not_null() & (late > settings.overdue_grace_days)
-    return (grid.join(dates, on=["project_id", "stage"], how="left")
-            .with_columns(done=done)
-            .with_columns(overdue=overdue.fill_null(False))
-            .with_columns(days_overdue=pl.when("overdue").then(late))
-            .with_columns(level=_level(pl.col("days_overdue"), catalog))
-            .sort("project_id", "stage_order"))
+    grid = stage_dates.select("project_id").unique().join(catalog.stages.select("stage"), how="cross")
+    dates = grid.join(stage_dates.select(list(STAGE_DATE_SCHEMA)), on=["project_id", "stage"], how="left")
+    return _flagged(dates, catalog, as_of).sort("project_id", "stage_order")
 
 
 def pipeline_status(projects: pl.DataFrame, stage_dates: pl.DataFrame, catalog: FdiCatalog,
@@ -67,35 +70,38 @@ def pipeline_status(projects: pl.DataFrame, stage_dates: pl.DataFrame, catalog: 
     ``planned_landing``, ``due_to_land``, ``overdue_count``, the first overdue stage
     (``overdue_stage``, ``overdue_stage_zh``, ``overdue_planned``), ``days_overdue`` (the most)
     and ``level`` (null when nothing is overdue)."""
-    stages = stage_table(stage_dates.filter(pl.col("project_id").is_in(projects["project_id"].implode())),
-                         catalog, as_of)
+    # Only the rows a project has: a stage without dates changes none of these figures.
+    stages = _flagged(stage_dates.select(list(STAGE_DATE_SCHEMA)), catalog, as_of)
     first = catalog.stage_codes[0]
     grace = catalog.settings.overdue_grace_days
-    landing = pl.col("landing")
+    landing, done, overdue = pl.col("landing"), pl.col("done"), pl.col("overdue")
+    first_late = pl.col("stage_order").filter(overdue).min()
     per_project = stages.group_by("project_id").agg(
-        current_order=pl.col("stage_order").filter("done").max().fill_null(0),
-        signed=pl.col("done").filter(pl.col("stage") == first).any(),
-        landed=(pl.col("done").filter(landing)).all(),
-        landed_on=pl.col("actual_date").filter(landing & pl.col("done")).max(),
+        current_order=pl.col("stage_order").filter(done).max().fill_null(0),
+        signed=done.filter(pl.col("stage") == first).any(),
+        landed=(done & landing).sum() == len(catalog.landed),
+        landed_on=pl.col("actual_date").filter(landing & done).max(),
         planned_landing=pl.col("planned_date").filter(landing).max(),
-        overdue_count=pl.col("overdue").sum().cast(pl.Int64),
-        overdue_stage=pl.col("stage").filter("overdue").first(),
-        overdue_stage_zh=pl.col("stage_zh").filter("overdue").first(),
-        overdue_planned=pl.col("planned_date").filter("overdue").first(),
+        overdue_count=overdue.sum().cast(pl.Int64),
+        overdue_order=first_late,
+        overdue_planned=pl.col("planned_date").filter(overdue & (pl.col("stage_order") == first_late)).first(),
         days_overdue=pl.col("days_overdue").max(),
     )
     landing_late = (pl.lit(as_of) - pl.col("planned_landing")).dt.total_days() > grace
     names = catalog.stages.select(current_order="stage_order", current_stage="stage", current_stage_zh="stage_zh")
+    late_names = catalog.stages.select(overdue_order="stage_order", overdue_stage="stage", overdue_stage_zh="stage_zh")
     return (projects.select(list(PROJECT_SCHEMA))
             .join(per_project, on="project_id", how="left")
             .with_columns(pl.col("current_order").fill_null(0), pl.col("signed").fill_null(False),
                           pl.col("landed").fill_null(False), pl.col("overdue_count").fill_null(0))
             .with_columns(landed=pl.col("landed") & pl.col("signed"))
             .join(names, on="current_order", how="left")
+            .join(late_names, on="overdue_order", how="left")
             .with_columns(current_stage=pl.col("current_stage").fill_null(NOT_SIGNED),
                           current_stage_zh=pl.col("current_stage_zh").fill_null(NOT_SIGNED_ZH),
                           due_to_land=pl.col("signed") & (pl.col("landed") | landing_late.fill_null(False)),
                           level=_level(pl.col("days_overdue"), catalog))
+            .drop("overdue_order")
             .sort("project_id"))
 
 
