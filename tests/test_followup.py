@@ -196,6 +196,8 @@ def test_lists_keep_to_the_scope_and_count(engine, catalog):
     assert fu.list_warnings(engine, Scope(uscc="91350100M000100Y43")).is_empty()  # an enterprise: nothing
     assert fu.list_warnings(engine, Scope(), level="red")["subject_id"].to_list() == ["zl16-08"]
     assert fu.list_warnings(engine, Scope(), responsible_unit="龙游县政府").height == 1
+    assert fu.list_warnings(engine, Scope(), subject_kind="project", subject_id="zl14-01")["id"].len() == 1
+    assert fu.list_warnings(engine, Scope(), subject_kind="fdi_project", subject_id="zl14-01").is_empty()
     assert fu.list_warnings(engine, Scope(), org_units=frozenset({"330802"})).is_empty()
     late = fu.list_warnings(engine, Scope(), today=TODAY + timedelta(days=16))
     assert late["overdue"].to_list() == [True, True]
@@ -239,6 +241,13 @@ def test_two_clicks_at_once_one_wins(engine, catalog):
     assert len(events(engine, action="warning.close")) == 1
     assert stored(engine, warning_actions) == 2
     assert verify(engine).ok
+
+
+def test_every_step_has_an_audit_sentence():
+    # The steps' actions are written as f"warning.{action}": the package scan cannot see them.
+    from commerce_brain.web.audit_sentences import SENTENCES
+
+    assert {f"warning.{action}" for action in fu.handling.MOVES} | {"warnings.raise"} <= set(SENTENCES)
 
 
 def test_detectors_speak_chinese():

@@ -53,11 +53,14 @@ class WarningRefused(FulfilmentError):
 def list_warnings(engine: Engine, scope: Scope, *, source: str | None = None, state: str | None = None,
                   level: str | None = None, org_units: frozenset[str] | None = None,
                   responsible_unit: str | None = None, period: str | None = None,
+                  subject_kind: str | None = None, subject_id: str | None = None,
                   today: date | None = None) -> pl.DataFrame:
     """The warnings ``scope`` may see, newest first, narrowed by the filters (``org_units``: a
-    set of codes, e.g. a county's subtree), with ``overdue`` (due before ``today`` and not closed)."""
+    set of codes, e.g. a county's subtree; ``subject_kind`` and ``subject_id``: one project's,
+    for its own page), with ``overdue`` (due before ``today`` and not closed)."""
     query = select(*(warnings_table.c[c] for c in WARNING_COLUMNS)).order_by(warnings_table.c.id.desc())
-    for column, value in (("source", source), ("state", state), ("level", level), ("period", period)):
+    for column, value in (("source", source), ("state", state), ("level", level), ("period", period),
+                          ("subject_kind", subject_kind), ("subject_id", subject_id)):
         if value:
             query = query.where(warnings_table.c[column] == value)
     with engine.connect() as conn:

@@ -8,6 +8,8 @@ the viewer's scope answers 404, as a missing one.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -68,9 +70,11 @@ def warning_page(request: Request, warning_id: RecordId, user: User = Depends(cu
     return _warning_page(request, user, warning_id)
 
 
-async def _act(request: Request, user: User, warning_id: int, action: str):
-    """A form's step: the fields (and the action's file), the CSRF check, the store's call;
-    a refusal re-renders the page with its message and status."""
+@router.post("/warnings/{warning_id}/{action}")
+async def act_form(request: Request, warning_id: RecordId, action: Literal["acknowledge", "action", "escalate", "close"],
+                   user: User = Depends(current_user)):
+    """A form's step: the fields (and the action's file), the CSRF check, the store's call; a
+    refusal re-renders the page with its message and status."""
     fields, file = await form_with_file(request, ("csrf", "note"), MAX_FILE_BYTES)
     check_csrf(request, fields["csrf"])
     try:
@@ -83,26 +87,6 @@ async def _act(request: Request, user: User, warning_id: int, action: str):
     except REFUSALS as exc:
         return _warning_page(request, user, warning_id, error=str(exc), status=status_of(exc))
     return RedirectResponse(f"/warnings/{warning_id}#history", status_code=303)
-
-
-@router.post("/warnings/{warning_id}/acknowledge")
-async def acknowledge_form(request: Request, warning_id: RecordId, user: User = Depends(current_user)):
-    return await _act(request, user, warning_id, "acknowledge")
-
-
-@router.post("/warnings/{warning_id}/action")
-async def action_form(request: Request, warning_id: RecordId, user: User = Depends(current_user)):
-    return await _act(request, user, warning_id, "action")
-
-
-@router.post("/warnings/{warning_id}/escalate")
-async def escalate_form(request: Request, warning_id: RecordId, user: User = Depends(current_user)):
-    return await _act(request, user, warning_id, "escalate")
-
-
-@router.post("/warnings/{warning_id}/close")
-async def close_form(request: Request, warning_id: RecordId, user: User = Depends(current_user)):
-    return await _act(request, user, warning_id, "close")
 
 
 @router.get("/warnings/{warning_id}/files/{action_id}")
