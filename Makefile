@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-projects bench-fdi lint-plans clean
+.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-projects bench-fdi bench-warnings lint-plans clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ bench-projects: install-test  ## status and lights for 10,000 projects × 60 mon
 
 bench-fdi: install-test  ## the FDI pipeline engine for 100,000 projects (target < 1 s) and a 10,000-project file imported and stored
 	$(BIN)/python bench/bench_fdi.py
+
+bench-warnings: install-test  ## raising 20,000 warnings, again, and the /warnings page's list and counts (SQLite)
+	$(BIN)/python bench/bench_warnings.py
 
 bench-uploads: install-test  ## /login and the cockpit while a 150 MB CSV and a zip bomb are uploaded (2 workers)
 	$(BIN)/python bench/bench_uploads.py
