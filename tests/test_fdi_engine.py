@@ -200,6 +200,8 @@ def test_landing_and_arrival_rates_per_county_hand_worked():
     assert kecheng["arrival_rate"] == pytest.approx(0.45)
     qujiang = rates["330803"]
     assert (qujiang["due_to_land"], qujiang["landed"], qujiang["landing_rate"], qujiang["arrival_rate"]) == (1, 0, 0.0, None)
+    # K2's 到资 is 10 days late (yellow); Q1's 注册 40 days (red).
+    assert (kecheng["worst_level"], qujiang["worst_level"]) == ("yellow", "red")
     total = total_rates(status)
     assert (total["due_to_land"], total["landed"]) == (4, 2) and total["landing_rate"] == pytest.approx(0.5)
 

@@ -132,6 +132,12 @@ def test_pages_show_the_board_the_project_and_the_investors_in_chinese(site):
     for words in ("外资项目全流程跟踪", "落地率", "到资率", "逾期环节", "洽谈中（未签约）", "达产",
                   "overdue-red", "overdue-yellow", "智能装备制造项目", "《绍兴市商务发展“十四五”规划》"):
         assert words in board.text
+    # 招商地图: 龙游县 (a red overdue project) at its place on the schematic, the zone in a free cell.
+    tiles = re.findall(r'<div class="county" style="grid-row: (\d); grid-column: (\d); background: ([^"]+)"><b>([^<]+)</b>',
+                       board.text)
+    by_name = {name: (row, col, colour) for row, col, colour, name in tiles}
+    assert by_name["龙游县"] == ("1", "3", "#b42318") and by_name["江山市"] == ("3", "2", "#2e7d32")
+    assert by_name["柯城区"][2] == "#b88a00" and by_name["智造新城"][:2] == ("1", "2")
     filtered = get(site, "city", "/fdi?org_unit=330825&country=&industry=")
     assert "智能装备制造项目" in filtered.text and "精密电子元器件生产基地" not in filtered.text
     project = get(site, "city", "/fdi/WZ-2025-003")

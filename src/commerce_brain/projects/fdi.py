@@ -115,7 +115,8 @@ def county_rates(status: pl.DataFrame) -> pl.DataFrame:
     """Per org unit: ``projects``, ``signed``, ``due_to_land``, ``landed`` (among the due: a landed
     project is always due), ``landing_rate`` = landed ÷ due, ``contracted_usd`` and ``arrived_usd``
     of the signed projects and ``arrival_rate`` = arrived ÷ contracted; the rates are fractions,
-    null when their divisor is 0. Sorted by org unit."""
+    null when their divisor is 0; ``worst_level``: red or yellow when any of its projects has a
+    stage overdue at that level (null when none). Sorted by org unit."""
     signed = pl.col("signed")
     return (status.group_by("org_unit").agg(
         projects=pl.len().cast(pl.Int64),
@@ -125,6 +126,8 @@ def county_rates(status: pl.DataFrame) -> pl.DataFrame:
         overdue_projects=(pl.col("overdue_count") > 0).sum().cast(pl.Int64),
         contracted_usd=pl.col("contracted_usd").filter(signed).sum().cast(pl.Int64),
         arrived_usd=pl.col("arrived_usd").filter(signed).sum().cast(pl.Int64),
+        worst_level=pl.when((pl.col("level") == "red").any()).then(pl.lit("red"))
+        .when((pl.col("level") == "yellow").any()).then(pl.lit("yellow")),
     ).with_columns(_rates()).sort("org_unit"))
 
 
@@ -133,7 +136,8 @@ def total_rates(status: pl.DataFrame) -> dict:
     whole = county_rates(status.with_columns(org_unit=pl.lit("")))
     if whole.is_empty():
         return {"projects": 0, "signed": 0, "due_to_land": 0, "landed": 0, "overdue_projects": 0,
-                "contracted_usd": 0, "arrived_usd": 0, "landing_rate": None, "arrival_rate": None}
+                "contracted_usd": 0, "arrived_usd": 0, "worst_level": None, "landing_rate": None,
+                "arrival_rate": None}
     return whole.drop("org_unit").row(0, named=True)
 
 

@@ -24,6 +24,7 @@ from ..io.fdi_import import read_fdi_pipeline
 from ..projects.fdi_catalog import FdiCatalog, load_fdi_catalog
 from ..store.fdi_tables import plan_fdi_import
 from .awards_api import check_api_write
+from .charts import SCHEMATIC
 from .errors import ErrorBody, responses
 from .imports_api import _refusal
 from .pages import render
@@ -157,6 +158,34 @@ def _outside(user_scope: Scope, projects) -> list[str]:
 
 # ---- pages ------------------------------------------------------------------------------------
 
+# The map's colours: the worst overdue level among a county's projects, green when none is late.
+MAP_COLOURS = {"red": "#b42318", "yellow": "#b88a00", None: "#2e7d32"}
+
+
+def investment_map(counties: list[dict], catalog) -> list[dict]:
+    """招商地图 (a 示意图): per city, the board's counties and zones on the cockpit's hand-laid
+    3 × 3 grid (``charts.SCHEMATIC``; a zone takes a free cell), each with its projects, 落地率
+    and the colour of its worst overdue level."""
+    parents = {u.code: u.parent for u in catalog.org_units}
+    names = catalog.org_unit_names()
+    cities: dict[str, list[dict]] = {}
+    for county in counties:
+        cities.setdefault(parents.get(county["org_unit"]) or "", []).append(county)
+    found = []
+    for city, rows in sorted(cities.items()):
+        places = SCHEMATIC.get(city, {})
+        free = [(r, c) for r in (1, 2, 3) for c in (1, 2, 3) if (r, c) not in places.values()]
+        tiles = []
+        for county in rows:
+            row, col = places.get(county["org_unit"]) or (free.pop(0) if free else (4 + len(tiles) // 3, 1 + len(tiles) % 3))
+            tiles.append({"name": county["name_zh"], "row": row, "col": col,
+                          "colour": MAP_COLOURS.get(county["worst_level"], MAP_COLOURS[None]),
+                          "label": f"{county['projects']} 个项目 · 落地率 {share(county['landing_rate'])}"
+                          + (f" · 逾期 {county['overdue_projects']} 个" if county["overdue_projects"] else "")})
+        found.append({"city": names.get(city, city), "tiles": tiles})
+    return found
+
+
 def _choices(request: Request, filters: BoardFilters) -> dict:
     catalog, fdi = platform(request).catalog, _fdi()
     units = [(u.code, u.name_zh) for u in catalog.org_units if u.kind in ("district", "county", "county_city", "zone")]
@@ -173,7 +202,8 @@ def board_page(request: Request, as_of: AsOf = None, org_unit: Filter = None, co
     return HTMLResponse(render(request, "fdi_board.html", {
         "user": user, "board": found, "usd_wan": usd_wan, "share": share, "landed_zh": fdi.landed_zh,
         "grace": fdi.settings.overdue_grace_days, "red_after": fdi.settings.red_after_days,
-        "citation": fdi.citations.get("mechanism", ""), **_choices(request, filters)}))
+        "citation": fdi.citations.get("mechanism", ""), "map": investment_map(found["counties"], platform(request).catalog),
+        **_choices(request, filters)}))
 
 
 @pages.get("/fdi/investors", response_class=HTMLResponse)
