@@ -40,3 +40,18 @@ def obs(year: int, value: float, *, indicator: str = "x", plan: str = "p", org_u
 def observations(*rows: dict) -> pl.DataFrame:
     """An observation frame with the engine's schema."""
     return pl.DataFrame(list(rows), schema=OBSERVATION_SCHEMA)
+
+
+def store_project_reports(engine, reports: dict[str, tuple[str, str, str]], month: str, *,
+                          actor: str = "setup") -> None:
+    """Store one month's reports as an import would: project → (annual plan 亿, year to date 亿,
+    stage)."""
+    from commerce_brain.io.project_reports_import import REPORTS_SCHEMA
+    from commerce_brain.projects.amounts import yi_to_wan
+    from commerce_brain.store.project_tables import save_reports
+
+    rows = pl.DataFrame([{"project_id": project, "month": month, "annual_plan_wan": yi_to_wan(plan),
+                          "completed_month_wan": None, "completed_ytd_wan": yi_to_wan(ytd), "stage": stage,
+                          "image_progress": "主体施工", "problems": None, "problem_owner": None}
+                         for project, (plan, ytd, stage) in reports.items()], schema=REPORTS_SCHEMA)
+    save_reports(engine, rows, actor=actor, import_meta={"file_name": f"{month}.xlsx", "sha256": "-"})

@@ -85,6 +85,9 @@ SEES_FDI_Q = frozenset({"city", "boss", "qujiang"})
 # {wfile}); {w_j}: one of 江山市政府 in 江山市.
 SEES_WQ = frozenset({"city", "boss", "qujiang"})
 SEES_WJ = frozenset({"city", "boss", "jiangshan"})
+# A landmark project of 柯城区 (柯城智尚小微企业园项目, 柯城区政府's): 江山市's analyst and 衢江区政府
+# get what a missing one gets.
+KECHENG_PROJECT = "zl13-04"
 
 # (path, the users answered 200[, the status of everyone else: 403 unless given]). {a}/{b}: an
 # award of enterprise A / B; {claim_a}, {att_a}: its claim and the claim's attachment; {uscc_a}:
@@ -118,6 +121,11 @@ API_READS = [
     ("/api/v1/warnings?state=action_taken&level=red", VIEW_PROJECTS),
     ("/api/v1/warnings/{w_q}", SEES_WQ, 404),
     ("/api/v1/warnings/{w_j}", SEES_WJ, 404),
+    ("/api/v1/projects", VIEW_PROJECTS),
+    ("/api/v1/projects/status", VIEW_PROJECTS),
+    ("/api/v1/projects/lint", VIEW_PROJECTS),
+    (f"/api/v1/projects/{KECHENG_PROJECT}", VIEW_PROJECTS - {"jiangshan", "qujiang"}, 404),
+    ("/api/v1/projects/imports", PROJECT_IMPORTERS),
 ]
 PAGE_READS = [
     ("/", SIGNED_IN),  # roles without view_plans get the welcome page
@@ -165,6 +173,12 @@ PAGE_READS = [
     ("/warnings/{w_q}", SEES_WQ, 404),
     ("/warnings/{w_j}", SEES_WJ, 404),
     ("/warnings/{w_q}/files/{wfile}", SEES_WQ, 404),
+    ("/projects", VIEW_PROJECTS),
+    ("/projects/lint", VIEW_PROJECTS),
+    ("/projects/export.xlsx", VIEW_PROJECTS),  # each gets its own scope's projects (test_project_pages)
+    (f"/projects/{KECHENG_PROJECT}", VIEW_PROJECTS - {"jiangshan", "qujiang"}, 404),
+    ("/project-imports", PROJECT_IMPORTERS),
+    ("/project-imports/template.xlsx", PROJECT_IMPORTERS),
 ]
 # Calculations: POSTs that store nothing (JSON body, the users answered 200, everyone else 403).
 CALCULATIONS = [
@@ -199,6 +213,11 @@ API_WRITES = [
     # Supervising: the analysts, a county's only in the county (衢江区's is neither 柯城 nor 江山).
     ("/api/v1/warnings/{w_q}/escalate", {"note": "矩阵"}, {"city"}, {"kecheng": 404, "jiangshan": 404}),
     ("/api/v1/warnings/{w_q}/close", {"note": "矩阵"}, {"city"}, {"kecheng": 404, "jiangshan": 404}),
+    # report_projects: only a project's own responsible unit (衢江区政府 may not report 柯城's).
+    (f"/api/v1/projects/{KECHENG_PROJECT}/reports",
+     {"month": "2024-10", "annual_plan_yi": "1", "completed_ytd_yi": "1", "stage": "completed"}, set(),
+     {"qujiang": 404}),
+    ("/api/v1/projects/imports", None, PROJECT_IMPORTERS),
 ]
 # The page forms (session + CSRF): path, form fields.
 PAGE_WRITES = [
@@ -223,6 +242,10 @@ PAGE_WRITES = [
     ("/warnings/{w_q}/action", {"note": "矩阵"}),
     ("/warnings/{w_q}/escalate", {"note": "矩阵"}),
     ("/warnings/{w_q}/close", {"note": "矩阵"}),
+    (f"/projects/{KECHENG_PROJECT}/reports",
+     {"month": "2024-10", "annual_plan_yi": "1", "completed_ytd_yi": "1", "stage": "completed"}),
+    ("/project-imports/preview", {}),
+    ("/project-imports/confirm", {"sha": "0" * 64, "suffix": ".csv", "file_name": "x.csv"}),
 ]
 # Routes outside the matrix, and why: signing in and out is for everyone; the rest is static.
 OUTSIDE_THE_MATRIX = {
@@ -239,13 +262,15 @@ POLICY_RECORDS = ("/api/v1/awards/", "/api/v1/claims/", "/awards/", "/claims/")
 FDI_RECORDS = ("/api/v1/fdi/projects/", "/fdi/{")
 # Warnings likewise, for a role that may not look at projects at all.
 WARNING_RECORDS = ("/api/v1/warnings/", "/warnings/")
+PROJECT_RECORDS = ("/api/v1/projects/zl", "/projects/zl")  # a landmark project's page and record
 
 
-def refused_status(path: str, user: str, refused: list[int]) -> int:
+def refused_status(path: str, user: str, refused: list) -> int:
     """What a user outside ``allowed`` gets: 403, or the table's status (404: out of scope)."""
     if user in UNITS and path.startswith(POLICY_RECORDS):
         return 403
     if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS + WARNING_RECORDS):
+    if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS + PROJECT_RECORDS):
         return 403
     return (refused or [403])[0]
 

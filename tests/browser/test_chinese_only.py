@@ -22,7 +22,8 @@ UNITS = {"MB", "GDP", "CSV", "XLSX", "PDF", "OFD", "JPG", "PNG", "ZIP", "Word", 
 SYMBOL = re.compile(r"^[A-Za-z]_[A-Za-z0-9]+$")
 FILE_NAME = re.compile(r"\S*\.(xlsx|xlsm|csv|pdf|ofd|jpg|png|docx?|zip)\b", re.I)
 # Detail pages: the first link under each list page whose path starts so.
-DETAILS = {"/": "/plans/", "/awards": "/awards/", "/claims": "/claims/", "/rules": "/rules/", "/warnings": "/warnings/"}
+DETAILS = {"/": "/plans/", "/awards": "/awards/", "/claims": "/claims/", "/rules": "/rules/", "/warnings": "/warnings/",
+           "/projects": "/projects/zl"}
 # Pages that are not page text (downloads, templates).
 SKIP = re.compile(r"\.(xlsx|csv|pdf)$|/template|/export|/attachments/")
 

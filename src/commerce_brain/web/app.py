@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     """The whole web platform for ``settings`` (the environment's by default)."""
     from . import fdi as fdi_pages
     from . import (accounts, api, api_docs, assessments, awards, calculator, claims, enterprise_imports, imports,
-                   imports_api, pages, warning_pages, warnings_api)
+                   imports_api, pages, project_imports, projects, projects_api, warning_pages, warnings_api)
     from . import rules as rule_pages
 
     app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url=None,
@@ -87,6 +87,11 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(fdi_pages.router)
     app.include_router(warnings_api.router)
     app.include_router(warning_pages.router)
+    app.include_router(projects.router)
+    app.include_router(project_imports.router)
+    # Before the projects' API: /api/v1/projects/imports is not a project's id.
+    app.include_router(project_imports.api)
+    app.include_router(projects_api.api)
     app.add_middleware(SecurityHeaders)
 
     app.add_exception_handler(RequestValidationError, validation_failed)

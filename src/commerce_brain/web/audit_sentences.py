@@ -25,11 +25,12 @@ CLAIM_STATE_ZH = {"pending": "待核实", "filed": "已受理"}
 
 @dataclass(frozen=True)
 class Names:
-    """What codes in an event are called: org units, rules (第N条 …) and payers."""
+    """What codes in an event are called: org units, rules (第N条 …), payers and projects."""
 
     org_units: Mapping[str, str] = field(default_factory=dict)
     rules: Mapping[str, str] = field(default_factory=dict)
     payers: Mapping[str, str] = field(default_factory=dict)
+    projects: Mapping[str, str] = field(default_factory=dict)
 
 
 def yuan(fen) -> str:
@@ -124,7 +125,10 @@ def _project_report(obj: str, d: Mapping, names: Names) -> str:
     def yi(wan) -> str:
         return f"{wan_to_yi(wan)} 亿元" if isinstance(wan, int) and not isinstance(wan, bool) else "—"
 
-    return (f"填报{_record(obj)} {d.get('month', '')} 进度（第 {d.get('version', '—')} 版）：建设阶段"
+    # The project by its name (its id is a code no one reads), the id only for one unknown here.
+    key = obj.partition(":")[2]
+    project = f"项目“{names.projects[key]}”" if key in names.projects else _record(obj)
+    return (f"填报{project} {d.get('month', '')} 进度（第 {d.get('version', '—')} 版）：建设阶段"
             f"{STAGE_ZH.get(d.get('stage'), '未知')}，年度计划投资 {yi(d.get('annual_plan_wan'))}，"
             f"本年累计完成 {yi(d.get('completed_ytd_wan'))}")
 

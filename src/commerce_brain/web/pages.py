@@ -44,6 +44,7 @@ from .security import (
     session_of,
 )
 from . import charts
+from .project_views import latest_light_counts, project_data, project_light_tiles
 from .views import (
     DEFAULT_YEAR,
     HOME,
@@ -197,6 +198,7 @@ def _monitoring_page(request: Request, user: User, template: str, year: int, org
     totals = f.award_totals(p.engine, scope=visible, year=year) if can(user, "view_policies") else None
     # The warnings' counts are asked for on every request (one query) and are part of the key.
     warnings = fu.warning_counts(fu.list_warnings(p.engine, visible)) if can(user, "view_projects") else None
+    lights = latest_light_counts(p, visible) if can(user, "view_projects") else None
 
     def context() -> dict:
         plans = [{"id": plan_id, "title": part["plan_title"][0], "counts": status_counts(part), "n": part.height}
@@ -216,6 +218,7 @@ def _monitoring_page(request: Request, user: User, template: str, year: int, org
                 "unit_name": frame["org_unit_name"][0] if frame.height else "", "statuses": charts.STATUS_ORDER,
                 "years": _years(p.catalog), "units": _units(p.catalog, visible),
                 "org_unit": frame["org_unit"][0] if frame.height else org_unit, "awards": awards, "money": money,
+                "project_lights": project_light_tiles(lights),
                 "charts": chart_data, "county_map": charts.county_map(parent, compared, by_unit),
                 "lagging": frame.filter(pl.col("status") == "lagging").head(SCREEN_LAGGING).to_dicts(),
                 "warnings": warnings, "warning_states": fu.STATE_ZH}
@@ -225,7 +228,7 @@ def _monitoring_page(request: Request, user: User, template: str, year: int, org
     warnings_key = None if warnings is None else (tuple(warnings["by_state"].items()),
                                                   tuple(warnings["open_by_level"].items()), warnings["overdue"])
     return render_shared(request, template, user, (frame, observations),
-                         (year, org_unit, visible, awards_key, warnings_key), context)
+                         (year, org_unit, visible, awards_key, warnings_key, lights), context)
 
 
 def _years(catalog) -> list[int]:
@@ -302,7 +305,8 @@ def audit_page(request: Request, actor: str | None = None, action: str | None = 
     p = platform(request)
     org_units = p.catalog.org_unit_names()
     names = Names(org_units=org_units, payers={code: treasury_name(org_units, code) for code in org_units},
-                  rules={r.id: f"第{r.article}条 {r.name_zh}" for r in effective_policies(p.engine).rules()})
+                  rules={r.id: f"第{r.article}条 {r.name_zh}" for r in effective_policies(p.engine).rules()},
+                  projects=dict(project_data(p).projects.select("id", "name_zh").iter_rows()))
     return render(request, "audit.html", {
         "user": user, "events": audit_events(p.engine, limit=200, actor=actor or None, action=action or None),
         "report": verify(p.engine), "actor": actor or "", "action": action or "", "actions": ACTION_ZH,

@@ -34,3 +34,8 @@ def year_or_none(text: str | None) -> int | None:
         return None
     year = int(raw)
     return year if YEARS[0] <= year <= YEARS[1] else None
+
+# A project's id as the catalog and the project import write it (zl13-01, a city's 重点项目
+# code): letters, digits, ``-``, ``_`` and ``.``, at most 64. Anything else is a missing project (404).
+PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+ProjectId = Annotated[str, Path(pattern=PROJECT_ID_PATTERN, description="项目编号 a project's id (zl13-01)")]

@@ -55,6 +55,18 @@
         series: bars(data.growth, false)
       };
     },
+    stack: function (el) {
+      // A stacked bar per row of a roll-up (e.g. projects per light by 专栏 or county).
+      var block = data.stacks[Number(el.getAttribute("data-index"))];
+      return {
+        tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+        legend: {bottom: 0},
+        grid: {left: 8, right: 16, top: 32, bottom: 36, containLabel: true},
+        xAxis: {type: "category", data: block.units},
+        yAxis: {type: "value", name: block.axis, minInterval: 1},
+        series: bars(block, true)
+      };
+    },
     statuses: function () {
       return {
         tooltip: {trigger: "item"},
