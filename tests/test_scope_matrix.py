@@ -265,12 +265,11 @@ WARNING_RECORDS = ("/api/v1/warnings/", "/warnings/")
 PROJECT_RECORDS = ("/api/v1/projects/zl", "/projects/zl")  # a landmark project's page and record
 
 
-def refused_status(path: str, user: str, refused: list) -> int:
+def refused_status(path: str, user: str, refused: list[int]) -> int:
     """What a user outside ``allowed`` gets: 403, or the table's status (404: out of scope)."""
     if user in UNITS and path.startswith(POLICY_RECORDS):
         return 403
-    if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS + WARNING_RECORDS):
-    if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS + PROJECT_RECORDS):
+    if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS + WARNING_RECORDS + PROJECT_RECORDS):
         return 403
     return (refused or [403])[0]
 
