@@ -161,7 +161,7 @@ def project_page_response(request: Request, user: User, project_id: str, month: 
 def _warnings_of(engine, visible, project_id: str) -> list[dict]:
     """The project's warnings the user may see (the schedule's), newest first, each with its
     detector and state in Chinese."""
-    frame = list_warnings(engine, visible, source="projects").filter(pl.col("subject_id") == project_id)
+    frame = list_warnings(engine, visible, source="projects", subject_kind="project", subject_id=project_id)
     return [{**w, "detector_zh": detector_zh(w["detector"]), "state_zh": STATE_ZH.get(w["state"], "")}
             for w in frame.iter_rows(named=True)]
 
