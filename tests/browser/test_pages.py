@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 ROLE_ZH = {
     "admin": "系统管理员", "city_analyst": "市级分析员", "county_analyst": "县（市、区）分析员",
     "policy_officer": "政策经办（资管办）", "finance_officer": "财政兑现", "enterprise": "企业用户",
-    "leader": "领导驾驶舱（只读）",
+    "leader": "领导驾驶舱（只读）", "project_unit": "项目责任单位",
 }
 # What each role lands on after signing in: the cockpit of its org unit, or the welcome page.
 LANDING = {
@@ -26,6 +26,7 @@ LANDING = {
     "policy_officer": None,
     "finance_officer": None,
     "enterprise": None,
+    "project_unit": None,
 }
 LOCAL_HOSTS = {"127.0.0.1"}
 RETAIL = "/plans/qz_commerce_14th/retail_sales"
@@ -67,7 +68,7 @@ def test_each_role_signs_in_through_the_form_and_sees_its_page(page: Page, sign_
         expect(page.locator("main h1")).to_have_text(re.compile(rf"^{re.escape(heading)} · 2023年$"))
         expect(page.locator("main > section.tiles .tile")).to_have_count(6)  # one per status
         if can_see_awards(role):
-            expect(page.locator("section.card .tiles a.tile")).to_have_count(5)  # one per award state
+            expect(page.locator("section.card .tiles a.tile[class*='award-']")).to_have_count(5)  # one per award state
         assert page.locator("table.data tbody tr").count() > 20
         assert cockpit_statuses(page)[0] == "滞后"
         assert not real_errors(page)
