@@ -206,6 +206,15 @@ def test_lists_keep_to_the_scope_and_count(engine, catalog):
     assert counts == {"total": 2, "by_state": {"open": 2, "acknowledged": 0, "action_taken": 0, "escalated": 0,
                                                "closed": 0},
                       "open_by_level": {"yellow": 1, "red": 1}, "overdue": 2}
+    # Counted in the database (the cockpit's way), the same figures, and the same scopes.
+    assert fu.count_warnings(engine, Scope(), today=TODAY + timedelta(days=16)) == counts
+    assert fu.count_warnings(engine, scope(LONGYOU, catalog))["total"] == 1
+    assert fu.count_warnings(engine, scope(KECHENG, catalog))["total"] == 0
+    assert fu.count_warnings(engine, Scope(uscc="91350100M000100Y43"))["total"] == 0
+    fu.close(engine, ids(engine)["zl16-08"], user=CITY, scope=Scope(), note="调整出库")
+    assert fu.count_warnings(engine, Scope(), today=TODAY + timedelta(days=16)) == {
+        "total": 2, "by_state": {"open": 1, "acknowledged": 0, "action_taken": 0, "escalated": 0, "closed": 1},
+        "open_by_level": {"yellow": 1, "red": 0}, "overdue": 1}
 
 
 def test_two_clicks_at_once_one_wins(engine, catalog):

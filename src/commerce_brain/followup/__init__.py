@@ -16,6 +16,7 @@ from .handling import (
     acknowledge,
     act,
     close,
+    count_warnings,
     escalate,
     get_warning,
     json_rows,
@@ -29,7 +30,7 @@ from .raising import WARNING_SCHEMA, Raised, WarningRowsInvalid, check_rows, rai
 
 __all__ = [
     "ACTION_ZH", "DETECTOR_ZH", "LEVEL_ZH", "SOURCE_ZH", "STATE_ZH", "WARNING_SCHEMA", "Raised",
-    "WarningRefused", "WarningRowsInvalid", "acknowledge", "act", "check_rows", "close", "detector_zh", "escalate",
+    "WarningRefused", "WarningRowsInvalid", "acknowledge", "act", "check_rows", "close", "count_warnings", "detector_zh", "escalate",
     "get_warning", "json_rows", "list_warnings", "raise_warnings", "record_action", "subject_link", "warning_counts",
     "warning_file", "warning_history",
 ]

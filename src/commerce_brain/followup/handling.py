@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import polars as pl
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, and_, case, func, insert, select, update
 
 from ..access import Scope, User, filter_visible
 from ..fulfilment.claims_flow import checked_file
@@ -94,12 +94,31 @@ def json_rows(frame: pl.DataFrame) -> list[dict]:
 
 def warning_counts(frame: pl.DataFrame) -> dict:
     """Counts of a list of warnings: in all, per state, per level among those not closed, and
-    overdue."""
-    live = frame.filter(pl.col("state") != "closed")
-    return {"total": frame.height,
-            "by_state": {s: int((frame["state"] == s).sum()) for s in STATE_ZH},
-            "open_by_level": {lv: int((live["level"] == lv).sum()) for lv in ("yellow", "red")},
-            "overdue": int(frame["overdue"].sum()) if "overdue" in frame.columns else 0}
+    overdue. A frame with a column ``n`` is already grouped: each row counts ``n`` warnings."""
+    weighted = frame.with_columns(n=pl.col("n") if "n" in frame.columns else pl.lit(1, pl.Int64))
+    total = lambda where: int(weighted.filter(where)["n"].sum())  # noqa: E731
+    live = pl.col("state") != "closed"
+    return {"total": int(weighted["n"].sum()),
+            "by_state": {s: total(pl.col("state") == s) for s in STATE_ZH},
+            "open_by_level": {lv: total(live & (pl.col("level") == lv)) for lv in ("yellow", "red")},
+            "overdue": total(pl.col("overdue")) if "overdue" in frame.columns else 0}
+
+
+def count_warnings(engine: Engine, scope: Scope, *, today: date | None = None) -> dict:
+    """``warning_counts`` of every warning ``scope`` may see, counted in the database (the
+    cockpit asks on every request: it must not read the whole table). The scope's rule is
+    applied to the grouped rows, so it is the same rule as the list's."""
+    w = warnings_table.c
+    late = and_(w.due_date < (today or date.today()), w.state != "closed")
+    overdue = case((late, True), else_=False)
+    query = (select(w.state, w.level, w.org_unit, w.responsible_unit, overdue.label("overdue"),
+                    func.count().label("n")).group_by(w.state, w.level, w.org_unit, w.responsible_unit, overdue))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    grouped = pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+        "state": pl.String, "level": pl.String, "org_unit": pl.String, "responsible_unit": pl.String,
+        "overdue": pl.Boolean, "n": pl.Int64})
+    return warning_counts(filter_visible(grouped, scope))
 
 
 def get_warning(engine: Engine, warning_id: int, *, scope: Scope) -> dict:
