@@ -38,6 +38,7 @@ PAGES = {
     "cockpit": "/",
     "indicator": "/plans/qz_commerce_14th/retail_sales?year=2023&org_unit=330800",
     "screen": "/cockpit/screen",  # the 大屏 summary (the cockpit's figures, county map)
+    "projects": "/projects",  # 项目推进: 58 projects' lights, roll-ups and charts (issue 10)
 }
 TARGET_P95_MS = 100.0
 USERNAME = "bench-city"
@@ -64,18 +65,47 @@ def build_store(database_url: str) -> str:
     from commerce_brain.demo import demo_observations
     from commerce_brain.store.accounts import create_user
     from commerce_brain.store.catalog_sync import sync_catalog
+    from commerce_brain.projects.catalog import load_project_catalog
     from commerce_brain.store.observations import save_observations
+    from commerce_brain.store.project_tables import save_reports
     from commerce_brain.store.schema import connect
 
     catalog = load_catalog()
     engine = connect(database_url)
     sync_catalog(engine, catalog)
     save_observations(engine, demo_observations(catalog), file_name="demo", sha256="-", imported_by="demo")
+    save_reports(engine, project_reports(load_project_catalog().projects), actor="bench",
+                 import_meta={"file_name": "bench-reports.xlsx", "sha256": "-"})
     password = "Bench-" + secrets.token_urlsafe(12)
     create_user(engine, username=USERNAME, password=password, role="city_analyst", display_name="市商务局分析员",
                 catalog=catalog)
     engine.dispose()
     return password
+
+
+def project_reports(projects, first: str = "2021-01", last: str = "2023-10", seed: int = 10):
+    """Monthly reports of every landmark project from ``first`` to ``last`` (about 2,000 rows):
+    each year's plan a fifth of the plan-period investment, the year to date that plan's share
+    of the months gone times a per-project pace (0.5–1.2), so every light shows."""
+    import numpy as np
+    import polars as pl
+
+    from commerce_brain.io.project_reports_import import REPORTS_SCHEMA
+
+    months = pl.date_range(pl.date(int(first[:4]), int(first[5:]), 1), pl.date(int(last[:4]), int(last[5:]), 1),
+                           "1mo", eager=True).dt.strftime("%Y-%m").alias("month")
+    pace = pl.DataFrame({"id": projects["id"],
+                         "pace": np.random.default_rng(seed).integers(50, 121, projects.height)})  # percent
+    grid = projects.select("id", "plan_period_investment_wan").join(pace, on="id").join(months.to_frame(), how="cross")
+    plan = (pl.col("plan_period_investment_wan") // 5).alias("annual_plan_wan")
+    mon = pl.col("month").str.slice(5, 2).cast(pl.Int64)
+    return grid.select(
+        pl.col("id").alias("project_id"), "month", plan,
+        pl.lit(None, pl.Int64).alias("completed_month_wan"),
+        (plan * mon * pl.col("pace") // 1200).alias("completed_ytd_wan"),
+        pl.lit("under_construction").alias("stage"), pl.lit(None, pl.String).alias("image_progress"),
+        pl.lit(None, pl.String).alias("problems"), pl.lit(None, pl.String).alias("problem_owner"),
+    ).cast(REPORTS_SCHEMA)
 
 
 def free_port() -> int:
