@@ -175,3 +175,24 @@ def test_an_imported_name_that_is_a_formula_stays_text_in_the_export(site, tmp_p
     sheet = load_workbook(__import__("io").BytesIO(export.content)).active
     row = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "重点项目")
     assert row[2] == "'" + formula and row[3] == "'@衢江区政府"
+
+
+def test_the_api_status_is_the_clis_json(tmp_path, monkeypatch):
+    import json
+
+    from test_cli import run
+
+    monkeypatch.setenv("COMMERCE_BRAIN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("COMMERCE_BRAIN_DATABASE_URL", raising=False)
+    sample = tmp_path / "project-reports-sample.xlsx"
+    run("projects", "template", str(sample), "--sample")
+    run("projects", "import", str(sample), "--user", "市商务局")
+    cli = json.loads(run("projects", "status", "--month", "2023-10", "--format", "json").stdout)
+    settings = Settings.from_env()
+    engine = connect(settings.database_url)
+    user = create_user(engine, username="city", password=PASSWORD, role="city_analyst", display_name="市商务局",
+                       catalog=load_catalog())
+    token = {"Authorization": f"Bearer {issue_token(engine, user.id, 'test')}"}
+    api = TestClient(create_app(settings)).get("/api/v1/projects/status?month=2023-10", headers=token).json()
+    assert api == cli and len(api) == 59
+    engine.dispose()

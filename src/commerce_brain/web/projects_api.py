@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..access import User, filter_visible
-from ..cli_projects import LIST_JSON_COLUMNS, projects_in_yi
+from ..cli_projects import LIST_JSON_COLUMNS, STATUS_JSON_COLUMNS, projects_in_yi
 from ..projects.amounts import wan_to_yi_float
 from ..projects.lint import JSON_COLUMNS as LINT_COLUMNS
 from ..render import clean
@@ -27,7 +27,6 @@ from .project_views import MONTH, Filters, lint_findings, month_or_latest, proje
 from .security import current_user, platform, require, scope
 
 api = APIRouter(prefix="/api/v1/projects", tags=["项目推进 projects"])
-STATUS_KEYS = ("id", "light", "schedule_gap", "reason")
 REPORT_KEYS = ("month", "annual_plan_wan", "completed_month_wan", "completed_ytd_wan", "stage", "image_progress",
                "problems", "problem_owner", "entered_by", "entered_at")
 Amount = str | int | float | None
@@ -73,8 +72,7 @@ def status(request: Request, month: str | None = None, user: User = Depends(curr
     """One row per visible project in ``month`` (default: the newest reported): light, gap, reason —
     the rows of ``projects status --format json``."""
     require(user, "view_projects")
-    frame = _status_frame(request, user, month).with_columns(pl.col("schedule_gap").round(3))
-    return _records(frame.sort("id"), STATUS_KEYS)
+    return _records(_status_frame(request, user, month), STATUS_JSON_COLUMNS)
 
 
 @api.get("/lint")
@@ -104,8 +102,7 @@ def project(request: Request, project_id: ProjectId, month: str | None = None,
              for c in ("annual_plan_wan", "completed_month_wan", "completed_ytd_wan")]
     report_keys = [k.replace("_wan", "_yi") for k in REPORT_KEYS]
     return {**_records(facts, LIST_JSON_COLUMNS)[0],
-            "status": {"month": row["month"], **{k: clean(row[k]) for k in STATUS_KEYS if k != "id"},
-                       "schedule_gap": None if row["schedule_gap"] is None else round(row["schedule_gap"], 3)},
+            "status": {"month": row["month"], **{k: clean(row[k]) for k in STATUS_JSON_COLUMNS if k != "id"}},
             "reports": _records(reports.with_columns(in_yi).with_columns(pl.col("entered_at").cast(pl.String)),
                                 report_keys)}
 
@@ -126,5 +123,4 @@ def post_report(request: Request, project_id: ProjectId, body: ReportBody, user:
         return JSONResponse(ErrorBody(detail=detail, problems=problems).model_dump(), status_code=422)
     row = _project(request, user, project_id, entered.month)
     return {"id": project_id, "month": entered.month, "version": entered.version, "changed": entered.changed,
-            "light": row["light"], "reason": row["reason"],
-            "schedule_gap": None if row["schedule_gap"] is None else round(row["schedule_gap"], 3)}
+            **{k: clean(row[k]) for k in STATUS_JSON_COLUMNS if k != "id"}}
