@@ -1,8 +1,9 @@
-"""Benchmark: the cockpit and an indicator page under 50 concurrent users, served by the real
-server, on SQLite and on PostgreSQL.
+"""Benchmark: the cockpit, an indicator page, the 大屏 and the project list (项目推进) under 50
+concurrent users, served by the real server, on SQLite and on PostgreSQL.
 
 For each database a demo store is built in a temporary folder (the demo actuals, as
-``commerce-brain serve --demo`` stores them, and one city analyst), ``commerce-brain serve``
+``commerce-brain serve --demo`` stores them, monthly reports of the 58 landmark projects, and
+one city analyst), ``commerce-brain serve``
 is started as a subprocess with 1 and with 2 workers, the benchmark signs in through the
 sign-in form like a browser, and ``wrk`` (Debian package ``wrk``) drives each page with the
 session cookie: a warm-up, then the measured run. ``percentiles.lua`` counts every response
