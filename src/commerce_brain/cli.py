@@ -18,6 +18,7 @@ from .cli_plans import plans_app
 from .cli_policy import policy_app
 from .cli_projects import projects_app
 from .cli_users import users_app
+from .cli_warning import warning_app
 
 app = typer.Typer(help="商务大脑 Commerce Brain：规划监测与政策兑现。", no_args_is_help=True,
                   rich_markup_mode="rich")
@@ -28,6 +29,7 @@ app.add_typer(projects_app, name="projects")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(warning_app, name="warning")  # early warning (预警监测)
 
 
 @app.command("demo")

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from ..projects.fdi import DETECTOR_ZH as FDI_DETECTORS
 from ..projects.warning_rows import DETECTOR_ZH as PROJECT_DETECTORS
+from ..warning.orders import DETECTOR_ZH as ORDER_DETECTORS
+from ..warning.orders import SOURCE_ZH as ORDER_SOURCE
 
 DETECTOR_ZH: dict[str, str] = {
     **PROJECT_DETECTORS,
     # The foreign-investment pipeline (全流程跟踪): a stage past its planned date.
     **FDI_DETECTORS,
+    # 订单+清单: an export enterprise's new orders against its own history.
+    **ORDER_DETECTORS,
 }
-SOURCE_ZH: dict[str, str] = {"projects": "项目推进", "fdi": "外资项目全流程跟踪"}
-SUBJECT_KIND_ZH: dict[str, str] = {"project": "项目", "fdi_project": "外资项目"}
+SOURCE_ZH: dict[str, str] = {"projects": "项目推进", "fdi": "外资项目全流程跟踪", **ORDER_SOURCE}
+SUBJECT_KIND_ZH: dict[str, str] = {"project": "项目", "fdi_project": "外资项目", "enterprise": "企业"}
 # Where a subject's own page is (``{id}`` is the subject id); a kind without one is shown unlinked.
 SUBJECT_PAGES: dict[str, str] = {"project": "/projects/{id}", "fdi_project": "/fdi/{id}"}
 LEVEL_ZH: dict[str, str] = {"yellow": "黄灯", "red": "红灯"}

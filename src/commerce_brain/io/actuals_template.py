@@ -66,6 +66,16 @@ def write_template(catalog: Catalog, path: Path) -> Path:
     return path
 
 
+def write_csv(path: Path, headers: list[str], rows: list[list[object]]) -> Path:
+    """A template as CSV: the header row and ``rows``, neutralised, UTF-8 with a BOM (so that
+    Excel opens the Chinese headers right)."""
+    with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(headers)
+        writer.writerows(neutralised(r) for r in rows)
+    return Path(path)
+
+
 def _write(sheet, headers: list[str], rows: list[list[object]]) -> None:
     sheet.append(headers)
     for cell in sheet[1]:

@@ -99,17 +99,25 @@ def read_fdi_pipeline(source: Path, catalog: Catalog, fdi: FdiCatalog, *, today:
     if rows.height == 0:
         raise ImportRejected(source, [Problem(sheet.label, 0, "", "无数据行：只有表头")])
     checked, found = _check(rows, catalog, fdi, today or date.today())
-    labels = pl.DataFrame([{"field": f, "_pos": pos, "column": label} for f, (pos, label) in positions.items()],
-                          schema={"field": pl.String, "_pos": pl.Int64, "column": pl.String})
-    found = (found.join(labels, on="field", how="left")
-             .select(_sheet_no=pl.lit(0, pl.Int64), _sheet=pl.lit(sheet.label), _row="_row", _pos="_pos",
-                     column=pl.col("column").fill_null(""), reason="reason"))
+    found = located(found, positions, sheet)
     if found.height:
         raise ImportRejected(source, _capped(found, name))
     return _frames(checked, fdi)
 
 
-def _sheet(source: Path) -> SheetText:
+def located(found: pl.DataFrame, positions: dict[str, tuple[int, str]], sheet: SheetText) -> pl.DataFrame:
+    """Problems as (_row, field, reason) placed on the sheet: PROBLEM_COLS, the column as its
+    header reads (with its letter in XLSX)."""
+    labels = pl.DataFrame([{"field": f, "_pos": pos, "column": label} for f, (pos, label) in positions.items()],
+                          schema={"field": pl.String, "_pos": pl.Int64, "column": pl.String})
+    return (found.join(labels, on="field", how="left")
+            .select(_sheet_no=pl.lit(0, pl.Int64), _sheet=pl.lit(sheet.label), _row="_row", _pos="_pos",
+                    column=pl.col("column").fill_null(""), reason="reason"))
+
+
+def _sheet(source: Path, names: tuple[str, ...] = SHEET_NAMES) -> SheetText:
+    """The data sheet of ``source``: a CSV file, or the XLSX sheet called one of ``names`` (the
+    first is the one the refusal asks for), or a workbook's only sheet."""
     if not source.exists():
         raise Unreadable(f"找不到文件：{source.name}")
     suffix = source.suffix.lower()
@@ -118,19 +126,19 @@ def _sheet(source: Path) -> SheetText:
     if suffix not in (".xlsx", ".xlsm"):
         raise Unreadable(f"不支持的文件类型“{suffix}”：请提供 XLSX 工作簿或 CSV 文件")
     sheets = read_workbook(source)
-    named = [s for s in sheets if _key(s.label) in {_key(n) for n in SHEET_NAMES}]
+    named = [s for s in sheets if _key(s.label) in {_key(n) for n in names}]
     if named:
         return named[0]
     if len(sheets) == 1:
         return sheets[0]
-    raise Unreadable(f"缺少工作表：必须有“{SHEET}”工作表")
+    raise Unreadable(f"缺少工作表：必须有“{names[0]}”工作表")
 
 
 def _key(text: str | None) -> str:
     return unicodedata.normalize("NFKC", text or "").replace(" ", "").lower()
 
 
-def _header(sheet: SheetText, fields: dict[str, tuple[str, ...]]
+def _header(sheet: SheetText, fields: dict[str, tuple[str, ...]], optional: tuple[str, ...] = ()
             ) -> tuple[dict[str, tuple[int, str]] | None, list[dict]]:
     by_key = {_key(alias): f for f, aliases in fields.items() for alias in (f, *aliases)}
     positions: dict[str, tuple[int, str]] = {}
@@ -144,16 +152,20 @@ def _header(sheet: SheetText, fields: dict[str, tuple[str, ...]]
             problems.append(_problem(0, sheet.label, 1, pos, shown, f"重复列：{positions[field][1]} 也是“{fields[field][0]}”"))
             continue
         positions[field] = (pos, shown)
-    missing = [f for f in fields if f not in positions]
+    missing = [f for f in fields if f not in positions and f not in optional]
     problems += [_problem(0, sheet.label, 1, -1, "", f"缺少列：{fields[f][0]}（可写作 {f}）") for f in missing]
     if not sheet.header():
         problems = [_file_problem(sheet.label, "空工作表：没有表头和数据")]
     return (None if problems else positions), problems
 
 
-def _body(sheet: SheetText, positions: dict[str, tuple[int, str]], fields: dict) -> pl.DataFrame:
-    exact = sheet.exact_numbers(pos for f, (pos, _) in positions.items() if f.endswith("_usd_wan"))
-    names = list(fields)
+def _body(sheet: SheetText, positions: dict[str, tuple[int, str]], fields: dict,
+          numeric: tuple[str, ...] = ("_usd_wan",)) -> pl.DataFrame:
+    """The data rows as text (header dropped, cells trimmed, blanks null, fully blank rows
+    dropped) in columns named by field, ``_row`` their row number; the columns whose field ends
+    with one of ``numeric`` hold numeric cells written exactly."""
+    exact = sheet.exact_numbers(pos for f, (pos, _) in positions.items() if f.endswith(numeric))
+    names = list(positions)
     columns = sheet.cells.select(
         [(pl.lit(exact[pos]) if pos in exact else pl.col(str(pos))).alias(f)
          for f, (pos, _) in positions.items()]).slice(1)

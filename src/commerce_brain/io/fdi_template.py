@@ -9,7 +9,6 @@ skipped 供地, one project not yet signed and one overdue for signing.
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,8 +16,7 @@ from openpyxl import Workbook
 
 from ..catalog import Catalog
 from ..projects.fdi_catalog import FdiCatalog
-from .actuals_template import _write
-from .cells import neutralised
+from .actuals_template import _write, write_csv
 from .fdi_import import SHEET, all_fields
 
 NOTES = [
@@ -86,11 +84,7 @@ def write_fdi_template(path: Path, catalog: Catalog, fdi: FdiCatalog, *, sample:
     rows = [[r.get(h, "") for h in headers] for r in _sample_rows(today or date.today())] if sample else []
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(headers)
-            writer.writerows(neutralised(r) for r in rows)
-        return path
+        return write_csv(path, headers, rows)
     if suffix != ".xlsx":
         raise ValueError(f"template must be .xlsx or .csv, got {path.name}")
     book = Workbook()
