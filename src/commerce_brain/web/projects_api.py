@@ -107,7 +107,7 @@ def project(request: Request, project_id: ProjectId, month: str | None = None,
                                 report_keys)}
 
 
-@api.post("/{project_id}/reports", status_code=201, responses=responses(404))
+@api.post("/{project_id}/reports", status_code=201, responses=responses(400, 404))
 def post_report(request: Request, project_id: ProjectId, body: ReportBody, user: User = Depends(current_user)):
     """The project's responsible unit enters a month's report (a second one for the month is a
     revision; the old version stays). Answers the version and the project's light in that month."""
