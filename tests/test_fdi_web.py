@@ -96,8 +96,9 @@ def test_a_bad_file_is_refused_whole_named_and_not_kept(site):
 
 def test_a_county_may_import_only_its_own_projects(site):
     refused = upload(site, "kecheng", site["sample"])
-    assert refused.status_code == 422 and "管辖范围以外" in refused.json()["detail"]
-    assert "WZ-2025-002" in refused.json()["detail"] and list_fdi_imports(site["engine"]) == []
+    assert refused.status_code == 422
+    [problem] = refused.json()["problems"]
+    assert "管辖范围以外的项目：WZ-2025-002" in problem["message"] and list_fdi_imports(site["engine"]) == []
     assert upload(site, "qujiang", site["sample"]).status_code == 403  # a project unit imports nothing
     assert upload(site, "boss", site["sample"]).status_code == 403
 
@@ -159,3 +160,51 @@ def test_the_menu_offers_the_board_to_those_who_view_projects(site):
     assert "/fdi" in get(site, "boss", "/").text
     assert 'href="/fdi"' not in get(site, "officer", "/").text
     assert get(site, "officer", "/fdi").status_code == 403
+
+
+def signed_in(site, username: str) -> TestClient:
+    client = TestClient(site["client"].app)
+    token = re.search(r'name="login_token" value="([^"]+)"', client.get("/login").text).group(1)
+    response = client.post("/login", data={"username": username, "password": PASSWORD, "login_token": token,
+                                           "next": "/"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return client
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def test_the_board_page_imports_a_file_or_reports_every_problem(site):
+    city = signed_in(site, "city")
+    board = city.get("/fdi")
+    assert "导入外资项目" in board.text and board.text.count("上传并导入") == 1
+    assert "<title>外资项目全流程跟踪 · 商务大脑</title>" in board.text
+    template = city.get("/fdi/template.xlsx")
+    assert template.status_code == 200 and template.content[:2] == b"PK"
+    token = csrf_of(board.text)
+    sample = site["sample"]
+    done = city.post("/fdi/import", data={"csrf": token}, files={"file": (sample.name, sample.read_bytes())})
+    assert done.status_code == 200
+    assert "已导入：外资项目.xlsx" in done.text and "新增 9 个" in done.text and "新发出 5 条" in done.text
+    assert "智能装备制造项目" in done.text  # the board below shows the stored pipeline
+    bad = site["tmp"] / "坏文件.csv"
+    bad.write_text("项目编号,项目名称\nWZ-1,测试\n", encoding="utf-8")
+    refused = city.post("/fdi/import", data={"csrf": token}, files={"file": (bad.name, bad.read_bytes())})
+    assert refused.status_code == 422 and "文件被整体退回，未导入任何数据：坏文件.csv" in refused.text
+    assert "缺少列：所在地区" in refused.text and len(list_fdi_imports(site["engine"])) == 1
+    assert uploads_kept(site) == []
+    # Without the session's token nothing is read.
+    forged = city.post("/fdi/import", data={"csrf": "x"}, files={"file": (sample.name, sample.read_bytes())})
+    assert forged.status_code == 403 and len(list_fdi_imports(site["engine"])) == 1
+    # A county's file with another county's project is refused whole; a leader may not import.
+    county = signed_in(site, "kecheng")
+    outside = county.post("/fdi/import", data={"csrf": csrf_of(county.get("/fdi").text)},
+                          files={"file": (sample.name, sample.read_bytes())})
+    assert outside.status_code == 422 and "管辖范围以外的项目" in outside.text
+    boss = signed_in(site, "boss")
+    assert "上传并导入" not in boss.get("/fdi").text
+    assert boss.post("/fdi/import", data={"csrf": csrf_of(boss.get("/fdi").text)},
+                     files={"file": (sample.name, sample.read_bytes())}).status_code == 403
+    assert boss.get("/fdi/template.xlsx").status_code == 403
+    assert len(list_fdi_imports(site["engine"])) == 1

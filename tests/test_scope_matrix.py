@@ -166,6 +166,7 @@ PAGE_READS = [
     ("/fdi", VIEW_PROJECTS),
     (f"/fdi?org_unit={KECHENG}&country=JP&industry=electronics", VIEW_PROJECTS),
     ("/fdi/investors", VIEW_PROJECTS),
+    ("/fdi/template.xlsx", PROJECT_IMPORTERS),
     ("/fdi/{fdi_k}", SEES_FDI_K, 404),
     ("/fdi/{fdi_q}", SEES_FDI_Q, 404),
     ("/warnings", VIEW_PROJECTS),
@@ -238,6 +239,7 @@ PAGE_WRITES = [
     ("/rules/rd_subsidy/revert", {"reason": "矩阵", "expected_version": "0"}),
     ("/claims/new", {"rule": "rd_subsidy", "year": "2022", "statement": "矩阵"}),
     ("/claims/{claim_a}/register", {"name": "矩阵", "org_unit": KECHENG}),
+    ("/fdi/import", {}),
     ("/warnings/{w_q}/acknowledge", {}),
     ("/warnings/{w_q}/action", {"note": "矩阵"}),
     ("/warnings/{w_q}/escalate", {"note": "矩阵"}),
@@ -605,7 +607,7 @@ def test_the_leader_reads_everything_and_every_write_is_403(site):
     client, csrf = _sign_in(site, "boss")
     for path, form in PAGE_WRITES:  # the forms, with a valid session and CSRF token
         data = {**{k: fill(site, v) for k, v in form.items()}, "csrf": csrf}
-        files = UPLOAD if path.endswith("/preview") else None
+        files = UPLOAD if path.endswith(("/preview", "/fdi/import")) else None
         response = client.post(fill(site, path), data=data, files=files, follow_redirects=False)
         assert response.status_code == 403, (path, response.text[:300])
     for entry, body, *_ in API_WRITES:  # the API, with the session cookie and its CSRF header

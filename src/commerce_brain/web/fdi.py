@@ -14,22 +14,25 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from ..access import Scope, User
+from ..access import Scope, User, can
 from ..fdi_board import BoardFilters, board, import_pipeline, investor_records, project_detail, share, usd_wan
 from ..io.actuals_import import ImportRejected
+from ..io.actuals_import import Problem as FileProblem
 from ..io.fdi_import import read_fdi_pipeline
+from ..io.fdi_template import write_fdi_template
 from ..projects.fdi_catalog import FdiCatalog, load_fdi_catalog
 from ..store.fdi_tables import plan_fdi_import
+from .award_views import XLSX, temporary_download
 from .awards_api import check_api_write
 from .charts import SCHEMATIC
 from .errors import ErrorBody, responses
 from .imports_api import _refusal
 from .pages import render
-from .security import current_user, platform, require, scope
-from .upload_files import discard_rejected, parse_turn, store_upload, upload_dir
+from .security import check_csrf, current_user, platform, require, scope
+from .upload_files import ImportsBusy, discard_rejected, parse_turn, store_upload, upload_dir
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/fdi", tags=["外资项目 fdi"])
@@ -111,40 +114,57 @@ def fdi_importer(request: Request, user: User = Depends(current_user)) -> User:
     return user
 
 
+def _checked_upload(request: Request, user: User, file: UploadFile, prefix: str):
+    """The upload parsed (in a parse turn: memory stays bounded) and within the user's org units:
+    (pipeline, name, sha, []) — or (None, name, sha, problems) after the refused file was
+    deleted and audited; ``None`` for the name when the file is neither CSV nor XLSX."""
+    name = Path(file.filename or "upload").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        return None, None, None, []
+    p = platform(request)
+    sha, path = store_upload(file, upload_dir(request), prefix, suffix)
+    try:
+        with parse_turn(request):
+            pipeline = read_fdi_pipeline(path, p.catalog, _fdi(), limits=p.settings.uploads.actuals_sheet,
+                                         shown_name=name)
+        outside = _outside(scope(request, user), pipeline.projects)
+        problems = [FileProblem(name, 0, "", "含本账户管辖范围以外的项目：" + "、".join(outside[:20])
+                                + (f" 等 {len(outside)} 个" if len(outside) > 20 else ""))] if outside else []
+    except ImportRejected as exc:
+        pipeline, problems = None, exc.problems
+    except ImportsBusy:
+        path.unlink(missing_ok=True)  # not checked, so not kept: the user uploads it again
+        raise
+    if problems:
+        discard_rejected(request, user, path, kind="fdi", name=name, sha=sha, problems=problems)
+        return None, name, sha, problems
+    path.unlink(missing_ok=True)  # checked and about to be stored in this request: nothing is kept
+    return pipeline, name, sha, []
+
+
+def _store(request: Request, user: User, pipeline, name: str, sha: str, dry_run: bool = False):
+    p = platform(request)
+    if dry_run:
+        return plan_fdi_import(p.engine, pipeline), None
+    return import_pipeline(p.engine, pipeline, _fdi(), actor=user, file_name=name, sha256=sha, today=date.today())
+
+
 @api.post("/imports", responses=responses(400, 413, 503))
 def import_api(request: Request, file: UploadFile = File(..., description="CSV 或 XLSX 外资项目文件"),
                dry_run: bool = False, user: User = Depends(fdi_importer)) -> dict:
     """Validate a pipeline file and store it, all or nothing (a re-import is a new version of each
     changed project); then raise a warning for each project with an overdue stage (``warnings``:
-    how many are new, how many were raised before this month). A county analyst's file must hold only its county's projects. Parsed in a
-    worker thread within the upload limits of 数据导入; the file is not kept."""
-    name = Path(file.filename or "upload").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES:
-        return JSONResponse(ErrorBody(detail=f"只接受 CSV 或 XLSX 文件：{name}").model_dump(), status_code=400)
-    p = platform(request)
-    sha, path = store_upload(file, upload_dir(request), "fdi-", suffix)
-    try:
-        try:
-            with parse_turn(request):
-                pipeline = read_fdi_pipeline(path, p.catalog, _fdi(), limits=p.settings.uploads.actuals_sheet,
-                                             shown_name=name)
-        except ImportRejected as exc:
-            discard_rejected(request, user, path, kind="fdi", name=name, sha=sha, problems=exc.problems)
-            return _refusal(422, f"文件被整体退回，未导入任何数据：{name}（{len(exc.problems)} 个问题）", exc.problems)
-        outside = _outside(scope(request, user), pipeline.projects)
-        if outside:
-            discard_rejected(request, user, path, kind="fdi", name=name, sha=sha, problems=outside)
-            return JSONResponse(ErrorBody(detail="文件被整体退回：含本账户管辖范围以外的项目（"
-                                          + "、".join(outside[:20]) + "）").model_dump(), status_code=422)
-        raised = None
-        if dry_run:
-            result = plan_fdi_import(p.engine, pipeline)
-        else:
-            result, raised = import_pipeline(p.engine, pipeline, _fdi(), actor=user, file_name=name, sha256=sha,
-                                             today=date.today())
-    finally:
-        path.unlink(missing_ok=True)  # checked and stored in one call: nothing is kept
+    how many are new, how many were raised before this month). A county analyst's file must hold
+    only its county's projects. Parsed in a worker thread within the upload limits of 数据导入;
+    the file is not kept."""
+    pipeline, name, sha, problems = _checked_upload(request, user, file, "fdi-api-")
+    if name is None:
+        return JSONResponse(ErrorBody(detail=f"只接受 CSV 或 XLSX 文件：{Path(file.filename or '').name}")
+                            .model_dump(), status_code=400)
+    if pipeline is None:
+        return _refusal(422, f"文件被整体退回，未导入任何数据：{name}（{len(problems)} 个问题）", problems)
+    result, raised = _store(request, user, pipeline, name, sha, dry_run)
     return {"file": name, "dry_run": dry_run, **result.counts(), "import_id": result.import_id,
             "warnings": {"new": raised.new, "unchanged": raised.unchanged} if raised else None}
 
@@ -196,14 +216,45 @@ def _choices(request: Request, filters: BoardFilters) -> dict:
 @pages.get("/fdi", response_class=HTMLResponse)
 def board_page(request: Request, as_of: AsOf = None, org_unit: Filter = None, country: Filter = None,
                industry: Filter = None, user: User = Depends(current_user)) -> HTMLResponse:
-    filters = _filters(request, user, org_unit, country, industry)
+    return _board_page(request, user, _filters(request, user, org_unit, country, industry), as_of, {})
+
+
+def _board_page(request: Request, user: User, filters: BoardFilters, as_of: date | None, extra: dict,
+                status: int = 200) -> HTMLResponse:
+    """The board, with an import's outcome (``extra``: done/raised, problems or error) above it."""
     found = _board(request, user, as_of, filters)
     fdi = _fdi()
     return HTMLResponse(render(request, "fdi_board.html", {
         "user": user, "board": found, "usd_wan": usd_wan, "share": share, "landed_zh": fdi.landed_zh,
         "grace": fdi.settings.overdue_grace_days, "red_after": fdi.settings.red_after_days,
         "citation": fdi.citations.get("mechanism", ""), "map": investment_map(found["counties"], platform(request).catalog),
-        **_choices(request, filters)}))
+        "can_import": can(user, "import_projects"), **_choices(request, filters), **extra}), status)
+
+
+@pages.get("/fdi/template.xlsx")
+def template_download(request: Request, sample: bool = False, user: User = Depends(current_user)) -> FileResponse:
+    """The pipeline import template (``sample=true``: the sample pipeline), for those who import."""
+    require(user, "import_projects")
+    catalog = platform(request).catalog
+    return temporary_download(lambda path: write_fdi_template(path, catalog, _fdi(), sample=sample),
+                              "外资项目示例.xlsx" if sample else "外资项目导入模板.xlsx", XLSX)
+
+
+@pages.post("/fdi/import", response_class=HTMLResponse)
+def import_page(request: Request, file: UploadFile = File(...), csrf: str = Form(""),
+                user: User = Depends(current_user)) -> HTMLResponse:
+    """上传并导入: the file checked whole and stored, or the report of every problem (nothing stored)."""
+    require(user, "import_projects")
+    check_csrf(request, csrf)
+    pipeline, name, sha, problems = _checked_upload(request, user, file, "fdi-")
+    if name is None:
+        return _board_page(request, user, BoardFilters(), None,
+                           {"error": f"只接受 CSV 或 XLSX 文件：{Path(file.filename or '').name}"}, 400)
+    if pipeline is None:
+        return _board_page(request, user, BoardFilters(), None, {"problems": problems, "file_name": name}, 422)
+    result, raised = _store(request, user, pipeline, name, sha)
+    return _board_page(request, user, BoardFilters(), None,
+                       {"done": result.counts(), "raised": raised, "file_name": name})
 
 
 @pages.get("/fdi/investors", response_class=HTMLResponse)

@@ -19,7 +19,7 @@ from ..settings import MB, UploadLimits
 
 # (method, path pattern, the UploadLimits field in MB); the first match wins, else form_mb.
 ROUTE_LIMITS = [
-    ("POST", re.compile(r"^/(imports/(preview|confirm)|api/v1/imports/actuals|api/v1/fdi/imports)$"), "actuals_mb"),
+    ("POST", re.compile(r"^/(imports/(preview|confirm)|api/v1/imports/actuals|api/v1/fdi/imports|fdi/import)$"), "actuals_mb"),
     # Project reports: a city's monthly list is tiny; 数据导入's limit is ample.
     ("POST", re.compile(r"^/(project-imports/(preview|confirm)|api/v1/projects/imports)$"), "actuals_mb"),
     ("POST", re.compile(r"^/(claims/new|api/v1/claims)$"), "claim_mb"),
