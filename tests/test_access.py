@@ -26,18 +26,20 @@ EVERY_ROW = {(o, u) for o in ORG_UNITS for u in (A, B)}
 GRANTS = {
     "admin": {"manage_users", "view_audit", "view_plans", "view_policies"},
     "city_analyst": {"view_plans", "import_actuals", "view_policies", "view_projects", "import_projects",
-                     "supervise_warnings"},
+                     "supervise_warnings", "view_warnings", "import_warning_data"},
     "county_analyst": {"view_plans", "import_actuals", "view_policies", "view_projects", "import_projects",
-                       "supervise_warnings"},
+                       "supervise_warnings", "view_warnings", "import_warning_data"},
     "policy_officer": {"view_policies", "run_batch", "review_awards", "edit_rules"},
     "finance_officer": {"view_policies", "make_payments"},
-    "enterprise": {"view_policies", "confirm_own_awards", "file_claims"},
-    "leader": {"view_plans", "view_policies", "view_audit", "view_projects"},
-    "project_unit": {"view_projects", "report_projects", "answer_warnings"},
+    "enterprise": {"view_policies", "confirm_own_awards", "file_claims", "report_orders"},
+    "leader": {"view_plans", "view_policies", "view_audit", "view_projects", "view_warnings"},
+    "project_unit": {"view_projects", "report_projects", "answer_warnings", "view_warnings"},
+    "warning_point": {"view_warnings", "answer_warnings"},
 }
 ALL_CAPABILITIES = ["view_plans", "import_actuals", "view_policies", "run_batch", "review_awards",
                     "make_payments", "confirm_own_awards", "file_claims", "manage_users", "view_audit", "edit_rules",
-                    "view_projects", "import_projects", "report_projects", "answer_warnings", "supervise_warnings"]
+                    "view_projects", "import_projects", "report_projects", "answer_warnings", "supervise_warnings",
+                    "view_warnings", "import_warning_data", "report_orders"]
 
 
 def user(role, *, org_unit=None, uscc=None, responsible_unit=None, active=True):
@@ -54,6 +56,7 @@ USERS = {
     "enterprise": user("enterprise", uscc=A),
     "leader": user("leader"),
     "project_unit": user("project_unit", responsible_unit="衢江区政府"),
+    "warning_point": user("warning_point", responsible_unit="柯桥区纺织品外贸预警点"),
 }
 
 
@@ -73,6 +76,7 @@ def test_roles_and_their_labels():
         "admin": "系统管理员", "city_analyst": "市级分析员", "county_analyst": "县（市、区）分析员",
         "policy_officer": "政策经办（资管办）", "finance_officer": "财政兑现", "enterprise": "企业用户",
         "leader": "领导驾驶舱（只读）", "project_unit": "项目责任单位",
+        "warning_point": "预警点",
     }
     assert set(CAPABILITIES) == set(ALL_CAPABILITIES)
     assert USERS["leader"].role_zh == "领导驾驶舱（只读）"
@@ -87,7 +91,8 @@ def test_can_for_every_role_and_capability(role, capability):
 def test_the_leader_can_do_nothing_that_writes():
     assert WRITE_CAPABILITIES == {"import_actuals", "run_batch", "review_awards", "make_payments",
                                   "confirm_own_awards", "file_claims", "manage_users", "edit_rules",
-                                  "import_projects", "report_projects", "answer_warnings", "supervise_warnings"}
+                                  "import_projects", "report_projects", "answer_warnings", "supervise_warnings",
+                                  "import_warning_data", "report_orders"}
     assert not any(can(USERS["leader"], c) for c in WRITE_CAPABILITIES)
     assert all(can(USERS["leader"], c) for c in ("view_plans", "view_policies"))
 
@@ -99,8 +104,21 @@ def test_reviewing_and_paying_awards_are_separate_duties():
 
 def test_only_the_policy_officer_edits_rules_and_everyone_reads_them():
     assert {r for r in ROLES if can(USERS[r], "edit_rules")} == {"policy_officer"}
-    # A project's responsible unit has no business with awards; everyone else reads the rules.
-    assert {r for r in ROLES if not can(USERS[r], "view_policies")} == {"project_unit"}
+    # A project's responsible unit and a warning point have no business with awards; everyone
+    # else reads the rules.
+    assert {r for r in ROLES if not can(USERS[r], "view_policies")} == {"project_unit", "warning_point"}
+
+
+def test_who_sees_and_answers_the_early_warnings():
+    holders = {c: {r for r in ROLES if can(USERS[r], c)}
+               for c in ("view_warnings", "import_warning_data", "report_orders", "answer_warnings")}
+    assert holders == {
+        "view_warnings": {"city_analyst", "county_analyst", "leader", "project_unit", "warning_point"},
+        "import_warning_data": {"city_analyst", "county_analyst"},
+        # Only an enterprise enters its own orders; the warning point that answers does not.
+        "report_orders": {"enterprise"},
+        "answer_warnings": {"project_unit", "warning_point"},
+    }
 
 
 def test_inactive_users_and_unknown_roles_can_do_nothing():
@@ -119,6 +137,7 @@ def test_scopes(catalog):
     assert city_wide.org_units >= {"330800", "330881", "Z33080001"} and "330602" not in city_wide.org_units
     assert scope_for(USERS["enterprise"], catalog) == Scope(uscc=A)
     assert scope_for(USERS["project_unit"], catalog) == Scope(units=frozenset({"衢江区政府"}))
+    assert scope_for(USERS["warning_point"], catalog) == Scope(units=frozenset({"柯桥区纺织品外贸预警点"}))
     for role in ("admin", "city_analyst", "policy_officer", "finance_officer", "leader"):
         assert scope_for(USERS[role], catalog) == Scope(org_units=None, uscc=None)
 
@@ -129,6 +148,8 @@ def test_scopes(catalog):
     user("enterprise"),
     user("project_unit"),                          # no responsible unit: must not see every project
     user("project_unit", responsible_unit="  "),
+    user("warning_point"),                         # no point: must not see every sampled enterprise
+    user("warning_point", responsible_unit=" "),
     user("leader", active=False),
     user("superuser"),
 ])
@@ -148,6 +169,7 @@ MATRIX = {
     "leader": EVERY_ROW | {(None, None)},
     # The frame has no responsible-unit column: a unit's scope sees none of it (fails closed).
     "project_unit": set(),
+    "warning_point": set(),
 }
 
 
@@ -155,7 +177,8 @@ MATRIX = {
 def test_scope_matrix(catalog, frame, role):
     scope = scope_for(USERS[role], catalog)
     both = filter_by_uscc(filter_by_org_unit(frame, scope), scope)
-    assert visible(both) == (EVERY_ROW | {(None, None)} if role == "project_unit" else MATRIX[role])
+    unit_scoped = role in ("project_unit", "warning_point")
+    assert visible(both) == (EVERY_ROW | {(None, None)} if unit_scoped else MATRIX[role])
     assert visible(filter_visible(frame, scope)) == MATRIX[role]
     assert both.columns == frame.columns
 

@@ -42,6 +42,7 @@ SCOPES = {
     "enterprise": {"uscc": USCC},
     "leader": {},
     "project_unit": {"responsible_unit": "衢江区政府"},
+    "warning_point": {"responsible_unit": "柯桥区纺织品外贸预警点"},
 }
 
 
@@ -101,6 +102,15 @@ def test_scope_and_username_are_cleaned(engine, catalog):
     ("project_unit", {"responsible_unit": "衢江区政府、龙游县政府"}, PASSWORD, "未知责任单位"),
     ("project_unit", {"responsible_unit": "衢江区政府", "org_unit": "330803"}, PASSWORD, "项目责任单位不限定机构"),
     ("city_analyst", {"responsible_unit": "衢江区政府"}, PASSWORD, "市级分析员不限定责任单位"),
+    # A warning point is one of the catalog's points: not a project's unit, not a free name.
+    ("warning_point", {}, PASSWORD, "预警点账户须指定预警点名称"),
+    ("warning_point", {"responsible_unit": " "}, PASSWORD, "预警点账户须指定预警点名称"),
+    ("warning_point", {"responsible_unit": "衢江区政府"}, PASSWORD, "未知预警点“衢江区政府”"),
+    ("warning_point", {"responsible_unit": "某某预警点"}, PASSWORD, "未知预警点“某某预警点”"),
+    ("warning_point", {"responsible_unit": "柯桥区纺织品外贸预警点", "org_unit": "330603"}, PASSWORD,
+     "预警点不限定机构"),
+    ("warning_point", {"responsible_unit": "柯桥区纺织品外贸预警点", "uscc": USCC}, PASSWORD, "预警点不限定企业"),
+    ("project_unit", {"responsible_unit": "柯桥区纺织品外贸预警点"}, PASSWORD, "未知责任单位"),
     ("leader", {}, "short pw 12", "密码太短：至少 12 个字符，现为 11 个"),
     ("leader", {}, "AliceAlice-12", None),
 ])
@@ -283,6 +293,18 @@ def test_cli_add_password_stdin_and_display_name_default(database_url):
     engine.dispose()
 
 
+def test_cli_add_a_warning_point_and_move_it(database_url):
+    cli(database_url, "add", "keqiao", "--role", "warning_point", "--responsible-unit", "柯桥区纺织品外贸预警点",
+        "--password-stdin", stdin=f"{PASSWORD}\n")
+    listed = json.loads(cli(database_url, "list", "--format", "json").stdout)
+    assert [(u["username"], u["role"], u["role_zh"], u["responsible_unit"]) for u in listed] == [
+        ("keqiao", "warning_point", "预警点", "柯桥区纺织品外贸预警点")]
+    cli(database_url, "role", "keqiao", "--role", "warning_point", "--responsible-unit", "诸暨市袜业外贸预警点")
+    engine = connect(database_url)
+    assert authenticate(engine, "keqiao", PASSWORD).responsible_unit == "诸暨市袜业外贸预警点"
+    engine.dispose()
+
+
 def test_cli_add_and_move_a_project_unit(database_url):
     cli(database_url, "add", "qujiang", "--role", "project_unit", "--responsible-unit", "衢江区政府",
         "--password-stdin", stdin=f"{PASSWORD}\n")
@@ -302,6 +324,8 @@ def test_cli_add_and_move_a_project_unit(database_url):
     (["--role", "enterprise", "--uscc", "123"], "统一社会信用代码无效"),
     (["--role", "project_unit", "--responsible-unit", "随便一个单位"], "未知责任单位"),
     (["--role", "project_unit"], "项目责任单位须指定责任单位"),
+    (["--role", "warning_point"], "预警点账户须指定预警点名称"),
+    (["--role", "warning_point", "--responsible-unit", "衢江区政府"], "未知预警点"),
 ])
 def test_cli_add_refuses_a_bad_role_before_asking_for_a_password(database_url, args, message):
     result = cli(database_url, "add", "alice", *args, stdin=f"{PASSWORD}\n{PASSWORD}\n", ok=False)

@@ -19,7 +19,8 @@ from commerce_brain.web.app import create_app
 PASSWORD = "correct-horse-42"
 USCC = "91350100M000100Y43"
 SCOPES = {"county_analyst": {"org_unit": "330802"}, "enterprise": {"uscc": USCC},
-          "project_unit": {"responsible_unit": "衢江区政府"}}
+          "project_unit": {"responsible_unit": "衢江区政府"},
+          "warning_point": {"responsible_unit": "柯桥区纺织品外贸预警点"}}
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 
 

@@ -59,14 +59,16 @@ STAFF = {
     "finance": ("finance_officer", None),
     "boss": ("leader", None),
     "qujiang": ("project_unit", None),
+    "keqiao": ("warning_point", None),
 }
-# The project units' responsible units (项目责任单位): they see their own projects and warnings.
-UNITS = {"qujiang": "衢江区政府"}
+# The project units' responsible units (项目责任单位): they see their own projects and warnings;
+# a foreign-trade warning point (预警点) by its name: it sees its sample's warnings.
+UNITS = {"qujiang": "衢江区政府", "keqiao": "柯桥区纺织品外贸预警点"}
 FIRMS = ("firm_a", "firm_b")
 USERS = (*STAFF, *FIRMS)
 
 SIGNED_IN = frozenset(USERS)
-# Everyone who reads policies and awards (view_policies): all but the project units.
+# Everyone who reads policies and awards (view_policies): all but the project units and warning points.
 ALL = SIGNED_IN - set(UNITS)
 VIEW_PLANS = frozenset({"admin", "city", "kecheng", "jiangshan", "boss"})
 SEES_A = ALL - {"jiangshan", "firm_b"}  # A is in 柯城区
@@ -74,14 +76,15 @@ SEES_B = ALL - {"kecheng", "firm_a"}  # B is in 江山市
 FINANCE = frozenset({"finance"})
 IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_actuals
 POLICY_OFFICE = frozenset({"officer"})  # run_batch: the batch and the enterprise data it runs on
-VIEW_PROJECTS = frozenset({"city", "kecheng", "jiangshan", "boss", *UNITS})  # view_projects
+VIEW_PROJECTS = frozenset({"city", "kecheng", "jiangshan", "boss", "qujiang"})  # view_projects
+VIEW_WARNINGS = VIEW_PROJECTS | {"keqiao"}  # view_warnings: whoever answers or supervises warnings
 PROJECT_IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_projects
 # Two projects of the sample FDI pipeline: {fdi_k} lies in 柯城区 (next step: 柯城区商务局), {fdi_q} in
 # 衢江区 (next step: 衢江区政府, the project unit qujiang's: it sees that one only).
 FDI_K, FDI_Q = "WZ-2025-001", "WZ-2025-009"
 SEES_FDI_K = frozenset({"city", "kecheng", "boss"})
 SEES_FDI_Q = frozenset({"city", "boss", "qujiang"})
-# view_projects: the warnings. {w_q}: a warning of 衢江区政府 in 衢江区 (with an action's file
+# view_warnings: the warnings (a warning point sees neither: both are projects'). {w_q}: a warning of 衢江区政府 in 衢江区 (with an action's file
 # {wfile}); {w_j}: one of 江山市政府 in 江山市.
 SEES_WQ = frozenset({"city", "boss", "qujiang"})
 SEES_WJ = frozenset({"city", "boss", "jiangshan"})
@@ -117,8 +120,8 @@ API_READS = [
     ("/api/v1/fdi/investors", VIEW_PROJECTS),
     ("/api/v1/fdi/projects/{fdi_k}", SEES_FDI_K, 404),
     ("/api/v1/fdi/projects/{fdi_q}", SEES_FDI_Q, 404),
-    ("/api/v1/warnings", VIEW_PROJECTS),
-    ("/api/v1/warnings?state=action_taken&level=red", VIEW_PROJECTS),
+    ("/api/v1/warnings", VIEW_WARNINGS),
+    ("/api/v1/warnings?state=action_taken&level=red", VIEW_WARNINGS),
     ("/api/v1/warnings/{w_q}", SEES_WQ, 404),
     ("/api/v1/warnings/{w_j}", SEES_WJ, 404),
     ("/api/v1/projects", VIEW_PROJECTS),
@@ -169,8 +172,8 @@ PAGE_READS = [
     ("/fdi/template.xlsx", PROJECT_IMPORTERS),
     ("/fdi/{fdi_k}", SEES_FDI_K, 404),
     ("/fdi/{fdi_q}", SEES_FDI_Q, 404),
-    ("/warnings", VIEW_PROJECTS),
-    (f"/warnings?org_unit={JIANGSHAN}&state=open", VIEW_PROJECTS),
+    ("/warnings", VIEW_WARNINGS),
+    (f"/warnings?org_unit={JIANGSHAN}&state=open", VIEW_WARNINGS),
     ("/warnings/{w_q}", SEES_WQ, 404),
     ("/warnings/{w_j}", SEES_WJ, 404),
     ("/warnings/{w_q}/files/{wfile}", SEES_WQ, 404),
@@ -209,8 +212,8 @@ API_WRITES = [
     ("/api/v1/claims/{claim_a}/register", {"name": "矩阵", "org_unit": KECHENG}, {"officer"}),
     ("PUT /api/v1/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": 0}, {"officer"}),
     # Answering: only the owning unit, and 江山市's warning is not 衢江区政府's to answer (404).
-    ("/api/v1/warnings/{w_j}/acknowledge", None, set(), {"qujiang": 404}),
-    ("/api/v1/warnings/{w_j}/action", None, set(), {"qujiang": 404}),
+    ("/api/v1/warnings/{w_j}/acknowledge", None, set(), {"qujiang": 404, "keqiao": 404}),
+    ("/api/v1/warnings/{w_j}/action", None, set(), {"qujiang": 404, "keqiao": 404}),
     # Supervising: the analysts, a county's only in the county (衢江区's is neither 柯城 nor 江山).
     ("/api/v1/warnings/{w_q}/escalate", {"note": "矩阵"}, {"city"}, {"kecheng": 404, "jiangshan": 404}),
     ("/api/v1/warnings/{w_q}/close", {"note": "矩阵"}, {"city"}, {"kecheng": 404, "jiangshan": 404}),
@@ -262,7 +265,7 @@ POLICY_RECORDS = ("/api/v1/awards/", "/api/v1/claims/", "/awards/", "/claims/")
 # FDI projects: likewise a role without view_projects is refused outright; a viewer outside the
 # project's scope gets 404.
 FDI_RECORDS = ("/api/v1/fdi/projects/", "/fdi/{")
-# Warnings likewise, for a role that may not look at projects at all.
+# Warnings likewise, for a role that may not look at warnings at all.
 WARNING_RECORDS = ("/api/v1/warnings/", "/warnings/")
 PROJECT_RECORDS = ("/api/v1/projects/zl", "/projects/zl")  # a landmark project's page and record
 
@@ -271,7 +274,9 @@ def refused_status(path: str, user: str, refused: list[int]) -> int:
     """What a user outside ``allowed`` gets: 403, or the table's status (404: out of scope)."""
     if user in UNITS and path.startswith(POLICY_RECORDS):
         return 403
-    if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS + WARNING_RECORDS + PROJECT_RECORDS):
+    if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS + PROJECT_RECORDS):
+        return 403
+    if user not in VIEW_WARNINGS and path.startswith(WARNING_RECORDS):
         return 403
     return (refused or [403])[0]
 
@@ -515,7 +520,7 @@ def test_out_of_scope_answers_as_missing(site, path, user):
     assert seen.status_code in (403, 404)  # 403 only for a role that may not use the page at all
     if seen.status_code == 403:
         assert (path.startswith(("/payments", "/api/v1/awards/payment-lists", *FDI_RECORDS)) or user in UNITS
-                or (path.startswith(WARNING_RECORDS) and user not in VIEW_PROJECTS))
+                or (path.startswith(WARNING_RECORDS) and user not in VIEW_WARNINGS))
 
 
 # ---- what a scoped user is shown ---------------------------------------------------------------

@@ -4,7 +4,8 @@ Two questions are kept apart. ``can`` answers *may this user do X at all* from a
 role → capability table. ``scope_for`` and the filters answer *which rows may this user see*:
 a county analyst sees the org unit and its subtree, an enterprise user only its own
 统一社会信用代码 (USCC), a project's responsible unit (项目责任单位) only the projects and
-warnings it owns. Every other role sees every row it has a capability to look at.
+warnings it owns, a foreign-trade warning point (预警点) only its sampled enterprises and their
+warnings. Every other role sees every row it has a capability to look at.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ ROLES: dict[str, str] = {
     "enterprise": "企业用户",
     "leader": "领导驾驶舱（只读）",
     "project_unit": "项目责任单位",
+    "warning_point": "预警点",
 }
 
-READ_CAPABILITIES = frozenset({"view_plans", "view_policies", "view_audit", "view_projects"})
+# view_warnings: the warnings (预警处置) and the early-warning data (订单+清单, market, supply).
+READ_CAPABILITIES = frozenset({"view_plans", "view_policies", "view_audit", "view_projects", "view_warnings"})
 WRITE_CAPABILITIES = frozenset({
     "import_actuals", "run_batch", "review_awards", "make_payments", "confirm_own_awards",
     "file_claims", "manage_users", "edit_rules",
@@ -33,6 +36,9 @@ WRITE_CAPABILITIES = frozenset({
     # report (the responsible unit), answering a warning (its owner), and supervising warnings
     # (the bureau's analysts: escalate, close).
     "import_projects", "report_projects", "answer_warnings", "supervise_warnings",
+    # Early warning: importing the monitoring data (the bureau), an enterprise entering its own
+    # monthly export orders (订单+清单).
+    "import_warning_data", "report_orders",
 })
 CAPABILITIES = READ_CAPABILITIES | WRITE_CAPABILITIES
 
@@ -44,6 +50,7 @@ CAPABILITY_ZH: dict[str, str] = {
     "manage_users": "管理账户", "edit_rules": "修改政策规则",
     "view_projects": "查看项目推进", "import_projects": "导入项目进度", "report_projects": "填报项目进度",
     "answer_warnings": "处置预警", "supervise_warnings": "督办预警",
+    "view_warnings": "查看预警监测", "import_warning_data": "导入预警监测数据", "report_orders": "填报外贸订单",
 }
 
 # Separation of duties: whoever reviews awards (policy officer) does not pay them (finance
@@ -51,15 +58,21 @@ CAPABILITY_ZH: dict[str, str] = {
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"manage_users", "view_audit", "view_plans", "view_policies"}),
     "city_analyst": frozenset({"view_plans", "import_actuals", "view_policies", "view_projects",
-                               "import_projects", "supervise_warnings"}),
+                               "import_projects", "supervise_warnings", "view_warnings", "import_warning_data"}),
     "county_analyst": frozenset({"view_plans", "import_actuals", "view_policies", "view_projects",
-                                 "import_projects", "supervise_warnings"}),
+                                 "import_projects", "supervise_warnings", "view_warnings", "import_warning_data"}),
     "policy_officer": frozenset({"view_policies", "run_batch", "review_awards", "edit_rules"}),
     "finance_officer": frozenset({"view_policies", "make_payments"}),
-    "enterprise": frozenset({"view_policies", "confirm_own_awards", "file_claims"}),
+    "enterprise": frozenset({"view_policies", "confirm_own_awards", "file_claims", "report_orders"}),
     "leader": READ_CAPABILITIES,
-    "project_unit": frozenset({"view_projects", "report_projects", "answer_warnings"}),
+    # Whoever answers warnings sees them (its own, by its scope).
+    "project_unit": frozenset({"view_projects", "report_projects", "answer_warnings", "view_warnings"}),
+    # A warning point (预警点) sees its sample's orders and warnings and answers the warnings.
+    "warning_point": frozenset({"view_warnings", "answer_warnings"}),
 }
+# The roles scoped to one owner (the ``responsible_unit`` of accounts and warnings): a project's
+# responsible unit, or a foreign-trade warning point by its name.
+UNIT_ROLES: dict[str, str] = {"project_unit": "责任单位", "warning_point": "预警点"}
 
 
 @dataclass(frozen=True)
@@ -85,8 +98,8 @@ class User:
 @dataclass(frozen=True)
 class Scope:
     """The rows a user may see. ``org_units`` None means every org unit; ``uscc`` None means
-    every enterprise; ``units`` None means every responsible unit (项目责任单位). The
-    restrictions combine with AND."""
+    every enterprise; ``units`` None means every responsible unit (项目责任单位, or a warning
+    point's name). The restrictions combine with AND."""
 
     org_units: frozenset[str] | None = None
     uscc: str | None = None
@@ -125,9 +138,10 @@ def scope_for(user: User, catalog) -> Scope:
         if not user.uscc:
             raise ValueError(f"enterprise user {user.username!r} has no USCC")
         return Scope(uscc=user.uscc)
-    if user.role == "project_unit":
+    if user.role in UNIT_ROLES:
+        # A project unit and a warning point alike own the rows naming them as responsible unit.
         if not user.responsible_unit or not user.responsible_unit.strip():
-            raise ValueError(f"project unit user {user.username!r} has no responsible unit")
+            raise ValueError(f"{user.role} user {user.username!r} has no responsible unit")
         return Scope(units=frozenset({user.responsible_unit.strip()}))
     return Scope()
 

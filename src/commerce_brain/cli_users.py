@@ -28,7 +28,8 @@ UsccOpt = Annotated[str | None, typer.Option("--uscc", help="统一社会信用�
 DisplayNameOpt = Annotated[str | None, typer.Option(
     "--display-name", help="Name shown in the app (default: the username).")]
 UnitOpt = Annotated[str | None, typer.Option(
-    "--responsible-unit", help="项目责任单位 for the project_unit role, as the projects name it (e.g. 衢江区政府).")]
+    "--responsible-unit", help="项目责任单位 for the project_unit role, as the projects name it (e.g. 衢江区政府); "
+    "the warning point's name for the warning_point role, as the catalog lists it (e.g. 柯桥区纺织品外贸预警点).")]
 PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")]
 
 

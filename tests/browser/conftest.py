@@ -87,6 +87,7 @@ def _accounts() -> dict[str, Account]:
         Account("firm1", "enterprise", uscc=ENTERPRISE_USCC),
         Account("leader1", "leader"),
         Account("qujiang1", "project_unit", responsible_unit="衢江区政府"),
+        Account("keqiao1", "warning_point", responsible_unit="柯桥区纺织品外贸预警点"),
     ]}
 
 

@@ -50,7 +50,7 @@ def first_detail(page: Page, prefix: str) -> str | None:
 
 
 @pytest.mark.parametrize("role", ["admin", "city_analyst", "county_analyst", "policy_officer", "finance_officer",
-                                  "enterprise", "leader", "project_unit"])
+                                  "enterprise", "leader", "project_unit", "warning_point"])
 def test_every_page_a_role_opens_reads_chinese(page: Page, sign_in, accounts, role):
     # Names typed by people: the accounts' user names, and the file and importer the test
     # server's set-up recorded (``demo`` by ``browser-test``).

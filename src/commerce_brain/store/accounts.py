@@ -36,6 +36,7 @@ from zxcvbn import zxcvbn
 
 from ..access import ROLES, User
 from ..responsible_units import known_responsible_units
+from ..warning_points import known_warning_points
 from ..uscc import uscc_problem
 from .moments import as_utc
 from .metadata import metadata
@@ -62,7 +63,8 @@ users = Table(
     Column("role", String(30), nullable=False),
     Column("org_unit", String(20)),
     Column("uscc", String(18)),
-    # The 项目责任单位 a project_unit account answers for (a name, as the projects print it).
+    # The 项目责任单位 a project_unit account answers for (a name, as the projects print it), or
+    # the warning point (预警点) a warning_point account is (its name, as the catalog lists it).
     Column("responsible_unit", String(100)),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -141,8 +143,9 @@ def check_role_scope(role: str, *, org_unit: str | None, uscc: str | None, catal
 
     A county analyst needs an org unit of the catalog, an enterprise user a valid USCC, a
     project unit (项目责任单位) one responsible unit that some project names (``known_units``;
-    by default the catalog's landmark projects' units), and no other role may carry any of them
-    (a scope on the wrong role would be silently ignored later).
+    by default the catalog's landmark projects' units), a warning point (预警点) one of the
+    catalog's warning points by name, and no other role may carry any of them (a scope on the
+    wrong role would be silently ignored later).
     """
     if role not in ROLES:
         known = "、".join(f"{code}（{label}）" for code, label in ROLES.items())
@@ -170,6 +173,11 @@ def check_role_scope(role: str, *, org_unit: str | None, uscc: str | None, catal
         known = known_responsible_units() if known_units is None else known_units
         if responsible_unit not in known:
             raise AccountError(f"未知责任单位“{responsible_unit}”：须为某个项目所列的责任单位")
+    elif role == "warning_point":
+        if responsible_unit is None:
+            raise AccountError("预警点账户须指定预警点名称")
+        if responsible_unit not in known_warning_points():
+            raise AccountError(f"未知预警点“{responsible_unit}”：须为目录所列的省级外贸预警点")
     elif responsible_unit is not None:
         raise AccountError(f"{ROLES[role]}不限定责任单位")
     return org_unit, uscc, responsible_unit

@@ -197,7 +197,7 @@ def _monitoring_page(request: Request, user: User, template: str, year: int, org
     frame = evaluation(p.engine, p.catalog, visible, year=year, org_unit=org_unit, observations=observations)
     totals = f.award_totals(p.engine, scope=visible, year=year) if can(user, "view_policies") else None
     # The warnings' counts are asked for on every request (one query) and are part of the key.
-    warnings = fu.count_warnings(p.engine, visible) if can(user, "view_projects") else None
+    warnings = fu.count_warnings(p.engine, visible) if can(user, "view_warnings") else None
     lights = latest_light_counts(p, visible) if can(user, "view_projects") else None
 
     def context() -> dict:

@@ -34,7 +34,7 @@ PAGE_LIMIT = 500
 def warnings_page(request: Request, source: str | None = None, state: str | None = None, level: str | None = None,
                   org_unit: str | None = None, owner: str | None = None, period: str | None = None,
                   user: User = Depends(current_user)) -> str:
-    require(user, "view_projects")
+    require(user, "view_warnings")
     filters = WarningFilters.of(request, source=source, state=state, level=level, org_unit=org_unit, owner=owner,
                                 period=period)
     everything = warnings_for(request, user, WarningFilters())
@@ -52,7 +52,7 @@ def warnings_page(request: Request, source: str | None = None, state: str | None
 
 def _warning_page(request: Request, user: User, warning_id: int, *, error: str | None = None,
                   status: int = 200) -> HTMLResponse:
-    require(user, "view_projects")
+    require(user, "view_warnings")
     engine = platform(request).engine
     try:
         warning = fu.get_warning(engine, warning_id, scope=scope(request, user))
@@ -93,7 +93,7 @@ async def act_form(request: Request, warning_id: RecordId, action: Literal["ackn
 def warning_file(request: Request, warning_id: RecordId, action_id: RecordId,
                  user: User = Depends(current_user)) -> Response:
     """A step's file, as an attachment with nosniff (404 outside the scope, as a missing one)."""
-    require(user, "view_projects")
+    require(user, "view_warnings")
     try:
         found = fu.warning_file(platform(request).engine, warning_id, action_id, scope=scope(request, user))
     except NotFound as exc:

@@ -46,7 +46,7 @@ def warnings(request: Request, source: str | None = None, state: str | None = No
              user: User = Depends(current_user)) -> list[dict]:
     """The warnings the user may see (a unit its own, a county analyst the county's), newest
     first; the filters are those of the page (an unknown value filters nothing)."""
-    require(user, "view_projects")
+    require(user, "view_warnings")
     filters = WarningFilters.of(request, source=source, state=state, level=level, org_unit=org_unit, owner=owner,
                                 period=period)
     return [_record(request, w) for w in fu.json_rows(warnings_for(request, user, filters))]
@@ -55,7 +55,7 @@ def warnings(request: Request, source: str | None = None, state: str | None = No
 @api.get("/{warning_id}", responses=responses(404))
 def warning(warning_id: RecordId, request: Request, user: User = Depends(current_user)) -> dict:
     """One warning with its history (each step: who, when, the note, the file's name and SHA-256)."""
-    require(user, "view_projects")
+    require(user, "view_warnings")
     engine = platform(request).engine
     found = call_store(fu.get_warning, engine, warning_id, scope=scope(request, user))
     history = [{**{k: v for k, v in step.items() if k != "content_type"},
