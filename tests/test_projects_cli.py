@@ -37,6 +37,9 @@ def test_projects_lint_json_contract_and_the_plan_period_gap():
 def test_projects_lint_table_names_errors_and_notes():
     text = run("projects", "lint").stdout
     assert "错误 1 处" in text and "【错误】全部" in text and "+38.24 亿元" in text
+    # Each finding's check is named in Chinese, never by its code.
+    assert "（“十四五”期间计划投资合计）" in text and "（计划投资等于总投资）" in text
+    assert "plan_period" not in text and "（count）" not in text
 
 
 def _isolated(tmp_path, monkeypatch):

@@ -72,7 +72,7 @@ def _org_names() -> dict[str, str]:
 def projects_lint(fmt: FormatOpt = Format.table) -> None:
     """项目体检 The projects against the totals the text states (58 个, 2416 亿, 1368 亿), per 专栏
     sums, plan-period investment above the total, years outside 2021–2025."""
-    from .projects.lint import JSON_COLUMNS, SEVERITY_ZH, lint_projects
+    from .projects.lint import CHECK_ZH, JSON_COLUMNS, SEVERITY_ZH, lint_projects
     from .render import json_records
 
     findings = lint_projects(load_project_catalog_or_exit())
@@ -84,7 +84,7 @@ def projects_lint(fmt: FormatOpt = Format.table) -> None:
     out.print(f"[bold]项目体检：错误 {count.get('error', 0)} 处，提示 {count.get('note', 0)} 处，"
               f"信息 {count.get('info', 0)} 条[/]\n")
     for n, row in enumerate(findings.iter_rows(named=True), start=1):
-        out.print(f"[bold]{n}. 【{SEVERITY_ZH[row['severity']]}】{row['scope']}[/]（{row['check']}）", highlight=False)
+        out.print(f"[bold]{n}. 【{SEVERITY_ZH[row['severity']]}】{row['scope']}[/]（{CHECK_ZH.get(row['check'], '其他检查')}）", highlight=False)
         out.print(f"   {row['message']}", highlight=False)
         out.print(f"   出处：{row['citation']}\n", highlight=False, style="dim")
 

@@ -23,6 +23,14 @@ from .catalog import ProjectCatalog
 COLUMNS = ["check", "scope", "stated", "computed", "message", "citation", "severity"]
 JSON_COLUMNS = ["check", "scope", "stated", "computed", "message", "citation"]
 SEVERITY_ZH = {"error": "错误", "note": "提示", "info": "信息"}
+# What each check is called where a person reads it (the CLI's table; JSON keeps the codes).
+CHECK_ZH = {
+    "count": "项目个数", "total_investment": "项目总投资合计", "plan_period_investment": "“十四五”期间计划投资合计",
+    "plan_period_above_total": "计划投资高于总投资", "years_outside_plan": "建设年份在规划期外",
+    "plan_period_equals_total": "计划投资等于总投资", "plan_period_below_total_inside": "计划投资低于总投资",
+    "column_count": "专栏项目个数", "column_total_investment": "专栏总投资合计",
+    "column_plan_period_investment": "专栏计划投资合计",
+}
 _SCHEMA = {"check": pl.String, "scope": pl.String, "stated": pl.Float64, "computed": pl.Float64,
            "message": pl.String, "citation": pl.String, "severity": pl.String}
 
