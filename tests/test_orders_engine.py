@@ -200,13 +200,13 @@ def test_levels_and_the_reason_in_words():
 def test_warning_rows_fit_the_followup_shape():
     detected = detect(orders({A: {**flat("2024-01", "2025-01"), "2025-02": 100_000},
                               B: {**flat("2024-01", "2025-01"), "2025-02": 100_000}}), S)
-    roster = pl.DataFrame({"uscc": [A], "name": ["甲公司"], "warning_point": ["WP02"], "org_unit": [None],
+    roster = pl.DataFrame({"uscc": [A], "name": ["甲公司"], "warning_point": ["柯桥区纺织品外贸预警点"], "org_unit": [None],
                            "industry": ["dyeing"]}, schema=ROSTER_SCHEMA)
     rows = warning_rows(month_warnings(detected, "2025-02"), roster, CATALOG, date(2025, 3, 1))
     checked = check_rows(rows)
     assert checked.height == 2
     first, second = checked.rows(named=True)
-    assert (first["subject_name"], first["responsible_unit"], first["org_unit"]) == ("甲公司", "柯桥印染外贸预警点", "330603")
+    assert (first["subject_name"], first["responsible_unit"], first["org_unit"]) == ("甲公司", "柯桥区纺织品外贸预警点", "330603")
     assert first["due_date"] == date(2025, 3, 16) and first["period"] == "2025-02"
     # An enterprise in no point's sample: named by its code, no owner.
     assert second["subject_name"] == f"企业 {B}" and second["responsible_unit"] is None
@@ -216,7 +216,7 @@ def test_rollups_by_point_and_problems_most_reported():
     detected = detect(pl.concat([
         orders({A: {**flat("2024-01", "2025-01"), "2025-02": 100_000}}, "tariff;shipping_cost"),
         orders({B: flat("2024-01", "2025-02", 2_000_000)}, "tariff")]), S)
-    roster = pl.DataFrame({"uscc": [A, B], "name": ["甲", "乙"], "warning_point": ["WP01", "WP01"],
+    roster = pl.DataFrame({"uscc": [A, B], "name": ["甲", "乙"], "warning_point": ["越城区外贸预警点", "越城区外贸预警点"],
                            "org_unit": [None, None], "industry": ["textiles", "dyeing"]}, schema=ROSTER_SCHEMA)
     feb = rollup(detected, roster, "warning_point").filter(pl.col("month") == "2025-02").row(0, named=True)
     assert (feb["enterprises"], feb["at_risk"]) == (2, 1)

@@ -86,7 +86,7 @@ def test_a_month_twice_and_a_missing_column(tmp_path: Path):
 def test_roster_columns_checked_against_the_catalog(tmp_path: Path):
     header = [*CONTRACT, "预警点", "所在地区", "行业", "企业名称"]
     path = write(tmp_path / "r.csv", header, [good("2025-01") + ["无此预警点", "杭州市", "航天", "甲"],
-                                              good() + ["WP01", "柯桥区", "纺织服装", "乙"]])
+                                              good() + ["柯桥区纺织品外贸预警点", "柯桥区", "纺织服装", "乙"]])
     with pytest.raises(ImportRejected) as refused:
         read_orders(path, CATALOG, ORDERS)
     reasons = " ".join(p.reason for p in refused.value.problems)

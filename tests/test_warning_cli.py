@@ -28,7 +28,7 @@ def test_scan_a_file_prints_the_contract(tmp_path: Path, data_dir: Path):  # noq
                                    "orders_yoy_fall"] and len(rows) == 5
     deep = next(r for r in rows if r["level"] == "red")
     assert deep["message"].startswith("新增订单同比下降42%，环比下降48%，连续4个月下降，低于季节基线")
-    assert deep["owner"] == "柯桥印染外贸预警点" and deep["status"] == "open"
+    assert deep["owner"] == "柯桥区纺织品外贸预警点" and deep["status"] == "open"
     assert {r["uscc"][-5:-1] for r in rows}.isdisjoint({"1001", "1006", "1007", "1008"})
     # Scanned, not stored: no database was made.
     assert not data_dir.exists() or not any(data_dir.rglob("*.sqlite*"))

@@ -86,7 +86,10 @@ def read_orders(source: Path, catalog: Catalog, orders: OrdersCatalog, *, limits
     found = located(found, positions, sheet)
     if found.height:
         raise ImportRejected(source, _capped(found, name))
-    return _frames(checked)
+    files = _frames(checked)
+    # An enterprise whose county the file leaves blank lies in its warning point's county.
+    point_county = pl.col("warning_point").replace_strict(orders.warning_points, default=None, return_dtype=pl.String)
+    return OrdersFile(files.orders, files.roster.with_columns(org_unit=pl.coalesce("org_unit", point_county)))
 
 
 def _lookup(vocabulary: dict[str, str], field: str) -> pl.DataFrame:
@@ -103,7 +106,7 @@ def _check(rows: pl.DataFrame, catalog: Catalog, orders: OrdersCatalog) -> tuple
     year, mon = (month.struct.field(p).cast(pl.Int32, strict=False) for p in ("y", "m"))
     hs = col("product_hs").str.replace(r"\.0+$", "").cast(pl.Int32, strict=False)
     df = (rows.join(_lookup(orders.markets, "market"), on="market", how="left", maintain_order="left")
-          .join(_lookup(orders.point_names, "warning_point"), on="warning_point", how="left", maintain_order="left")
+          .join(_lookup(dict(zip(orders.warning_points, orders.warning_points)), "warning_point"), on="warning_point", how="left", maintain_order="left")
           .join(_lookup(counties, "org_unit"), on="org_unit", how="left", maintain_order="left")
           .join(_lookup(orders.industries, "industry"), on="industry", how="left", maintain_order="left")
           .join(_problem_codes(rows, orders), on="_row", how="left", maintain_order="left")

@@ -34,20 +34,20 @@ NOTES = [
 # One sample enterprise: (uscc seed, name, warning point, industry, market, HS chapter, problems, base USD,
 # first month, case). The cases are applied in ``_figure``.
 ENTERPRISES = [
-    ("1001", "绍兴华纺织造有限公司", "WP01", "textiles", "EU", "54", "shipping_cost", 1_200_000, "2021-01", "steady"),
-    ("1002", "柯桥锦绣印染有限公司", "WP02", "dyeing", "US", "60", "tariff;exchange_rate", 900_000, "2021-01", "deep_fall"),
-    ("1003", "上虞天成化工有限公司", "WP04", "chemicals", "ASEAN", "29", "trade_remedy", 1_500_000, "2021-01",
+    ("1001", "绍兴华纺织造有限公司", "柯桥区纺织品外贸预警点", "textiles", "EU", "54", "shipping_cost", 1_200_000, "2021-01", "steady"),
+    ("1002", "柯桥锦绣印染有限公司", "柯桥区纺织品外贸预警点", "dyeing", "US", "60", "tariff;exchange_rate", 900_000, "2021-01", "deep_fall"),
+    ("1003", "上虞天成化工有限公司", "上虞区化工外贸预警点", "chemicals", "ASEAN", "29", "trade_remedy", 1_500_000, "2021-01",
      "below_band"),
-    ("1004", "诸暨雅步袜业有限公司", "WP06", "textiles", "US", "61", "orders_moving_abroad;labour", 600_000, "2023-07",
+    ("1004", "诸暨雅步袜业有限公司", "诸暨市袜业外贸预警点", "textiles", "US", "61", "orders_moving_abroad;labour", 600_000, "2023-07",
      "run_of_falls"),
-    ("1005", "嵊州鸿达厨具有限公司", "WP09", "light_industry", "JP", "73", "raw_materials", 700_000, "2024-01",
+    ("1005", "嵊州鸿达厨具有限公司", "嵊州市厨具外贸预警点", "light_industry", "JP", "73", "raw_materials", 700_000, "2024-01",
      "mom_fall"),
-    ("1006", "新昌精工轴承有限公司", "WP10", "machinery", "EU", "84", "", 20_000, "2021-01", "tiny"),
-    ("1007", "上虞晴雨伞业有限公司", "WP05", "light_industry", "RU", "66", "payment_risk", 400_000, "2025-02", "new"),
-    ("1008", "诸暨金鼎五金有限公司", "WP07", "machinery", "AE", "82", "logistics", 800_000, "2021-01", "gaps"),
-    ("1009", "嵊州丝路领带有限公司", "WP08", "textiles", "GB", "62", "", 500_000, "2021-01", "steady"),
-    ("1010", "越城古越酒业有限公司", "WP03", "food", "KR", "22", "certification", 350_000, "2021-01", "steady"),
-    ("1011", "柯桥经纬家纺有限公司", "WP01", "textiles", "US", "63", "tariff;orders_moving_abroad", 650_000, "2024-01",
+    ("1006", "新昌精工轴承有限公司", "新昌县轴承外贸预警点", "machinery", "EU", "84", "", 20_000, "2021-01", "tiny"),
+    ("1007", "上虞晴雨伞业有限公司", "上虞区伞业外贸预警点", "light_industry", "RU", "66", "payment_risk", 400_000, "2025-02", "new"),
+    ("1008", "诸暨金鼎五金有限公司", "诸暨市五金外贸预警点", "machinery", "AE", "82", "logistics", 800_000, "2021-01", "gaps"),
+    ("1009", "嵊州丝路领带有限公司", "嵊州市领带外贸预警点", "textiles", "GB", "62", "", 500_000, "2021-01", "steady"),
+    ("1010", "越城古越酒业有限公司", "越城区外贸预警点", "food", "KR", "22", "certification", 350_000, "2021-01", "steady"),
+    ("1011", "柯桥经纬家纺有限公司", "柯桥区纺织品外贸预警点", "textiles", "US", "63", "tariff;orders_moving_abroad", 650_000, "2024-01",
      "yoy_fall"),
 ]
 
@@ -127,8 +127,7 @@ def write_orders_template(path: Path, catalog: Catalog, orders: OrdersCatalog, *
         notes.append(neutralised([line]))
     notes.column_dimensions["A"].width = 120
     # Reference sheets use headers the import does not take, so they are never read as data.
-    _write(book.create_sheet("预警点"), ["代码", "名称", "所在地区"],
-           [[p.code, p.name_zh, p.org_unit] for p in orders.warning_points])
+    _write(book.create_sheet("预警点"), ["名称", "所在地区"], [[n, u] for n, u in orders.warning_points.items()])
     for title, vocabulary in (("问题清单", orders.problems), ("主要市场", orders.markets), ("行业", orders.industries)):
         _write(book.create_sheet(title), ["代码", "名称"], [[c, n] for c, n in vocabulary.items()])
     _write(book.create_sheet("地区"), ["代码", "名称"],

@@ -124,3 +124,4 @@ from . import login_throttle as login_throttle  # noqa: E402
 from . import project_tables as project_tables  # noqa: E402
 from . import warning_tables as warning_tables  # noqa: E402
 from . import fdi_tables as fdi_tables  # noqa: E402
+from . import order_tables as order_tables  # noqa: E402

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from ..catalog.checks import CatalogError, known_keys, required
 from ..catalog.citation import cite
-from ..catalog.load import _load_org_units, default_catalog_dir
+from ..catalog.load import default_catalog_dir
 from ..projects.fdi_catalog import _yaml
+from ..warning_points import load_warning_points
 
 
 @dataclass(frozen=True)
@@ -34,29 +35,17 @@ class OrderSettings:
 
 
 @dataclass(frozen=True)
-class WarningPoint:
-    """A provincial foreign-trade warning point (省级外贸预警点): its code, name and county."""
-
-    code: str
-    name_zh: str
-    org_unit: str
-
-
-@dataclass(frozen=True)
 class OrdersCatalog:
-    """The vocabularies of the orders file (code → Chinese name), the warning points and the settings."""
+    """The vocabularies of the orders file (code → Chinese name), the warning points (name → the
+    county it lies in: ``catalog/warning/warning_points.yaml``, the list accounts are scoped to)
+    and the settings."""
 
-    warning_points: tuple[WarningPoint, ...]
+    warning_points: dict[str, str]
     problems: dict[str, str]
     markets: dict[str, str]
     industries: dict[str, str]
     settings: OrderSettings
     citations: dict[str, str]
-
-    @property
-    def point_names(self) -> dict[str, str]:
-        """Warning point code → name."""
-        return {p.code: p.name_zh for p in self.warning_points}
 
 
 def warning_catalog_dir(directory: Path | None = None) -> Path:
@@ -102,27 +91,13 @@ def load_orders_catalog(directory: Path | None = None) -> OrdersCatalog:
     """Load and validate ``orders.yaml`` and the orders settings. Raises CatalogError."""
     folder = warning_catalog_dir(directory)
     path = folder / "orders.yaml"
-    data = known_keys(_yaml(path), {"title", "doc_number", "citations", "warning_points", "problems", "markets",
-                                    "industries"}, path.name)
+    data = known_keys(_yaml(path), {"title", "doc_number", "citations", "problems", "markets", "industries"},
+                      path.name)
     required(data, ("title",), path.name)
-    counties = {u.code for u in _load_org_units(folder.parent / "org_units.csv")
-                if u.kind in ("district", "county", "county_city", "zone")}
-    points, seen = [], set()
-    for raw in data.get("warning_points") or []:
-        raw = known_keys(raw, {"code", "name_zh", "org_unit"}, f"{path.name} warning_points")
-        required(raw, ("code", "name_zh", "org_unit"), f"{path.name} warning_points")
-        point = WarningPoint(str(raw["code"]), str(raw["name_zh"]), str(raw["org_unit"]))
-        if point.code in seen or point.name_zh in seen:
-            raise CatalogError(f"{path.name} warning_points：{point.code} 重复")
-        if point.org_unit not in counties:
-            raise CatalogError(f"{path.name} warning_points {point.code}：地区 {point.org_unit} 不是县（市、区）")
-        seen |= {point.code, point.name_zh}
-        points.append(point)
-    if not points:
-        raise CatalogError(f"{path.name}：warning_points 为空")
+    points = load_warning_points(directory)
     citations = {k: cite(data["title"], data.get("doc_number"), v["section"], v.get("quote"))
                  for k, v in (data.get("citations") or {}).items()}
-    return OrdersCatalog(tuple(points), _vocabulary(data, "problems", path), _vocabulary(data, "markets", path),
+    return OrdersCatalog(dict(points.org_units), _vocabulary(data, "problems", path), _vocabulary(data, "markets", path),
                          _vocabulary(data, "industries", path), load_order_settings(directory), citations)
 
 

@@ -2,9 +2,10 @@
 KIND``): one registry entry per kind, so that the CLI, the API and the import page dispatch on
 the kind's code alone. Each engine adds its own entry here.
 
-An entry names the kind in Chinese and gives its template writer and its reader (all or nothing:
-``ImportRejected`` with sheet, row, column and reason). Imports are lazy so that naming a kind
-costs nothing."""
+An entry names the kind in Chinese and gives its template writer, its reader (all or nothing:
+``ImportRejected`` with sheet, row, column and reason), what storing it would do (the dry run)
+and its store, which saves the file and raises its warnings. Imports are lazy so that naming a
+kind costs nothing."""
 
 from __future__ import annotations
 
@@ -15,12 +16,17 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class WarningKind:
-    """One kind of early-warning file: ``write_template(path, catalog, *, sample)`` and
-    ``read(path, catalog, *, limits=None, shown_name=None)`` (the parsed file, or ImportRejected)."""
+    """One kind of early-warning file: ``write_template(path, catalog, *, sample)``,
+    ``read(path, catalog, *, limits=None, shown_name=None)`` (the parsed file, or ImportRejected),
+    ``plan(engine, parsed)`` → counts {rows, new, changed, unchanged} storing nothing, and
+    ``store(engine, parsed, *, actor, file_name, sha256, today)`` → (counts with ``import_id``,
+    ``followup.Raised``): saved and its warnings raised."""
 
     name_zh: str
     write_template: Callable[..., Path]
     read: Callable[..., object]
+    plan: Callable[..., dict]
+    store: Callable[..., tuple[dict, object]]
 
 
 def _orders_template(path: Path, catalog, *, sample: bool = False) -> Path:
@@ -37,8 +43,23 @@ def _orders_read(path: Path, catalog, **options):
     return read_orders(path, catalog, load_orders_catalog(), **options)
 
 
+def _orders_plan(engine, parsed) -> dict:
+    from ..store.order_tables import plan_orders_import
+
+    return plan_orders_import(engine, parsed.orders).counts()
+
+
+def _orders_store(engine, parsed, *, actor, file_name: str, sha256: str, today):
+    from ..orders_board import import_orders
+    from .catalog import load_orders_catalog
+
+    stored, raised = import_orders(engine, parsed, load_orders_catalog(), actor=actor, file_name=file_name,
+                                   sha256=sha256, today=today)
+    return {**stored.counts(), "import_id": stored.import_id}, raised
+
+
 KINDS: dict[str, WarningKind] = {
-    "orders": WarningKind("订单+清单月度报表", _orders_template, _orders_read),
+    "orders": WarningKind("订单+清单月度报表", _orders_template, _orders_read, _orders_plan, _orders_store),
 }
 
 

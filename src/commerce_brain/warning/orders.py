@@ -36,7 +36,8 @@ ORDER_SCHEMA = {
     "uscc": pl.String, "month": pl.String, "new_orders_usd": pl.Int64, "orders_in_hand_usd": pl.Int64,
     "expected_exports_usd": pl.Int64, "market": pl.String, "product_hs": pl.String, "problems": pl.String,
 }
-# The sample enterprise's facts (花名册): who it is and where it belongs; any may be null.
+# The sample enterprise's facts (花名册): who it is and where it belongs (its warning point by
+# name, as accounts are scoped to it); any may be null.
 ROSTER_SCHEMA = {"uscc": pl.String, "name": pl.String, "warning_point": pl.String, "org_unit": pl.String,
                  "industry": pl.String}
 SOURCE = "orders"
@@ -170,15 +171,16 @@ def warning_rows(found: pl.DataFrame, roster: pl.DataFrame, catalog: OrdersCatal
     ``roster``, else 企业 + its code), its county, its warning point as the responsible unit (the
     owner; null when the enterprise is in no point's sample), due ``answer_within_days`` after
     ``today``."""
-    points = pl.DataFrame({"warning_point": [p.code for p in catalog.warning_points],
-                           "point_name": [p.name_zh for p in catalog.warning_points],
-                           "point_unit": [p.org_unit for p in catalog.warning_points]})
+    points = pl.DataFrame({"warning_point": list(catalog.warning_points),
+                           "point_unit": list(catalog.warning_points.values())}, schema={
+                               "warning_point": pl.String, "point_unit": pl.String})
     who = roster.select(list(ROSTER_SCHEMA)).join(points, on="warning_point", how="left")
     due = today + timedelta(days=catalog.settings.answer_within_days)
     return found.join(who, on="uscc", how="left").select(
         source=pl.lit(SOURCE), detector="detector", subject_kind=pl.lit("enterprise"), subject_id="uscc",
         subject_name=pl.coalesce("name", pl.concat_str([pl.lit("企业 "), pl.col("uscc")])),
-        org_unit=pl.coalesce("org_unit", "point_unit"), responsible_unit="point_name", level="level",
+        org_unit=pl.coalesce("org_unit", "point_unit"),
+        responsible_unit=pl.when(pl.col("point_unit").is_not_null()).then(pl.col("warning_point")), level="level",
         reason="reason", period="month", due_date=pl.lit(due, pl.Date),
     ).sort("subject_id")
 

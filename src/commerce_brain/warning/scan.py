@@ -38,8 +38,3 @@ def scan_file(path: Path, catalog, orders: OrdersCatalog, month: str) -> list[di
 
     parsed = read_orders(path, catalog, orders)
     return contract_rows(month_warnings(detect(parsed.orders, orders.settings), month), parsed.roster, orders)
-
-
-def scan_store(engine, orders: OrdersCatalog, month: str) -> list[dict]:
-    """Scan the stored orders for ``month``; a warning already raised shows its stored state."""
-    raise NotImplementedError("订单数据尚不能存入：请用 --orders 指定文件")

@@ -44,7 +44,8 @@ def _record(obj: str) -> str:
     label = {"award": "奖补 {} 号", "claim": "申报 {} 号", "batch": "第 {} 批", "payment_list": "兑付清单 {} 号",
              "enterprise_import": "第 {} 次企业数据导入", "rule": "规则 {}", "user": "账户 {}",
              "project_import": "第 {} 次项目进度导入", "project": "项目 {}",
-             "warning": "预警 {} 号", "fdi_import": "第 {} 次外资项目导入"}.get(kind)
+             "warning": "预警 {} 号", "fdi_import": "第 {} 次外资项目导入",
+             "order_import": "第 {} 次订单+清单导入"}.get(kind)
     return label.format(key) if label and key else obj
 
 
@@ -150,6 +151,9 @@ SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
     "fdi.import": lambda o, d, n: (
         f"导入外资项目文件“{d.get('file', '')}”（{_record(o)}）：共 {d.get('rows', 0)} 个项目，新增 {d.get('new', 0)} 个、"
         f"更新 {d.get('changed', 0)} 个、未变 {d.get('unchanged', 0)} 个"),
+    "orders.import": lambda o, d, n: (
+        f"导入订单+清单文件“{d.get('file', '')}”（{_record(o)}）：共 {d.get('rows', 0)} 条月报，新增 {d.get('new', 0)} 条、"
+        f"更新 {d.get('changed', 0)} 条、未变 {d.get('unchanged', 0)} 条"),
     "awards.batch": lambda o, d, n: (
         f"运行{d.get('year', '')}年度免申即享{_record(o)}：计算 {d.get('computed', 0)} 项，新拟 {d.get('inserted', 0)} 项"
         f"（{yuan(d.get('inserted_fen'))}），已有 {d.get('already_present', 0)} 项，其中金额变化 {d.get('changed', 0)} 项"),
