@@ -205,7 +205,8 @@ def test_lists_keep_to_the_scope_and_count(engine, catalog):
     counts = fu.warning_counts(late)
     assert counts == {"total": 2, "by_state": {"open": 2, "acknowledged": 0, "action_taken": 0, "escalated": 0,
                                                "closed": 0},
-                      "open_by_level": {"yellow": 1, "red": 1}, "overdue": 2}
+                      "open_by_level": {"yellow": 1, "red": 1}, "overdue": 2,
+                      "open_by_source": {src: 2 if src == "projects" else 0 for src in fu.SOURCE_ZH}}
     # Counted in the database (the cockpit's way), the same figures, and the same scopes.
     assert fu.count_warnings(engine, Scope(), today=TODAY + timedelta(days=16)) == counts
     assert fu.count_warnings(engine, scope(LONGYOU, catalog))["total"] == 1
@@ -214,7 +215,8 @@ def test_lists_keep_to_the_scope_and_count(engine, catalog):
     fu.close(engine, ids(engine)["zl16-08"], user=CITY, scope=Scope(), note="调整出库")
     assert fu.count_warnings(engine, Scope(), today=TODAY + timedelta(days=16)) == {
         "total": 2, "by_state": {"open": 1, "acknowledged": 0, "action_taken": 0, "escalated": 0, "closed": 1},
-        "open_by_level": {"yellow": 1, "red": 0}, "overdue": 1}
+        "open_by_level": {"yellow": 1, "red": 0}, "overdue": 1,
+        "open_by_source": {src: 1 if src == "projects" else 0 for src in fu.SOURCE_ZH}}
 
 
 def test_two_clicks_at_once_one_wins(engine, catalog):

@@ -166,3 +166,51 @@ def test_the_leader_sees_the_counts_on_the_cockpit(site):
     assert re.search(r'<span class="n">2</span><span>待签收</span>', tile)
     assert re.search(r'<span class="n">1</span><span>逾期未办结</span>', tile)
     assert 'id="warning-tile"' not in signed_in(site["app"], "officer").get("/").text
+
+
+def _section(page: str, marker: str) -> str:
+    part = page[page.index(marker):]
+    return part[:part.index("</section>")]
+
+
+def test_the_centre_counts_by_engine_and_groups_by_owner_and_level(site):
+    city = signed_in(site["app"], "city")
+    page = city.get("/warnings").text
+    engines = _section(page, 'id="warning-sources"')
+    # Every engine the platform knows, the warnings it raised still to answer.
+    for source, label in fu.SOURCE_ZH.items():
+        n = 2 if source == "projects" else 0
+        assert f'href="/warnings?source={source}"><span class="n">{n}</span><span>{label}（未办结）' in engines
+    owners = _section(page, 'id="warnings-by-owner"')
+    rows = re.findall(r"<tr>(.*?)</tr>", owners, re.S)
+    cells = [re.findall(r"<td>(.*?)</td>", r, re.S) for r in rows]
+    assert [re.sub(r"<[^>]+>", "", c[0]) for c in cells] == ["衢江区政府", "江山市政府"]  # most red first
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells[0][1:]] == ["1", "0", "1", "0", "1"]
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells[1][1:]] == ["0", "1", "0", "0", "1"]
+    link = re.search(r'href="(/warnings\?owner=[^"&]+&amp;level=red)"', owners).group(1).replace("&amp;", "&")
+    red = city.get(link).text
+    assert "衢江区总部经济圈" in red and "江山市城北科创基地" not in red
+    assert latin_words(page, TYPED) == []
+    # A filter narrows the groups too; an engine with nothing shows no owner table.
+    assert "江山市政府" not in _section(city.get("/warnings?level=red").text, 'id="warnings-by-owner"')
+    assert 'id="warnings-by-owner"' not in city.get("/warnings?source=fdi").text
+    # The unit sees its own row only.
+    unit = signed_in(site["app"], "qujiang").get("/warnings").text
+    assert "江山市政府" not in unit and "衢江区政府" in _section(unit, 'id="warnings-by-owner"')
+
+
+def test_the_cockpit_counts_open_warnings_by_engine(site):
+    page = signed_in(site["app"], "boss").get("/").text
+    engines = _section(page, 'id="warning-tile"')
+    engines = engines[engines.index('id="warning-sources"'):]
+    assert re.search(r'href="/warnings\?source=projects"><span class="n">2</span><span>项目推进</span>', engines)
+    assert re.search(r'href="/warnings\?source=fdi"><span class="n">0</span><span>外资项目全流程跟踪</span>', engines)
+    fu.close(site["engine"], site["other"], user=_city_user(site), scope=Scope(), note="已开工")
+    again = signed_in(site["app"], "boss").get("/").text
+    assert re.search(r'href="/warnings\?source=projects"><span class="n">1</span>', again)  # closed: no longer open
+
+
+def _city_user(site):
+    from commerce_brain.store.accounts import get_user
+
+    return get_user(site["engine"], "city")

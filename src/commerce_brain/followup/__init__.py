@@ -26,11 +26,12 @@ from .handling import (
     warning_file,
     warning_history,
 )
+from .owners import owner_level_counts
 from .raising import WARNING_SCHEMA, Raised, WarningRowsInvalid, check_rows, raise_warnings
 
 __all__ = [
     "ACTION_ZH", "DETECTOR_ZH", "LEVEL_ZH", "SOURCE_ZH", "STATE_ZH", "WARNING_SCHEMA", "Raised",
     "WarningRefused", "WarningRowsInvalid", "acknowledge", "act", "check_rows", "close", "count_warnings", "detector_zh", "escalate",
-    "get_warning", "json_rows", "list_warnings", "raise_warnings", "record_action", "subject_link", "warning_counts",
+    "get_warning", "json_rows", "list_warnings", "owner_level_counts", "raise_warnings", "record_action", "subject_link", "warning_counts",
     "warning_file", "warning_history",
 ]

@@ -28,7 +28,7 @@ from ..store.bulk import read_frame
 from ..store.fulfilment_tables import FulfilmentError, NotFound, WrongState, actor_name
 from ..store.moments import as_utc
 from ..store.warning_tables import MAX_NOTE, warning_actions, warnings_table
-from .detectors import ACTION_ZH, STATE_ZH
+from .detectors import ACTION_ZH, SOURCE_ZH, STATE_ZH
 
 # action → (capability, the states it may start from, the state it leads to)
 MOVES: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -93,14 +93,17 @@ def json_rows(frame: pl.DataFrame) -> list[dict]:
 
 
 def warning_counts(frame: pl.DataFrame) -> dict:
-    """Counts of a list of warnings: in all, per state, per level among those not closed, and
-    overdue. A frame with a column ``n`` is already grouped: each row counts ``n`` warnings."""
+    """Counts of a list of warnings: in all, per state, per level and per source (engine) among
+    those not closed, and overdue. A frame with a column ``n`` is already grouped: each row
+    counts ``n`` warnings."""
     weighted = frame.with_columns(n=pl.col("n") if "n" in frame.columns else pl.lit(1, pl.Int64))
     total = lambda where: int(weighted.filter(where)["n"].sum())  # noqa: E731
     live = pl.col("state") != "closed"
     return {"total": int(weighted["n"].sum()),
             "by_state": {s: total(pl.col("state") == s) for s in STATE_ZH},
             "open_by_level": {lv: total(live & (pl.col("level") == lv)) for lv in ("yellow", "red")},
+            # Every engine the platform knows, with 0 for one that raised nothing (yet).
+            "open_by_source": {src: total(live & (pl.col("source") == src)) for src in SOURCE_ZH},
             "overdue": total(pl.col("overdue")) if "overdue" in frame.columns else 0}
 
 
@@ -111,13 +114,14 @@ def count_warnings(engine: Engine, scope: Scope, *, today: date | None = None) -
     w = warnings_table.c
     late = and_(w.due_date < (today or date.today()), w.state != "closed")
     overdue = case((late, True), else_=False)
-    query = (select(w.state, w.level, w.org_unit, w.responsible_unit, overdue.label("overdue"),
-                    func.count().label("n")).group_by(w.state, w.level, w.org_unit, w.responsible_unit, overdue))
+    query = (select(w.source, w.state, w.level, w.org_unit, w.responsible_unit, overdue.label("overdue"),
+                    func.count().label("n"))
+             .group_by(w.source, w.state, w.level, w.org_unit, w.responsible_unit, overdue))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     grouped = pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
-        "state": pl.String, "level": pl.String, "org_unit": pl.String, "responsible_unit": pl.String,
-        "overdue": pl.Boolean, "n": pl.Int64})
+        "source": pl.String, "state": pl.String, "level": pl.String, "org_unit": pl.String,
+        "responsible_unit": pl.String, "overdue": pl.Boolean, "n": pl.Int64})
     return warning_counts(filter_visible(grouped, scope))
 
 

@@ -221,12 +221,13 @@ def _monitoring_page(request: Request, user: User, template: str, year: int, org
                 "project_lights": project_light_tiles(lights),
                 "charts": chart_data, "county_map": charts.county_map(parent, compared, by_unit),
                 "lagging": frame.filter(pl.col("status") == "lagging").head(SCREEN_LAGGING).to_dicts(),
-                "warnings": warnings, "warning_states": fu.STATE_ZH}
+                "warnings": warnings, "warning_states": fu.STATE_ZH, "warning_sources": fu.SOURCE_ZH}
 
     # The award counts are asked for on every request (one grouped query) and are part of the key.
     awards_key = None if totals is None else tuple(sorted((k, v["count"], v["total_fen"]) for k, v in totals.items()))
     warnings_key = None if warnings is None else (tuple(warnings["by_state"].items()),
-                                                  tuple(warnings["open_by_level"].items()), warnings["overdue"])
+                                                  tuple(warnings["open_by_level"].items()), warnings["overdue"],
+                                                  tuple(warnings["open_by_source"].items()))
     return render_shared(request, template, user, (frame, observations),
                          (year, org_unit, visible, awards_key, warnings_key, lights), context)
 

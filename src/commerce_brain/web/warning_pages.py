@@ -1,5 +1,6 @@
-"""预警处置 pages: the list (/warnings) with its filters and counts, one warning's page with its
-history and the forms its viewer may use, and the download of a step's file.
+"""预警处置 pages (the 预警中心): the list (/warnings) with its filters, its counts by state, level
+and engine (source) and its table by owner and level; one warning's page with its history and
+the forms its viewer may use; and the download of a step's file.
 
 The forms post to ``/warnings/{id}/{acknowledge|action|escalate|close}`` with the session's
 CSRF token and call ``followup``, which checks the role and the scope again; a warning outside
@@ -43,7 +44,7 @@ def warnings_page(request: Request, source: str | None = None, state: str | None
     rows = [labelled(request, w) for w in shown.head(PAGE_LIMIT).iter_rows(named=True)]
     return render(request, "warnings.html", {
         "user": user, "rows": rows, "more": shown.height > PAGE_LIMIT, "limit": PAGE_LIMIT, "filters": filters,
-        "counts": fu.warning_counts(shown), "states": fu.STATE_ZH, "levels": fu.LEVEL_ZH, "sources": fu.SOURCE_ZH,
+        "counts": fu.warning_counts(shown), "states": fu.STATE_ZH, "by_owner": fu.owner_level_counts(shown).to_dicts(), "levels": fu.LEVEL_ZH, "sources": fu.SOURCE_ZH,
         # The choices offered are those among the warnings the user may see.
         "units": sorted({(c, names.get(c, "—")) for c in everything["org_unit"].drop_nulls()}),
         "owners": sorted({u for named in everything["responsible_unit"].drop_nulls() for u in named.split("、")}),
