@@ -40,6 +40,11 @@ from commerce_brain.store.accounts import create_user, issue_token
 from commerce_brain.fulfilment.claims_flow import file_claim, get_claim, list_claims
 from commerce_brain.fulfilment.rule_edits import rule_history
 from commerce_brain.store.fdi_tables import save_fdi_pipeline
+from commerce_brain.io.orders_import import read_orders
+from commerce_brain.io.orders_template import write_orders_template
+from commerce_brain.orders_board import import_orders
+from commerce_brain.uscc import make_uscc
+from commerce_brain.warning.catalog import load_orders_catalog
 from commerce_brain.store.observations import save_observations
 from commerce_brain.store.schema import connect
 from commerce_brain.web.app import create_app
@@ -79,6 +84,12 @@ POLICY_OFFICE = frozenset({"officer"})  # run_batch: the batch and the enterpris
 VIEW_PROJECTS = frozenset({"city", "kecheng", "jiangshan", "boss", "qujiang"})  # view_projects
 VIEW_WARNINGS = VIEW_PROJECTS | {"keqiao"}  # view_warnings: whoever answers or supervises warnings
 PROJECT_IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_projects
+# 订单+清单: {o_k}, an enterprise of the orders sample in 柯桥区纺织品外贸预警点's sample (柯桥区, in
+# Shaoxing): the city-wide and its point see its history; Quzhou's county analysts and 衢江区政府
+# get what a missing one gets; roles without view_warnings (an enterprise: not its own) get 403.
+O_K = make_uscc("91330600MA2BX1001")  # 绍兴华纺织造有限公司 of the sample
+SEES_O_K = frozenset({"city", "boss", "keqiao"})
+WARNING_IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_warning_data
 # Two projects of the sample FDI pipeline: {fdi_k} lies in 柯城区 (next step: 柯城区商务局), {fdi_q} in
 # 衢江区 (next step: 衢江区政府, the project unit qujiang's: it sees that one only).
 FDI_K, FDI_Q = "WZ-2025-001", "WZ-2025-009"
@@ -129,6 +140,9 @@ API_READS = [
     ("/api/v1/projects/lint", VIEW_PROJECTS),
     (f"/api/v1/projects/{KECHENG_PROJECT}", VIEW_PROJECTS - {"jiangshan", "qujiang"}, 404),
     ("/api/v1/projects/imports", PROJECT_IMPORTERS),
+    ("/api/v1/warning/scan?month=2025-02", VIEW_WARNINGS),
+    ("/api/v1/warning/orders/rollup?by=industry", VIEW_WARNINGS),
+    ("/api/v1/warning/orders/{o_k}", SEES_O_K, 404),
 ]
 PAGE_READS = [
     ("/", SIGNED_IN),  # roles without view_plans get the welcome page
@@ -222,6 +236,7 @@ API_WRITES = [
      {"month": "2024-10", "annual_plan_yi": "1", "completed_ytd_yi": "1", "stage": "completed"}, set(),
      {"qujiang": 404}),
     ("/api/v1/projects/imports", None, PROJECT_IMPORTERS),
+    ("/api/v1/warning/orders/imports", None, WARNING_IMPORTERS),
 ]
 # The page forms (session + CSRF): path, form fields.
 PAGE_WRITES = [
@@ -268,6 +283,7 @@ FDI_RECORDS = ("/api/v1/fdi/projects/", "/fdi/{")
 # Warnings likewise, for a role that may not look at warnings at all.
 WARNING_RECORDS = ("/api/v1/warnings/", "/warnings/")
 PROJECT_RECORDS = ("/api/v1/projects/zl", "/projects/zl")  # a landmark project's page and record
+ORDER_RECORDS = ("/api/v1/warning/orders/{",)  # an enterprise's order history (its USCC)
 
 
 def refused_status(path: str, user: str, refused: list[int]) -> int:
@@ -276,7 +292,7 @@ def refused_status(path: str, user: str, refused: list[int]) -> int:
         return 403
     if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS + PROJECT_RECORDS):
         return 403
-    if user not in VIEW_WARNINGS and path.startswith(WARNING_RECORDS):
+    if user not in VIEW_WARNINGS and path.startswith(WARNING_RECORDS + ORDER_RECORDS):
         return 403
     return (refused or [403])[0]
 
@@ -348,6 +364,10 @@ def site(request, tmp_path_factory):
     sample = write_fdi_template(tmp_path_factory.mktemp("fdi") / "fdi.xlsx", catalog, load_fdi_catalog(), sample=True)
     save_fdi_pipeline(engine, read_fdi_pipeline(sample, catalog, load_fdi_catalog()), actor="setup",
                       file_name="fdi.xlsx", sha256="-")
+    orders = write_orders_template(tmp_path_factory.mktemp("orders") / "orders.csv", catalog, load_orders_catalog(),
+                                   sample=True)
+    import_orders(engine, read_orders(orders, catalog, load_orders_catalog()), load_orders_catalog(), actor="setup",
+                  file_name="orders.csv", sha256="-", today=date(2025, 3, 3))
     app = create_app(Settings.from_env(database_url=database_url))
     yield {"app": app, "client": TestClient(app), "engine": engine, "tokens": tokens, "a": a, "b": b,
            "awards": awards, "list": list_id, "payer": third["payer"], "claims": claims,
@@ -393,7 +413,7 @@ def fill(site, path: str) -> str:
     return path.format(a=site["a"]["id"], b=site["b"]["id"], list=site["list"], payer=site["payer"],
                        claim_a=claims["a"]["id"], claim_b=claims["b"]["id"], att_a=claims["a"]["attachment"],
                        att_b=claims["b"]["attachment"], uscc_a=site["a"]["uscc"], uscc_b=site["b"]["uscc"],
-                       fdi_k=FDI_K, fdi_q=FDI_Q, **site["warnings"])
+                       fdi_k=FDI_K, fdi_q=FDI_Q, o_k=O_K, **site["warnings"])
 
 
 def fill_body(site, body: dict | None) -> dict | None:
@@ -489,7 +509,7 @@ def test_unsigned_pages_redirect_to_login(site, path):
 
 # Every path with an id, and a way to make it name an id that does not exist.
 ID_PATHS = [p for p, *_ in API_READS + PAGE_READS
-            if re.search(r"\{(a|b|claim_a|claim_b|att_a|att_b|list|fdi_k|fdi_q|w_q|w_j|wfile)\}", p)]
+            if re.search(r"\{(a|b|claim_a|claim_b|att_a|att_b|list|fdi_k|fdi_q|w_q|w_j|wfile|o_k)\}", p)]
 
 
 def _missing(site, path: str) -> tuple[str, str, str]:
@@ -500,7 +520,7 @@ def _missing(site, path: str) -> tuple[str, str, str]:
     value = str({"a": site["a"]["id"], "b": site["b"]["id"], "list": site["list"], **site["warnings"],
                  **{k: site["claims"][k[-1]]["id"] for k in ("claim_a", "claim_b")},
                  **{k: site["claims"][k[-1]]["attachment"] for k in ("att_a", "att_b")},
-                 "fdi_k": FDI_K, "fdi_q": FDI_Q, **site["warnings"]}[name])
+                 "fdi_k": FDI_K, "fdi_q": FDI_Q, "o_k": O_K, **site["warnings"]}[name])
     head, _, tail = real.rpartition(f"/{value}")
     return real, f"{head}/987654321{tail}", value
 
@@ -520,7 +540,7 @@ def test_out_of_scope_answers_as_missing(site, path, user):
     assert seen.status_code in (403, 404)  # 403 only for a role that may not use the page at all
     if seen.status_code == 403:
         assert (path.startswith(("/payments", "/api/v1/awards/payment-lists", *FDI_RECORDS)) or user in UNITS
-                or (path.startswith(WARNING_RECORDS) and user not in VIEW_WARNINGS))
+                or (path.startswith(WARNING_RECORDS + ORDER_RECORDS) and user not in VIEW_WARNINGS))
 
 
 # ---- what a scoped user is shown ---------------------------------------------------------------

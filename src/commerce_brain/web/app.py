@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
                trust_proxy: bool = False) -> FastAPI:
     """The whole web platform for ``settings`` (the environment's by default)."""
     from . import fdi as fdi_pages
+    from . import orders_api
     from . import (accounts, api, api_docs, assessments, awards, calculator, claims, enterprise_imports, imports,
                    imports_api, pages, project_imports, projects, projects_api, warning_pages, warnings_api)
     from . import rules as rule_pages
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(rule_pages.router)
     app.include_router(calculator.router)
     app.include_router(fdi_pages.router)
+    app.include_router(orders_api.api)
     app.include_router(warnings_api.router)
     app.include_router(warning_pages.router)
     app.include_router(projects.router)
