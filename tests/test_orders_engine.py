@@ -17,7 +17,9 @@ from commerce_brain.catalog import CatalogError
 from commerce_brain.followup import check_rows
 from commerce_brain.io.orders_template import _months as months
 from commerce_brain.warning.catalog import OrderSettings, load_order_settings, load_orders_catalog
-from commerce_brain.warning.orders import ORDER_SCHEMA, ROSTER_SCHEMA, detect, month_warnings, rollup, top_problems, warning_rows
+from commerce_brain.warning.orders import (
+    ORDER_SCHEMA, ROSTER_SCHEMA, detect, month_warnings, rollup, top_problems, warning_rows, with_reasons,
+)
 
 CATALOG = load_orders_catalog()
 S = OrderSettings(yoy_fall=0.30, mom_fall=0.30, consecutive_falls=3, seasonal_k=3.0, seasonal_min_years=2,
@@ -44,7 +46,7 @@ def at(detected: pl.DataFrame, month: str, uscc: str = A) -> dict:
 
 
 def found(series: dict[str, int], month: str, settings: OrderSettings = S) -> dict:
-    return at(detect(orders({A: series}), settings), month)
+    return at(with_reasons(detect(orders({A: series}), settings)), month)
 
 
 # ---- year on year ---------------------------------------------------------------------------------
@@ -87,7 +89,7 @@ def test_consecutive_falls_at_n():
     """Three small falls in a row warn (each under the month-on-month threshold); two do not."""
     base = flat("2024-06", "2024-10")
     series = {**base, "2024-11": 990_000, "2024-12": 980_000, "2025-01": 970_000}
-    detected = detect(orders({A: series}), S)
+    detected = with_reasons(detect(orders({A: series}), S))
     assert at(detected, "2024-12")["falls_run"] == 2 and not at(detected, "2024-12")["consecutive_falls"]
     last = at(detected, "2025-01")
     assert last["falls_run"] == 3 and last["consecutive_falls"] and not last["mom_fall"]

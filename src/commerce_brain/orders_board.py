@@ -13,7 +13,9 @@ from .followup import Raised, list_warnings, raise_warnings
 from .io.orders_import import OrdersFile
 from .store.order_tables import OrderImport, save_orders, stored_orders
 from .warning.catalog import OrdersCatalog
-from .warning.orders import ROLLUP_BY, SOURCE, detect, month_warnings, rollup, top_problems, warning_rows
+from .warning.orders import (
+    ROLLUP_BY, SOURCE, detect, month_warnings, rollup, top_problems, warning_rows, with_reasons,
+)
 from .warning.scan import contract_rows
 
 
@@ -54,7 +56,7 @@ def order_history(engine: Engine, catalog: OrdersCatalog, uscc: str, *, scope: S
     orders, roster = stored_orders(engine, scope=scope, uscc=uscc)
     if orders.is_empty():
         return None
-    detected = detect(orders, catalog.settings).drop("uscc")
+    detected = with_reasons(detect(orders, catalog.settings)).drop("uscc")
     who = roster.row(0, named=True) if roster.height else {"uscc": uscc}
     return {**who, "months": detected.to_dicts()}
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 
 from .catalog import OrderSettings, OrdersCatalog
@@ -51,6 +52,8 @@ DETECTOR_ZH = {
 }
 FLAGS = {"orders_below_seasonal": "below_seasonal", "orders_yoy_fall": "yoy_fall",
          "orders_consecutive_falls": "consecutive_falls", "orders_mom_fall": "mom_fall"}
+DETECTOR_ENUM = pl.Enum(list(DETECTOR_ZH))
+LEVEL_ENUM = pl.Enum(["yellow", "red"])
 MAD_SCALE = 1.4826  # MAD × this estimates the standard deviation of normal data
 PROBLEM_SEPARATORS = r"[;；]"
 
@@ -66,8 +69,10 @@ def detect(orders: pl.DataFrame, settings: OrderSettings) -> pl.DataFrame:
     before), ``yoy``/``mom`` (changes as fractions, null without a base > 0), ``falls_run`` (falls
     in a row ending here), ``season_years``, ``season_median``, ``season_low`` (the band's lower
     edge; null under ``seasonal_min_years``), ``seasonal_normal``, ``size_usd``, ``above_floor``,
-    one boolean column per detector (FLAGS), ``findings``, ``detector``, ``level`` and ``reason``
-    (null when nothing is found). Sorted by uscc and month."""
+    one boolean column per detector (FLAGS), ``findings``, ``detector`` and ``level`` (null when
+    nothing is found). Sorted by uscc and month. The reasons in words are built by
+    ``with_reasons`` for the rows that need them (building 3 million strings would cost more
+    than every detector together)."""
     s = settings
     v = pl.col("new_orders_usd")
     frame = orders.select(list(ORDER_SCHEMA)).with_columns(
@@ -76,15 +81,16 @@ def detect(orders: pl.DataFrame, settings: OrderSettings) -> pl.DataFrame:
         _idx=month_index(pl.col("month")),
         _cal=pl.col("month").str.slice(5, 2).cast(pl.Int8),
     )
-    frame = _seasonal(frame.sort("_key", "_cal", "_idx"), s)
-    frame = _chronological(frame.sort("_key", "_idx"), s)
+    # One integer to sort by is cheaper than three columns (the month index stays under 50,000).
+    frame = _seasonal(frame.sort(pl.col("_key") * 1_000_000 + pl.col("_cal").cast(pl.Int64) * 50_000 + pl.col("_idx")), s)
+    frame = _chronological(frame.sort(pl.col("_key") * 50_000 + pl.col("_idx")), s)
     yoy = pl.when(pl.col("last_year_usd") > 0).then((v - pl.col("last_year_usd")) / pl.col("last_year_usd"))
     mom = pl.when(pl.col("prev_usd") > 0).then((v - pl.col("prev_usd")) / pl.col("prev_usd"))
     has_band = pl.col("season_low").is_not_null()
     frame = frame.with_columns(
         yoy=yoy, mom=mom,
         seasonal_normal=has_band & (v >= pl.col("season_low")),
-        size_usd=pl.max_horizontal(v, "prev_usd", "last_year_usd", pl.col("season_median").round(0).cast(pl.Int64)),
+        size_usd=pl.max_horizontal(v, "prev_usd", "last_year_usd", pl.col("season_median")),
     ).with_columns(above_floor=pl.col("size_usd") >= s.size_floor_usd)
     ok, normal = pl.col("above_floor"), pl.col("seasonal_normal")
     frame = frame.with_columns(
@@ -94,12 +100,13 @@ def detect(orders: pl.DataFrame, settings: OrderSettings) -> pl.DataFrame:
         mom_fall=ok & ~normal & (pl.col("mom") <= -s.mom_fall).fill_null(False),
     )
     found = pl.sum_horizontal(pl.col(list(FLAGS.values())).cast(pl.Int32))
-    detector = pl.coalesce([pl.when(pl.col(flag)).then(pl.lit(code)) for code, flag in FLAGS.items()])
+    # Enums, not strings: 3 million rows of mostly null text would cost more than a detector.
+    detector = pl.coalesce([pl.when(pl.col(flag)).then(pl.lit(code, DETECTOR_ENUM)) for code, flag in FLAGS.items()])
     level = (pl.when(found == 0).then(None)
-             .when((pl.col("yoy") <= -s.red_yoy_fall).fill_null(False) | (found >= s.red_findings)).then(pl.lit("red"))
-             .otherwise(pl.lit("yellow")))
+             .when((pl.col("yoy") <= -s.red_yoy_fall).fill_null(False) | (found >= s.red_findings))
+             .then(pl.lit("red", LEVEL_ENUM)).otherwise(pl.lit("yellow", LEVEL_ENUM)))
     return (frame.with_columns(findings=found)
-            .with_columns(detector=detector, level=level, reason=_reason())
+            .with_columns(detector=detector, level=level)
             .drop("_key", "_idx", "_cal"))
 
 
@@ -109,18 +116,33 @@ def _seasonal(frame: pl.DataFrame, s: OrderSettings) -> pl.DataFrame:
     v = pl.col("new_orders_usd")
     same = [(pl.col("_key").shift(j) == pl.col("_key")) & (pl.col("_cal").shift(j) == pl.col("_cal"))
             for j in range(1, s.seasonal_max_years + 1)]
-    earlier = [pl.when(ok).then(v.shift(j)).alias(f"_y{j}") for j, ok in enumerate(same, start=1)]
     years = [f"_y{j}" for j in range(1, s.seasonal_max_years + 1)]
+    earlier = [pl.when(ok).then(v.shift(j)).cast(pl.Float64).alias(y) for j, (ok, y) in enumerate(zip(same, years,
+                                                                                                   strict=True), 1)]
     last_year = pl.when(same[0] & (pl.col("_idx").shift(1) == pl.col("_idx") - 12)).then(v.shift(1))
-    median = pl.col("season_median")
-    band = pl.max_horizontal(pl.col("_mad") * (s.seasonal_k * MAD_SCALE), median * s.seasonal_min_band)
-    return (frame.with_columns(*earlier, last_year_usd=last_year)
-            .with_columns(season_years=pl.concat_list(years).list.drop_nulls().list.len().cast(pl.Int32),
-                          season_median=pl.concat_list(years).list.median())
-            .with_columns(_mad=pl.concat_list([(pl.col(y) - median).abs() for y in years]).list.median())
-            .with_columns(season_median=pl.when(pl.col("season_years") >= s.seasonal_min_years).then(median))
-            .with_columns(season_low=median - band)
-            .drop(*years, "_mad"))
+    frame = frame.with_columns(*earlier, last_year_usd=last_year)
+    history = frame.select(years).to_numpy()  # rows × years, NaN where a year is missing
+    median = _row_median(history)
+    mad = _row_median(np.abs(history - median[:, None]))
+    count = (~np.isnan(history)).sum(axis=1)
+    enough = count >= s.seasonal_min_years
+    band = np.maximum(mad * (s.seasonal_k * MAD_SCALE), median * s.seasonal_min_band)
+    return frame.drop(years).with_columns(
+        season_years=pl.Series(count, dtype=pl.Int32),
+        season_median=pl.Series(np.where(enough, median, np.nan)).fill_nan(None),
+        season_low=pl.Series(np.where(enough, median - band, np.nan)).fill_nan(None))
+
+
+def _row_median(values: np.ndarray) -> np.ndarray:
+    """The median of each row ignoring NaN (NaN for a row of NaN), over whole arrays: NumPy sorts
+    every row at once (NaN last), then the middle one or two of the row's count are averaged.
+    (A list median per row in Polars costs a Python-level call per row's list: 20× slower.)"""
+    ordered = np.sort(values, axis=1)
+    count = (~np.isnan(values)).sum(axis=1)
+    last = values.shape[1] - 1
+    low = np.take_along_axis(ordered, np.clip((count - 1) // 2, 0, last)[:, None], axis=1)[:, 0]
+    high = np.take_along_axis(ordered, np.clip(count // 2, 0, last)[:, None], axis=1)[:, 0]
+    return np.where(count > 0, (low + high) / 2, np.nan)
 
 
 def _chronological(frame: pl.DataFrame, s: OrderSettings) -> pl.DataFrame:
@@ -145,8 +167,13 @@ def _wan(usd: pl.Expr) -> pl.Expr:
     return (usd / 10_000).round(1).cast(pl.String)
 
 
+def with_reasons(detected: pl.DataFrame) -> pl.DataFrame:
+    """Rows of ``detect`` with ``reason``: the findings in words, most telling first (“新增订单同比
+    下降38%，连续3个月下降，低于季节基线（…）”); null where nothing is found."""
+    return detected.with_columns(reason=_reason())
+
+
 def _reason() -> pl.Expr:
-    """The findings in words, most telling first: “新增订单同比下降38%，连续3个月下降，低于季节基线（…）”."""
     parts = [
         pl.when("yoy_fall").then(pl.concat_str([pl.lit("同比下降"), _percent(pl.col("yoy")), pl.lit("%")])),
         pl.when("mom_fall").then(pl.concat_str([pl.lit("环比下降"), _percent(pl.col("mom")), pl.lit("%")])),
@@ -161,8 +188,8 @@ def _reason() -> pl.Expr:
 
 
 def month_warnings(detected: pl.DataFrame, month: str) -> pl.DataFrame:
-    """The enterprise-months of ``month`` with a finding (rows of ``detect``)."""
-    return detected.filter((pl.col("month") == month) & pl.col("detector").is_not_null())
+    """The enterprise-months of ``month`` with a finding (rows of ``detect``), with their reasons."""
+    return with_reasons(detected.filter((pl.col("month") == month) & pl.col("detector").is_not_null()))
 
 
 def warning_rows(found: pl.DataFrame, roster: pl.DataFrame, catalog: OrdersCatalog, today: date) -> pl.DataFrame:
@@ -177,10 +204,11 @@ def warning_rows(found: pl.DataFrame, roster: pl.DataFrame, catalog: OrdersCatal
     who = roster.select(list(ROSTER_SCHEMA)).join(points, on="warning_point", how="left")
     due = today + timedelta(days=catalog.settings.answer_within_days)
     return found.join(who, on="uscc", how="left").select(
-        source=pl.lit(SOURCE), detector="detector", subject_kind=pl.lit("enterprise"), subject_id="uscc",
+        source=pl.lit(SOURCE), detector=pl.col("detector").cast(pl.String), subject_kind=pl.lit("enterprise"),
+        subject_id="uscc",
         subject_name=pl.coalesce("name", pl.concat_str([pl.lit("企业 "), pl.col("uscc")])),
-        org_unit=pl.coalesce("org_unit", "point_unit"),
-        responsible_unit=pl.when(pl.col("point_unit").is_not_null()).then(pl.col("warning_point")), level="level",
+        org_unit=pl.coalesce("org_unit", "point_unit"), level=pl.col("level").cast(pl.String),
+        responsible_unit=pl.when(pl.col("point_unit").is_not_null()).then(pl.col("warning_point")),
         reason="reason", period="month", due_date=pl.lit(due, pl.Date),
     ).sort("subject_id")
 
