@@ -58,6 +58,9 @@ EVENTS = [
                                      "unchanged": 6}, ["第 3 次外资项目导入", "二季度外资项目", "共 9 个项目", "新增 2 个、更新 1 个"]),
     ("orders.import", "order_import:2", {"file": "二月订单", "sha256": "ab", "rows": 40, "new": 38, "changed": 2,
                                           "unchanged": 0}, ["第 2 次订单+清单导入", "二月订单", "共 40 条月报", "新增 38 条、更新 2 条"]),
+    ("market.import", "market_import:2", {"kind": "retail", "file": "六月零售额", "sha256": "ab", "rows": 18,
+                                          "new": 17, "changed": 1, "unchanged": 0},
+     ["第 2 次预警监测数据导入", "消费市场月度零售额", "六月零售额", "共 18 行", "新增 17 行、更新 1 行"]),
     ("rules.edit", "rule:rd_subsidy", {"rule": "rd_subsidy", "version": 2, "reason": "调整上限", "revert": False,
                                        "changed": {}, "diff": ""}, ["修改第3条 研发投入补助", "第 2 版", "调整上限"]),
 ]

@@ -12,6 +12,8 @@ from ..projects.fdi import DETECTOR_ZH as FDI_DETECTORS
 from ..projects.warning_rows import DETECTOR_ZH as PROJECT_DETECTORS
 from ..warning.orders import DETECTOR_ZH as ORDER_DETECTORS
 from ..warning.orders import SOURCE_ZH as ORDER_SOURCE
+from ..warning.market import DETECTOR_ZH as MARKET_DETECTORS
+from ..warning.supply import DETECTOR_ZH as SUPPLY_DETECTORS
 
 DETECTOR_ZH: dict[str, str] = {
     **PROJECT_DETECTORS,
@@ -19,11 +21,18 @@ DETECTOR_ZH: dict[str, str] = {
     **FDI_DETECTORS,
     # 订单+清单: an export enterprise's new orders against its own history.
     **ORDER_DETECTORS,
+    # The consumer market (消费市场监测): behind the plan target's pace, a year-to-date fall.
+    **MARKET_DETECTORS,
+    # 应急保供: days of cover below the good's floor, a price jump against its 4-week median.
+    **SUPPLY_DETECTORS,
 }
-SOURCE_ZH: dict[str, str] = {"projects": "项目推进", "fdi": "外资项目全流程跟踪", **ORDER_SOURCE}
-SUBJECT_KIND_ZH: dict[str, str] = {"project": "项目", "fdi_project": "外资项目", "enterprise": "企业"}
+SOURCE_ZH: dict[str, str] = {"projects": "项目推进", "fdi": "外资项目全流程跟踪", **ORDER_SOURCE, "market": "消费市场",
+                             "supply": "应急保供"}
+SUBJECT_KIND_ZH: dict[str, str] = {"project": "项目", "fdi_project": "外资项目", "enterprise": "企业",
+                                   "market_series": "消费市场指标", "supply_item": "应急保供物资"}
 # Where a subject's own page is (``{id}`` is the subject id); a kind without one is shown unlinked.
-SUBJECT_PAGES: dict[str, str] = {"project": "/projects/{id}", "fdi_project": "/fdi/{id}"}
+SUBJECT_PAGES: dict[str, str] = {"project": "/projects/{id}", "fdi_project": "/fdi/{id}",
+                                 "market_series": "/market", "supply_item": "/supply"}
 LEVEL_ZH: dict[str, str] = {"yellow": "黄灯", "red": "红灯"}
 STATE_ZH: dict[str, str] = {"open": "待签收", "acknowledged": "已签收", "action_taken": "已采取措施",
                             "escalated": "已升级督办", "closed": "已办结"}

@@ -81,6 +81,21 @@ def read_fdi_pipeline(source: Path, catalog: Catalog, fdi: FdiCatalog, *, today:
     """Read and check a pipeline file (XLSX sheet 外资项目 — or its only data sheet — or a CSV).
     Raises ``ImportRejected`` with every problem, or at once when the file is past ``limits``
     (the 数据导入 limits by default). ``today`` bounds the actual dates (none may lie ahead)."""
+    fields = all_fields(fdi)
+    source, sheet, positions, rows = read_rows(source, fields, SHEET_NAMES, limits=limits, shown_name=shown_name)
+    checked, found = _check(rows, catalog, fdi, today or date.today())
+    reject_found(source, sheet, positions, found, shown_name)
+    return _frames(checked, fdi)
+
+
+def read_rows(source: Path, fields: dict[str, tuple[str, ...]], names: tuple[str, ...], *,
+              limits: SheetLimits | None = None, shown_name: str | None = None,
+              numeric: tuple[str, ...] = ("_usd_wan",)
+              ) -> tuple[Path, SheetText, dict[str, tuple[int, str]], pl.DataFrame]:
+    """The guarded first steps of a one-sheet import: refuse a file past ``limits`` (the 数据导入
+    limits by default) before parsing, find the sheet (``names``), match the header to
+    ``fields`` and return the data rows as text (``_body``). Raises ``ImportRejected`` for a file
+    too big, unreadable, missing columns or without data rows."""
     source = Path(source)
     name = shown_name or source.name
     try:
@@ -88,21 +103,24 @@ def read_fdi_pipeline(source: Path, catalog: Catalog, fdi: FdiCatalog, *, today:
     except SpreadsheetRefused as exc:
         raise ImportRejected(source, [Problem(name, 0, "", str(exc))]) from None
     try:
-        sheet = _sheet(source)
+        sheet = _sheet(source, names)
     except Unreadable as exc:
         raise ImportRejected(source, [Problem(name, 0, "", str(exc))]) from None
-    fields = all_fields(fdi)
     positions, problems = _header(sheet, fields)
     if positions is None:
         raise ImportRejected(source, _capped(pl.DataFrame(problems, schema=PROBLEM_COLS), name))
-    rows = _body(sheet, positions, fields)
+    rows = _body(sheet, positions, fields, numeric)
     if rows.height == 0:
         raise ImportRejected(source, [Problem(sheet.label, 0, "", "无数据行：只有表头")])
-    checked, found = _check(rows, catalog, fdi, today or date.today())
-    found = located(found, positions, sheet)
+    return source, sheet, positions, rows
+
+
+def reject_found(source: Path, sheet: SheetText, positions: dict[str, tuple[int, str]], found: pl.DataFrame,
+                 shown_name: str | None = None) -> None:
+    """Raise ``ImportRejected`` naming sheet, row, column and reason of every problem in ``found``
+    (``_row``, ``field``, ``reason``); return when there is none."""
     if found.height:
-        raise ImportRejected(source, _capped(found, name))
-    return _frames(checked, fdi)
+        raise ImportRejected(source, _capped(located(found, positions, sheet), shown_name or source.name))
 
 
 def located(found: pl.DataFrame, positions: dict[str, tuple[int, str]], sheet: SheetText) -> pl.DataFrame:

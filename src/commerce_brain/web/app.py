@@ -61,7 +61,9 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     from . import orders_api
     from . import (accounts, api, api_docs, assessments, awards, calculator, claims, enterprise_imports, imports,
                    imports_api, pages, project_imports, projects, projects_api, warning_pages, warnings_api)
+    from . import market as market_pages
     from . import rules as rule_pages
+    from . import supply as supply_pages
 
     app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url=None,
                   openapi_url="/api/v1/openapi.json", redoc_url=None,
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(orders_api.api)
     app.include_router(warnings_api.router)
     app.include_router(warning_pages.router)
+    app.include_router(market_pages.router)
+    app.include_router(supply_pages.router)
     app.include_router(projects.router)
     app.include_router(project_imports.router)
     # Before the projects' API: /api/v1/projects/imports is not a project's id.

@@ -21,6 +21,9 @@ from ..followup.detectors import SOURCE_ZH as WARNING_SOURCE_ZH
 from ..followup.detectors import STATE_ZH as WARNING_STATE_ZH
 
 CLAIM_STATE_ZH = {"pending": "待核实", "filed": "已受理"}
+# The kinds of early-warning data a ``market.import`` event names (its detail's ``kind``).
+MARKET_KIND_ZH = {"retail": "消费市场月度零售额", "supply": "应急保供物资报表", "remedies": "贸易救济案件",
+                  "country_risk": "国别风险"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ def _record(obj: str) -> str:
              "enterprise_import": "第 {} 次企业数据导入", "rule": "规则 {}", "user": "账户 {}",
              "project_import": "第 {} 次项目进度导入", "project": "项目 {}",
              "warning": "预警 {} 号", "fdi_import": "第 {} 次外资项目导入",
-             "order_import": "第 {} 次订单+清单导入"}.get(kind)
+             "order_import": "第 {} 次订单+清单导入",
+             "market_import": "第 {} 次预警监测数据导入"}.get(kind)
     return label.format(key) if label and key else obj
 
 
@@ -154,6 +158,9 @@ SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
     "orders.import": lambda o, d, n: (
         f"导入订单+清单文件“{d.get('file', '')}”（{_record(o)}）：共 {d.get('rows', 0)} 条月报，新增 {d.get('new', 0)} 条、"
         f"更新 {d.get('changed', 0)} 条、未变 {d.get('unchanged', 0)} 条"),
+    "market.import": lambda o, d, n: (
+        f"导入{MARKET_KIND_ZH.get(d.get('kind', ''), '预警监测数据')}文件“{d.get('file', '')}”（{_record(o)}）：共 "
+        f"{d.get('rows', 0)} 行，新增 {d.get('new', 0)} 行、更新 {d.get('changed', 0)} 行、未变 {d.get('unchanged', 0)} 行"),
     "awards.batch": lambda o, d, n: (
         f"运行{d.get('year', '')}年度免申即享{_record(o)}：计算 {d.get('computed', 0)} 项，新拟 {d.get('inserted', 0)} 项"
         f"（{yuan(d.get('inserted_fen'))}），已有 {d.get('already_present', 0)} 项，其中金额变化 {d.get('changed', 0)} 项"),
