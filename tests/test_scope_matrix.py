@@ -89,7 +89,7 @@ PROJECT_IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_projec
 # get what a missing one gets; roles without view_warnings (an enterprise: not its own) get 403.
 O_K = make_uscc("91330600MA2BX1001")  # 绍兴华纺织造有限公司 of the sample
 SEES_O_K = frozenset({"city", "boss", "keqiao"})
-WARNING_IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_warning_data
+WARNING_IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_warning_data: orders, market, supply
 # Two projects of the sample FDI pipeline: {fdi_k} lies in 柯城区 (next step: 柯城区商务局), {fdi_q} in
 # 衢江区 (next step: 衢江区政府, the project unit qujiang's: it sees that one only).
 FDI_K, FDI_Q = "WZ-2025-001", "WZ-2025-009"
@@ -132,6 +132,11 @@ API_READS = [
     ("/api/v1/fdi/projects/{fdi_k}", SEES_FDI_K, 404),
     ("/api/v1/fdi/projects/{fdi_q}", SEES_FDI_Q, 404),
     ("/api/v1/warnings", VIEW_WARNINGS),
+    # 消费市场 and 应急保供: a county analyst gets its county's series and outlets (test_market_web).
+    ("/api/v1/warning/market", VIEW_WARNINGS),
+    ("/api/v1/warning/market?period=2024-06", VIEW_WARNINGS),
+    ("/api/v1/warning/supply", VIEW_WARNINGS),
+    ("/api/v1/warning/supply?as_of=2024-06-30", VIEW_WARNINGS),
     ("/api/v1/warnings?state=action_taken&level=red", VIEW_WARNINGS),
     ("/api/v1/warnings/{w_q}", SEES_WQ, 404),
     ("/api/v1/warnings/{w_j}", SEES_WJ, 404),
@@ -187,6 +192,10 @@ PAGE_READS = [
     ("/fdi/{fdi_k}", SEES_FDI_K, 404),
     ("/fdi/{fdi_q}", SEES_FDI_Q, 404),
     ("/warnings", VIEW_WARNINGS),
+    ("/market", VIEW_WARNINGS),
+    ("/market?period=2024-06", VIEW_WARNINGS),
+    ("/supply", VIEW_WARNINGS),
+    ("/supply?as_of=2024-06-30", VIEW_WARNINGS),
     (f"/warnings?org_unit={JIANGSHAN}&state=open", VIEW_WARNINGS),
     ("/warnings/{w_q}", SEES_WQ, 404),
     ("/warnings/{w_j}", SEES_WJ, 404),
@@ -223,6 +232,8 @@ API_WRITES = [
     ("/api/v1/claims", {"rule": "rd_subsidy", "year": 2022}, frozenset(FIRMS)),
     ("/api/v1/imports/actuals", None, IMPORTERS),
     ("/api/v1/fdi/imports", None, PROJECT_IMPORTERS),
+    ("/api/v1/warning/market/imports", None, WARNING_IMPORTERS),
+    ("/api/v1/warning/supply/imports", None, WARNING_IMPORTERS),
     ("/api/v1/claims/{claim_a}/register", {"name": "矩阵", "org_unit": KECHENG}, {"officer"}),
     ("PUT /api/v1/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": 0}, {"officer"}),
     # Answering: only the owning unit, and 江山市's warning is not 衢江区政府's to answer (404).

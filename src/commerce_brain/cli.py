@@ -19,6 +19,7 @@ from .cli_policy import policy_app
 from .cli_projects import projects_app
 from .cli_users import users_app
 from .cli_warning import warning_app
+from . import cli_market  # noqa: F401,E402  (adds warning market and warning supply to warning_app)
 
 app = typer.Typer(help="商务大脑 Commerce Brain：规划监测与政策兑现。", no_args_is_help=True,
                   rich_markup_mode="rich")

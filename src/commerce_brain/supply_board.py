@@ -16,20 +16,21 @@ from .warning.supply import STATUS_COLUMNS, supply_status, supply_totals, supply
 from .warning.supply_catalog import SupplyCatalog
 
 
-def supply_warning_rows(catalog: Catalog, supply: SupplyCatalog, reports: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """The supply warnings of ``reports`` seen from ``as_of`` (the WARNING ROW SHAPE)."""
+def supply_warning_rows(catalog: Catalog, supply: SupplyCatalog, reports: pl.DataFrame, as_of: date,
+                        today: date | None = None) -> pl.DataFrame:
+    """The supply warnings of ``reports`` seen from ``as_of``, raised ``today`` (the WARNING ROW SHAPE)."""
     names = {u.code: u.name_zh for u in catalog.org_units}
-    return supply_warnings(supply_status(reports, supply, as_of), supply, names, as_of)
+    return supply_warnings(supply_status(reports, supply, as_of), supply, names, as_of, today)
 
 
 def import_supply(engine: Engine, rows: pl.DataFrame, catalog: Catalog, supply: SupplyCatalog, *, actor,
-                  file_name: str, sha256: str) -> tuple[MarketImport, Raised]:
+                  file_name: str, sha256: str, today: date) -> tuple[MarketImport, Raised]:
     """Store an accepted supply file, then raise the warnings seen from the file's newest report
     date over everything stored (one per outlet, good and month: importing again raises nothing
     new)."""
     saved = save_import(engine, SUPPLY, rows, actor=actor, file_name=file_name, sha256=sha256)
     as_of = rows["report_date"].max()
-    warnings = supply_warning_rows(catalog, supply, stored(engine, SUPPLY), as_of)
+    warnings = supply_warning_rows(catalog, supply, stored(engine, SUPPLY), as_of, today)
     return saved, raise_warnings(engine, warnings, actor=actor)
 
 

@@ -58,8 +58,72 @@ def _orders_store(engine, parsed, *, actor, file_name: str, sha256: str, today):
     return {**stored.counts(), "import_id": stored.import_id}, raised
 
 
+def _retail_template(path: Path, catalog, *, sample: bool = False) -> Path:
+    from ..io.retail_template import write_retail_template
+    from .market_catalog import load_market_catalog
+
+    return write_retail_template(path, catalog, load_market_catalog(), sample=sample)
+
+
+def _retail_read(path: Path, catalog, **options):
+    from ..io.retail_import import read_retail
+    from .market_catalog import load_market_catalog
+
+    return read_retail(path, catalog, load_market_catalog(), **options)
+
+
+def _retail_store(engine, parsed, *, actor, file_name: str, sha256: str, today):
+    from ..market_board import import_retail
+    from .market_catalog import load_market_catalog
+
+    catalog = _catalog()
+    stored, raised = import_retail(engine, parsed, catalog, load_market_catalog(), actor=actor, file_name=file_name,
+                                   sha256=sha256, today=today)
+    return {**stored.counts(), "import_id": stored.import_id}, raised
+
+
+def _supply_template(path: Path, catalog, *, sample: bool = False) -> Path:
+    from ..io.supply_template import write_supply_template
+    from .supply_catalog import load_supply_catalog
+
+    return write_supply_template(path, catalog, load_supply_catalog(), sample=sample)
+
+
+def _supply_read(path: Path, catalog, **options):
+    from ..io.supply_import import read_supply
+    from .supply_catalog import load_supply_catalog
+
+    return read_supply(path, catalog, load_supply_catalog(), **options)
+
+
+def _supply_store(engine, parsed, *, actor, file_name: str, sha256: str, today):
+    from ..supply_board import import_supply
+    from .supply_catalog import load_supply_catalog
+
+    stored, raised = import_supply(engine, parsed, _catalog(), load_supply_catalog(), actor=actor,
+                                   file_name=file_name, sha256=sha256, today=today)
+    return {**stored.counts(), "import_id": stored.import_id}, raised
+
+
+def _market_plan(kind_code: str):
+    def plan(engine, parsed) -> dict:
+        from ..store.market_tables import RETAIL, SUPPLY, plan_import
+
+        return plan_import(engine, {"retail": RETAIL, "supply": SUPPLY}[kind_code], parsed).counts()
+
+    return plan
+
+
+def _catalog():
+    from ..catalog import load_catalog
+
+    return load_catalog()
+
+
 KINDS: dict[str, WarningKind] = {
     "orders": WarningKind("订单+清单月度报表", _orders_template, _orders_read, _orders_plan, _orders_store),
+    "retail": WarningKind("消费市场月度零售额", _retail_template, _retail_read, _market_plan("retail"), _retail_store),
+    "supply": WarningKind("应急保供物资报表", _supply_template, _supply_read, _market_plan("supply"), _supply_store),
 }
 
 

@@ -87,10 +87,11 @@ def _yuan(fen: pl.Expr) -> pl.Expr:
 
 
 def supply_warnings(status: pl.DataFrame, catalog: SupplyCatalog, org_names: dict[str, str],
-                    as_of: date) -> pl.DataFrame:
+                    as_of: date, raised_on: date | None = None) -> pl.DataFrame:
     """The warnings (WARNING_COLUMNS) of ``supply_status``'s rows: one per outlet and good below
     its floor of days of cover, one per outlet and good whose price jumped, for the month of
-    ``as_of``; the owner is the org unit's commerce bureau, the reason gives the figures."""
+    ``as_of``, due ``answer_within_days`` after ``raised_on`` (``as_of`` by default); the owner
+    is the org unit's commerce bureau, the reason gives the figures."""
     s = catalog.settings
     col = pl.col
     names = pl.DataFrame({"org_unit": list(org_names), "org_name": list(org_names.values())},
@@ -116,5 +117,5 @@ def supply_warnings(status: pl.DataFrame, catalog: SupplyCatalog, org_names: dic
                     subject_id=pl.concat_str(OUTLET_KEY, separator="/"), subject_name="subject_name",
                     org_unit="org_unit", responsible_unit=col("org_name") + s.owner_suffix, level="level",
                     reason="reason", period=pl.lit(f"{as_of.year}-{as_of.month:02d}"),
-                    due_date=pl.lit(as_of + timedelta(days=s.answer_within_days), pl.Date))
+                    due_date=pl.lit((raised_on or as_of) + timedelta(days=s.answer_within_days), pl.Date))
             .select(WARNING_COLUMNS).sort("detector", "subject_id"))

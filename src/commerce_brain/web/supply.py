@@ -58,7 +58,7 @@ def import_api(request: Request, file: UploadFile = File(..., description="CSV æ
         read=lambda path, limits, name: read_supply(path, p.catalog, supply, limits=limits, shown_name=name),
         plan=lambda rows: plan_import(p.engine, SUPPLY, rows),
         save=lambda rows, name, sha: import_supply(p.engine, rows, p.catalog, supply, actor=user, file_name=name,
-                                                   sha256=sha))
+                                                   sha256=sha, today=date.today()))
 
 
 def yuan(fen: float | int | None) -> str:
