@@ -169,3 +169,23 @@ def test_the_readme_sample_raises_its_warnings_once(database_url, sample):
     city = next(s for s in view["series"] if s["org_unit"] == "330600" and s["series_kind"] == "total")
     assert city["behind_pace"] is True and city["ytd_growth"] == pytest.approx(0.07, abs=0.001)
     assert city["org_unit_name"] == "绍兴市" and city["kind_zh"] == "社会消费品零售总额"
+
+
+def test_the_cli_imports_the_sample_and_prints_the_month(tmp_path):
+    from typer.testing import CliRunner
+
+    from commerce_brain.cli import app as cli_app
+
+    runner = CliRunner()
+    data = ["--data-dir", str(tmp_path / "d")]
+    sample = tmp_path / "retail.xlsx"
+    assert runner.invoke(cli_app, ["warning", "template", "retail", "--sample", "-o", str(sample)]).exit_code == 0
+    dry = runner.invoke(cli_app, ["warning", "import", "retail", str(sample), "--dry-run", *data])
+    assert dry.exit_code == 0 and "试运行" in dry.output
+    done = runner.invoke(cli_app, ["warning", "import", "retail", str(sample), *data])
+    assert done.exit_code == 0 and "新发出 4 条" in done.output, done.output
+    month = runner.invoke(cli_app, ["warning", "market", "--month", "2024-03", "--format", "json", *data])
+    assert month.exit_code == 0 and '"period": "2024-03"' in month.output
+    table = runner.invoke(cli_app, ["warning", "market", *data])
+    assert "低于目标所需增速" in table.output and "达到目标所需增速" in table.output
+    assert runner.invoke(cli_app, ["warning", "market", "--month", "2024-13", *data]).exit_code == 2
