@@ -161,6 +161,9 @@ def test_the_readme_sample_raises_its_warnings_once(database_url, sample):
         ("绍兴市分类别零售额·金银珠宝类", "market_ytd_fall", "red"),
     }  # online on pace, 柯桥区 growing, 新昌县 missed a month, the retailer fell 3%: nothing
     assert raised.new == 4
+    reasons = dict(zip(*list_warnings(engine, Scope(), source="market")[["subject_name", "reason"]], strict=True))
+    assert reasons["绍兴市社会消费品零售总额"] == ("绍兴市社会消费品零售总额1–6月累计同比增长7.0%，低于完成全年目标所需的增长9.4%；"
+                                                "余下月份须同比增长11.7%")  # as the README says
     _, again = import_retail(engine, sample, CATALOG, MARKET, actor="analyst", file_name="sample.xlsx",
                              sha256="a" * 64, today=TODAY)
     assert (again.new, again.unchanged) == (0, 4)
