@@ -29,7 +29,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # the policy officer for the rest).
 ROLE_BY_PREFIX = (("/api/v1/awards/payment-lists", "finance"), ("/api/v1/evaluation", "city"),
                   ("/api/v1/plans", "city"), ("/api/v1/imports", "city"), ("/api/v1/claims", "firm"),
-                  ("/api/v1/warnings", "city"), ("/api/v1/fdi", "city"),
+                  ("/api/v1/warnings", "city"), ("/api/v1/fdi", "city"), ("/api/v1/warning/", "city"),
                   ("/api/v1", "policy"))
 
 
