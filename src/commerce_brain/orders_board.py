@@ -33,7 +33,7 @@ def import_orders(engine: Engine, parsed: OrdersFile, catalog: OrdersCatalog, *,
 
 def raise_order_warnings(engine: Engine, month: str, catalog: OrdersCatalog, *, actor, today: date) -> Raised:
     """The stored orders' warnings of ``month``, raised into the one warnings store."""
-    orders, roster = stored_orders(engine)
+    orders, roster = stored_orders(engine, detectors_only=True)
     found = month_warnings(detect(orders, catalog.settings), month)
     return raise_warnings(engine, warning_rows(found, roster, catalog, today), actor=actor)
 
@@ -42,7 +42,7 @@ def scan_stored(engine: Engine, catalog: OrdersCatalog, month: str, *, scope: Sc
     """The contract rows of ``month`` over the stored orders the scope may see: a warning already
     raised shows its stored state, and only the open ones are listed."""
     scope = scope or Scope()
-    orders, roster = stored_orders(engine, scope=scope)
+    orders, roster = stored_orders(engine, scope=scope, detectors_only=True)
     found = month_warnings(detect(orders, catalog.settings), month)
     states = list_warnings(engine, Scope(), source=SOURCE, period=month).select(
         "subject_id", "detector", "state")
