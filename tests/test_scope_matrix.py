@@ -29,6 +29,11 @@ from commerce_brain.demo import demo_observations
 from commerce_brain.io.enterprise_import import PolicyData
 from commerce_brain.io.fdi_import import read_fdi_pipeline
 from commerce_brain.io.fdi_template import write_fdi_template
+from commerce_brain.io.orders_import import read_orders
+from commerce_brain.io.orders_template import write_orders_template
+from commerce_brain.orders_board import import_orders
+from commerce_brain.uscc import make_uscc
+from commerce_brain.warning.catalog import load_orders_catalog
 from commerce_brain.projects.fdi_catalog import load_fdi_catalog
 from commerce_brain.policy.engine import packaged
 from commerce_brain.policy.inputs import EnterpriseInputs
@@ -40,11 +45,6 @@ from commerce_brain.store.accounts import create_user, issue_token
 from commerce_brain.fulfilment.claims_flow import file_claim, get_claim, list_claims
 from commerce_brain.fulfilment.rule_edits import rule_history
 from commerce_brain.store.fdi_tables import save_fdi_pipeline
-from commerce_brain.io.orders_import import read_orders
-from commerce_brain.io.orders_template import write_orders_template
-from commerce_brain.orders_board import import_orders
-from commerce_brain.uscc import make_uscc
-from commerce_brain.warning.catalog import load_orders_catalog
 from commerce_brain.store.observations import save_observations
 from commerce_brain.store.schema import connect
 from commerce_brain.web.app import create_app
@@ -99,6 +99,9 @@ SEES_FDI_Q = frozenset({"city", "boss", "qujiang"})
 # {wfile}); {w_j}: one of 江山市政府 in 江山市.
 SEES_WQ = frozenset({"city", "boss", "qujiang"})
 SEES_WJ = frozenset({"city", "boss", "jiangshan"})
+# 订单+清单 pages (/orders/{o_k}): an enterprise reads its own orders there (report_orders), so
+# the firms hold the page's capability and get 404 for another's.
+ORDER_READERS = VIEW_WARNINGS | set(FIRMS)  # view_warnings, or report_orders for one's own
 # A landmark project of 柯城区 (柯城智尚小微企业园项目, 柯城区政府's): 江山市's analyst and 衢江区政府
 # get what a missing one gets.
 KECHENG_PROJECT = "zl13-04"
@@ -206,6 +209,10 @@ PAGE_READS = [
     (f"/projects/{KECHENG_PROJECT}", VIEW_PROJECTS - {"jiangshan", "qujiang"}, 404),
     ("/project-imports", PROJECT_IMPORTERS),
     ("/project-imports/template.xlsx", PROJECT_IMPORTERS),
+    ("/orders", VIEW_WARNINGS | set(FIRMS)),  # an enterprise: its own months
+    ("/orders?by=industry&month=2025-02", VIEW_WARNINGS | set(FIRMS)),
+    ("/orders/template.xlsx", WARNING_IMPORTERS),
+    ("/orders/{o_k}", SEES_O_K, 404),
 ]
 # Calculations: POSTs that store nothing (JSON body, the users answered 200, everyone else 403).
 CALCULATIONS = [
@@ -277,6 +284,8 @@ PAGE_WRITES = [
      {"month": "2024-10", "annual_plan_yi": "1", "completed_ytd_yi": "1", "stage": "completed"}),
     ("/project-imports/preview", {}),
     ("/project-imports/confirm", {"sha": "0" * 64, "suffix": ".csv", "file_name": "x.csv"}),
+    ("/orders/import", {}),
+    ("/orders/{o_k}/reports", {"month": "2025-03", "new_orders_usd": "1"}),
 ]
 # Routes outside the matrix, and why: signing in and out is for everyone; the rest is static.
 OUTSIDE_THE_MATRIX = {
@@ -295,6 +304,7 @@ FDI_RECORDS = ("/api/v1/fdi/projects/", "/fdi/{")
 WARNING_RECORDS = ("/api/v1/warnings/", "/warnings/")
 PROJECT_RECORDS = ("/api/v1/projects/zl", "/projects/zl")  # a landmark project's page and record
 ORDER_RECORDS = ("/api/v1/warning/orders/{",)  # an enterprise's order history (its USCC)
+ORDER_PAGES = ("/orders/{",)  # an enterprise's orders page (its USCC)
 
 
 def refused_status(path: str, user: str, refused: list[int]) -> int:
@@ -304,6 +314,8 @@ def refused_status(path: str, user: str, refused: list[int]) -> int:
     if user not in VIEW_PROJECTS and path.startswith(FDI_RECORDS + PROJECT_RECORDS):
         return 403
     if user not in VIEW_WARNINGS and path.startswith(WARNING_RECORDS + ORDER_RECORDS):
+        return 403
+    if user not in ORDER_READERS and path.startswith(ORDER_PAGES):
         return 403
     return (refused or [403])[0]
 
@@ -551,7 +563,8 @@ def test_out_of_scope_answers_as_missing(site, path, user):
     assert seen.status_code in (403, 404)  # 403 only for a role that may not use the page at all
     if seen.status_code == 403:
         assert (path.startswith(("/payments", "/api/v1/awards/payment-lists", *FDI_RECORDS)) or user in UNITS
-                or (path.startswith(WARNING_RECORDS + ORDER_RECORDS) and user not in VIEW_WARNINGS))
+                or (path.startswith(WARNING_RECORDS + ORDER_RECORDS) and user not in VIEW_WARNINGS)
+                or (path.startswith(ORDER_PAGES) and user not in ORDER_READERS))
 
 
 # ---- what a scoped user is shown ---------------------------------------------------------------

@@ -32,7 +32,7 @@ SUBJECT_KIND_ZH: dict[str, str] = {"project": "项目", "fdi_project": "外资�
                                    "market_series": "消费市场指标", "supply_item": "应急保供物资"}
 # Where a subject's own page is (``{id}`` is the subject id); a kind without one is shown unlinked.
 SUBJECT_PAGES: dict[str, str] = {"project": "/projects/{id}", "fdi_project": "/fdi/{id}",
-                                 "market_series": "/market", "supply_item": "/supply"}
+                                  "market_series": "/market", "supply_item": "/supply", "enterprise": "/orders/{id}"}
 LEVEL_ZH: dict[str, str] = {"yellow": "黄灯", "red": "红灯"}
 STATE_ZH: dict[str, str] = {"open": "待签收", "acknowledged": "已签收", "action_taken": "已采取措施",
                             "escalated": "已升级督办", "closed": "已办结"}

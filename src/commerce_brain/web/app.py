@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     """The whole web platform for ``settings`` (the environment's by default)."""
     from . import fdi as fdi_pages
     from . import orders_api
+    from . import orders as order_pages
     from . import (accounts, api, api_docs, assessments, awards, calculator, claims, enterprise_imports, imports,
                    imports_api, pages, project_imports, projects, projects_api, warning_pages, warnings_api)
     from . import market as market_pages
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(warning_pages.router)
     app.include_router(market_pages.router)
     app.include_router(supply_pages.router)
+    app.include_router(order_pages.router)
     app.include_router(projects.router)
     app.include_router(project_imports.router)
     # Before the projects' API: /api/v1/projects/imports is not a project's id.

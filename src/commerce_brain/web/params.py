@@ -9,6 +9,7 @@ if the record did not exist; a year: 422) before it reaches SQL, where it would 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Path, Query
@@ -39,3 +40,8 @@ def year_or_none(text: str | None) -> int | None:
 # code): letters, digits, ``-``, ``_`` and ``.``, at most 64. Anything else is a missing project (404).
 PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ProjectId = Annotated[str, Path(pattern=PROJECT_ID_PATTERN, description="项目编号 a project's id (zl13-01)")]
+
+# An enterprise's 统一社会信用代码 in a path: 18 digits or capitals; anything else is a missing
+# enterprise (404). Checked by the route after its capability check (not by the path's
+# validation), so that a role refused the page is refused alike for any code.
+USCC_IN_PATH = re.compile(r"[0-9A-Z]{18}")

@@ -67,6 +67,29 @@
         series: bars(block, true)
       };
     },
+    band: function () {
+      // An enterprise's new orders against its seasonal band: the band as a shaded area (its
+      // lower edge, then its width stacked on it), the median dashed, the months warned in red.
+      var b = data.band;
+      return {
+        tooltip: {trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + " 万美元"; }},
+        legend: {bottom: 0, data: ["新增订单", "季节基线（中位数）", "季节基线带", "预警月份"]},
+        grid: {left: 8, right: 16, top: 28, bottom: 36, containLabel: true},
+        xAxis: {type: "category", data: b.months, boundaryGap: false},
+        yAxis: {type: "value", name: "万美元", scale: true},
+        series: [
+          {name: "基线下限", type: "line", data: b.low, stack: "band", symbol: "none",
+           lineStyle: {opacity: 0}, tooltip: {show: false}},
+          {name: "季节基线带", type: "line", data: b.width, stack: "band", symbol: "none",
+           lineStyle: {opacity: 0}, areaStyle: {color: "rgba(21, 101, 192, 0.15)"}, itemStyle: {color: "#90caf9"}},
+          {name: "季节基线（中位数）", type: "line", data: b.median, symbol: "none",
+           lineStyle: {type: "dashed", color: "#1565c0"}, itemStyle: {color: "#1565c0"}},
+          {name: "新增订单", type: "line", data: b.actual, symbolSize: 6, connectNulls: false,
+           lineStyle: {color: "#263238", width: 2}, itemStyle: {color: "#263238"}},
+          {name: "预警月份", type: "scatter", data: b.flagged, symbolSize: 11, itemStyle: {color: "#b42318"}}
+        ]
+      };
+    },
     statuses: function () {
       return {
         tooltip: {trigger: "item"},
