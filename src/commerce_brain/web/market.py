@@ -65,11 +65,12 @@ def warning_importer(request: Request, user: User = Depends(current_user)) -> Us
 
 
 def upload_import(request: Request, user: User, file: UploadFile, dry_run: bool, *, kind: str, read, plan,
-                  save) -> dict | JSONResponse:
+                  save, org_units=lambda rows: rows["org_unit"]) -> dict | JSONResponse:
     """One early-warning upload, all or nothing: ``read(path, limits, shown_name)`` parses it in
     a worker's parse turn (refused: 422 with every problem, the file deleted and the refusal
-    audited), a county analyst's file must hold only its own org units, then ``plan(rows)`` on a
-    dry run or ``save(rows, name, sha)`` → (import, raised). The file is never kept."""
+    audited), a county analyst's file must hold only its own org units (``org_units(rows)``: the
+    file's, as a Series; null counts as outside), then ``plan(rows)`` on a dry run or
+    ``save(rows, name, sha)`` → (import, raised). The file is never kept."""
     name = Path(file.filename or "upload").name
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
@@ -84,7 +85,7 @@ def upload_import(request: Request, user: User, file: UploadFile, dry_run: bool,
             discard_rejected(request, user, path, kind=kind, name=name, sha=sha, problems=exc.problems)
             return _refusal(422, f"文件被整体退回，未导入任何数据：{name}（{len(exc.problems)} 个问题）", exc.problems)
         units = scope(request, user).org_units
-        if units is not None and not rows["org_unit"].is_in(sorted(units)).all():
+        if units is not None and not org_units(rows).is_in(sorted(units)).fill_null(False).all():
             discard_rejected(request, user, path, kind=kind, name=name, sha=sha, problems=["含管辖范围以外的地区"])
             return JSONResponse(ErrorBody(detail="文件被整体退回：含本账户管辖范围以外的地区").model_dump(),
                                 status_code=422)

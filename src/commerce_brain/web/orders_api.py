@@ -11,29 +11,22 @@ needs ``import_warning_data``; a county analyst's file must hold only its county
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
 
-from ..access import Scope, User, can, filter_visible
-from ..io.actuals_import import ImportRejected
-from ..io.actuals_import import Problem as FileProblem
+from ..access import User, can
 from ..io.orders_import import read_orders
 from ..orders_board import import_orders, order_history, order_rollups, scan_stored
 from ..store.order_tables import plan_orders_import
 from ..warning.catalog import OrdersCatalog, load_orders_catalog
 from ..warning.orders import ROLLUP_BY
 from ..warning.scan import CONTRACT_KEYS
-from .awards_api import check_api_write
-from .errors import ErrorBody, responses
-from .imports_api import _refusal
+from .errors import responses
+from .market import upload_import, warning_importer
 from .security import current_user, platform, require, scope
-from .upload_files import ImportsBusy, discard_rejected, parse_turn, store_upload, upload_dir
 
 api = APIRouter(prefix="/api/v1/warning", tags=["预警监测 early warning"])
 MISSING = "没有这家企业的订单数据"
-SUFFIXES = (".csv", ".xlsx")
 Month = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The month, YYYY-MM.")
 
 
@@ -74,70 +67,21 @@ def history_api(request: Request, uscc: str, user: User = Depends(current_user))
     return found
 
 
-def orders_importer(request: Request, user: User = Depends(current_user)) -> User:
-    """The signed-in user, refused (403) unless the role imports warning data: before the upload is read."""
-    require(user, "import_warning_data")
-    check_api_write(request)
-    return user
-
-
-def _checked_upload(request: Request, user: User, file: UploadFile):
-    """(parsed, name, sha, problems): the upload parsed in a parse turn and within the user's
-    scope, or the problems after the refused file was deleted and audited; name None when the
-    file is neither CSV nor XLSX."""
-    name = Path(file.filename or "upload").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES:
-        return None, None, None, []
-    p = platform(request)
-    sha, path = store_upload(file, upload_dir(request), "orders-api-", suffix)
-    try:
-        with parse_turn(request):
-            parsed = read_orders(path, p.catalog, _orders(), limits=p.settings.uploads.actuals_sheet, shown_name=name)
-        outside = _outside(scope(request, user), parsed)
-        problems = [FileProblem(name, 0, "", "含本账户管辖范围以外的企业：" + "、".join(outside[:20])
-                                + (f" 等 {len(outside)} 家" if len(outside) > 20 else ""))] if outside else []
-    except ImportRejected as exc:
-        parsed, problems = None, exc.problems
-    except ImportsBusy:
-        path.unlink(missing_ok=True)  # not checked, so not kept: the user uploads it again
-        raise
-    if problems:
-        discard_rejected(request, user, path, kind="orders", name=name, sha=sha, problems=problems)
-        return None, name, sha, problems
-    path.unlink(missing_ok=True)  # checked and stored in this request: nothing is kept
-    return parsed, name, sha, []
-
-
-def _outside(user_scope: Scope, parsed) -> list[str]:
-    """The enterprises of the file outside a county analyst's county (by the file's county or its
-    warning point's); none for a city-wide user."""
-    if user_scope.org_units is None:
-        return []
-    roster = parsed.roster
-    return sorted(set(roster["uscc"]) - set(filter_visible(roster, user_scope)["uscc"]))
-
-
 @api.post("/orders/imports", responses=responses(400, 413, 503))
 def import_api(request: Request, file: UploadFile = File(..., description="CSV 或 XLSX 订单+清单月度报表"),
-               dry_run: bool = False, user: User = Depends(orders_importer)) -> dict:
+               dry_run: bool = False, user: User = Depends(warning_importer)) -> dict:
     """Validate an orders file and store it, all or nothing (a month imported again is a new
-    version); then raise the warnings of its latest month (``warnings``: new, raised before).
-    Parsed in a worker thread within the upload limits of 数据导入; the file is not kept."""
-    parsed, name, sha, problems = _checked_upload(request, user, file)
-    if name is None:
-        return JSONResponse(ErrorBody(detail=f"只接受 CSV 或 XLSX 文件：{Path(file.filename or '').name}")
-                            .model_dump(), status_code=400)
-    if parsed is None:
-        return _refusal(422, f"文件被整体退回，未导入任何数据：{name}（{len(problems)} 个问题）", problems)
-    engine = platform(request).engine
-    if dry_run:
-        counts, raised = plan_orders_import(engine, parsed.orders).counts(), None
-        import_id = None
-    else:
+    version); then raise the warnings of its latest month (``warnings``: new, raised before). A
+    county analyst's file must hold only its county's enterprises (by the file's county or its
+    warning point's). Parsed in a worker thread within the upload limits of 数据导入; the file is
+    not kept."""
+    p = platform(request)
+    return upload_import(
+        request, user, file, dry_run, kind="orders",
+        read=lambda path, limits, name: read_orders(path, p.catalog, _orders(), limits=limits, shown_name=name),
+        org_units=lambda parsed: parsed.roster["org_unit"],
+        plan=lambda parsed: plan_orders_import(p.engine, parsed.orders),
         # The warnings are raised by the platform on the stored figures, not by the importer's hand.
-        stored, raised = import_orders(engine, parsed, _orders(), actor=user, file_name=name, sha256=sha,
-                                       today=date.today(), raiser=f"orders-import:{user.username}")
-        counts, import_id = stored.counts(), stored.import_id
-    return {"file": name, "dry_run": dry_run, **counts, "import_id": import_id,
-            "warnings": {"new": raised.new, "unchanged": raised.unchanged} if raised else None}
+        save=lambda parsed, name, sha: import_orders(p.engine, parsed, _orders(), actor=user, file_name=name,
+                                                     sha256=sha, today=date.today(),
+                                                     raiser=f"orders-import:{user.username}"))
