@@ -19,8 +19,6 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from ..access import Scope, User, can
 from ..fdi_board import BoardFilters, board, import_pipeline, investor_records, project_detail, share, usd_wan
-from ..io.actuals_import import ImportRejected
-from ..io.actuals_import import Problem as FileProblem
 from ..io.fdi_import import read_fdi_pipeline
 from ..io.fdi_template import write_fdi_template
 from ..projects.fdi_catalog import FdiCatalog, load_fdi_catalog
@@ -32,12 +30,11 @@ from .errors import ErrorBody, responses
 from .imports_api import _refusal
 from .pages import render
 from .security import check_csrf, current_user, platform, require, scope
-from .upload_files import ImportsBusy, discard_rejected, parse_turn, store_upload, upload_dir
+from .upload_files import checked_one_step
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/fdi", tags=["外资项目 fdi"])
 router = APIRouter()
-SUFFIXES = (".csv", ".xlsx")
 MISSING = "没有这个外资项目"
 
 AsOf = Annotated[date | None, Query(description="Review date (default: today).")]
@@ -115,32 +112,15 @@ def fdi_importer(request: Request, user: User = Depends(current_user)) -> User:
 
 
 def _checked_upload(request: Request, user: User, file: UploadFile, prefix: str):
-    """The upload parsed (in a parse turn: memory stays bounded) and within the user's org units:
-    (pipeline, name, sha, []) — or (None, name, sha, problems) after the refused file was
-    deleted and audited; ``None`` for the name when the file is neither CSV nor XLSX."""
-    name = Path(file.filename or "upload").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES:
-        return None, None, None, []
+    """(pipeline, name, sha, problems) of the pipeline upload: ``checked_one_step`` with the
+    pipeline's reader, refused when it holds projects outside the user's org units."""
     p = platform(request)
-    sha, path = store_upload(file, upload_dir(request), prefix, suffix)
-    try:
-        with parse_turn(request):
-            pipeline = read_fdi_pipeline(path, p.catalog, _fdi(), limits=p.settings.uploads.actuals_sheet,
-                                         shown_name=name)
-        outside = _outside(scope(request, user), pipeline.projects)
-        problems = [FileProblem(name, 0, "", "含本账户管辖范围以外的项目：" + "、".join(outside[:20])
-                                + (f" 等 {len(outside)} 个" if len(outside) > 20 else ""))] if outside else []
-    except ImportRejected as exc:
-        pipeline, problems = None, exc.problems
-    except ImportsBusy:
-        path.unlink(missing_ok=True)  # not checked, so not kept: the user uploads it again
-        raise
-    if problems:
-        discard_rejected(request, user, path, kind="fdi", name=name, sha=sha, problems=problems)
-        return None, name, sha, problems
-    path.unlink(missing_ok=True)  # checked and about to be stored in this request: nothing is kept
-    return pipeline, name, sha, []
+
+    def read(path: Path, name: str):
+        return read_fdi_pipeline(path, p.catalog, _fdi(), limits=p.settings.uploads.actuals_sheet, shown_name=name)
+
+    return checked_one_step(request, user, file, prefix=prefix, kind="fdi", read=read,
+                            outside=lambda pipeline: _outside(scope(request, user), pipeline.projects), noun="项目")
 
 
 def _store(request: Request, user: User, pipeline, name: str, sha: str, dry_run: bool = False):

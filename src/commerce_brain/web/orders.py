@@ -35,10 +35,9 @@ from .order_views import history_view, rollup_view
 from .pages import render
 from .params import USCC_IN_PATH
 from .security import check_csrf, current_user, platform, require, scope
-from .upload_files import ImportsBusy, discard_rejected, parse_turn, store_upload, upload_dir
+from .upload_files import checked_one_step
 
 router = APIRouter(include_in_schema=False)
-SUFFIXES = (".csv", ".xlsx")
 MISSING = "没有这家企业的订单报表"
 # Who raises the warnings of a month an enterprise typed in (it may not raise warnings itself).
 PAGE_RAISER = "订单+清单企业填报"
@@ -115,33 +114,15 @@ def _outside(request: Request, user: User, parsed) -> list[str]:
 
 
 def _checked_upload(request: Request, user: User, file: UploadFile):
-    """(parsed, name, sha, problems): the upload read whole in a parse turn (memory bounded)
-    and within the user's org units; a refused file deleted and audited; ``name`` None when the
-    file is neither CSV nor XLSX."""
-    name = Path(file.filename or "upload").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in SUFFIXES:
-        return None, None, None, []
+    """(parsed, name, sha, problems) of the orders upload: ``checked_one_step`` with the orders
+    file's reader and the county analyst's limit."""
     p = platform(request)
-    sha, path = store_upload(file, upload_dir(request), "orders-", suffix)
-    try:
-        with parse_turn(request):
-            parsed = read_orders(path, p.catalog, _orders(), limits=p.settings.uploads.actuals_sheet, shown_name=name)
-        outside = _outside(request, user, parsed)
-        problems = [FileProblem(name, 0, "", "含本账户管辖范围以外的企业：" + "、".join(outside[:20])
-                                + (f" 等 {len(outside)} 家" if len(outside) > 20 else ""))] if outside else []
-    except ImportRejected as exc:
-        # A CSV's "sheet" is the stored copy, named by its hash: the person knows the file by its name.
-        parsed, problems = None, [FileProblem(name if pr.sheet == path.name else pr.sheet, pr.row, pr.column, pr.reason)
-                                  for pr in exc.problems]
-    except ImportsBusy:
-        path.unlink(missing_ok=True)  # not checked, so not kept: the user uploads it again
-        raise
-    if problems:
-        discard_rejected(request, user, path, kind="orders", name=name, sha=sha, problems=problems)
-        return None, name, sha, problems
-    path.unlink(missing_ok=True)  # checked and stored in this request: nothing is kept
-    return parsed, name, sha, []
+
+    def read(path: Path, name: str):
+        return read_orders(path, p.catalog, _orders(), limits=p.settings.uploads.actuals_sheet, shown_name=name)
+
+    return checked_one_step(request, user, file, prefix="orders-", kind="orders", read=read,
+                            outside=lambda parsed: _outside(request, user, parsed), noun="企业", counter="家")
 
 
 @router.post("/orders/import", response_class=HTMLResponse)

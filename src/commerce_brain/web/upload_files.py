@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -99,3 +99,43 @@ async def form_with_file(request: Request, fields: tuple[str, ...], max_bytes: i
         file = ((upload.filename, await upload.read(max_bytes + 1))
                 if isinstance(upload, StarletteUpload) and upload.filename else None)
     return values, file
+
+
+ONE_STEP_SUFFIXES = (".csv", ".xlsx")
+
+
+def checked_one_step(request: Request, user: User, file: UploadFile, *, prefix: str, kind: str,
+                     read: Callable[[Path, str], object], outside: Callable[[object], list[str]],
+                     noun: str, counter: str = "个"):
+    """A one-step import's upload (checked and stored in the same request): ``(parsed, name,
+    sha, problems)``. The upload is copied, then read by ``read(path, name)`` in a parse turn
+    (memory stays bounded) and refused when ``outside(parsed)`` names records outside the user's
+    scope (“含本账户管辖范围以外的{noun}”). A refused file is deleted and audited (``parsed``
+    None, every problem by sheet, row, column and reason, a CSV's sheet named by the file as
+    uploaded); an accepted one is deleted too, its rows about to be stored. ``name`` is None
+    when the file is neither CSV nor XLSX."""
+    from ..io.actuals_import import ImportRejected, Problem
+
+    name = Path(file.filename or "upload").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in ONE_STEP_SUFFIXES:
+        return None, None, None, []
+    sha, path = store_upload(file, upload_dir(request), prefix, suffix)
+    try:
+        with parse_turn(request):
+            parsed = read(path, name)
+        others = outside(parsed)
+        problems = [Problem(name, 0, "", f"含本账户管辖范围以外的{noun}：" + "、".join(others[:20])
+                            + (f" 等 {len(others)} {counter}" if len(others) > 20 else ""))] if others else []
+    except ImportRejected as exc:
+        # A CSV's "sheet" is the stored copy, named by its hash: the person knows the file by its name.
+        parsed, problems = None, [Problem(name if p.sheet == path.name else p.sheet, p.row, p.column, p.reason)
+                                  for p in exc.problems]
+    except ImportsBusy:
+        path.unlink(missing_ok=True)  # not checked, so not kept: the user uploads it again
+        raise
+    if problems:
+        discard_rejected(request, user, path, kind=kind, name=name, sha=sha, problems=problems)
+        return None, name, sha, problems
+    path.unlink(missing_ok=True)
+    return parsed, name, sha, []
