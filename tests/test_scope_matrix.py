@@ -140,6 +140,7 @@ API_READS = [
     ("/api/v1/warning/market?period=2024-06", VIEW_WARNINGS),
     ("/api/v1/warning/supply", VIEW_WARNINGS),
     ("/api/v1/warning/supply?as_of=2024-06-30", VIEW_WARNINGS),
+    ("/api/v1/warning/trade", VIEW_WARNINGS),  # figures only: no enterprise is named
     ("/api/v1/warnings?state=action_taken&level=red", VIEW_WARNINGS),
     ("/api/v1/warnings/{w_q}", SEES_WQ, 404),
     ("/api/v1/warnings/{w_j}", SEES_WJ, 404),
@@ -199,6 +200,7 @@ PAGE_READS = [
     ("/market?period=2024-06", VIEW_WARNINGS),
     ("/supply", VIEW_WARNINGS),
     ("/supply?as_of=2024-06-30", VIEW_WARNINGS),
+    ("/trade", VIEW_WARNINGS),
     (f"/warnings?org_unit={JIANGSHAN}&state=open", VIEW_WARNINGS),
     ("/warnings/{w_q}", SEES_WQ, 404),
     ("/warnings/{w_j}", SEES_WJ, 404),
@@ -241,6 +243,8 @@ API_WRITES = [
     ("/api/v1/fdi/imports", None, PROJECT_IMPORTERS),
     ("/api/v1/warning/market/imports", None, WARNING_IMPORTERS),
     ("/api/v1/warning/supply/imports", None, WARNING_IMPORTERS),
+    ("/api/v1/warning/trade/remedies/imports", None, WARNING_IMPORTERS),
+    ("/api/v1/warning/trade/country-risk/imports", None, WARNING_IMPORTERS),
     ("/api/v1/claims/{claim_a}/register", {"name": "矩阵", "org_unit": KECHENG}, {"officer"}),
     ("PUT /api/v1/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": 0}, {"officer"}),
     # Answering: only the owning unit, and 江山市's warning is not 衢江区政府's to answer (404).

@@ -83,7 +83,7 @@ def warning_scan(
 
 @warning_app.command("template")
 def warning_template(
-    kind: Annotated[str, typer.Argument(help="Kind of data: orders, retail, supply.")],
+    kind: Annotated[str, typer.Argument(help="Kind of data: orders, retail, supply, remedies, country_risk.")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="FILE.xlsx or FILE.csv.")],
     sample: Annotated[bool, typer.Option("--sample", help="Fill in the sample that shows every detector.")] = False,
 ) -> None:
@@ -98,7 +98,7 @@ def warning_template(
 
 @warning_app.command("import")
 def warning_import(
-    kind: Annotated[str, typer.Argument(help="Kind of data: orders, retail, supply.")],
+    kind: Annotated[str, typer.Argument(help="Kind of data: orders, retail, supply, remedies, country_risk.")],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX file.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report what would change; store nothing.")] = False,
     user: Annotated[str | None, typer.Option("--user", help="Who imports (recorded in the import log).")] = None,

@@ -14,6 +14,7 @@ from ..warning.orders import DETECTOR_ZH as ORDER_DETECTORS
 from ..warning.orders import SOURCE_ZH as ORDER_SOURCE
 from ..warning.market import DETECTOR_ZH as MARKET_DETECTORS
 from ..warning.supply import DETECTOR_ZH as SUPPLY_DETECTORS
+from ..warning.trade import DETECTOR_ZH as TRADE_DETECTORS
 
 DETECTOR_ZH: dict[str, str] = {
     **PROJECT_DETECTORS,
@@ -25,14 +26,18 @@ DETECTOR_ZH: dict[str, str] = {
     **MARKET_DETECTORS,
     # 应急保供: days of cover below the good's floor, a price jump against its 4-week median.
     **SUPPLY_DETECTORS,
+    # 贸易摩擦: a trade remedy case opened on a product the city's sampled enterprises export.
+    **TRADE_DETECTORS,
 }
 SOURCE_ZH: dict[str, str] = {"projects": "项目推进", "fdi": "外资项目全流程跟踪", **ORDER_SOURCE, "market": "消费市场",
-                             "supply": "应急保供"}
+                             "supply": "应急保供", "trade": "贸易摩擦"}
 SUBJECT_KIND_ZH: dict[str, str] = {"project": "项目", "fdi_project": "外资项目", "enterprise": "企业",
-                                   "market_series": "消费市场指标", "supply_item": "应急保供物资"}
+                                   "market_series": "消费市场指标", "supply_item": "应急保供物资",
+                                   "remedy_case": "贸易救济案件"}
 # Where a subject's own page is (``{id}`` is the subject id); a kind without one is shown unlinked.
 SUBJECT_PAGES: dict[str, str] = {"project": "/projects/{id}", "fdi_project": "/fdi/{id}",
-                                  "market_series": "/market", "supply_item": "/supply", "enterprise": "/orders/{id}"}
+                                 "market_series": "/market", "supply_item": "/supply", "enterprise": "/orders/{id}",
+                                 "remedy_case": "/trade"}
 LEVEL_ZH: dict[str, str] = {"yellow": "黄灯", "red": "红灯"}
 STATE_ZH: dict[str, str] = {"open": "待签收", "acknowledged": "已签收", "action_taken": "已采取措施",
                             "escalated": "已升级督办", "closed": "已办结"}

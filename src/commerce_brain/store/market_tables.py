@@ -1,4 +1,4 @@
-"""The early-warning data the bureau imports for markets (消费市场、应急保供), versioned.
+"""The early-warning data the bureau imports (消费市场、应急保供、贸易救济案件、国别风险), versioned.
 
 Every import is logged in ``market_imports`` (its kind, file, SHA-256, who, when, counts). Each
 kind's figures are keyed (a retail figure by month × org unit × series, a supply report by date ×
@@ -37,6 +37,7 @@ from sqlalchemy import (
 from ..access import Scope, filter_visible
 from ..warning.market import RETAIL_SCHEMA, SERIES
 from ..warning.supply import OUTLET_KEY, SUPPLY_SCHEMA
+from ..warning.trade import COUNTRY_RISK_SCHEMA, REMEDY_SCHEMA
 from .audit import record
 from .bulk import insert_frame, read_frame
 from .fulfilment_tables import actor_name
@@ -86,6 +87,35 @@ supply_reports = Table(
     CheckConstraint("stock >= 0 AND daily_use >= 0 AND price_fen >= 0", name="ck_supply_reports_values"),
 )
 
+remedy_cases = Table(
+    "remedy_cases",
+    metadata,
+    Column("case_id", String(100), nullable=False),
+    Column("uscc", String(18), nullable=False),
+    Column("import_id", Integer, ForeignKey("market_imports.id"), nullable=False),
+    Column("country", String(20), nullable=False),
+    Column("product_hs", String(2), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("ruled_on", Date),
+    Column("exports_usd", BigInteger),
+    PrimaryKeyConstraint("case_id", "uscc", "import_id", name="pk_remedy_cases"),
+    CheckConstraint("exports_usd >= 0", name="ck_remedy_cases_exports"),
+)
+
+country_risks = Table(
+    "country_risks",
+    metadata,
+    Column("country", String(20), nullable=False),
+    Column("import_id", Integer, ForeignKey("market_imports.id"), nullable=False),
+    Column("risk_level", String(20), nullable=False),
+    Column("projects", BigInteger, nullable=False),
+    Column("investment_usd", BigInteger, nullable=False),
+    Column("note", String(500)),
+    PrimaryKeyConstraint("country", "import_id", name="pk_country_risks"),
+    CheckConstraint("projects >= 0 AND investment_usd >= 0", name="ck_country_risks_values"),
+)
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -100,6 +130,9 @@ class Kind:
 
 RETAIL = Kind("retail", retail_sales, ("period", *SERIES), RETAIL_SCHEMA)
 SUPPLY = Kind("supply", supply_reports, ("report_date", *OUTLET_KEY), SUPPLY_SCHEMA)
+REMEDIES = Kind("remedies", remedy_cases, ("case_id", "uscc"), REMEDY_SCHEMA)
+COUNTRY_RISK = Kind("country_risk", country_risks, ("country",), COUNTRY_RISK_SCHEMA)
+KINDS = {k.code: k for k in (RETAIL, SUPPLY, REMEDIES, COUNTRY_RISK)}
 
 
 @dataclass(frozen=True)
@@ -126,10 +159,10 @@ def _newest(conn: Connection, kind: Kind) -> pl.DataFrame:
 
 def _diff(conn: Connection, kind: Kind, rows: pl.DataFrame) -> pl.DataFrame:
     values = [c for c in kind.schema if c not in kind.key]
-    stored = _newest(conn, kind).rename({c: f"stored_{c}" for c in values})
+    stored = _newest(conn, kind).rename({c: f"stored_{c}" for c in values}).with_columns(_stored=pl.lit(True))
     joined = rows.join(stored, on=list(kind.key), how="left", maintain_order="left")
     same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"stored_{c}")) for c in values)
-    change = (pl.when(pl.col(f"stored_{values[0]}").is_null()).then(pl.lit("new"))
+    change = (pl.when(pl.col("_stored").is_null()).then(pl.lit("new"))
               .when(same).then(pl.lit("unchanged")).otherwise(pl.lit("changed")))
     return joined.select(*kind.schema, change=change)
 

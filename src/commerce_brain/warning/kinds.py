@@ -107,11 +107,44 @@ def _supply_store(engine, parsed, *, actor, file_name: str, sha256: str, today):
 
 def _market_plan(kind_code: str):
     def plan(engine, parsed) -> dict:
-        from ..store.market_tables import RETAIL, SUPPLY, plan_import
+        from ..store.market_tables import KINDS as STORED_KINDS
+        from ..store.market_tables import plan_import
 
-        return plan_import(engine, {"retail": RETAIL, "supply": SUPPLY}[kind_code], parsed).counts()
+        return plan_import(engine, STORED_KINDS[kind_code], parsed).counts()
 
     return plan
+
+
+def _trade(kind_code: str):
+    """The template writer, reader and store of the case register (``remedies``) or the country
+    risk table (``country_risk``)."""
+    def template(path: Path, catalog, *, sample: bool = False) -> Path:
+        from ..io import trade_template
+        from .trade_catalog import load_trade_catalog
+
+        writer = {"remedies": trade_template.write_remedies_template,
+                  "country_risk": trade_template.write_country_risk_template}[kind_code]
+        return writer(path, catalog, load_trade_catalog(), sample=sample)
+
+    def read(path: Path, catalog, **options):
+        from ..io import trade_import
+        from .trade_catalog import load_trade_catalog
+
+        reader = {"remedies": trade_import.read_remedies, "country_risk": trade_import.read_country_risk}[kind_code]
+        return reader(path, catalog, load_trade_catalog(), **options)
+
+    def store(engine, parsed, *, actor, file_name: str, sha256: str, today):
+        from ..trade_board import import_country_risk, import_remedies
+        from .trade_catalog import load_trade_catalog
+
+        if kind_code == "remedies":
+            stored, raised = import_remedies(engine, parsed, load_trade_catalog(), actor=actor, file_name=file_name,
+                                             sha256=sha256, today=today)
+        else:
+            stored, raised = import_country_risk(engine, parsed, actor=actor, file_name=file_name, sha256=sha256)
+        return {**stored.counts(), "import_id": stored.import_id}, raised
+
+    return template, read, _market_plan(kind_code), store
 
 
 def _catalog():
@@ -124,6 +157,8 @@ KINDS: dict[str, WarningKind] = {
     "orders": WarningKind("订单+清单月度报表", _orders_template, _orders_read, _orders_plan, _orders_store),
     "retail": WarningKind("消费市场月度零售额", _retail_template, _retail_read, _market_plan("retail"), _retail_store),
     "supply": WarningKind("应急保供物资报表", _supply_template, _supply_read, _market_plan("supply"), _supply_store),
+    "remedies": WarningKind("贸易救济案件", *_trade("remedies")),
+    "country_risk": WarningKind("国别风险", *_trade("country_risk")),
 }
 
 

@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     from . import market as market_pages
     from . import rules as rule_pages
     from . import supply as supply_pages
+    from . import trade as trade_pages
 
     app = FastAPI(title="商务大脑 Commerce Brain", version="0.1.0", docs_url=None,
                   openapi_url="/api/v1/openapi.json", redoc_url=None,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(market_pages.router)
     app.include_router(supply_pages.router)
     app.include_router(order_pages.router)
+    app.include_router(trade_pages.router)
     app.include_router(projects.router)
     app.include_router(project_imports.router)
     # Before the projects' API: /api/v1/projects/imports is not a project's id.

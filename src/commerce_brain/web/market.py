@@ -87,8 +87,8 @@ def upload_import(request: Request, user: User, file: UploadFile, dry_run: bool,
         units = scope(request, user).org_units
         if units is not None and not org_units(rows).is_in(sorted(units)).fill_null(False).all():
             discard_rejected(request, user, path, kind=kind, name=name, sha=sha, problems=["含管辖范围以外的地区"])
-            return JSONResponse(ErrorBody(detail="文件被整体退回：含本账户管辖范围以外的地区").model_dump(),
-                                status_code=422)
+            return JSONResponse(ErrorBody(detail="文件被整体退回：含本账户管辖范围以外的地区（全市数据须由市级账户导入）")
+                                .model_dump(), status_code=422)
         raised = None
         if dry_run:
             result = plan(rows)
