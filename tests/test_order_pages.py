@@ -125,6 +125,11 @@ def test_the_enterprise_reports_its_month_through_the_files_checks(site):
     march = orders.filter(orders["month"] == "2025-03").row(0, named=True)
     assert (march["new_orders_usd"], march["problems"]) == (610_000, "tariff;labour")
     assert list_order_imports(site["engine"])[0]["imported_by"] == "firm"
+    # Its month's warnings are raised on the stored figures (by the platform, not by the
+    # enterprise): 610,000 after ~900,000 a year before is a fall its warning point must answer.
+    raised = fu.list_warnings(site["engine"], Scope(), source="orders", period="2025-03", subject_id=DEEP_FALL)
+    assert raised.height == 1 and raised["raised_by"][0] == "订单+清单企业填报"
+    assert raised["responsible_unit"][0] == "柯桥区纺织品外贸预警点" and "同比下降" in raised["reason"][0]
     # Bad figures: refused with the field's reason, nothing stored.
     before = stored_orders(site["engine"])[0].height
     bad = firm.post(f"/orders/{DEEP_FALL}/reports", data={**month, "month": "2025-13", "new_orders_usd": "-5",
