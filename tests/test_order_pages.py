@@ -153,6 +153,15 @@ def test_the_bureau_uploads_the_orders_file(site):
     csrf = csrf_of(city, "/orders")
     template = city.get("/orders/template.xlsx?sample=true")
     assert template.status_code == 200 and template.content[:2] == b"PK"
+    # 只校验不导入: counted, nothing stored (a month not yet stored would be new).
+    march = ("uscc,month,new_orders_usd,orders_in_hand_usd,expected_exports_usd,market,product_hs,problems\n"
+             f"{DEEP_FALL},2025-03,500000,1500000,1000000,US,60,tariff\n").encode()
+    imports_before = len(list_order_imports(site["engine"]))
+    checked = city.post("/orders/import", data={"csrf": csrf, "dry_run": "1"},
+                        files={"file": ("march.csv", march, "text/csv")})
+    assert checked.status_code == 200 and "校验通过，尚未导入：march.csv" in checked.text
+    assert "新增 1 条" in checked.text and len(list_order_imports(site["engine"])) == imports_before
+    assert "2025-03" not in set(stored_orders(site["engine"], uscc=DEEP_FALL)[0]["month"])
     again = city.post("/orders/import", data={"csrf": csrf},
                       files={"file": ("sample.xlsx", site["sample"].read_bytes(), "application/octet-stream")})
     assert again.status_code == 200 and "已导入：sample.xlsx" in again.text and "未变" in again.text

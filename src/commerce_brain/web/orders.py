@@ -28,6 +28,7 @@ from ..io.actuals_import import Problem as FileProblem
 from ..io.orders_import import FIELDS, read_orders
 from ..io.orders_template import write_orders_template
 from ..orders_board import import_orders, order_history, order_rollups
+from ..store.order_tables import plan_orders_import
 from ..warning.catalog import OrdersCatalog, load_orders_catalog
 from ..warning.orders import ORDER_SCHEMA, ROLLUP_BY
 from .award_views import XLSX, temporary_download
@@ -127,9 +128,11 @@ def _checked_upload(request: Request, user: User, file: UploadFile):
 
 @router.post("/orders/import", response_class=HTMLResponse)
 def import_page(request: Request, file: UploadFile | None = File(None), csrf: str = Form(""),
-                user: User = Depends(current_user)) -> HTMLResponse:
+                dry_run: str = Form(""), user: User = Depends(current_user)) -> HTMLResponse:
     """上传并导入: the orders file checked whole and stored (its newest month's warnings raised),
-    or the report of every problem by sheet, row, column and reason (nothing stored)."""
+    or the report of every problem by sheet, row, column and reason (nothing stored). With
+    ``dry_run`` ticked (只校验不导入) an accepted file is only counted: what importing it would
+    add, change and leave, nothing stored."""
     # The file is optional in the signature so that the role is checked before anything else.
     require(user, "import_warning_data")
     check_csrf(request, csrf)
@@ -139,6 +142,9 @@ def import_page(request: Request, file: UploadFile | None = File(None), csrf: st
         return _rollup_page(request, user, "warning_point", None, {"error": f"只接受 CSV 或 XLSX 文件：{shown}"}, 400)
     if parsed is None:
         return _rollup_page(request, user, "warning_point", None, {"problems": problems, "file_name": name}, 422)
+    if dry_run:
+        planned = plan_orders_import(platform(request).engine, parsed.orders)
+        return _rollup_page(request, user, "warning_point", None, {"checked": planned.counts(), "file_name": name})
     stored, raised = import_orders(platform(request).engine, parsed, _orders(), actor=user, file_name=name,
                                    sha256=sha, today=date.today())
     return _rollup_page(request, user, "warning_point", None,
