@@ -49,6 +49,29 @@ def postgres_url():
         server.stop()
 
 
+@pytest.fixture(autouse=True)
+def engines_disposed_after_each_test(monkeypatch):
+    """Every engine a test makes — its own and each app's — is disposed when the test ends. A web
+    test's app is never shut down (TestClient without ``with`` runs no lifespan), and on PostgreSQL
+    each forgotten pool keeps a connection open until the server answers “too many clients
+    already” to the rest of the run. Disposing only empties the pool: an engine a longer-lived
+    fixture keeps still works and opens a new connection when next used."""
+    from commerce_brain.store import schema
+
+    made = []
+    real = schema.create_engine
+
+    def recording(*args, **kwargs):
+        engine = real(*args, **kwargs)
+        made.append(engine)
+        return engine
+
+    monkeypatch.setattr(schema, "create_engine", recording)
+    yield
+    for engine in made:
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path):
     """Each store test runs on a fresh SQLite file and on a fresh PostgreSQL database."""

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from commerce_brain.access import ROLES, Scope, User
+from commerce_brain.access import ROLES, Scope, User, can
 from commerce_brain.catalog import load_catalog
 from commerce_brain.io.enterprise_import import PolicyData
 from commerce_brain.policy.catalog import (
@@ -317,13 +317,18 @@ def site(database_url):
     engine.dispose()
 
 
+# The roles scoped to an owning unit need one to exist (a project's unit, a warning point).
+UNIT_OF = {"project_unit": "衢江区政府", "warning_point": "柯桥区纺织品外贸预警点"}
+
+
 def account(engine, role: str) -> int:
     """The role's account (made on first use: each costs an argon2 hash)."""
     found = get_user(engine, role)
     if found is None:
         found = create_user(engine, username=role, password=PASSWORD, role=role, display_name=role,
                             org_unit="330802" if role == "county_analyst" else None,
-                            uscc="91330802MA2ABCDE1T" if role == "enterprise" else None, catalog=load_catalog())
+                            uscc="91330802MA2ABCDE1T" if role == "enterprise" else None, catalog=load_catalog(),
+                            responsible_unit=UNIT_OF.get(role))
     return found.id
 
 
@@ -346,9 +351,14 @@ def sign_in(app, engine, role: str) -> tuple[TestClient, str]:
 
 
 def test_every_role_reads_the_rules_and_only_the_officer_may_edit(site):
+    """Every role that sees 政策兑现 reads the rules; the others (a project's unit, a warning
+    point) are refused them like any policy record."""
     app, engine = site
     for role in ROLES:
         client = with_token(app, engine, role)
+        if not can(get_user(engine, role), "view_policies"):
+            assert client.get("/api/v1/rules").status_code == 403, role
+            continue
         page = client.get("/rules")
         assert page.status_code == 200 and "研发投入补助" in page.text and "第8条" in page.text, role
         assert 'href="/rules"' in page.text  # the nav link
