@@ -266,7 +266,12 @@ def test_detectors_speak_chinese():
     assert fu.detector_zh("schedule_behind") == "落后序时进度" and fu.detector_zh("who_knows") == "其他预警"
     assert fu.LEVEL_ZH == {"yellow": "黄灯", "red": "红灯"}
     assert fu.subject_link("project", "zl14-01") == "/projects/zl14-01"
-    assert fu.subject_link("enterprise", "X") is None
+    # Every kind has its page now (an enterprise's months, the market and supply sheets, the
+    # trade cases); a kind this version does not know is shown unlinked.
+    assert fu.subject_link("enterprise", "X") == "/orders/X"
+    assert fu.subject_link("remedy_case", "US-AD-1") == "/trade"
+    assert fu.subject_link("market_series", "330600/total/") == "/market"
+    assert fu.subject_link("no_such_kind", "X") is None
 
 
 def test_an_engines_rows_raise_as_they_are(engine):
