@@ -12,7 +12,6 @@ versions and its audit event are written in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import polars as pl
 from sqlalchemy import (
@@ -22,7 +21,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
-    DateTime,
     Engine,
     ForeignKey,
     ForeignKeyConstraint,
@@ -31,7 +29,6 @@ from sqlalchemy import (
     String,
     Table,
     func,
-    insert,
     select,
     update,
 )
@@ -42,21 +39,10 @@ from ..projects.fdi import PROJECT_SCHEMA, STAGE_DATE_SCHEMA
 from .audit import record
 from .bulk import insert_frame, read_frame
 from .fulfilment_tables import actor_name
+from .import_log import change_counts, import_log_table, open_import
 from .metadata import metadata
 
-CHANGES = ("new", "changed", "unchanged")
-
-fdi_imports = Table(
-    "fdi_imports",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("file_name", String(500), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("imported_by", String(200), nullable=False),
-    Column("imported_at", DateTime(timezone=True), nullable=False),
-    Column("rows", Integer, nullable=False),
-    *(Column(change, Integer, nullable=False) for change in CHANGES),
-)
+fdi_imports = import_log_table("fdi_imports")
 
 fdi_project_versions = Table(
     "fdi_project_versions",
@@ -104,7 +90,7 @@ class FdiImport:
 
     def counts(self) -> dict[str, int]:
         """{rows, new, changed, unchanged}: what the CLI prints and the audit event records."""
-        return {"rows": self.changes.height, **{c: int((self.changes["change"] == c).sum()) for c in CHANGES}}
+        return change_counts(self.changes)
 
 
 def plan_fdi_import(engine: Engine, pipeline: FdiPipeline) -> FdiImport:
@@ -118,14 +104,7 @@ def save_fdi_pipeline(engine: Engine, pipeline: FdiPipeline, *, actor, file_name
     ``actor`` is a User holding ``import_projects`` or the name of a trusted caller (the CLI)."""
     name = actor_name(actor, "import_projects")
     with engine.begin() as conn:
-        # Two imports at once would number the same next version: the second waits for the first
-        # (PostgreSQL: this lock; SQLite: the log's row is the transaction's first write, which
-        # takes the database's write lock until the commit).
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("LOCK TABLE fdi_imports IN SHARE ROW EXCLUSIVE MODE")
-        import_id = conn.execute(insert(fdi_imports).values(
-            file_name=file_name, sha256=sha256, imported_by=name, imported_at=datetime.now(UTC), rows=0,
-            **dict.fromkeys(CHANGES, 0))).inserted_primary_key[0]
+        import_id = open_import(conn, fdi_imports, file_name=file_name, sha256=sha256, imported_by=name)
         planned = FdiImport(_diff(conn, pipeline), import_id)
         counts = planned.counts()
         conn.execute(update(fdi_imports).where(fdi_imports.c.id == import_id).values(**counts))

@@ -11,7 +11,6 @@ its audit event are written in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import polars as pl
 from sqlalchemy import (
@@ -20,7 +19,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
-    DateTime,
     Engine,
     ForeignKey,
     Integer,
@@ -29,7 +27,6 @@ from sqlalchemy import (
     Table,
     and_,
     func,
-    insert,
     select,
     update,
 )
@@ -41,23 +38,12 @@ from ..warning.trade import COUNTRY_RISK_SCHEMA, REMEDY_SCHEMA
 from .audit import record
 from .bulk import insert_frame, read_frame
 from .fulfilment_tables import actor_name
+from .import_log import change_counts, import_log_table, open_import
 from .metadata import metadata
 
-CHANGES = ("new", "changed", "unchanged")
 IMPORT_CAPABILITY = "import_warning_data"
 
-market_imports = Table(
-    "market_imports",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("kind", String(30), nullable=False),
-    Column("file_name", String(500), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("imported_by", String(200), nullable=False),
-    Column("imported_at", DateTime(timezone=True), nullable=False),
-    Column("rows", Integer, nullable=False),
-    *(Column(change, Integer, nullable=False) for change in CHANGES),
-)
+market_imports = import_log_table("market_imports", Column("kind", String(30), nullable=False))
 
 retail_sales = Table(
     "retail_sales",
@@ -145,7 +131,7 @@ class MarketImport:
 
     def counts(self) -> dict[str, int]:
         """{rows, new, changed, unchanged}: what the CLI prints and the audit event records."""
-        return {"rows": self.changes.height, **{c: int((self.changes["change"] == c).sum()) for c in CHANGES}}
+        return change_counts(self.changes)
 
 
 def _newest(conn: Connection, kind: Kind) -> pl.DataFrame:
@@ -180,12 +166,7 @@ def save_import(engine: Engine, kind: Kind, rows: pl.DataFrame, *, actor, file_n
     trusted caller (the CLI)."""
     name = actor_name(actor, IMPORT_CAPABILITY)
     with engine.begin() as conn:
-        # Two imports at once would compare against the same stored state: the second waits.
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("LOCK TABLE market_imports IN SHARE ROW EXCLUSIVE MODE")
-        import_id = conn.execute(insert(market_imports).values(
-            kind=kind.code, file_name=file_name, sha256=sha256, imported_by=name, imported_at=datetime.now(UTC),
-            rows=0, **dict.fromkeys(CHANGES, 0))).inserted_primary_key[0]
+        import_id = open_import(conn, market_imports, file_name=file_name, sha256=sha256, imported_by=name, kind=kind.code)
         planned = MarketImport(_diff(conn, kind, rows), import_id)
         counts = planned.counts()
         conn.execute(update(market_imports).where(market_imports.c.id == import_id).values(**counts))

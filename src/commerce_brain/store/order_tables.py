@@ -14,11 +14,10 @@ event are written in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import polars as pl
 from sqlalchemy import (
-    BigInteger, CheckConstraint, Column, Connection, DateTime, Engine, ForeignKey, Integer, PrimaryKeyConstraint,
+    BigInteger, CheckConstraint, Column, Connection, Engine, ForeignKey, Integer, PrimaryKeyConstraint,
     String, Table, delete, insert, select, tuple_, update,
 )
 
@@ -27,23 +26,13 @@ from ..warning.orders import ORDER_SCHEMA, ROSTER_SCHEMA
 from .audit import record
 from .bulk import insert_frame, read_frame
 from .fulfilment_tables import actor_name
+from .import_log import change_counts, import_log_table, open_import
 from .metadata import metadata
 
-CHANGES = ("new", "changed", "unchanged")
 FIGURES = [c for c in ORDER_SCHEMA if c not in ("uscc", "month")]
 DETECTOR_COLUMNS = ["uscc", "month", "new_orders_usd"]
 
-order_imports = Table(
-    "order_imports",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("file_name", String(500), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("imported_by", String(200), nullable=False),
-    Column("imported_at", DateTime(timezone=True), nullable=False),
-    Column("rows", Integer, nullable=False),
-    *(Column(change, Integer, nullable=False) for change in CHANGES),
-)
+order_imports = import_log_table("order_imports")
 
 
 def _report_columns() -> list[Column]:
@@ -92,7 +81,7 @@ class OrderImport:
 
     def counts(self) -> dict[str, int]:
         """{rows, new, changed, unchanged}: what the CLI prints and the audit event records."""
-        return {"rows": self.changes.height, **{c: int((self.changes["change"] == c).sum()) for c in CHANGES}}
+        return change_counts(self.changes)
 
 
 def plan_orders_import(engine: Engine, orders: pl.DataFrame) -> OrderImport:
@@ -111,12 +100,7 @@ def save_orders(engine: Engine, orders: pl.DataFrame, roster: pl.DataFrame, *, a
     capability = "report_orders" if isinstance(actor, User) and can(actor, "report_orders") else "import_warning_data"
     name = actor_name(actor, capability)
     with engine.begin() as conn:
-        # Two imports at once would number the same next version: the second waits for the first.
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("LOCK TABLE order_imports IN SHARE ROW EXCLUSIVE MODE")
-        import_id = conn.execute(insert(order_imports).values(
-            file_name=file_name, sha256=sha256, imported_by=name, imported_at=datetime.now(UTC), rows=0,
-            **dict.fromkeys(CHANGES, 0))).inserted_primary_key[0]
+        import_id = open_import(conn, order_imports, file_name=file_name, sha256=sha256, imported_by=name)
         planned = OrderImport(_diff(conn, orders), import_id)
         counts = planned.counts()
         conn.execute(update(order_imports).where(order_imports.c.id == import_id).values(**counts))
