@@ -286,3 +286,46 @@ def test_an_engines_rows_raise_as_they_are(engine):
                            "reason": ["落后 8 个百分点", "应开工未开工", "正常"], "month": ["2026-10"] * 3})
     candidates = warning_candidates(status, load_project_settings(), TODAY)
     assert fu.raise_warnings(engine, candidates, actor="projects-run") == fu.Raised(new=2, unchanged=0)
+
+
+def test_a_bureau_owned_warning_is_answered_by_the_bureaus_analysts(engine, catalog):
+    """The consumer market warns 衢江区商务局 itself: no unit account answers it, so the county's
+    analyst acknowledges, acts and closes it; another county's analyst and the project units do
+    not see it; the city's analyst may answer it too; a leader still may not."""
+    from commerce_brain.warning.market import BELOW_PACE
+
+    market = rows().head(1).with_columns(
+        source=pl.lit("market"), detector=pl.lit(BELOW_PACE), subject_kind=pl.lit("market_series"),
+        subject_id=pl.lit("330803:retail_total"), subject_name=pl.lit("衢江区社会消费品零售总额"),
+        responsible_unit=pl.lit("衢江区商务局"), reason=pl.lit("累计同比增长 3.1%，低于完成全年目标所需的 6.5%"))
+    fu.raise_warnings(engine, market, actor="market-run")
+    wid = ids(engine)["330803:retail_total"]
+    analyst = scope(QUJIANG_ANALYST, catalog)
+    with pytest.raises(NotFound):
+        fu.acknowledge(engine, wid, user=QUJIANG, scope=scope(QUJIANG, catalog))
+    with pytest.raises(NotFound):
+        fu.acknowledge(engine, wid, user=KECHENG, scope=scope(KECHENG, catalog))
+    with pytest.raises(NotAllowed):
+        fu.acknowledge(engine, wid, user=BOSS, scope=Scope())
+    assert fu.acknowledge(engine, wid, user=QUJIANG_ANALYST, scope=analyst)["state"] == "acknowledged"
+    assert fu.record_action(engine, wid, user=CITY, scope=Scope(), note="约谈重点商贸企业")["state"] == "action_taken"
+    assert fu.close(engine, wid, user=QUJIANG_ANALYST, scope=analyst)["state"] == "closed"
+    history = fu.warning_history(engine, fu.get_warning(engine, wid, scope=Scope()))
+    assert [(h["action"], h["actor"]) for h in history] == [
+        ("raise", "market-run"), ("acknowledge", "qjfx"), ("action", "city"), ("close", "qjfx")]
+    # A project's warning is still its unit's to answer, not the analyst's.
+    fu.raise_warnings(engine, rows(), actor="projects-run")
+    with pytest.raises(NotAllowed, match="不能处置预警"):
+        fu.acknowledge(engine, ids(engine)["zl14-01"], user=QUJIANG_ANALYST, scope=analyst)
+
+
+def test_the_page_offers_the_bureaus_analyst_the_answers_to_a_bureau_owned_warning():
+    from commerce_brain.web.warning_views import capabilities
+
+    market = {"source": "market", "state": "open"}
+    project = {"source": "projects", "state": "open"}
+    assert capabilities(QUJIANG_ANALYST, market) == {"acknowledge": True, "action": True, "escalate": True,
+                                                     "close": True}
+    assert capabilities(QUJIANG_ANALYST, project) == {"acknowledge": False, "action": False, "escalate": True,
+                                                      "close": True}
+    assert capabilities(QUJIANG, project)["acknowledge"] and not capabilities(QUJIANG, market)["acknowledge"]

@@ -2,7 +2,8 @@
 analysts escalate and close it.
 
 States: open → acknowledged → action_taken → closed. The owning unit (``answer_warnings``,
-only its own warnings) 签收 an open warning and records actions (text, optionally one file:
+only its own warnings; for a warning a commerce bureau owns, BUREAU_OWNED, the bureau's
+analysts) 签收 an open warning and records actions (text, optionally one file:
 the same file rules as a claim's evidence, ≤ 10 MB) from any state but closed; an analyst
 (``supervise_warnings``, a county analyst only in the county's org units) escalates an open,
 acknowledged or action-taken warning (升级督办, with a reason) and closes one: after an action
@@ -21,11 +22,11 @@ from datetime import UTC, date, datetime
 import polars as pl
 from sqlalchemy import Engine, and_, case, func, insert, select, update
 
-from ..access import Scope, User, filter_visible
+from ..access import Scope, User, can, filter_visible, refusal
 from ..fulfilment.claims_flow import checked_file
 from ..store.audit import record
 from ..store.bulk import read_frame
-from ..store.fulfilment_tables import FulfilmentError, NotFound, WrongState, actor_name
+from ..store.fulfilment_tables import FulfilmentError, NotAllowed, NotFound, WrongState, actor_name
 from ..store.moments import as_utc
 from ..store.warning_tables import MAX_NOTE, warning_actions, warnings_table
 from .detectors import ACTION_ZH, SOURCE_ZH, STATE_ZH
@@ -189,6 +190,21 @@ def _note(action: str, state: str, note: str | None) -> str | None:
     return note
 
 
+# The consumer market, emergency supply and trade frictions warn a commerce bureau itself (越城区商务局,
+# 绍兴市商务局), not a unit with accounts of its own: the bureau's analysts (``supervise_warnings``,
+# a county analyst within its org units) answer those warnings as well as escalate and close them.
+BUREAU_OWNED = frozenset({"market", "supply", "trade"})
+
+
+def required_capability(action: str, warning: dict) -> str:
+    """The capability a step on ``warning`` needs: MOVES's, except that the answers to a
+    bureau-owned warning (BUREAU_OWNED sources) are the bureau's analysts' to give."""
+    capability = MOVES[action][0]
+    if capability == "answer_warnings" and warning["source"] in BUREAU_OWNED:
+        return "supervise_warnings"
+    return capability
+
+
 def act(engine: Engine, warning_id: int, action: str, *, user: User, scope: Scope, note: str | None = None,
         attachment: tuple[str, bytes] | None = None) -> dict:
     """One step of MOVES (``acknowledge``, ``action``, ``escalate``, ``close``) on a warning
@@ -203,8 +219,11 @@ def act(engine: Engine, warning_id: int, action: str, *, user: User, scope: Scop
     if not isinstance(user, User):
         raise TypeError("a warning is answered by a signed-in user")
     capability, starts, target = MOVES[action]
-    name = actor_name(user, capability)
+    # Refuse before looking up when the user could take this step on no warning at all.
+    if not (can(user, capability) or (capability == "answer_warnings" and can(user, "supervise_warnings"))):
+        raise NotAllowed(refusal(user, capability))
     warning = get_warning(engine, warning_id, scope=scope)
+    name = actor_name(user, required_capability(action, warning))
     if warning["state"] not in starts:
         raise WrongState(f"该预警当前为“{STATE_ZH[warning['state']]}”，不能{ACTION_ZH[action]}")
     note = _note(action, warning["state"], note)

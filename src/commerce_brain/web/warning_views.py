@@ -62,5 +62,5 @@ def labelled(request: Request, warning: dict) -> dict:
 
 def capabilities(user: User, warning: dict) -> dict[str, bool]:
     """Which forms the warning's page offers ``user`` (the store checks again on submit)."""
-    return {action: can(user, capability) and warning["state"] in starts
-            for action, (capability, starts, _) in fu.handling.MOVES.items()}
+    return {action: can(user, fu.handling.required_capability(action, warning)) and warning["state"] in starts
+            for action, (_, starts, _) in fu.handling.MOVES.items()}
