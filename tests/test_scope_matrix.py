@@ -214,6 +214,10 @@ PAGE_READS = [
     ("/orders", VIEW_WARNINGS | set(FIRMS)),  # an enterprise: its own months
     ("/orders?by=industry&month=2025-02", VIEW_WARNINGS | set(FIRMS)),
     ("/orders/template.xlsx", WARNING_IMPORTERS),
+    ("/market/template.xlsx", WARNING_IMPORTERS),
+    ("/supply/template.xlsx?sample=true", WARNING_IMPORTERS),
+    ("/trade/remedies/template.xlsx", WARNING_IMPORTERS),
+    ("/trade/country-risk/template.xlsx", WARNING_IMPORTERS),
     ("/orders/{o_k}", SEES_O_K, 404),
 ]
 # Calculations: POSTs that store nothing (JSON body, the users answered 200, everyone else 403).
@@ -289,6 +293,10 @@ PAGE_WRITES = [
     ("/project-imports/preview", {}),
     ("/project-imports/confirm", {"sha": "0" * 64, "suffix": ".csv", "file_name": "x.csv"}),
     ("/orders/import", {}),
+    ("/market/import", {}),
+    ("/supply/import", {}),
+    ("/trade/remedies/import", {}),
+    ("/trade/country-risk/import", {}),
     ("/orders/{o_k}/reports", {"month": "2025-03", "new_orders_usd": "1"}),
 ]
 # Routes outside the matrix, and why: signing in and out is for everyone; the rest is static.

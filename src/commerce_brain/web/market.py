@@ -30,6 +30,7 @@ from .imports_api import _refusal
 from .pages import render
 from .security import current_user, platform, require, scope
 from .upload_files import discard_rejected, parse_turn, store_upload, upload_dir
+from .warning_uploads import add_upload_routes, upload_card
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/warning", tags=["预警监测 warning"])
@@ -117,13 +118,22 @@ def import_api(request: Request, file: UploadFile = File(..., description="CSV �
                                                    sha256=sha, today=date.today()))
 
 
-@pages.get("/market", response_class=HTMLResponse)
-def market_page(request: Request, period: Period = None, user: User = Depends(current_user)) -> HTMLResponse:
+def _page(request: Request, user: User, period: str | None, extra: dict | None = None,
+          status: int = 200) -> HTMLResponse:
     view = _view(request, user, period)
     market = load_market_catalog()
     return HTMLResponse(render(request, "market.html", {
         "user": user, "view": view, "wan": wan_yuan, "share": share, "citation": market.citations.get("system", ""),
-        "charts": {"growth": growth_chart(view)}}))
+        "charts": {"growth": growth_chart(view)}, "uploads": [upload_card(user, request, "retail", "/market")],
+        **(extra or {})}), status)
+
+
+@pages.get("/market", response_class=HTMLResponse)
+def market_page(request: Request, period: Period = None, user: User = Depends(current_user)) -> HTMLResponse:
+    return _page(request, user, period)
+
+
+add_upload_routes(pages, "/market", "retail", lambda request, user, extra, status: _page(request, user, None, extra, status))
 
 
 router.include_router(pages)

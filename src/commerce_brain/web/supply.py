@@ -24,6 +24,7 @@ from .errors import responses
 from .market import upload_import, warning_importer
 from .pages import render
 from .security import current_user, platform, require, scope
+from .warning_uploads import add_upload_routes, upload_card
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/warning", tags=["预警监测 warning"])
@@ -66,13 +67,22 @@ def yuan(fen: float | int | None) -> str:
     return "—" if fen is None else f"{round(fen) / 100:,.2f}"
 
 
-@pages.get("/supply", response_class=HTMLResponse)
-def supply_page(request: Request, as_of: AsOf = None, user: User = Depends(current_user)) -> HTMLResponse:
+def _page(request: Request, user: User, as_of: date | None, extra: dict | None = None,
+          status: int = 200) -> HTMLResponse:
     sheet = _sheet(request, user, as_of)
     supply = load_supply_catalog()
     return HTMLResponse(render(request, "supply.html", {
         "user": user, "sheet": sheet, "yuan": yuan, "share": share, "settings": supply.settings,
-        "citation": supply.citations.get("mechanism", "")}))
+        "citation": supply.citations.get("mechanism", ""), "uploads": [upload_card(user, request, "supply", "/supply")],
+        **(extra or {})}), status)
+
+
+@pages.get("/supply", response_class=HTMLResponse)
+def supply_page(request: Request, as_of: AsOf = None, user: User = Depends(current_user)) -> HTMLResponse:
+    return _page(request, user, as_of)
+
+
+add_upload_routes(pages, "/supply", "supply", lambda request, user, extra, status: _page(request, user, None, extra, status))
 
 
 router.include_router(pages)

@@ -23,6 +23,7 @@ from .errors import responses
 from .market import upload_import, warning_importer
 from .pages import render
 from .security import current_user, platform, require
+from .warning_uploads import add_upload_routes, upload_card
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/warning", tags=["预警监测 warning"])
@@ -78,12 +79,25 @@ def usd_wan(usd: int | None) -> str:
     return "—" if usd is None else f"{usd / 10_000:,.1f}"
 
 
-@pages.get("/trade", response_class=HTMLResponse)
-def trade_page(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
+def _page(request: Request, user: User, extra: dict | None = None, status: int = 200) -> HTMLResponse:
     trade = load_trade_catalog()
+    uploads = [upload_card(user, request, kind, base, city_wide=True) for kind, base in TRADE_UPLOADS.items()]
     return HTMLResponse(render(request, "trade.html", {
         "user": user, "view": _view(request, user), "usd_wan": usd_wan, "window": trade.settings.open_window_days,
-        "citation": trade.citations.get("response", ""), "outward": trade.citations.get("outward", "")}))
+        "citation": trade.citations.get("response", ""), "outward": trade.citations.get("outward", ""),
+        "uploads": uploads, **(extra or {})}), status)
+
+
+@pages.get("/trade", response_class=HTMLResponse)
+def trade_page(request: Request, user: User = Depends(current_user)) -> HTMLResponse:
+    return _page(request, user)
+
+
+# The two city-wide tables' forms (a county analyst is refused them, as by the API).
+TRADE_UPLOADS = {"remedies": "/trade/remedies", "country_risk": "/trade/country-risk"}
+for _kind, _base in TRADE_UPLOADS.items():
+    add_upload_routes(pages, _base, _kind, lambda request, user, extra, status: _page(request, user, extra, status),
+                      city_wide=True)
 
 
 router.include_router(pages)
