@@ -251,9 +251,10 @@ API_WRITES = [
     ("/api/v1/warning/trade/country-risk/imports", None, WARNING_IMPORTERS),
     ("/api/v1/claims/{claim_a}/register", {"name": "矩阵", "org_unit": KECHENG}, {"officer"}),
     ("PUT /api/v1/rules/rd_subsidy", {"definition": "cap: 1万", "reason": "矩阵", "expected_version": 0}, {"officer"}),
-    # Answering: only the owning unit, and 江山市's warning is not 衢江区政府's to answer (404).
-    ("/api/v1/warnings/{w_j}/acknowledge", None, set(), {"qujiang": 404, "keqiao": 404}),
-    ("/api/v1/warnings/{w_j}/action", None, set(), {"qujiang": 404, "keqiao": 404}),
+    # Answering: only the owning unit, and 江山市's warning is not 衢江区政府's to answer (404); 柯城's analyst,
+    # who answers its bureau's market, supply and trade warnings, finds 江山市's outside its county (404).
+    ("/api/v1/warnings/{w_j}/acknowledge", None, set(), {"qujiang": 404, "keqiao": 404, "kecheng": 404}),
+    ("/api/v1/warnings/{w_j}/action", None, set(), {"qujiang": 404, "keqiao": 404, "kecheng": 404}),
     # Supervising: the analysts, a county's only in the county (衢江区's is neither 柯城 nor 江山).
     ("/api/v1/warnings/{w_q}/escalate", {"note": "矩阵"}, {"city"}, {"kecheng": 404, "jiangshan": 404}),
     ("/api/v1/warnings/{w_q}/close", {"note": "矩阵"}, {"city"}, {"kecheng": 404, "jiangshan": 404}),
