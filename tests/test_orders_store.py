@@ -82,6 +82,25 @@ def test_import_raises_the_latest_months_warnings_once(database_url, tmp_path):
     assert len(scan_stored(engine, ORDERS, "2025-02")) == 4
 
 
+def test_a_corrected_month_does_not_warn_an_enterprise_twice(database_url, tmp_path):
+    """The warnings store keys by detector; when a correction changes which detector leads, the
+    enterprise already warned for the month is not warned again (replays a second warning)."""
+    from sqlalchemy import update
+
+    from commerce_brain.orders_board import raise_order_warnings
+    from commerce_brain.store.warning_tables import warnings_table
+
+    engine = connect(database_url)
+    import_orders(engine, sample(tmp_path), ORDERS, actor="officer", file_name="s.csv", sha256="a" * 64, today=TODAY)
+    # As if each warning had been raised under another detector before the month was corrected.
+    with engine.begin() as conn:
+        conn.execute(update(warnings_table).where(warnings_table.c.source == "orders").values(detector="mom_fall"))
+    again = raise_order_warnings(engine, "2025-02", ORDERS, actor="officer", today=TODAY)
+    assert (again.new, again.unchanged) == (0, 5)
+    assert fu.list_warnings(engine, Scope(), source="orders").height == 5
+    engine.dispose()
+
+
 def test_scopes_read_their_own(database_url, tmp_path):
     engine = connect(database_url)
     parsed = sample(tmp_path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
 from sqlalchemy import Engine
 
 from .access import Scope
@@ -32,10 +33,17 @@ def import_orders(engine: Engine, parsed: OrdersFile, catalog: OrdersCatalog, *,
 
 
 def raise_order_warnings(engine: Engine, month: str, catalog: OrdersCatalog, *, actor, today: date) -> Raised:
-    """The stored orders' warnings of ``month``, raised into the one warnings store."""
+    """The stored orders' warnings of ``month``, raised into the one warnings store: one per
+    enterprise and month. The store keys a warning by its detector too, and the detector that
+    leads can change when a month is corrected (a revised figure turns a 同比 fall into a
+    seasonal one): an enterprise already warned for the month is not warned again."""
     orders, roster = stored_orders(engine, detectors_only=True)
     found = month_warnings(detect(orders, catalog.settings), month)
-    return raise_warnings(engine, warning_rows(found, roster, catalog, today), actor=actor)
+    rows = warning_rows(found, roster, catalog, today)
+    warned = list_warnings(engine, Scope(), source=SOURCE, period=month)["subject_id"].to_list()
+    fresh = rows.filter(~pl.col("subject_id").is_in(warned))
+    raised = raise_warnings(engine, fresh, actor=actor)
+    return Raised(new=raised.new, unchanged=raised.unchanged + rows.height - fresh.height)
 
 
 def scan_stored(engine: Engine, catalog: OrdersCatalog, month: str, *, scope: Scope | None = None) -> list[dict]:
