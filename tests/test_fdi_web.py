@@ -12,17 +12,13 @@ from fastapi.testclient import TestClient
 
 from commerce_brain import followup as f
 from commerce_brain.access import Scope
-from commerce_brain.catalog import load_catalog
 from commerce_brain.io.fdi_template import write_fdi_template
 from commerce_brain.projects.fdi_catalog import load_fdi_catalog
-from commerce_brain.settings import Settings
-from commerce_brain.store.accounts import create_user, issue_token
 from commerce_brain.store.audit import events
 from commerce_brain.store.fdi_tables import list_fdi_imports
-from commerce_brain.store.schema import connect
-from commerce_brain.web.app import create_app
 
-PASSWORD = "correct-horse-42"
+from api_site import PASSWORD, get, open_site, post_file, uploads_kept
+
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 ACCOUNTS = {"city": {"role": "city_analyst"}, "kecheng": {"role": "county_analyst", "org_unit": "330802"},
             "qujiang": {"role": "project_unit", "responsible_unit": "衢江区政府"},
@@ -31,30 +27,14 @@ ACCOUNTS = {"city": {"role": "city_analyst"}, "kecheng": {"role": "county_analys
 
 @pytest.fixture
 def site(database_url, tmp_path):
-    catalog = load_catalog()
-    engine = connect(database_url)
-    tokens = {}
-    for name, account in ACCOUNTS.items():
-        user = create_user(engine, username=name, password=PASSWORD, display_name=name, catalog=catalog, **account)
-        tokens[name] = {"Authorization": f"Bearer {issue_token(engine, user.id, 'test')}"}
-    sample = write_fdi_template(tmp_path / "外资项目.xlsx", catalog, load_fdi_catalog(), sample=True)
-    app = create_app(Settings.from_env(database_url=database_url, data_dir=tmp_path / "data"))
-    yield {"client": TestClient(app), "engine": engine, "tokens": tokens, "sample": sample, "tmp": tmp_path}
-    engine.dispose()
+    site = open_site(database_url, tmp_path, ACCOUNTS,
+                     lambda catalog: write_fdi_template(tmp_path / "外资项目.xlsx", catalog, load_fdi_catalog(), sample=True))
+    yield site
+    site["engine"].dispose()
 
 
 def upload(site, user: str, path, **params):
-    return site["client"].post("/api/v1/fdi/imports", params=params, headers=site["tokens"][user],
-                               files={"file": (path.name, path.read_bytes())})
-
-
-def get(site, user: str, path: str):
-    return site["client"].get(path, headers=site["tokens"][user])
-
-
-def uploads_kept(site) -> list:
-    folder = site["tmp"] / "data" / "uploads"
-    return list(folder.iterdir()) if folder.exists() else []
+    return post_file(site, user, "/api/v1/fdi/imports", path, **params)
 
 
 def test_the_upload_stores_the_pipeline_and_keeps_no_file(site):

@@ -7,21 +7,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from commerce_brain import followup as f
 from commerce_brain.access import Scope
-from commerce_brain.catalog import load_catalog
 from commerce_brain.io.retail_template import write_retail_template
-from commerce_brain.settings import Settings
-from commerce_brain.store.accounts import create_user, issue_token
 from commerce_brain.store.audit import events
 from commerce_brain.store.market_tables import list_market_imports
-from commerce_brain.store.schema import connect
 from commerce_brain.warning.market_catalog import load_market_catalog
-from commerce_brain.web.app import create_app
 
-PASSWORD = "correct-horse-42"
+from api_site import get, open_site, post_file, uploads_kept
+
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 YUECHENG = "330602"
 ACCOUNTS = {"city": {"role": "city_analyst"}, "yuecheng": {"role": "county_analyst", "org_unit": YUECHENG},
@@ -30,30 +25,14 @@ ACCOUNTS = {"city": {"role": "city_analyst"}, "yuecheng": {"role": "county_analy
 
 @pytest.fixture
 def site(database_url, tmp_path):
-    catalog = load_catalog()
-    engine = connect(database_url)
-    tokens = {}
-    for name, account in ACCOUNTS.items():
-        user = create_user(engine, username=name, password=PASSWORD, display_name=name, catalog=catalog, **account)
-        tokens[name] = {"Authorization": f"Bearer {issue_token(engine, user.id, 'test')}"}
-    sample = write_retail_template(tmp_path / "零售额.xlsx", catalog, load_market_catalog(), sample=True)
-    app = create_app(Settings.from_env(database_url=database_url, data_dir=tmp_path / "data"))
-    yield {"client": TestClient(app), "engine": engine, "tokens": tokens, "sample": sample, "tmp": tmp_path}
-    engine.dispose()
+    site = open_site(database_url, tmp_path, ACCOUNTS,
+                     lambda catalog: write_retail_template(tmp_path / "零售额.xlsx", catalog, load_market_catalog(), sample=True))
+    yield site
+    site["engine"].dispose()
 
 
 def upload(site, user: str, path, **params):
-    return site["client"].post("/api/v1/warning/market/imports", params=params, headers=site["tokens"][user],
-                               files={"file": (path.name, path.read_bytes())})
-
-
-def get(site, user: str, path: str):
-    return site["client"].get(path, headers=site["tokens"][user])
-
-
-def uploads_kept(site) -> list:
-    folder = site["tmp"] / "data" / "uploads"
-    return list(folder.iterdir()) if folder.exists() else []
+    return post_file(site, user, "/api/v1/warning/market/imports", path, **params)
 
 
 def test_the_upload_stores_the_sales_raises_the_warnings_and_keeps_no_file(site):

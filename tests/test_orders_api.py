@@ -6,20 +6,15 @@ only), the roll-ups."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from commerce_brain.catalog import load_catalog
 from commerce_brain.io.orders_template import write_orders_template
-from commerce_brain.settings import Settings
-from commerce_brain.store.accounts import create_user, issue_token
 from commerce_brain.store.audit import events
 from commerce_brain.store.order_tables import list_order_imports
-from commerce_brain.store.schema import connect
 from commerce_brain.uscc import make_uscc
 from commerce_brain.warning.catalog import load_orders_catalog
-from commerce_brain.web.app import create_app
 
-PASSWORD = "correct-horse-42"
+from api_site import get, open_site, post_file, uploads_kept
+
 KEQIAO = "柯桥区纺织品外贸预警点"
 HUAFANG, YUECHENG = make_uscc("91330600MA2BX1001"), make_uscc("91330600MA2BX1010")  # 柯桥区 / 越城区's samples
 ACCOUNTS = {"city": {"role": "city_analyst"}, "kecheng": {"role": "county_analyst", "org_unit": "330802"},
@@ -29,30 +24,14 @@ ACCOUNTS = {"city": {"role": "city_analyst"}, "kecheng": {"role": "county_analys
 
 @pytest.fixture
 def site(database_url, tmp_path):
-    catalog = load_catalog()
-    engine = connect(database_url)
-    tokens = {}
-    for name, account in ACCOUNTS.items():
-        user = create_user(engine, username=name, password=PASSWORD, display_name=name, catalog=catalog, **account)
-        tokens[name] = {"Authorization": f"Bearer {issue_token(engine, user.id, 'test')}"}
-    sample = write_orders_template(tmp_path / "订单清单.csv", catalog, load_orders_catalog(), sample=True)
-    app = create_app(Settings.from_env(database_url=database_url, data_dir=tmp_path / "data"))
-    yield {"client": TestClient(app), "engine": engine, "tokens": tokens, "sample": sample, "tmp": tmp_path}
-    engine.dispose()
+    site = open_site(database_url, tmp_path, ACCOUNTS,
+                     lambda catalog: write_orders_template(tmp_path / "订单清单.csv", catalog, load_orders_catalog(), sample=True))
+    yield site
+    site["engine"].dispose()
 
 
 def upload(site, user: str, path, **params):
-    return site["client"].post("/api/v1/warning/orders/imports", params=params, headers=site["tokens"][user],
-                               files={"file": (path.name, path.read_bytes())})
-
-
-def get(site, user: str, path: str):
-    return site["client"].get(path, headers=site["tokens"][user])
-
-
-def uploads_kept(site) -> list:
-    folder = site["tmp"] / "data" / "uploads"
-    return list(folder.iterdir()) if folder.exists() else []
+    return post_file(site, user, "/api/v1/warning/orders/imports", path, **params)
 
 
 def test_upload_scan_history_and_rollup(site):
