@@ -26,20 +26,22 @@ EVERY_ROW = {(o, u) for o in ORG_UNITS for u in (A, B)}
 GRANTS = {
     "admin": {"manage_users", "view_audit", "view_plans", "view_policies"},
     "city_analyst": {"view_plans", "import_actuals", "view_policies", "view_projects", "import_projects",
-                     "supervise_warnings", "view_warnings", "import_warning_data"},
+                     "supervise_warnings", "view_warnings", "import_warning_data", "view_grading", "run_grading"},
     "county_analyst": {"view_plans", "import_actuals", "view_policies", "view_projects", "import_projects",
-                       "supervise_warnings", "view_warnings", "import_warning_data"},
-    "policy_officer": {"view_policies", "run_batch", "review_awards", "edit_rules"},
+                       "supervise_warnings", "view_warnings", "import_warning_data", "view_grading"},
+    "policy_officer": {"view_policies", "run_batch", "review_awards", "edit_rules", "view_grading", "run_grading",
+                       "regrade_enterprises", "allocate_funds"},
     "finance_officer": {"view_policies", "make_payments"},
-    "enterprise": {"view_policies", "confirm_own_awards", "file_claims", "report_orders"},
-    "leader": {"view_plans", "view_policies", "view_audit", "view_projects", "view_warnings"},
+    "enterprise": {"view_policies", "confirm_own_awards", "file_claims", "report_orders", "view_grading"},
+    "leader": {"view_plans", "view_policies", "view_audit", "view_projects", "view_warnings", "view_grading"},
     "project_unit": {"view_projects", "report_projects", "answer_warnings", "view_warnings"},
     "warning_point": {"view_warnings", "answer_warnings"},
 }
 ALL_CAPABILITIES = ["view_plans", "import_actuals", "view_policies", "run_batch", "review_awards",
                     "make_payments", "confirm_own_awards", "file_claims", "manage_users", "view_audit", "edit_rules",
                     "view_projects", "import_projects", "report_projects", "answer_warnings", "supervise_warnings",
-                    "view_warnings", "import_warning_data", "report_orders"]
+                    "view_warnings", "import_warning_data", "report_orders", "view_grading", "run_grading",
+                    "regrade_enterprises", "allocate_funds"]
 
 
 def user(role, *, org_unit=None, uscc=None, responsible_unit=None, active=True):
@@ -92,7 +94,8 @@ def test_the_leader_can_do_nothing_that_writes():
     assert WRITE_CAPABILITIES == {"import_actuals", "run_batch", "review_awards", "make_payments",
                                   "confirm_own_awards", "file_claims", "manage_users", "edit_rules",
                                   "import_projects", "report_projects", "answer_warnings", "supervise_warnings",
-                                  "import_warning_data", "report_orders"}
+                                  "import_warning_data", "report_orders", "run_grading", "regrade_enterprises",
+                                  "allocate_funds"}
     assert not any(can(USERS["leader"], c) for c in WRITE_CAPABILITIES)
     assert all(can(USERS["leader"], c) for c in ("view_plans", "view_policies"))
 

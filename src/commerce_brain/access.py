@@ -28,7 +28,8 @@ ROLES: dict[str, str] = {
 }
 
 # view_warnings: the warnings (预警处置) and the early-warning data (订单+清单, market, supply).
-READ_CAPABILITIES = frozenset({"view_plans", "view_policies", "view_audit", "view_projects", "view_warnings"})
+READ_CAPABILITIES = frozenset({"view_plans", "view_policies", "view_audit", "view_projects", "view_warnings",
+                               "view_grading"})
 WRITE_CAPABILITIES = frozenset({
     "import_actuals", "run_batch", "review_awards", "make_payments", "confirm_own_awards",
     "file_claims", "manage_users", "edit_rules",
@@ -39,6 +40,11 @@ WRITE_CAPABILITIES = frozenset({
     # Early warning: importing the monitoring data (the bureau), an enterprise entering its own
     # monthly export orders (订单+清单).
     "import_warning_data", "report_orders",
+    # Grading (亩均效益评价) and competitive allocation: running an evaluation and drawing the
+    # leading-50 lists (the analysts and the policy office), re-grading an enterprise and
+    # publishing the classes the policy engine reads (the policy office: a class sets money
+    # through the A-class uplift), allocating a competitive pot (the policy office).
+    "run_grading", "regrade_enterprises", "allocate_funds",
 })
 CAPABILITIES = READ_CAPABILITIES | WRITE_CAPABILITIES
 
@@ -51,6 +57,8 @@ CAPABILITY_ZH: dict[str, str] = {
     "view_projects": "查看项目推进", "import_projects": "导入项目进度", "report_projects": "填报项目进度",
     "answer_warnings": "处置预警", "supervise_warnings": "督办预警",
     "view_warnings": "查看预警监测", "import_warning_data": "导入预警监测数据", "report_orders": "填报外贸订单",
+    "view_grading": "查看亩均效益评价", "run_grading": "运行亩均效益评价", "regrade_enterprises": "调整企业评价类别",
+    "allocate_funds": "竞争性分配资金",
 }
 
 # Separation of duties: whoever reviews awards (policy officer) does not pay them (finance
@@ -58,12 +66,15 @@ CAPABILITY_ZH: dict[str, str] = {
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"manage_users", "view_audit", "view_plans", "view_policies"}),
     "city_analyst": frozenset({"view_plans", "import_actuals", "view_policies", "view_projects",
-                               "import_projects", "supervise_warnings", "view_warnings", "import_warning_data"}),
+                               "import_projects", "supervise_warnings", "view_warnings", "import_warning_data",
+                               "view_grading", "run_grading"}),
     "county_analyst": frozenset({"view_plans", "import_actuals", "view_policies", "view_projects",
-                                 "import_projects", "supervise_warnings", "view_warnings", "import_warning_data"}),
-    "policy_officer": frozenset({"view_policies", "run_batch", "review_awards", "edit_rules"}),
+                                 "import_projects", "supervise_warnings", "view_warnings", "import_warning_data",
+                                 "view_grading"}),
+    "policy_officer": frozenset({"view_policies", "run_batch", "review_awards", "edit_rules", "view_grading",
+                                 "run_grading", "regrade_enterprises", "allocate_funds"}),
     "finance_officer": frozenset({"view_policies", "make_payments"}),
-    "enterprise": frozenset({"view_policies", "confirm_own_awards", "file_claims", "report_orders"}),
+    "enterprise": frozenset({"view_policies", "confirm_own_awards", "file_claims", "report_orders", "view_grading"}),
     "leader": READ_CAPABILITIES,
     # Whoever answers warnings sees them (its own, by its scope).
     "project_unit": frozenset({"view_projects", "report_projects", "answer_warnings", "view_warnings"}),

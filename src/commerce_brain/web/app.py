@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
                trust_proxy: bool = False) -> FastAPI:
     """The whole web platform for ``settings`` (the environment's by default)."""
     from . import fdi as fdi_pages
+    from . import grading as grading_pages
+    from . import grading_api
     from . import orders_api
     from . import orders as order_pages
     from . import (accounts, api, api_docs, assessments, awards, calculator, claims, enterprise_imports, imports,
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(supply_pages.router)
     app.include_router(order_pages.router)
     app.include_router(trade_pages.router)
+    app.include_router(grading_pages.router)
+    app.include_router(grading_api.api)
     app.include_router(projects.router)
     app.include_router(project_imports.router)
     # Before the projects' API: /api/v1/projects/imports is not a project's id.
