@@ -126,3 +126,4 @@ from . import warning_tables as warning_tables  # noqa: E402
 from . import fdi_tables as fdi_tables  # noqa: E402
 from . import order_tables as order_tables  # noqa: E402
 from . import market_tables as market_tables  # noqa: E402
+from . import grading_tables as grading_tables  # noqa: E402
