@@ -118,7 +118,7 @@ def _scope(units: pl.DataFrame, settings: GradingSettings) -> tuple[pl.DataFrame
     reason = (pl.when(pl.col("land_area_mu").is_null() | (pl.col("land_area_mu") <= 0))
               .then(pl.lit("未填报用地面积，无法计算亩均效益，不参加评价"))
               .when(~pl.col("is_above_scale") & (land < minimum))
-              .then(pl.format("规下企业用地面积{}亩，不足{}亩，不在评价范围", _num(land), pl.lit(_figure(minimum)))))
+              .then(pl.format("规下企业用地面积{}亩，不足{}亩，不在评价范围", sentence_figure(land), pl.lit(_figure(minimum)))))
     units = units.with_columns(reason.alias("_out"))
     return units.filter(pl.col("_out").is_null()).drop("_out"), units.filter(pl.col("_out").is_not_null())
 
@@ -214,7 +214,7 @@ def _figure(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def _num(expr: pl.Expr) -> pl.Expr:
+def sentence_figure(expr: pl.Expr) -> pl.Expr:
     """A figure for a sentence: two decimals at most, trailing zeros dropped."""
     return expr.round(2).cast(pl.String).str.replace(r"\.0$", "")
 
@@ -231,7 +231,7 @@ def _reason(settings: GradingSettings) -> pl.Expr:
                 continue
             how = ("按同组平均得分{}分计" if own.when_missing == "group_average" else "计{}分")
             missing.append(pl.when((pl.col("size_class") == size) & pl.col(f"value__{own.key}").is_null())
-                           .then(pl.format(f"{own.name_zh}无数据，{how}", _num(pl.col(f"score__{own.key}")))))
+                           .then(pl.format(f"{own.name_zh}无数据，{how}", sentence_figure(pl.col(f"score__{own.key}")))))
     missing_text = pl.concat_str(missing, separator="，", ignore_nulls=True)
     adjustments = [pl.when(pl.col(a.fact)).then(pl.lit(f"{sign}{_figure(a.points)}分（{a.name_zh}）"))
                    for sign, items in (("加", settings.bonuses), ("减", settings.penalties)) for a in items]
@@ -240,12 +240,12 @@ def _reason(settings: GradingSettings) -> pl.Expr:
         .otherwise(pl.lit(_figure(settings.class_cuts["below"]["A"])))
     return pl.concat_str([
         merged.fill_null(""),
-        pl.format("{}企业，各项指标得分合计{}分", size_zh, _num(pl.col("_scores"))),
+        pl.format("{}企业，各项指标得分合计{}分", size_zh, sentence_figure(pl.col("_scores"))),
         pl.when(missing_text != "").then(pl.concat_str([pl.lit("（"), missing_text, pl.lit("）")])).otherwise(pl.lit("")),
         pl.when(adjusted != "").then(pl.concat_str([pl.lit("，"), adjusted])).otherwise(pl.lit("")),
         pl.format("，总分{}分，在{}{}企业{}家中列第{}名（排在其前的占{}%，A类为前{}%），评为{}类。",
-                  _num(pl.col("total")), pl.col("industry_group"), size_zh, pl.col("group_size"), pl.col("rank"),
-                  _num(pl.col("_above_share")), cut_a, pl.col("initial_class")),
+                  sentence_figure(pl.col("total")), pl.col("industry_group"), size_zh, pl.col("group_size"), pl.col("rank"),
+                  sentence_figure(pl.col("_above_share")), cut_a, pl.col("initial_class")),
     ])
 
 

@@ -8,11 +8,12 @@ from decimal import Decimal
 from .catalog import GradingSettings, Indicator
 
 
-def figure(x: float | None, places: int = 4) -> str:
-    """A number for people: at most ``places`` decimals, trailing zeros dropped, thousands grouped."""
+def figure(x: float | None, places: int = 4, *, grouped: bool = True) -> str:
+    """A number for people: at most ``places`` decimals, trailing zeros dropped, thousands grouped
+    unless ``grouped`` is False (inside a sentence beside figures that are not)."""
     if x is None:
         return "—"
-    text = f"{Decimal(repr(round(x, places))):,f}"
+    text = f"{Decimal(repr(round(x, places))):{',' if grouped else ''}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

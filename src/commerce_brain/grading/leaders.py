@@ -13,6 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from .catalog import SIZE_CLASS_ZH, LeaderList, LeaderRules
+from .evaluate import sentence_figure
 from .explain import figure
 
 LEADERS_SCHEMA = {"list": pl.String, "uscc": pl.String, "name": pl.String, "rank": pl.Int64,
@@ -51,11 +52,12 @@ def _exclusion(lst: LeaderList, chosen: dict[str, pl.DataFrame], names: dict[str
         inside = pl.any_horizontal([pl.col("industry").str.starts_with(p).fill_null(False) for p in lst.industries])
         checks.append((~inside, pl.lit("所属行业不在本名单的行业范围内")))
     if lst.min_main_revenue_yuan:
-        revenue_wan = pl.col("main_revenue") / 1_000_000
+        # Floored to the 0.01 万元 shown, so that a revenue a fen short never reads as the threshold.
+        revenue_wan = (pl.col("main_revenue") // 10_000) / 100
         checks.append((pl.col("main_revenue").is_null() | (pl.col("main_revenue") < lst.min_main_revenue_yuan * 100),
                        pl.format("主营业务收入{}万元，低于本名单门槛{}万元",
-                                 revenue_wan.round(2).cast(pl.String).fill_null("（未填报）"),
-                                 pl.lit(figure(lst.min_main_revenue_yuan / 10_000)))))
+                                 sentence_figure(revenue_wan).fill_null("（未填报）"),
+                                 pl.lit(figure(lst.min_main_revenue_yuan / 10_000, grouped=False)))))
     if lst.exclude_classes:
         checks.append((pl.col("class").is_in(lst.exclude_classes),
                        pl.format("亩均效益评价为{}类，本名单不选{}类企业", pl.col("class"),
@@ -80,7 +82,7 @@ def _one_list(base: pl.DataFrame, lst: LeaderList, rules: LeaderRules, size: int
     cut_score = eligible.filter(pl.col("rank") == size)["score"]
     cut = cut_score[0] if cut_score.len() else None
     tie_names = "、".join(zh for _, zh in rules.tie_break)
-    shown = pl.col("score").round(2).cast(pl.String)
+    shown = sentence_figure(pl.col("score"))
     selected = pl.col("rank") <= size
     tied = pl.col("score") == cut if cut is not None else pl.lit(False)
     outside_tied = eligible.filter(~selected & tied).height > 0
