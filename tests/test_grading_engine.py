@@ -76,6 +76,17 @@ def test_an_indicator_is_capped_and_a_negative_value_scores_zero():
     assert card["value_added_per_mu"]["formula"].endswith("为负，计 0 分")
 
 
+def test_a_score_card_read_back_without_benchmarks_takes_the_catalogs():
+    r = row(graded(firm("a")), "a")
+    stored = {k: v for k, v in r.items() if not k.startswith("benchmark__") and k != "year"}
+    assert score_card(stored, SETTINGS, year=YEAR) == score_card(r, SETTINGS)
+    card = score_card(r, SETTINGS)
+    assert [c["name_zh"] for c in card] == ["亩均税收", "亩均增加值", "全员劳动生产率", "单位能耗增加值",
+                                           "单位排放增加值", "R&D经费支出占主营业务收入比重"]
+    assert card[0] == {"key": "tax_per_mu", "name_zh": "亩均税收", "value": "24.097万元/亩", "benchmark": "24.097万元/亩",
+                       "weight": "30", "cap": "60", "score": 30.0, "formula": "24.097 ÷ 24.097 × 30 = 30 分"}
+
+
 def test_a_missing_or_zero_denominator_scores_zero():
     r = row(graded(firm("a", employees=0, energy_tce=None)), "a")
     assert r["value__labour_productivity"] is None and r["score__labour_productivity"] == 0.0
@@ -266,6 +277,14 @@ def test_regrades_change_the_class_and_say_why():
     assert row(after, "E000")["reason"] == row(result, "E000")["reason"]
     with pytest.raises(ValueError, match="unknown class 'E'"):
         apply_regrades(result, pl.DataFrame({"uscc": ["E001"], "class": ["E"], "reason": ["x"], "by": ["y"]}))
+
+
+def test_an_enterprise_given_twice_is_refused_and_an_empty_year_grades_nobody():
+    with pytest.raises(ValueError, match="credit code.*twice, e.g. a"):
+        evaluate(frame(firm("a"), firm("a", tax_wan=1)), SETTINGS, year=YEAR)
+    empty = evaluate(frame(firm("a")).clear(), SETTINGS, year=YEAR)
+    assert empty.graded.height == 0 and empty.out_of_scope.height == 0
+    assert {"total", "class", "score__tax_per_mu", "reason"} <= set(empty.graded.columns)
 
 
 def test_grading_input_takes_one_row_per_enterprise_of_the_year():

@@ -53,7 +53,14 @@ class Grading:
 
 def evaluate(facts: pl.DataFrame, settings: GradingSettings, *, year: int) -> Grading:
     """Grade ``facts`` (one row per enterprise of ``year``: uscc, name, org_unit, industry and the
-    registry facts, money in fen, decimals as scaled integers) by ``settings``."""
+    registry facts, money in fen, decimals as scaled integers) by ``settings``.
+
+    ``graded`` carries, beside the columns of the contract, ``year`` and ``benchmark__<indicator>``
+    (the benchmark each score used), so that a score card needs nothing else. ValueError when a
+    credit code appears twice (one enterprise, one row: two would be graded twice)."""
+    twice = facts.filter(pl.col("uscc").is_duplicated())["uscc"].unique().sort()
+    if twice.len():
+        raise ValueError(f"facts hold {twice.len()} credit code(s) twice, e.g. {twice[0]}: one row per enterprise and year")
     frame = _conform(facts, settings)
     industrial = pl.coalesce(pl.col("is_industrial"),
                              pl.col("industry").str.slice(0, 1).is_in(INDUSTRIAL_SECTIONS)).fill_null(False)

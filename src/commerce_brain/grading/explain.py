@@ -23,14 +23,20 @@ def _shown(ind: Indicator, x: float | None) -> str:
     return f"{figure(x * 100, 2)}%" if ind.percent else figure(x)
 
 
-def score_card(graded_row: dict, settings: GradingSettings) -> list[dict]:
+def score_card(graded_row: dict, settings: GradingSettings, *, year: int | None = None) -> list[dict]:
     """One entry per indicator of the row's size class: ``key, name_zh, value`` (with its unit),
     ``benchmark``, ``weight``, ``cap``, ``score`` (float) and ``formula`` (the computation in figures,
-    or how a missing value was scored)."""
+    or how a missing value was scored).
+
+    The benchmark is the row's ``benchmark__<key>`` (what the run used); a row read back from the
+    store without it takes the catalog's for the row's (or ``year``'s) year and its county."""
     card = []
-    for ind in settings.indicators[graded_row["size_class"]]:
+    size = graded_row["size_class"]
+    for ind in settings.indicators[size]:
         value = graded_row.get(f"value__{ind.key}")
         bench = graded_row.get(f"benchmark__{ind.key}")
+        if bench is None:
+            bench = settings.benchmark(graded_row.get("year") or year, graded_row.get("county"), size, ind.key)
         score = graded_row.get(f"score__{ind.key}") or 0.0
         unit = "" if ind.percent else ind.unit
         if value is None:
