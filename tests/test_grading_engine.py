@@ -5,6 +5,7 @@ industry groups, regrades, the score card and the catalog's validation."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from commerce_brain.catalog.load import default_catalog_dir
 from commerce_brain.grading.catalog import load_grading_settings, load_leader_rules
 from commerce_brain.grading.evaluate import apply_regrades, evaluate
 from commerce_brain.grading.explain import score_card
+from commerce_brain.grading.fact_units import decimal_scale, is_money
+from commerce_brain.grading.leaders import select_leaders
 from commerce_brain.grading.facts_frame import grading_input
 from commerce_brain.grading.synthetic import synthetic_grading_facts
 from commerce_brain.io.enterprise_import import PolicyData
@@ -311,3 +314,24 @@ def test_a_synthetic_city_spreads_over_the_classes_as_set():
     assert got["below"][0] == pytest.approx(0.05, abs=0.01)
     assert result.graded["uscc"].n_unique() == result.graded.height
     assert result.graded.height + result.out_of_scope.height == 5_000
+
+
+def test_every_reason_and_score_card_speaks_chinese():
+    facts = synthetic_grading_facts(2_000, seed=9)
+    result = evaluate(facts, SETTINGS, year=YEAR)
+    leaders = select_leaders(result.graded, facts, load_leader_rules())
+    sentences = pl.concat([result.graded["reason"], result.out_of_scope["reason"], leaders["reason"]])
+    english = sentences.filter(sentences.str.contains(r"[A-Za-z]{2,}|True|False|None|null|nan|inf"))
+    assert english.len() == 0, english.head(3).to_list()
+    for r in result.graded.head(50).iter_rows(named=True):
+        for entry in score_card(r, SETTINGS):
+            text = entry["value"] + entry["benchmark"] + entry["formula"]
+            assert not re.search(r"[A-Za-z]{2,}", text), text
+
+
+def test_the_grading_reads_the_facts_in_the_registrys_units():
+    # Money in fen, land and energy × 100, emissions × 1000: as the yearly-facts registry stores them.
+    assert [is_money(f) for f in ("tax_paid", "value_added", "rd_spend", "main_revenue")] == [True] * 4
+    assert not is_money("land_area_mu") and not is_money("avg_employees")
+    assert [decimal_scale(f) for f in ("land_area_mu", "energy_tce", "emissions_t", "electricity_kwh")] == [2, 2, 3, 0]
+
