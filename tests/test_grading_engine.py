@@ -140,7 +140,7 @@ def test_enterprises_on_one_parcel_are_graded_as_one_unit():
     assert m1["value__value_added_per_mu"] == pytest.approx(2 * 1361.6 / 10)
     assert m1["total"] == m2["total"] and m1["rank"] == m2["rank"]
     assert m1["group_size"] == 2  # the parcel and solo
-    assert "与同宗地的企业m1、企业m2合并评价" in m1["reason"]
+    assert "同宗地的企业m1、企业m2合并评价（用地合计）；规上企业" in m1["reason"]
 
 
 def test_two_small_enterprises_on_one_parcel_reach_the_land_threshold_together():

@@ -229,7 +229,8 @@ def sentence_figure(expr: pl.Expr) -> pl.Expr:
 def _reason(settings: GradingSettings) -> pl.Expr:
     size_zh = pl.col("size_class").replace_strict(SIZE_CLASS_ZH)
     merged = pl.when(pl.col("members").list.len() > 1).then(
-        pl.format("与同宗地的{}合并评价（用地合计）；", pl.col("member_names").list.join("、")))
+        pl.format("同宗地的{}合并评价（{}）；", pl.col("member_names").list.join("、"),
+                  pl.lit("用地合计" if settings.parcel_land == "sum" else "用地按填报最大的一家计")))
     missing = []
     for ind in settings.all_indicators():
         for size in SIZE_CLASS_ZH:
