@@ -90,11 +90,11 @@ def read_fdi_pipeline(source: Path, catalog: Catalog, fdi: FdiCatalog, *, today:
 
 def read_rows(source: Path, fields: dict[str, tuple[str, ...]], names: tuple[str, ...], *,
               limits: SheetLimits | None = None, shown_name: str | None = None,
-              numeric: tuple[str, ...] = ("_usd_wan",)
+              numeric: tuple[str, ...] = ("_usd_wan",), optional: tuple[str, ...] = ()
               ) -> tuple[Path, SheetText, dict[str, tuple[int, str]], pl.DataFrame]:
     """The guarded first steps of a one-sheet import: refuse a file past ``limits`` (the 数据导入
     limits by default) before parsing, find the sheet (``names``), match the header to
-    ``fields`` and return the data rows as text (``_body``). Raises ``ImportRejected`` for a file
+    ``fields`` (all but ``optional`` required) and return the data rows as text (``_body``). Raises ``ImportRejected`` for a file
     too big, unreadable, missing columns or without data rows."""
     source = Path(source)
     name = shown_name or source.name
@@ -106,7 +106,7 @@ def read_rows(source: Path, fields: dict[str, tuple[str, ...]], names: tuple[str
         sheet = _sheet(source, names)
     except Unreadable as exc:
         raise ImportRejected(source, [Problem(name, 0, "", str(exc))]) from None
-    positions, problems = _header(sheet, fields)
+    positions, problems = _header(sheet, fields, optional)
     if positions is None:
         raise ImportRejected(source, _capped(pl.DataFrame(problems, schema=PROBLEM_COLS), name))
     rows = _body(sheet, positions, fields, numeric)
