@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-projects bench-fdi bench-warnings lint-plans clean
+.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-projects bench-fdi bench-warnings bench-allocation lint-plans clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ bench-fdi: install-test  ## the FDI pipeline engine for 100,000 projects (target
 
 bench-warnings: install-test  ## raising 20,000 warnings, again, and the /warnings page's list and counts (SQLite)
 	$(BIN)/python bench/bench_warnings.py
+
+bench-allocation: install-test  ## competitive allocation of 1,000 applications under the article-5 limits, exact (target < 2 s)
+	$(BIN)/python bench/bench_allocation.py
 
 bench-uploads: install-test  ## /login and the cockpit while a 150 MB CSV and a zip bomb are uploaded (2 workers)
 	$(BIN)/python bench/bench_uploads.py
