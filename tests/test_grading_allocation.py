@@ -228,6 +228,22 @@ def test_the_request_follows_from_the_investment_rate_and_the_a_class_uplift(tmp
     assert apps["requested_fen"].to_list() == [12_000_000, 10_000_000, 1, 1_481_481, 250_050]
 
 
+def test_a_stored_class_fills_an_empty_class_cell_and_rides_into_the_decisions(tmp_path):
+    path = tmp_path / "apps.csv"
+    path.write_text("id,uscc,kind,score,eligible_investment_yuan,mu_class\n"
+                    "1,91330800MA20000001,process,80,1000000,\n"      # the store says A: 12%
+                    "2,91330800ma20000002,process,70,1000000,\n"      # the store says B: 10%
+                    "3,91330800MA20000003,process,60,1000000,C\n"     # the file's class wins over the store's A
+                    "4,91330800MA20000004,process,50,1000000,\n", encoding="utf-8")  # not in the store
+    stored = pl.DataFrame({"uscc": ["91330800MA20000001", "91330800MA20000002", "91330800MA20000003"],
+                           "mu_class": ["A", "B", "A"]})
+    apps = read_applications(path, load_pot(GENERAL_POT), classes=stored)
+    assert apps["mu_class"].to_list() == ["A", "B", "C", None]
+    assert apps["requested_fen"].to_list() == [12_000_000, 10_000_000, 10_000_000, 10_000_000]
+    decided = allocate(load_pot(GENERAL_POT), apps).decisions
+    assert decided.select("eligible_investment_fen", "mu_class").row(0) == (100_000_000, "A")
+
+
 def test_a_request_that_disagrees_with_the_rate_is_refused(tmp_path):
     path = tmp_path / "apps.csv"
     path.write_text("id,uscc,kind,score,eligible_investment_yuan,mu_class,requested_yuan\n"
@@ -357,6 +373,17 @@ def test_the_table_format_is_for_people(tmp_path):
     assert result.exit_code == 0, result.output
     assert "最优选择：13 个项目，总分 1111.4" in result.stdout
     assert "按得分高低逐项选择：11 个项目，总分 980.1" in result.stdout and "少得 131.3 分" in result.stdout
+
+
+def test_class_year_reads_the_store_and_leaves_stdout_to_the_json(tmp_path):
+    # An empty store knows no class: the requests follow from the file's classes alone.
+    apps = tmp_path / "apps.csv"
+    apps.write_text("id,uscc,kind,score,eligible_investment_yuan,mu_class\n1,X1,process,80,1000000,A\n"
+                    "2,X2,process,70,500000,\n", encoding="utf-8")
+    result = runner.invoke(app, ["grading", "allocate", "--pot", str(GENERAL_POT), "--applications", str(apps),
+                                 "--class-year", "2023", "--data-dir", str(tmp_path / "data"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total_yuan"] == 120_000 + 50_000
 
 
 def test_exact_json_writes_decimals_exactly():

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .cli_common import Format, FormatOpt, err, out, print_rejection
+from .cli_common import DataDirOpt, DbOpt, Format, FormatOpt, err, open_store, out, print_rejection, warn
 from .io.actuals_import import ImportRejected
 
 grading_app = typer.Typer(help="Enterprise grading (亩均效益 A/B/C/D), leading lists and competitive allocation.",
@@ -28,6 +28,11 @@ def allocate_command(
                                            "src/commerce_brain/catalog/grading/pots/qz2019_art5_key_projects.yaml.")],
     applications: Annotated[Path, typer.Option("--applications", help="Applications CSV/XLSX: id, uscc, industry, "
                                                "kind, requested_yuan, score.")],
+    class_year: Annotated[int | None, typer.Option(
+        "--class-year", help="Where the file gives no 亩均效益 class (mu_class), take the stored one of this "
+                             "year (the published grading); only for a pot with a rate.")] = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """竞争性分配 Choose the awards that maximise the total score within the pot's budget and limits
@@ -36,8 +41,9 @@ def allocate_command(
     from .io.applications_import import read_applications
 
     pot = _pot_or_exit(pot_file)
+    classes = _stored_classes(db, data_dir, class_year, pot) if class_year is not None else None
     try:
-        apps = read_applications(applications, pot)
+        apps = read_applications(applications, pot, classes=classes)
     except ImportRejected as exc:
         print_rejection(exc, imported=False)
         raise typer.Exit(1) from None
@@ -64,6 +70,22 @@ def applications_template(
         write_applications_template(out_file, pot, sample=sample)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--out") from None
+
+
+def _stored_classes(db: str | None, data_dir: Path | None, year: int, pot):
+    """The stored 亩均效益 classes of ``year`` (``uscc``, ``mu_class``), or None with a warning."""
+    import polars as pl
+
+    from .fulfilment.data import load_policy_data
+
+    if pot.rate_ppm is None:
+        warn("该资金池没有补助比例，--class-year 不起作用")
+        return None
+    facts = load_policy_data(open_store(db, data_dir, reads_only=True)).facts
+    if "mu_class" not in facts.columns:
+        warn("数据库中没有亩均效益类别：按文件中的类别计算")
+        return None
+    return facts.filter((pl.col("year") == year) & pl.col("mu_class").is_not_null()).select("uscc", "mu_class")
 
 
 def _pot_or_exit(path: Path):

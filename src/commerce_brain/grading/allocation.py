@@ -118,9 +118,10 @@ def exact_number(units: int, scale: int) -> int | Decimal:
 
 
 def allocate(pot: Pot, applications: pl.DataFrame) -> Allocation:
-    """Allocate ``pot`` among ``applications`` (APPLICATION_SCHEMA, file order): the exact
-    optimum by HiGHS, the greedy choice beside it, and every application's decision."""
-    apps = applications.select(list(APPLICATION_SCHEMA)).cast(APPLICATION_SCHEMA).sort("position")
+    """Allocate ``pot`` among ``applications`` (APPLICATION_SCHEMA, file order; other columns,
+    such as the import's investment and class, are kept in the decisions): the exact optimum by
+    HiGHS, the greedy choice beside it, and every application's decision."""
+    apps = applications.cast(APPLICATION_SCHEMA).sort("position")  # other columns ride along
     groups = limit_groups(pot, apps)
     score = apps["score_e4"].to_numpy()
     money = apps["requested_fen"].to_numpy()

@@ -42,6 +42,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "mu_class": ("亩均效益类别", "亩产效益类别"),
 }
 MU_CLASSES = ("A", "B", "C", "D")
+EXTRA_SCHEMA = {"eligible_investment_fen": pl.Int64, "mu_class": pl.String}
 USCC_RE = r"^[0-9A-Za-z]{1,50}$"
 SCORE_RE = r"^(?<int>[0-9]{1,7})(?:\.(?<frac>[0-9]{0,4}))?$"  # up to 9,999,999.9999
 MAX_APPLICATION_FEN = 10**12  # 100亿元: past any one application (keeps fen × rate in Int64)
@@ -49,10 +50,14 @@ MONEY_PROBLEMS = {SHAPE: "格式错误（以元为单位，如 1234567.89）", D
                   NEGATIVE: "必须大于 0", TOO_LARGE: "超出范围（最多 100亿元）"}
 
 
-def read_applications(source: Path, pot: Pot, *, limits: SheetLimits | None = None,
-                      shown_name: str | None = None) -> pl.DataFrame:
+def read_applications(source: Path, pot: Pot, *, classes: pl.DataFrame | None = None,
+                      limits: SheetLimits | None = None, shown_name: str | None = None) -> pl.DataFrame:
     """Read and check the applications to ``pot`` (XLSX sheet 申报项目 or a CSV): an
-    ``APPLICATION_SCHEMA`` frame in file order, or ``ImportRejected`` with every problem."""
+    ``APPLICATION_SCHEMA`` frame in file order, with ``eligible_investment_fen`` and ``mu_class``
+    (null where not given), or ``ImportRejected`` with every problem.
+
+    ``classes`` (``uscc``, ``mu_class``: e.g. the published 亩均效益 classes of the store) gives
+    the class of an application whose 亩均效益类别 cell is empty."""
     optional = ["eligible_investment_yuan", "mu_class"]
     if pot.rate_ppm is not None:
         optional.append("requested_yuan")
@@ -63,22 +68,29 @@ def read_applications(source: Path, pot: Pot, *, limits: SheetLimits | None = No
     source, sheet, positions, rows = read_rows(source, FIELDS, SHEET_NAMES, limits=limits, shown_name=shown_name,
                                                numeric=("_yuan", "score", "id"), optional=tuple(optional))
     rows = rows.with_columns(pl.lit(None, pl.String).alias(f) for f in FIELDS if f not in rows.columns)
-    df = _parsed(rows, pot)
+    df = _parsed(rows, pot, classes)
     reject_found(source, sheet, positions, _found(df, _checks(pot)), shown_name)
     return df.select(
         position=pl.int_range(pl.len(), dtype=pl.Int64), id="id", uscc=pl.col("uscc").str.to_uppercase(),
         industry=pl.col("industry_code").fill_null(""), kind=pl.col("kind_code").fill_null(""),
-        requested_fen="requested_fen", score_e4="score_e4").cast(APPLICATION_SCHEMA)
+        requested_fen="requested_fen", score_e4="score_e4", eligible_investment_fen="invested_fen",
+        mu_class="mu").cast({**APPLICATION_SCHEMA, **EXTRA_SCHEMA})
 
 
 def _uses_kind(pot: Pot) -> bool:
     return bool(pot.kinds) or any(limit.kind is not None for limit in pot.limits)
 
 
-def _parsed(rows: pl.DataFrame, pot: Pot) -> pl.DataFrame:
+def _parsed(rows: pl.DataFrame, pot: Pot, classes: pl.DataFrame | None) -> pl.DataFrame:
     col = pl.col
     score = col("score").str.extract_groups(SCORE_RE)
     mu_class = col("mu_class").str.strip_suffix("类").str.to_uppercase()
+    if classes is not None:  # the stored class where the file gives none
+        known = classes.select(_uscc=col("uscc").str.to_uppercase(), _stored=col("mu_class")).unique(
+            "_uscc", keep="first", maintain_order=True)
+        rows = rows.with_columns(_uscc=col("uscc").str.to_uppercase()).join(
+            known, on="_uscc", how="left", maintain_order="left")
+        mu_class = pl.coalesce(mu_class, col("_stored"))
     df = rows.with_columns(
         _asked=yuan_to_fen(col("requested_yuan")), _invested=yuan_to_fen(col("eligible_investment_yuan")),
         score_e4=score.struct.field("int").cast(pl.Int64) * 10_000
