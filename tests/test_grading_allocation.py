@@ -144,8 +144,8 @@ def test_each_application_gets_the_reason_it_lost():
     assert reasons["7"] == "入选"
     assert reasons["1"] == "该行业已有入选的智能化投资项目（申报编号 7，每行业最多 1 个），且本项目得分不高于它"
     assert reasons["6"] == "该类项目已达上限：智能化投资项目最多 5 个，已入选 5 个，本项目得分低于与之竞争的入选项目"
-    assert reasons["8"] == "超出预算：申请金额31000000元超过资金总额30000000元"
-    assert reasons["9"] == "得分低于与之竞争的入选项目，且剩余资金29500000元不足申请金额29600000元"
+    assert reasons["8"] == "超出预算：申请金额3100万元超过资金总额3000万元"
+    assert reasons["9"] == "得分低于与之竞争的入选项目，且剩余资金2950万元不足申请金额2960万元"
     assert reasons["10"] == "得分为零：入选不能提高总分"
 
 
@@ -283,6 +283,24 @@ def test_a_bad_applications_file_is_refused_whole_naming_row_column_and_reason(t
     assert "apps.csv 第9行, requested_yuan: 申请金额（元）最多两位小数（到分）：“100.001”" in problems
     assert "apps.csv 第9行, score: 专家评分应为不小于 0 的数（最多四位小数）：“-3”" in problems
     assert len(problems) == 9
+
+
+def test_a_bad_workbook_names_the_sheet_and_the_column_letter(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "申报项目"
+    for row in (["申报编号", "统一社会信用代码", "行业", "项目类别", "申请金额（元）", "专家评分"],
+                [1, "X1", "新材料", "重大项目", 100, 80], [1, "X2", "新材料", "重大项目", 0, "高"]):
+        book.active.append(row)
+    book.save(tmp_path / "apps.xlsx")
+    with pytest.raises(ImportRejected) as caught:
+        read_applications(tmp_path / "apps.xlsx", load_pot(KEY_POT))
+    assert [str(p) for p in caught.value.problems] == [
+        "申报项目 第2行, 申报编号 (A): 重复的申报编号“1”：每个申报项目只能出现一次",
+        "申报项目 第3行, 申报编号 (A): 重复的申报编号“1”：每个申报项目只能出现一次",
+        "申报项目 第3行, 申请金额（元） (E): 申请金额（元）必须大于 0",
+        "申报项目 第3行, 专家评分 (F): 专家评分应为不小于 0 的数（最多四位小数）：“高”"]
 
 
 def test_a_missing_column_and_an_oversized_file_are_refused(tmp_path):

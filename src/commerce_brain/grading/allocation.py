@@ -294,11 +294,13 @@ def _assert_feasible(chosen: np.ndarray, money: np.ndarray, budget: int, groups:
 
 # ---- reasons: one Polars expression over the whole table, per limit ------------------------------
 
-def yuan_text(fen: pl.Expr) -> pl.Expr:
-    """Fen as 元 text, exactly: 123456 → "1234.56元", 100 → "1元"."""
+def yuan_text(fen: pl.Expr, *, wan: bool = True) -> pl.Expr:
+    """Fen as text, exactly: with ``wan`` in 万元 when whole 万元 (3_000_000_000 → "3000万元"),
+    else in 元 (123456 → "1234.56元", 100 → "1元")."""
     whole = (fen // 100).cast(pl.String)
-    return pl.when(fen % 100 == 0).then(whole + "元").otherwise(
-        whole + "." + (fen % 100).cast(pl.String).str.zfill(2) + "元")
+    return (pl.when(pl.lit(wan) & (fen % 1_000_000 == 0) & (fen != 0)).then((fen // 1_000_000).cast(pl.String) + "万元")
+            .when(fen % 100 == 0).then(whole + "元")
+            .otherwise(whole + "." + (fen % 100).cast(pl.String).str.zfill(2) + "元"))
 
 
 def score_text(score_e4: pl.Expr) -> pl.Expr:

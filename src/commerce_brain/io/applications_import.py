@@ -153,7 +153,7 @@ def _checks(pot: Pot) -> list[tuple[str, pl.Expr]]:
              .then(pl.lit("申请金额（元）为空：请填写申请金额，或填写新增设备和技术投入按补助比例计算"))),
             ("requested_yuan", pl.when(col("computed_fen").is_not_null() & col("asked_fen").is_not_null()
                                        & (col("computed_fen") != col("asked_fen"))).then(msg(
-                "申请金额与按补助比例计算的金额（", yuan_text(col("computed_fen")), "）不一致：“",
+                "申请金额与按补助比例计算的金额（", yuan_text(col("computed_fen"), wan=False), "）不一致：“",
                 col("requested_yuan"), "”"))),
             ("requested_yuan", pl.when(col("computed_fen") == 0).then(pl.lit(
                 "按补助比例计算的申请金额为 0：投入额过小"))),
