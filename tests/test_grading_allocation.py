@@ -176,6 +176,18 @@ def test_no_application_and_nothing_that_fits():
     assert none_fit.selected_ids() == [] and none_fit.decisions["reason"][0].startswith("超出预算：申请金额")
 
 
+def test_an_allocation_past_the_time_limit_says_so_in_chinese(monkeypatch):
+    import commerce_brain.grading.allocation as allocation
+
+    monkeypatch.setattr(allocation, "SOLVE_SECONDS", 1e-9)
+    rng = np.random.default_rng(3)
+    rows = [(i, f"i{i % 7}", "a" if i % 3 else "b", int(rng.integers(50, 500)) * 1_000_000,
+             int(rng.integers(500, 1000)) * 1_000) for i in range(400)]
+    pot = parse_pot("name: 限时\nbudget_yuan: 30000000\nlimits: [{kind: b, max_count: 5, max_per_industry: 1}]\n")
+    with pytest.raises(allocation.AllocationUnsolved, match="未能在 1e-09 秒内求得最优分配"):
+        allocate(pot, _apps(rows))
+
+
 # ---- pots ---------------------------------------------------------------------------------------
 
 def test_the_catalog_pots_hold_the_seed_figures():

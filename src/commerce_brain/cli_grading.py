@@ -37,7 +37,7 @@ def allocate_command(
 ) -> None:
     """竞争性分配 Choose the awards that maximise the total score within the pot's budget and limits
     (exact, HiGHS), beside the greedy order officers use, with each application's reason."""
-    from .grading.allocation import allocate
+    from .grading.allocation import AllocationUnsolved, allocate
     from .io.applications_import import read_applications
 
     pot = _pot_or_exit(pot_file)
@@ -47,7 +47,11 @@ def allocate_command(
     except ImportRejected as exc:
         print_rejection(exc, imported=False)
         raise typer.Exit(1) from None
-    result = allocate(pot, apps)
+    try:
+        result = allocate(pot, apps)
+    except AllocationUnsolved as exc:
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
+        raise typer.Exit(1) from None
     if fmt is Format.json:
         typer.echo(result.contract_json())  # exact figures: not through rich's JSON printer
         return

@@ -44,6 +44,11 @@ APPLICATION_SCHEMA = {
     "score_e4": pl.Int64,  # the expert score × 10 000, exactly
 }
 PLAIN_INTEGER = re.compile(r"^(0|[1-9][0-9]{0,17})$")
+SOLVE_SECONDS = 30.0  # per solve: a thousand applications take well under a second (bench/)
+
+
+class AllocationUnsolved(Exception):
+    """HiGHS did not prove the optimum within ``SOLVE_SECONDS``; ``str(exc)`` says so in Chinese."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +199,8 @@ def _exact(score: np.ndarray, money: np.ndarray, budget: int, groups: list[Group
     # together take about a third of the time (bench/bench_allocation.py).
     for option, value in (("output_flag", False), ("threads", 1), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.5),
                           ("mip_feasibility_tolerance", 1e-9), ("primal_feasibility_tolerance", 1e-9),
-                          ("random_seed", 0), ("presolve", "off"), ("mip_detect_symmetry", False)):
+                          ("random_seed", 0), ("presolve", "off"), ("mip_detect_symmetry", False),
+                          ("time_limit", SOLVE_SECONDS)):
         solver.setOptionValue(option, value)
     lp = highspy.HighsLp()
     lp.num_col_ = n
@@ -262,7 +268,8 @@ def _solve(solver: highspy.Highs, n: int) -> np.ndarray:
     solver.run()
     status = solver.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
-        raise RuntimeError(f"HiGHS did not prove an optimum: {solver.modelStatusToString(status)}")
+        raise AllocationUnsolved(f"未能在 {SOLVE_SECONDS:g} 秒内求得最优分配（HiGHS: "
+                                 f"{solver.modelStatusToString(status)}），请减少申报项目后重试")
     return np.asarray(solver.getSolution().col_value[:n]) > 0.5
 
 
