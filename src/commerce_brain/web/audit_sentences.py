@@ -49,7 +49,9 @@ def _record(obj: str) -> str:
              "project_import": "第 {} 次项目进度导入", "project": "项目 {}",
              "warning": "预警 {} 号", "fdi_import": "第 {} 次外资项目导入",
              "order_import": "第 {} 次订单+清单导入",
-             "market_import": "第 {} 次预警监测数据导入"}.get(kind)
+             "market_import": "第 {} 次预警监测数据导入",
+             "grading_run": "第 {} 次亩均效益评价", "grading_publication": "第 {} 次评价类别公布",
+             "grading_leaders": "第 {} 次龙头、标杆企业名单", "grading_allocation": "第 {} 次竞争性分配"}.get(kind)
     return label.format(key) if label and key else obj
 
 
@@ -138,6 +140,30 @@ def _project_report(obj: str, d: Mapping, names: Names) -> str:
             f"本年累计完成 {yi(d.get('completed_ytd_wan'))}")
 
 
+def _class_counts(d: Mapping) -> str:
+    counts = d.get("classes") if isinstance(d.get("classes"), Mapping) else {}
+    return "、".join(f"{c} 类 {counts[c]} 家" for c in sorted(counts)) or "无"
+
+
+def _grading_run(obj: str, d: Mapping, names: Names) -> str:
+    where = names.org_units.get(d.get("org_unit"), d.get("org_unit")) if d.get("org_unit") else "全市"
+    source = "已入库的企业数据" if d.get("source") == "store" else f"文件“{d.get('source', '')}”"
+    return (f"运行{d.get('year', '')}年度{where}亩均效益评价（{_record(obj)}，依据{source}）：评价 {d.get('graded', 0)} 家，"
+            f"不在评价范围 {d.get('out_of_scope', 0)} 家；{_class_counts(d)}")
+
+
+def _grading_regrade(obj: str, d: Mapping, names: Names) -> str:
+    return (f"手动调档：{d.get('name', '')}（{d.get('uscc', '')}）{d.get('year', '')}年度亩均效益评价类别由 "
+            f"{d.get('from', '—')} 类调为 {d.get('to', '—')} 类（第 {d.get('version', '—')} 次调整，初评 "
+            f"{d.get('initial', '—')} 类）{_reason(d)}")
+
+
+def _grading_leaders(obj: str, d: Mapping, names: Names) -> str:
+    chosen = d.get("selected") if isinstance(d.get("selected"), Mapping) else {}
+    return (f"生成{d.get('year', '')}年度龙头、标杆企业名单（{_record(obj)}）：候选 {d.get('candidates', 0)} 家，"
+            f"入选龙头企业 {chosen.get('leading', 0)} 家、标杆企业 {chosen.get('benchmark', 0)} 家")
+
+
 SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
     "login": lambda o, d, n: f"以“{_role(d.get('role'))}”身份登录，来源地址 {d.get('address', '—')}",
     "login.failed": lambda o, d, n: f"登录失败，来源地址 {d.get('address', '—')}",
@@ -188,6 +214,16 @@ SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
         + ("恢复为政策原文" if d.get("revert") else "") + f"，生效为第 {d.get('version', '')} 版{_reason(d)}"),
     "warnings.raise": _warnings_raise,
     **{f"warning.{action}": _warning_step for action in ("acknowledge", "action", "escalate", "close")},
+    "grading.run": _grading_run,
+    "grading.regrade": _grading_regrade,
+    "grading.publish": lambda o, d, n: (
+        f"公布{d.get('year', '')}年度亩均效益评价类别（{_record(o)}，依据第 {d.get('run_id', '—')} 次评价）："
+        f"{d.get('enterprises', 0)} 家企业，{_class_counts(d)}，作为企业年度数据供政策兑现使用"),
+    "grading.leaders": _grading_leaders,
+    "grading.allocate": lambda o, d, n: (
+        f"竞争性分配资金池“{d.get('pot', '')}”（{_record(o)}，申报文件“{d.get('file', '')}”）：申报 "
+        f"{d.get('applications', 0)} 项，入选 {d.get('selected', 0)} 项，合计 {d.get('total_yuan', '—')} 元，"
+        f"总得分 {d.get('total_score', '—')}"),
     "user.add": _user_add,
     "user.token": lambda o, d, n: f"为{_record(o)}签发接口令牌“{d.get('name', '')}”",
     "user.deactivate": lambda o, d, n: f"停用{_record(o)}，吊销令牌 {d.get('tokens_revoked', 0)} 个",
