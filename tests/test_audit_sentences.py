@@ -75,9 +75,10 @@ EVENTS = [
                                               "selected": {"leading": 50, "benchmark": 49}},
      ["龙头、标杆企业名单", "候选 120 家", "龙头企业 50 家、标杆企业 49 家"]),
     ("grading.allocate", "grading_allocation:4", {"pot": "重点项目资金", "file": "申报汇总", "sha256": "ab",
-                                                   "applications": 30, "selected": 12, "total_score": 1034,
-                                                   "total_yuan": 29900000},
-     ["资金池“重点项目资金”", "第 4 次竞争性分配", "申报 30 项", "入选 12 项", "29900000 元"]),
+                                                   "applications": 30, "selected": 12, "total_score_e4": 10345000,
+                                                   "total_fen": 2990000000, "gap_score_e4": 125000},
+     ["资金池“重点项目资金”", "第 4 次竞争性分配", "申报 30 项", "入选 12 项", "29,900,000.00 元", "总得分 1034.5",
+      "多得 12.5 分"]),
     ("rules.edit", "rule:rd_subsidy", {"rule": "rd_subsidy", "version": 2, "reason": "调整上限", "revert": False,
                                        "changed": {}, "diff": ""}, ["修改第3条 研发投入补助", "第 2 版", "调整上限"]),
 ]

@@ -84,7 +84,7 @@ def test_each_scope_sees_its_own_and_the_rest_is_missing(engine):
                         ("91330802MA000000XX", Scope())):
         with pytest.raises(NotFound) as refused:
             gb.enterprise_grading(engine, year=YEAR, uscc=uscc, scope=scope)
-        assert str(refused.value) == "未找到：2023年度没有这家企业的评价结果"
+        assert str(refused.value) == gb.MISSING_ENTERPRISE
     left_out = gb.enterprise_grading(engine, year=YEAR, uscc="91330802MA0000004D", scope=Scope())
     assert left_out["out_of_scope"]["reason"] == "规下企业用地 2.1 亩，不足 3 亩"
     with pytest.raises(NotFound):

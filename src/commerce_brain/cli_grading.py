@@ -3,16 +3,181 @@ competitive allocation of a pot."""
 
 from __future__ import annotations
 
+import getpass
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .cli_common import DataDirOpt, DbOpt, Format, FormatOpt, err, open_store, out, print_rejection, warn
+from .cli_common import (DataDirOpt, DbOpt, Format, FormatOpt, OrgOpt, check_org_unit, err, load_catalog_or_exit,
+                         open_store, out, print_rejection, warn)
 from .io.actuals_import import ImportRejected
 
 grading_app = typer.Typer(help="Enterprise grading (亩均效益 A/B/C/D), leading lists and competitive allocation.",
                           no_args_is_help=True)
+
+
+# ---- 亩均效益评价: evaluate, re-grade, publish, the leading-50 lists ------------------------------
+
+GradingYearOpt = Annotated[int, typer.Option("--year", "-y", help="Evaluation year (the enterprises' facts of that year).")]
+UserOpt = Annotated[str | None, typer.Option("--user", help="Who acts (recorded in the audit log; default: the login name).")]
+DataFileOpt = Annotated[Path | None, typer.Option("--data", exists=True, dir_okay=False,
+                                                  help="XLSX of enterprise data (the policy import's format) to grade "
+                                                       "instead of the stored data.")]
+SIZE_ZH = {"above": "规上", "below": "规下"}
+LIST_ZH = {"leading": "龙头企业", "benchmark": "标杆企业"}
+
+
+def _refusals():
+    from .catalog import CatalogError
+    from .store.fulfilment_tables import FulfilmentError
+
+    return (FulfilmentError, CatalogError, ValueError)
+
+
+def _or_exit(function, *args, **kwargs):
+    """Call a workflow function; its refusal (Chinese) goes to stderr and the command exits 1."""
+    try:
+        return function(*args, **kwargs)
+    except _refusals() as exc:
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
+        raise typer.Exit(1) from None
+
+
+def _jsonable(frame) -> list[dict]:
+    return json.loads(frame.write_json())
+
+
+def _print_json(value) -> None:
+    out.print_json(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _score(value) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+@grading_app.command("evaluate")
+def grading_evaluate(
+    year: GradingYearOpt,
+    data: DataFileOpt = None,
+    org_unit: OrgOpt = None,
+    user: UserOpt = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """亩均效益评价 Grade a year's enterprises A/B/C/D (stored data, or --data FILE) and store the run."""
+    from .cli_policy import load_policies_or_exit, read_data_or_exit
+    from .grading_board import latest_grading, latest_run, run_evaluation
+    from .access import Scope
+    from .store import grading_tables as gt
+
+    catalog = load_catalog_or_exit()
+    unit = check_org_unit(catalog, org_unit)
+    given = read_data_or_exit(data, catalog, load_policies_or_exit()) if data else None
+    engine = open_store(db, data_dir)
+    run_id = _or_exit(run_evaluation, engine, year=year, actor=user or getpass.getuser(), data=given, org_unit=unit,
+                      source=data.name if data else None)
+    graded = latest_grading(engine, year=year, scope=Scope())
+    with engine.connect() as conn:
+        excluded = gt.read_exclusions(conn, run_id)
+    if fmt is Format.json:
+        _print_json({"run_id": run_id, "year": year, "graded": _jsonable(graded), "out_of_scope": _jsonable(excluded)})
+        return
+    names = catalog.org_unit_names()
+    from rich.table import Table
+
+    table = Table(title=f"{year}年度亩均效益评价（第 {run_id} 次）")
+    for header in ("统一社会信用代码", "企业", "地区", "规模", "行业组", "总分", "组内排名", "初评", "类别", "说明"):
+        table.add_column(header)
+    for r in graded.sort(["size_class", "industry_group", "rank"]).iter_rows(named=True):
+        table.add_row(r["uscc"], r["name"], names.get(r["org_unit"], r["org_unit"] or "—"), SIZE_ZH.get(r["size_class"], "—"),
+                      r["industry_group"], _score(r["total"]), f"{r['rank']}/{r['group_size']}", r["initial_class"],
+                      r["class"], r["reason"])
+    out.print(table)
+    run = latest_run(engine, year=year)
+    counts = graded.group_by("class").len().sort("class")
+    summary = "、".join(f"{c} 类 {n} 家" for c, n in counts.iter_rows())
+    out.print(f"评价 {run['graded']} 家（{summary or '无'}）；不在评价范围 {run['out_of_scope']} 家"
+              + ("：" + "；".join(f"{r['name']}（{r['reason']}）" for r in excluded.head(10).iter_rows(named=True))
+                 + ("……" if excluded.height > 10 else "") if excluded.height else "。"))
+
+
+@grading_app.command("regrade")
+def grading_regrade(
+    year: GradingYearOpt,
+    uscc: Annotated[str, typer.Option("--uscc", help="The enterprise (统一社会信用代码).")],
+    to: Annotated[str, typer.Option("--to", help="The new class: A, B, C or D.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (手动调档的理由), recorded in the audit log.")],
+    user: UserOpt = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """手动调档 Re-grade one enterprise of the year's grading, with a reason (versioned, audited)."""
+    from .grading_board import regrade
+
+    engine = open_store(db, data_dir)
+    version = _or_exit(regrade, engine, year=year, uscc=uscc, to_class=to.strip().upper(), reason=reason,
+                       actor=user or getpass.getuser())
+    out.print(f"已将 {uscc} 的{year}年度评价类别调为 {to.strip().upper()} 类（第 {version} 次调整）。")
+
+
+@grading_app.command("publish")
+def grading_publish(
+    year: GradingYearOpt,
+    user: UserOpt = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """公布评价类别 Publish the year's classes as the enterprises' fact mu_class (the policy engine reads it)."""
+    from .grading_board import publish_classes
+
+    engine = open_store(db, data_dir)
+    publication = _or_exit(publish_classes, engine, year=year, actor=user or getpass.getuser())
+    out.print(f"已公布{year}年度亩均效益评价类别（第 {publication} 次公布），政策兑现按此读取企业类别。")
+
+
+@grading_app.command("leaders")
+def grading_leaders(
+    year: GradingYearOpt,
+    size: Annotated[int, typer.Option("--size", min=1, max=1000, help="How many enterprises each list takes.")] = 50,
+    data: DataFileOpt = None,
+    user: UserOpt = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """龙头、标杆企业名单 Draw the leading and benchmark lists from the year's grading (article 1) and store them."""
+    from .access import Scope
+    from .cli_policy import load_policies_or_exit, read_data_or_exit
+    from .grading.catalog import load_leader_rules
+    from .grading_board import draw_leaders, latest_leaders
+
+    catalog = load_catalog_or_exit()
+    rules = _or_exit(load_leader_rules)
+    given = read_data_or_exit(data, catalog, load_policies_or_exit()) if data else None
+    engine = open_store(db, data_dir)
+    list_id = _or_exit(draw_leaders, engine, year=year, rules=rules, actor=user or getpass.getuser(), data=given,
+                       size=size)
+    drawn = latest_leaders(engine, year=year, scope=Scope())
+    rows = drawn["rows"]
+    if fmt is Format.json:
+        _print_json({"list_id": list_id, "year": year, "size": size, "rows": _jsonable(rows)})
+        return
+    from rich.table import Table
+
+    for key, name_zh in LIST_ZH.items():
+        mine = rows.filter(rows["list"] == key)
+        if mine.is_empty():
+            continue
+        table = Table(title=f"{year}年度{name_zh}名单（入选 {mine['selected'].sum()} 家，候选 {mine.height} 家）")
+        for header in ("排名", "统一社会信用代码", "企业", "得分", "入选", "说明"):
+            table.add_column(header)
+        for r in mine.iter_rows(named=True):
+            table.add_row("—" if r["rank"] is None else str(r["rank"]), r["uscc"], r["name"], _score(r["score"]),
+                          "是" if r["selected"] else "否", r["reason"])
+        out.print(table)
 
 
 # ---- competitive allocation (竞争性分配): the pot, the applications, the exact and greedy choice --

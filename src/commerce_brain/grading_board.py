@@ -26,17 +26,22 @@ from .access import Scope, filter_visible
 from .io.enterprise_import import PolicyData
 from .store import grading_tables as gt
 from .store.audit import record
-from .store.fulfilment_tables import NoData, NotFound, SameOfficer, WrongState, actor_name
+from .store.fulfilment_tables import FulfilmentError, NoData, NotFound, SameOfficer, WrongState, actor_name
 
 STORE_SOURCE = "store"  # a run over the stored enterprise data (not a file given for one run)
 NO_RUN = "该年度尚未运行亩均效益评价"
+# The same words for an enterprise not graded and one outside the scope: nothing tells them apart.
+MISSING_ENTERPRISE = "未找到：没有这家企业的评价结果，或不在您的权限范围内"
+
+
+class GradingInputError(FulfilmentError):
+    """A re-grade asked with a class that does not exist or without its reason."""
 
 
 def settings_digest(settings) -> str:
-    """SHA-256 of the settings a run used (their canonical JSON), so two runs can be told apart."""
-    plain = dataclasses.asdict(settings) if dataclasses.is_dataclass(settings) else settings
-    text = json.dumps(plain, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """SHA-256 of the settings a run used (their repr: a frozen dataclass's is deterministic and,
+    unlike JSON, takes the benchmarks' mixed year/None keys), so two runs can be told apart."""
+    return hashlib.sha256(repr(settings).encode()).hexdigest()
 
 
 def grading_input(data: PolicyData, year: int, org_units: list[str] | None = None) -> pl.DataFrame:
@@ -127,7 +132,7 @@ def enterprise_grading(engine: Engine, *, year: int, uscc: str, scope: Scope) ->
                 "regrades": history.to_dicts()}
     if excluded.height:
         return {"year": year, "run_id": run["id"], "out_of_scope": excluded.row(0, named=True)}
-    raise NotFound(f"未找到：{year}年度没有这家企业的评价结果")
+    raise NotFound(MISSING_ENTERPRISE)
 
 
 def regrade(engine: Engine, *, year: int, uscc: str, to_class: str, reason: str, actor) -> int:
@@ -135,10 +140,10 @@ def regrade(engine: Engine, *, year: int, uscc: str, to_class: str, reason: str,
     stored as the next version and audited as ``grading.regrade``; returns the version."""
     name = actor_name(actor, "regrade_enterprises")
     if to_class not in gt.CLASSES:
-        raise ValueError(f"类别只能是 {'、'.join(gt.CLASSES)}，不能是“{to_class}”")
+        raise GradingInputError(f"类别只能是 {'、'.join(gt.CLASSES)}，不能是“{to_class}”")
     reason = (reason or "").strip()
     if not reason:
-        raise ValueError("手动调档须写明理由")
+        raise GradingInputError("手动调档须写明理由")
     with engine.begin() as conn:
         run = gt.newest_run(conn, year)
         if run is None:
@@ -233,24 +238,33 @@ def record_allocation(engine: Engine, *, pot, applications: pl.DataFrame, file_n
                       actor, pot_text: str | None = None) -> int:
     """Allocate ``pot`` among ``applications`` (``grading.allocation.allocate``: the exact
     choice and the greedy one beside it) and store the inputs and the result, audited as
-    ``grading.allocate``. Each application is kept with its enterprise's org unit (from the
-    stored enterprises), so that a scope sees its own. ``pot_text`` is the pot's YAML as given
+    ``grading.allocate``. The result keeps the CLI contract's keys, the exact totals in fen and
+    score × 10 000, the score the greedy order leaves on the table, and every application with
+    both decisions. Each application is kept with its enterprise's org unit (from the stored
+    enterprises), so that a scope sees its own. ``pot_text`` is the pot's YAML as given
     (default: the pot written out). Returns the allocation id."""
     from .fulfilment.data import load_policy_data
-    from .grading.allocation import allocate, allocation_json
+    from .grading.allocation import SCORE_SCALE, allocate, exact_json, exact_number
 
     name = actor_name(actor, "allocate_funds")
-    result = allocation_json(allocate(pot, applications))
+    chosen = allocate(pot, applications)
+    result = {**chosen.to_contract(), "total_fen": chosen.total_fen, "total_score_e4": chosen.total_score_e4,
+              "greedy_total_fen": chosen.greedy_total_fen, "greedy_total_score_e4": chosen.greedy_total_score_e4,
+              "gap_score": exact_number(chosen.gap_e4, SCORE_SCALE), "gap_score_e4": chosen.gap_e4,
+              "applications": chosen.decisions.select("id", "uscc", "industry", "kind", "requested_fen", "score_e4",
+                                                      "selected", "greedy_selected", "reason").to_dicts()}
     known = load_policy_data(engine).enterprises.select("uscc", "org_unit")
-    owners = applications.select(pl.col("id").cast(pl.String), "uscc").join(known, on="uscc", how="left")
+    owners = chosen.decisions.select(pl.col("id").cast(pl.String), "uscc").join(known, on="uscc", how="left",
+                                                                                maintain_order="left")
     visible = {r["id"]: {"uscc": r["uscc"], "org_unit": r["org_unit"]} for r in owners.iter_rows(named=True)}
     with engine.begin() as conn:
-        allocation_id = gt.insert_allocation(conn, pot_name=pot.name, pot_yaml=pot_text or _pot_yaml(pot), file_name=file_name,
-                                             sha256=sha256, result=result, visible=visible, actor=name)
+        allocation_id = gt.insert_allocation(conn, pot_name=pot.name, pot_yaml=pot_text or _pot_yaml(pot),
+                                             file_name=file_name, sha256=sha256, result_json=exact_json(result),
+                                             visible=visible, actor=name)
         record(conn, actor=name, action="grading.allocate", object=f"grading_allocation:{allocation_id}",
                detail={"pot": pot.name, "file": file_name, "sha256": sha256, "applications": applications.height,
-                       "selected": len(result["selected"]), "total_score": result["total_score"],
-                       "total_yuan": result["total_yuan"]})
+                       "selected": len(result["selected"]), "total_fen": chosen.total_fen,
+                       "total_score_e4": chosen.total_score_e4, "gap_score_e4": chosen.gap_e4})
     return allocation_id
 
 
@@ -277,6 +291,7 @@ def allocation_view(engine: Engine, allocation_id: int, scope: Scope) -> dict:
             raise NotFound("未找到：该分配结果不存在，或不在您的权限范围内")
         greedy = result.get("greedy") or {}
         result = {**result, "selected": [i for i in result["selected"] if str(i) in mine],
+                  "applications": [a for a in result["applications"] if str(a["id"]) in mine],
                   "greedy": {**greedy, "selected": [i for i in greedy.get("selected", []) if str(i) in mine]},
                   "decisions": [d for d in result["decisions"] if str(d["id"]) in mine]}
     return {k: v for k, v in stored.items() if k not in ("result", "visible")} | {"result": result}

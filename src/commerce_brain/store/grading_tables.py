@@ -15,6 +15,7 @@ transaction.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from datetime import UTC, datetime
 
 import polars as pl
@@ -294,17 +295,19 @@ def newest_leader_list(conn: Connection, year: int) -> tuple[dict, pl.DataFrame]
 
 
 def insert_allocation(conn: Connection, *, pot_name: str, pot_yaml: str, file_name: str, sha256: str,
-                      result: dict, visible: dict, actor: str) -> int:
-    """Store one allocation's inputs and result; returns its id."""
+                      result_json: str, visible: dict, actor: str) -> int:
+    """Store one allocation's inputs and result (``result_json``: JSON text, its figures exact);
+    returns its id."""
     return conn.execute(insert(grading_allocations).values(
         pot_name=pot_name[:300], pot_yaml=pot_yaml, applications_file=file_name[:300], applications_sha256=sha256,
-        result=json.dumps(result, ensure_ascii=False), visible=json.dumps(visible, ensure_ascii=False),
+        result=result_json, visible=json.dumps(visible, ensure_ascii=False),
         allocated_by=actor, allocated_at=now())).inserted_primary_key[0]
 
 
 def read_allocation(conn: Connection, allocation_id: int) -> dict | None:
-    """One stored allocation (``result`` and ``visible`` decoded), or None."""
+    """One stored allocation (``result`` and ``visible`` decoded; a fractional figure as an exact
+    Decimal), or None."""
     row = conn.execute(select(grading_allocations).where(grading_allocations.c.id == allocation_id)).mappings().first()
     if row is None:
         return None
-    return {**row, "result": json.loads(row["result"]), "visible": json.loads(row["visible"])}
+    return {**row, "result": json.loads(row["result"], parse_float=Decimal), "visible": json.loads(row["visible"])}

@@ -145,6 +145,14 @@ def _class_counts(d: Mapping) -> str:
     return "、".join(f"{c} 类 {counts[c]} 家" for c in sorted(counts)) or "无"
 
 
+def _score_e4(units) -> str:
+    """A score stored × 10 000 (exact) as its digits: 1234500 → 123.45."""
+    if not isinstance(units, int) or isinstance(units, bool):
+        return "—"
+    whole, part = divmod(units, 10_000)
+    return f"{whole}.{part:04d}".rstrip("0").rstrip(".") if part else str(whole)
+
+
 def _grading_run(obj: str, d: Mapping, names: Names) -> str:
     where = names.org_units.get(d.get("org_unit"), d.get("org_unit")) if d.get("org_unit") else "全市"
     source = "已入库的企业数据" if d.get("source") == "store" else f"文件“{d.get('source', '')}”"
@@ -222,8 +230,8 @@ SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
     "grading.leaders": _grading_leaders,
     "grading.allocate": lambda o, d, n: (
         f"竞争性分配资金池“{d.get('pot', '')}”（{_record(o)}，申报文件“{d.get('file', '')}”）：申报 "
-        f"{d.get('applications', 0)} 项，入选 {d.get('selected', 0)} 项，合计 {d.get('total_yuan', '—')} 元，"
-        f"总得分 {d.get('total_score', '—')}"),
+        f"{d.get('applications', 0)} 项，入选 {d.get('selected', 0)} 项，合计 {yuan(d.get('total_fen'))}，总得分 "
+        f"{_score_e4(d.get('total_score_e4'))}，比逐项择优多得 {_score_e4(d.get('gap_score_e4'))} 分"),
     "user.add": _user_add,
     "user.token": lambda o, d, n: f"为{_record(o)}签发接口令牌“{d.get('name', '')}”",
     "user.deactivate": lambda o, d, n: f"停用{_record(o)}，吊销令牌 {d.get('tokens_revoked', 0)} 个",

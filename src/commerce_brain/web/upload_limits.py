@@ -23,6 +23,8 @@ ROUTE_LIMITS = [
     # Project reports: a city's monthly list is tiny; 数据导入's limit is ample.
     ("POST", re.compile(r"^/(project-imports/(preview|confirm)|api/v1/projects/imports)$"), "actuals_mb"),
     ("POST", re.compile(r"^/(claims/new|api/v1/claims)$"), "claim_mb"),
+    # A pot's applications: a list like any imported table.
+    ("POST", re.compile(r"^/(grading/allocations|api/v1/grading/allocations)$"), "actuals_mb"),
     ("POST", re.compile(r"^/enterprise-imports/(preview|confirm)$"), "enterprise_mb"),
     ("POST", re.compile(r"^/(awards/\d+/assess|api/v1/awards/\d+/assessment|warnings/\d+/action"
                         r"|api/v1/warnings/\d+/action)$"), "evidence_mb"),
