@@ -15,6 +15,7 @@ must be refused, so the site's state does not move under the other tests (checke
 
 from __future__ import annotations
 
+import json
 import re
 
 from datetime import date
@@ -105,6 +106,12 @@ ORDER_READERS = VIEW_WARNINGS | set(FIRMS)  # view_warnings, or report_orders fo
 # A landmark project of 柯城区 (柯城智尚小微企业园项目, 柯城区政府's): 江山市's analyst and 衢江区政府
 # get what a missing one gets.
 KECHENG_PROJECT = "zl13-04"
+# 亩均效益评价 (view_grading): {g_a}/{g_b} are A's and B's codes in the grading's paths; a county analyst
+# sees its county's, an enterprise itself (another's answers as missing: 404). {alloc}: an allocation
+# with one application of A and one of B: each viewer sees the decisions of its own scope.
+VIEW_GRADING = frozenset({"city", "kecheng", "jiangshan", "officer", "boss", *FIRMS})
+SEES_GA = VIEW_GRADING - {"jiangshan", "firm_b"}
+SEES_GB = VIEW_GRADING - {"kecheng", "firm_a"}
 
 # (path, the users answered 200[, the status of everyone else: 403 unless given]). {a}/{b}: an
 # award of enterprise A / B; {claim_a}, {att_a}: its claim and the claim's attachment; {uscc_a}:
@@ -152,6 +159,12 @@ API_READS = [
     ("/api/v1/warning/scan?month=2025-02", VIEW_WARNINGS),
     ("/api/v1/warning/orders/rollup?by=industry", VIEW_WARNINGS),
     ("/api/v1/warning/orders/{o_k}", SEES_O_K, 404),
+    (f"/api/v1/grading?year={YEAR}", VIEW_GRADING),
+    (f"/api/v1/grading?year={YEAR}&org_unit={KECHENG}&class=A", VIEW_GRADING),
+    (f"/api/v1/grading/leaders?year={YEAR}", VIEW_GRADING),
+    ("/api/v1/grading/allocations/{alloc}", VIEW_GRADING),
+    (f"/api/v1/grading/{{g_a}}?year={YEAR}", SEES_GA, 404),
+    (f"/api/v1/grading/{{g_b}}?year={YEAR}", SEES_GB, 404),
 ]
 PAGE_READS = [
     ("/", SIGNED_IN),  # roles without view_plans get the welcome page
@@ -264,6 +277,13 @@ API_WRITES = [
      {"qujiang": 404}),
     ("/api/v1/projects/imports", None, PROJECT_IMPORTERS),
     ("/api/v1/warning/orders/imports", None, WARNING_IMPORTERS),
+    # 亩均效益评价: running and drawing the lists (run_grading), re-grading and publishing
+    # (regrade_enterprises), allocating (allocate_funds).
+    ("/api/v1/grading/runs", {"year": YEAR}, {"city", "officer"}),
+    ("/api/v1/grading/leaders", {"year": YEAR}, {"city", "officer"}),
+    ("/api/v1/grading/{g_a}/regrade", {"year": YEAR, "to": "B", "reason": "矩阵"}, {"officer"}),
+    ("/api/v1/grading/publish", {"year": YEAR}, {"officer"}),
+    ("/api/v1/grading/allocations", None, {"officer"}),
 ]
 # The page forms (session + CSRF): path, form fields.
 PAGE_WRITES = [
@@ -318,6 +338,7 @@ WARNING_RECORDS = ("/api/v1/warnings/", "/warnings/")
 PROJECT_RECORDS = ("/api/v1/projects/zl", "/projects/zl")  # a landmark project's page and record
 ORDER_RECORDS = ("/api/v1/warning/orders/{",)  # an enterprise's order history (its USCC)
 ORDER_PAGES = ("/orders/{",)  # an enterprise's orders page (its USCC)
+GRADING_RECORDS = ("/api/v1/grading/", "/grading/")  # an enterprise's grading, an allocation
 
 
 def refused_status(path: str, user: str, refused: list[int]) -> int:
@@ -329,6 +350,8 @@ def refused_status(path: str, user: str, refused: list[int]) -> int:
     if user not in VIEW_WARNINGS and path.startswith(WARNING_RECORDS + ORDER_RECORDS):
         return 403
     if user not in ORDER_READERS and path.startswith(ORDER_PAGES):
+        return 403
+    if user not in VIEW_GRADING and path.startswith(GRADING_RECORDS):
         return 403
     return (refused or [403])[0]
 
@@ -407,7 +430,7 @@ def site(request, tmp_path_factory):
     app = create_app(Settings.from_env(database_url=database_url))
     yield {"app": app, "client": TestClient(app), "engine": engine, "tokens": tokens, "a": a, "b": b,
            "awards": awards, "list": list_id, "payer": third["payer"], "claims": claims,
-           "warnings": _warnings(engine, users["qujiang"])}
+           "warnings": _warnings(engine, users["qujiang"]), "allocation": _grading(engine, a, b)}
     engine.dispose()
 
 
@@ -425,6 +448,40 @@ def _warnings(engine, unit: User) -> dict:
                      note="召开协调会", attachment=("纪要.pdf", b"%PDF-1.4\n% matrix\n"))
     step = fu.warning_history(engine, fu.get_warning(engine, ids["zl13-05"], scope=EVERYONE))[-1]
     return {"w_q": ids["zl13-05"], "w_j": ids["zl13-08"], "wfile": step["id"]}
+
+
+def _grading(engine, a: dict, b: dict) -> int:
+    """A 2023 grading of A (柯城区, class A) and B (江山市, class C), the lists drawn from it (A
+    selected, B not), and an allocation with one application of each; returns the allocation id."""
+    from commerce_brain.grading.catalog import load_grading_settings
+    from commerce_brain.grading_board import store_run
+    from commerce_brain.store import grading_tables as gt
+
+    codes = [i.key for i in load_grading_settings().all_indicators()]
+    graded = pl.DataFrame({
+        "uscc": [a["uscc"], b["uscc"]], "name": [a["name"], b["name"]], "org_unit": [KECHENG, JIANGSHAN],
+        "county": [KECHENG, JIANGSHAN], "industry_group": ["制造业"] * 2, "size_class": ["above"] * 2,
+        "unit": [a["uscc"], b["uscc"]], "merged_with": [[], []],
+        **{f"{p}__{c}": [10.0, 5.0] for c in codes for p in ("value", "score")},
+        "bonus": [0.0, 0.0], "penalty": [0.0, 0.0], "total": [80.0, 40.0], "rank": [1, 1], "group_size": [1, 1],
+        "initial_class": ["A", "C"], "class": ["A", "C"], "reason": ["组内排名前 20%", "组内排名前 95%"]})
+    none = pl.DataFrame(schema={"uscc": pl.String, "name": pl.String, "org_unit": pl.String, "reason": pl.String})
+    run_id = store_run(engine, graded, none, year=YEAR, actor="setup", org_unit=None, source="store", digest="0" * 64)
+    leaders = pl.DataFrame({"list": ["leading", "leading"], "uscc": [a["uscc"], b["uscc"]],
+                            "name": [a["name"], b["name"]], "org_unit": [KECHENG, JIANGSHAN], "rank": [1, 2],
+                            "score": [80.0, 40.0], "selected": [True, False], "reason": ["入选", "低于入选线"]})
+    applications = [{"id": "1", "uscc": a["uscc"], "selected": True, "reason": "入选"},
+                    {"id": "2", "uscc": b["uscc"], "selected": False, "reason": "超出预算"}]
+    result = {"selected": [1], "total_score": 90, "total_yuan": 100, "greedy": {"selected": [1], "total_score": 90,
+                                                                                 "total_yuan": 100},
+              "decisions": [{"id": int(x["id"]), "selected": x["selected"], "reason": x["reason"]} for x in applications],
+              "applications": applications}
+    with engine.begin() as conn:
+        gt.insert_leader_list(conn, year=YEAR, run_id=run_id, rules={"size": 50}, rows=leaders, actor="setup")
+        return gt.insert_allocation(conn, pot_name="矩阵资金池", pot_yaml="name: 矩阵资金池", file_name="申报.csv",
+                                    sha256="-", result_json=json.dumps(result, ensure_ascii=False),
+                                    visible={"1": {"uscc": a["uscc"], "org_unit": KECHENG},
+                                             "2": {"uscc": b["uscc"], "org_unit": JIANGSHAN}}, actor="setup")
 
 
 def warning_versions(site) -> dict:
@@ -449,7 +506,8 @@ def fill(site, path: str) -> str:
     return path.format(a=site["a"]["id"], b=site["b"]["id"], list=site["list"], payer=site["payer"],
                        claim_a=claims["a"]["id"], claim_b=claims["b"]["id"], att_a=claims["a"]["attachment"],
                        att_b=claims["b"]["attachment"], uscc_a=site["a"]["uscc"], uscc_b=site["b"]["uscc"],
-                       fdi_k=FDI_K, fdi_q=FDI_Q, o_k=O_K, **site["warnings"])
+                       fdi_k=FDI_K, fdi_q=FDI_Q, o_k=O_K, g_a=site["a"]["uscc"], g_b=site["b"]["uscc"],
+                       alloc=site["allocation"], **site["warnings"])
 
 
 def fill_body(site, body: dict | None) -> dict | None:
@@ -545,7 +603,7 @@ def test_unsigned_pages_redirect_to_login(site, path):
 
 # Every path with an id, and a way to make it name an id that does not exist.
 ID_PATHS = [p for p, *_ in API_READS + PAGE_READS
-            if re.search(r"\{(a|b|claim_a|claim_b|att_a|att_b|list|fdi_k|fdi_q|w_q|w_j|wfile|o_k)\}", p)]
+            if re.search(r"\{(a|b|claim_a|claim_b|att_a|att_b|list|fdi_k|fdi_q|w_q|w_j|wfile|o_k|g_a|g_b|alloc)\}", p)]
 
 
 def _missing(site, path: str) -> tuple[str, str, str]:
@@ -556,7 +614,8 @@ def _missing(site, path: str) -> tuple[str, str, str]:
     value = str({"a": site["a"]["id"], "b": site["b"]["id"], "list": site["list"], **site["warnings"],
                  **{k: site["claims"][k[-1]]["id"] for k in ("claim_a", "claim_b")},
                  **{k: site["claims"][k[-1]]["attachment"] for k in ("att_a", "att_b")},
-                 "fdi_k": FDI_K, "fdi_q": FDI_Q, "o_k": O_K, **site["warnings"]}[name])
+                 "fdi_k": FDI_K, "fdi_q": FDI_Q, "o_k": O_K, **site["warnings"], "g_a": site["a"]["uscc"],
+                 "g_b": site["b"]["uscc"], "alloc": site["allocation"]}[name])
     head, _, tail = real.rpartition(f"/{value}")
     return real, f"{head}/987654321{tail}", value
 
@@ -577,7 +636,8 @@ def test_out_of_scope_answers_as_missing(site, path, user):
     if seen.status_code == 403:
         assert (path.startswith(("/payments", "/api/v1/awards/payment-lists", *FDI_RECORDS)) or user in UNITS
                 or (path.startswith(WARNING_RECORDS + ORDER_RECORDS) and user not in VIEW_WARNINGS)
-                or (path.startswith(ORDER_PAGES) and user not in ORDER_READERS))
+                or (path.startswith(ORDER_PAGES) and user not in ORDER_READERS)
+                or (path.startswith(GRADING_RECORDS) and user not in VIEW_GRADING))
 
 
 # ---- what a scoped user is shown ---------------------------------------------------------------

@@ -102,6 +102,7 @@ def leaders_draw(body: LeadersRequest, request: Request, user: User = Depends(cu
     from ..grading.catalog import load_leader_rules
 
     check_api_write(request)
+    require(user, "run_grading")
     list_id = call_store(gb.draw_leaders, platform(request).engine, year=body.year, rules=load_leader_rules(),
                          actor=user, size=body.size)
     drawn = gb.latest_leaders(platform(request).engine, year=body.year, scope=scope(request, user))
@@ -127,6 +128,7 @@ def publish(body: YearRequest, request: Request, user: User = Depends(current_us
     """Publish the year's classes as the enterprises' yearly fact ``mu_class`` (the policy
     engine reads it). Four eyes: not by an officer who re-graded one of them."""
     check_api_write(request)
+    require(user, "regrade_enterprises")
     publication = call_store(gb.publish_classes, platform(request).engine, year=body.year, actor=user)
     return {"publication_id": publication, "year": body.year}
 
