@@ -13,10 +13,12 @@ from commerce_brain.access import Scope, User
 from commerce_brain.store.audit import events, verify
 from commerce_brain.store.fulfilment_tables import NotAllowed, NotFound, SameOfficer, WrongState
 from commerce_brain.store.schema import connect
+from commerce_brain.uscc import make_uscc
 
 YEAR = 2023
 KECHENG, JIANGSHAN = "330802", "330881"
-A, B, C = "91330802MA0000001A", "91330802MA0000002B", "91330881MA0000003C"
+A, B, C = (make_uscc(f"91330802MA000000{i}") for i in (1, 2, 3))
+D = make_uscc("91330802MA0000004")
 OFFICER = User(1, "officer", "资管办", "policy_officer")
 OTHER_OFFICER = User(2, "officer2", "资管办二", "policy_officer")
 ANALYST = User(3, "city", "市分析", "city_analyst")
@@ -38,7 +40,7 @@ def graded_frame() -> pl.DataFrame:
 
 
 def out_of_scope_frame() -> pl.DataFrame:
-    return pl.DataFrame({"uscc": ["91330802MA0000004D"], "name": ["丁公司"], "org_unit": [KECHENG],
+    return pl.DataFrame({"uscc": [D], "name": ["丁公司"], "org_unit": [KECHENG],
                          "reason": ["规下企业用地 2.1 亩，不足 3 亩"]})
 
 
@@ -85,10 +87,10 @@ def test_each_scope_sees_its_own_and_the_rest_is_missing(engine):
         with pytest.raises(NotFound) as refused:
             gb.enterprise_grading(engine, year=YEAR, uscc=uscc, scope=scope)
         assert str(refused.value) == gb.MISSING_ENTERPRISE
-    left_out = gb.enterprise_grading(engine, year=YEAR, uscc="91330802MA0000004D", scope=Scope())
+    left_out = gb.enterprise_grading(engine, year=YEAR, uscc=D, scope=Scope())
     assert left_out["out_of_scope"]["reason"] == "规下企业用地 2.1 亩，不足 3 亩"
     with pytest.raises(NotFound):
-        gb.enterprise_grading(engine, year=YEAR, uscc="91330802MA0000004D", scope=Scope(org_units=frozenset({JIANGSHAN})))
+        gb.enterprise_grading(engine, year=YEAR, uscc=D, scope=Scope(org_units=frozenset({JIANGSHAN})))
 
 
 def test_a_regrade_is_versioned_audited_and_applied(engine):
