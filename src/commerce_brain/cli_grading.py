@@ -95,7 +95,8 @@ def grading_evaluate(
         table.add_row(r["uscc"], r["name"], names.get(r["org_unit"], r["org_unit"] or "—"), SIZE_ZH.get(r["size_class"], "—"),
                       r["industry_group"], _score(r["total"]), f"{r['rank']}/{r['group_size']}", r["initial_class"],
                       r["class"], r["reason"])
-    out.print(table)
+    if graded.height:
+        out.print(table)
     run = latest_run(engine, year=year)
     counts = graded.group_by("class").len().sort("class")
     summary = "、".join(f"{c} 类 {n} 家" for c, n in counts.iter_rows())

@@ -188,7 +188,8 @@ def indicator_codes(graded: pl.DataFrame) -> list[str]:
 
 
 def _detail_columns(codes: list[str]) -> list[str]:
-    return ["merged_with", *(f"{p}__{c}" for c in codes for p in ("value", "score"))]
+    # benchmark__: the benchmark each score used, so that a score card read back shows the run's.
+    return ["merged_with", *(f"{p}__{c}" for c in codes for p in ("value", "score", "benchmark"))]
 
 
 def insert_run(conn: Connection, *, year: int, org_unit: str | None, source: str, settings_digest: str,
@@ -200,7 +201,7 @@ def insert_run(conn: Connection, *, year: int, org_unit: str | None, source: str
         graded=graded.height, out_of_scope=out_of_scope.height, indicators=json.dumps(codes))).inserted_primary_key[0]
     # One JSON object per row, built by Polars over the whole column set (no Python loop).
     detail = pl.struct(pl.col(c).cast(pl.Float64) if not c.startswith("merged") else pl.col(c)
-                       for c in _detail_columns(codes)).struct.json_encode()
+                       for c in _detail_columns(codes) if c in graded.columns).struct.json_encode()
     rows = graded.select(pl.lit(run_id, pl.Int64).alias("run_id"),
                          *(pl.col(c).cast(t) for c, t in RESULT_SCHEMA.items() if c != "detail"),
                          detail.alias("detail"))

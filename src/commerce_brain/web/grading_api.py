@@ -229,7 +229,7 @@ def enterprise(request: Request, uscc: str, year: YearQuery, user: User = Depend
         from ..grading.catalog import load_grading_settings
         from ..grading.explain import score_card
 
-        found["score_card"] = score_card(found["graded"], load_grading_settings())
+        found["score_card"] = score_card(found["graded"], load_grading_settings(), year=year)
     return found
 
 
