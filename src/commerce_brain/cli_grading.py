@@ -53,6 +53,13 @@ def _print_json(value) -> None:
     out.print_json(json.dumps(value, ensure_ascii=False, default=str))
 
 
+def _file_data_or_exit(data: Path | None, catalog):
+    """The enterprise data of ``--data FILE`` (exit 1 with every problem), or None: the store's."""
+    from .cli_policy import load_policies_or_exit, read_data_or_exit
+
+    return read_data_or_exit(data, catalog, load_policies_or_exit()) if data else None
+
+
 def _score(value) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -68,14 +75,13 @@ def grading_evaluate(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """亩均效益评价 Grade a year's enterprises A/B/C/D (stored data, or --data FILE) and store the run."""
-    from .cli_policy import load_policies_or_exit, read_data_or_exit
     from .grading_board import latest_grading, latest_run, run_evaluation
     from .access import Scope
     from .store import grading_tables as gt
 
     catalog = load_catalog_or_exit()
     unit = check_org_unit(catalog, org_unit)
-    given = read_data_or_exit(data, catalog, load_policies_or_exit()) if data else None
+    given = _file_data_or_exit(data, catalog)
     engine = open_store(db, data_dir)
     run_id = _or_exit(run_evaluation, engine, year=year, actor=user or getpass.getuser(), data=given, org_unit=unit,
                       source=data.name if data else None)
@@ -151,13 +157,12 @@ def grading_leaders(
 ) -> None:
     """龙头、标杆企业名单 Draw the leading and benchmark lists from the year's grading (article 1) and store them."""
     from .access import Scope
-    from .cli_policy import load_policies_or_exit, read_data_or_exit
     from .grading.catalog import load_leader_rules
     from .grading_board import draw_leaders, latest_leaders
 
     catalog = load_catalog_or_exit()
     rules = _or_exit(load_leader_rules)
-    given = read_data_or_exit(data, catalog, load_policies_or_exit()) if data else None
+    given = _file_data_or_exit(data, catalog)
     engine = open_store(db, data_dir)
     list_id = _or_exit(draw_leaders, engine, year=year, rules=rules, actor=user or getpass.getuser(), data=given,
                        size=size)
