@@ -171,6 +171,8 @@ def grading_leaders(
     if fmt is Format.json:
         _print_json({"list_id": list_id, "year": year, "size": size, "rows": _jsonable(rows)})
         return
+    if rows.is_empty():
+        out.print(f"{year}年度没有可参加遴选的企业（评价结果中没有企业）。")
     from rich.table import Table
 
     for key, name_zh in LIST_ZH.items():
@@ -249,18 +251,15 @@ def applications_template(
 
 def _stored_classes(db: str | None, data_dir: Path | None, year: int, pot):
     """The stored 亩均效益 classes of ``year`` (``uscc``, ``mu_class``), or None with a warning."""
-    import polars as pl
-
-    from .fulfilment.data import load_policy_data
+    from .grading_board import published_classes
 
     if pot.rate_ppm is None:
         warn("该资金池没有补助比例，--class-year 不起作用")
         return None
-    facts = load_policy_data(open_store(db, data_dir, reads_only=True)).facts
-    if "mu_class" not in facts.columns:
+    classes = published_classes(open_store(db, data_dir, reads_only=True), year)
+    if classes is None:
         warn("数据库中没有亩均效益类别：按文件中的类别计算")
-        return None
-    return facts.filter((pl.col("year") == year) & pl.col("mu_class").is_not_null()).select("uscc", "mu_class")
+    return classes
 
 
 def _pot_or_exit(path: Path):

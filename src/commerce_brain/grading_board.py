@@ -268,6 +268,17 @@ def record_allocation(engine: Engine, *, pot, applications: pl.DataFrame, file_n
     return allocation_id
 
 
+def published_classes(engine: Engine, year: int) -> pl.DataFrame | None:
+    """The stored 亩均效益 classes of ``year`` (``uscc``, ``mu_class``: the published grading or
+    an imported class), or None when the store holds no class at all."""
+    from .fulfilment.data import load_policy_data
+
+    facts = load_policy_data(engine).facts
+    if "mu_class" not in facts.columns:
+        return None
+    return facts.filter((pl.col("year") == year) & pl.col("mu_class").is_not_null()).select("uscc", "mu_class")
+
+
 def _pot_yaml(pot) -> str:
     import yaml
 

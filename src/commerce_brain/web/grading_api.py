@@ -25,7 +25,7 @@ from ..store.observations import log_rejected_import
 from .awards_api import call_store, check_api_write
 from .errors import ErrorBody, Problem, responses
 from .imports_api import _refusal
-from .params import USCC_IN_PATH, RecordId, YearField, YearQuery
+from .params import USCC_IN_PATH, YEARS, RecordId, YearField, YearQuery
 from .security import current_user, platform, require, scope
 from .upload_files import checked_one_step
 
@@ -177,6 +177,9 @@ def allocate(request: Request,
                                                               "requested_yuan, score）"),
              pot: UploadFile | None = File(None, description="资金池 YAML（name, budget_yuan, limits）"),
              pot_name: str | None = Form(None, description="或：目录中的资金池 a catalog pot's key"),
+             class_year: int | None = Form(None, ge=YEARS[0], le=YEARS[1],
+                                           description="文件未填亩均效益类别时，取该年度已公布的类别 "
+                                                       "(a pot with a rate: the stored class of this year)"),
              user: User = Depends(allocator)):
     """Allocate a pot among its applications: the exact choice (HiGHS) that maximises the total
     expert score within the budget and limits, the greedy order beside it and the score it
@@ -189,9 +192,11 @@ def allocate(request: Request,
     if refused is not None:
         return refused
     p = platform(request)
+    classes = gb.published_classes(p.engine, class_year) if class_year and chosen.rate_ppm is not None else None
 
     def read(path: Path, name: str):
-        return read_applications(path, chosen, limits=p.settings.uploads.actuals_sheet, shown_name=name)
+        return read_applications(path, chosen, classes=classes, limits=p.settings.uploads.actuals_sheet,
+                                 shown_name=name)
 
     rows, name, sha, problems = checked_one_step(request, user, applications, prefix="applications-",
                                                  kind="grading_applications", read=read, outside=lambda _: [],
@@ -201,8 +206,13 @@ def allocate(request: Request,
                             .model_dump(), status_code=400)
     if rows is None:
         return _refusal(422, f"文件被整体退回，未分配：{name}（{len(problems)} 个问题）", problems)
-    allocation_id = call_store(gb.record_allocation, p.engine, pot=chosen, applications=rows, file_name=name,
-                               sha256=sha, actor=user, pot_text=text)
+    from ..grading.allocation import AllocationUnsolved
+
+    try:
+        allocation_id = call_store(gb.record_allocation, p.engine, pot=chosen, applications=rows, file_name=name,
+                                   sha256=sha, actor=user, pot_text=text)
+    except AllocationUnsolved as exc:  # HiGHS ran out of its time: said in Chinese, nothing stored
+        raise HTTPException(400, str(exc)) from None
     return _exact({"allocation_id": allocation_id,
                    **gb.allocation_view(p.engine, allocation_id, scope(request, user))})
 
