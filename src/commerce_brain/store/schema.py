@@ -127,3 +127,4 @@ from . import fdi_tables as fdi_tables  # noqa: E402
 from . import order_tables as order_tables  # noqa: E402
 from . import market_tables as market_tables  # noqa: E402
 from . import grading_tables as grading_tables  # noqa: E402
+from . import library_tables as library_tables  # noqa: E402
