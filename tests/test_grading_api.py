@@ -135,3 +135,27 @@ def test_only_the_policy_office_allocates(site):
     assert allocate(site, user="firm_c").status_code == 403
     assert latest_grading(site["engine"], year=YEAR, scope=Scope()).height == 3
     assert events(site["engine"], action="grading.allocate") == []
+
+
+def test_a_run_and_the_lists_through_the_api(site):
+    from test_grading_flow import city_data
+    from commerce_brain.fulfilment.data import save_policy_data
+
+    empty = site["client"].post("/api/v1/grading/runs", json={"year": YEAR + 1}, headers=site["tokens"]["city"])
+    assert empty.status_code == 400 and "没有可评价" in empty.json()["detail"]
+    data = city_data()
+    save_policy_data(site["engine"], data, actor="loader")
+    bad_unit = site["client"].post("/api/v1/grading/runs", json={"year": YEAR, "org_unit": "999999"},
+                                   headers=site["tokens"]["city"])
+    assert bad_unit.status_code == 422
+    run = site["client"].post("/api/v1/grading/runs", json={"year": YEAR}, headers=site["tokens"]["city"])
+    assert run.status_code == 200, run.text
+    assert run.json()["graded"] + run.json()["out_of_scope"] == data.enterprises.height
+    assert events(site["engine"], action="grading.run")[0]["actor"] == "city"
+    assert get(site, "city", f"/api/v1/grading/leaders?year={YEAR}").status_code == 404  # none drawn yet
+    drawn = site["client"].post("/api/v1/grading/leaders", json={"year": YEAR, "size": 2},
+                                headers=site["tokens"]["city"])
+    assert drawn.status_code == 200, drawn.text
+    lists = get(site, "kecheng", f"/api/v1/grading/leaders?year={YEAR}").json()
+    assert lists["id"] == drawn.json()["list_id"] and {r["org_unit"] for r in lists["rows"]} <= {KECHENG}
+    assert get(site, "firm_c", f"/api/v1/grading/leaders?year={YEAR}").json()["rows"] == []  # C is not in this run
