@@ -21,6 +21,7 @@ import json
 
 import polars as pl
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from .access import Scope, filter_visible
 from .io.enterprise_import import PolicyData
@@ -144,13 +145,20 @@ def regrade(engine: Engine, *, year: int, uscc: str, to_class: str, reason: str,
     reason = (reason or "").strip()
     if not reason:
         raise GradingInputError("手动调档须写明理由")
+    try:
+        return _regrade(engine, year=year, uscc=uscc, to_class=to_class, reason=reason, name=name)
+    except IntegrityError:  # another officer stored this version first: the class they saw is gone
+        raise WrongState("其他人员刚刚调整了该企业的类别，请刷新后重试") from None
+
+
+def _regrade(engine: Engine, *, year: int, uscc: str, to_class: str, reason: str, name: str) -> int:
     with engine.begin() as conn:
         run = gt.newest_run(conn, year)
         if run is None:
             raise NotFound(NO_RUN)
-        current = _regraded(gt.read_results(conn, run), gt.read_regrades(conn, year)).filter(pl.col("uscc") == uscc)
+        current = _regraded(gt.read_results(conn, run, uscc=uscc), gt.read_regrades(conn, year))
         if current.is_empty():
-            raise NotFound(f"未找到：{year}年度的评价结果中没有这家企业")
+            raise NotFound(MISSING_ENTERPRISE)
         row = current.row(0, named=True)
         if row["class"] == to_class:
             raise WrongState(f"该企业{year}年度已是 {to_class} 类，无需调档")

@@ -218,11 +218,14 @@ def newest_run(conn: Connection, year: int) -> dict | None:
     return dict(row) if row else None
 
 
-def read_results(conn: Connection, run: dict) -> pl.DataFrame:
-    """A run's graded frame as the engine gave it: the fixed columns, ``merged_with`` and the
-    per-indicator ``value__``/``score__`` columns unpacked from the stored JSON."""
+def read_results(conn: Connection, run: dict, *, uscc: str | None = None) -> pl.DataFrame:
+    """A run's graded frame as the engine gave it (only ``uscc``'s row when given): the fixed
+    columns, ``merged_with`` and the per-indicator ``value__``/``score__``/``benchmark__``
+    columns unpacked from the stored JSON."""
     codes = json.loads(run["indicators"])
     query = select(*(grading_results.c[c] for c in RESULT_SCHEMA)).where(grading_results.c.run_id == run["id"])
+    if uscc is not None:
+        query = query.where(grading_results.c.uscc == uscc)
     frame = read_frame(conn, query, RESULT_SCHEMA)
     dtype = pl.Struct({c: pl.List(pl.String) if c == "merged_with" else pl.Float64 for c in _detail_columns(codes)})
     return frame.with_columns(pl.col("detail").str.json_decode(dtype)).unnest("detail").sort(
