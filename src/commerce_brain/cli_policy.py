@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from .cli_common import (
-    DataDirOpt, DbOpt, Format, FormatOpt, err, load_catalog_or_exit, open_store, out, print_rejection, progress, warn,
+    DataDirOpt, DbOpt, Format, FormatOpt, OrgOpt, check_org_unit, err, load_catalog_or_exit, open_store, out,
+    print_rejection, progress, warn,
 )
 
 policy_app = typer.Typer(help="政策兑现 Policy engine: rules, awards, explanations, rule test cases.",
@@ -296,3 +297,79 @@ def policy_import(
 
 SHEET_ZH = {"enterprises": "企业", "facts": "年度数据", "events": "事件"}
 REVISIONS_SHOWN = 50
+
+
+@policy_app.command("match")
+def policy_match(
+    uscc: UsccOpt = None,
+    near: Annotated[float | None, typer.Option("--near", min=0.0, max=1.0,
+                                               help="Near misses of every enterprise within this fraction of "
+                                                    "every threshold, e.g. 0.1 for 10%.")] = None,
+    year: Annotated[int | None, typer.Option("--year", "-y", help="Award year; default the data's latest.")] = None,
+    org_unit: OrgOpt = None,
+    data: Annotated[Path | None, typer.Option("--data", "-d", exists=True,
+                                              help="Read this XLSX/CSV folder instead of the store.")] = None,
+    db: DbOpt = None,
+    data_dir: DataDirOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """政策匹配 An enterprise's matches and near misses (--uscc), or every enterprise's near misses
+    (--near 0.1) by county and rule; from the store, or --data FILE."""
+    from .match_board import by_county_and_rule, county_near_misses, enterprise_match, stored_data
+    from .policy.engine import PolicyDataError, PolicyYearError
+
+    if (uscc is None) == (near is None):
+        err.print("[red]请给出 --uscc（一家企业）或 --near（如 0.1，全部企业的差一点）之一[/]")
+        raise typer.Exit(2)
+    catalog, policies = load_catalog_or_exit(), load_policies_or_exit()
+    org = check_org_unit(catalog, org_unit)
+    if data is not None:
+        source = read_data_or_exit(data, catalog, policies)
+    else:
+        source = stored_data(open_store(db, data_dir, reads_only=True), uscc=uscc)
+    try:
+        if uscc is not None:
+            rows = enterprise_match(source, uscc, year=year, policies=policies, catalog=catalog)
+        else:
+            units = catalog.subtree(org) if org else None
+            rows = county_near_misses(source, within=near, year=year, org_units=units, policies=policies,
+                                      catalog=catalog)
+    except (PolicyYearError, PolicyDataError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    if uscc is not None and rows.is_empty():
+        err.print(f"[red]没有企业 {uscc} 的数据[/]")
+        raise typer.Exit(1)
+    if fmt is Format.json:
+        out.print_json(rows.write_json())
+        return
+    if uscc is not None:
+        _print_matches(rows)
+    else:
+        _print_near(rows, by_county_and_rule(rows), catalog, near)
+
+
+def _print_matches(rows) -> None:
+    from .policy.explain import yuan
+    from .render import simple_table
+
+    first = rows.row(0, named=True)
+    table = [[r["article"], r["rule_name"], "符合" if r["met"] else "差一点" if r["near"] else "不符合",
+              yuan(r["amount_fen"]) if r["met"] else "—", yuan(r["money_at_stake_fen"]), "；".join(r["gaps"]) or "—"]
+             for r in rows.iter_rows(named=True)]
+    simple_table(f"{first['name']}（{first['uscc']}）政策匹配", ["条", "政策条款", "结论", "应得金额", "涉及金额", "还差什么"],
+                 table, out)
+
+
+def _print_near(rows, summary, catalog, within: float) -> None:
+    from .policy.explain import yuan
+    from .render import simple_table
+
+    names = catalog.org_unit_names()
+    simple_table(f"距门槛 {within:.0%} 以内的企业：按地区和条款", ["地区", "条", "政策条款", "企业数", "涉及金额"],
+                 [[names.get(r["org_unit"], r["org_unit"]), r["article"], r["rule_name"], r["enterprises"],
+                   yuan(r["money_at_stake_fen"])] for r in summary.iter_rows(named=True)], out)
+    simple_table("明细", ["企业", "地区", "政策条款", "还差什么", "差距", "涉及金额"],
+                 [[f"{r['name']}（{r['uscc']}）", names.get(r["org_unit"], r["org_unit"]), r["rule_name"],
+                   "；".join(r["gaps"]), f"{r['gap_ratio']:.1%}", yuan(r["money_at_stake_fen"])]
+                  for r in rows.iter_rows(named=True)], out)
