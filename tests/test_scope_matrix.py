@@ -82,6 +82,7 @@ SEES_B = ALL - {"kecheng", "firm_a"}  # B is in 江山市
 FINANCE = frozenset({"finance"})
 IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_actuals
 POLICY_OFFICE = frozenset({"officer"})  # run_batch: the batch and the enterprise data it runs on
+SURVEY = frozenset({"officer", "city", "kecheng", "jiangshan"})  # run_batch or import_actuals: /match
 VIEW_PROJECTS = frozenset({"city", "kecheng", "jiangshan", "boss", "qujiang"})  # view_projects
 VIEW_WARNINGS = VIEW_PROJECTS | {"keqiao"}  # view_warnings: whoever answers or supervises warnings
 PROJECT_IMPORTERS = frozenset({"city", "kecheng", "jiangshan"})  # import_projects
@@ -133,6 +134,16 @@ API_READS = [
     ("/api/v1/awards/payment-lists/{list}/xlsx", FINANCE),
     ("/api/v1/rules", ALL),
     ("/api/v1/rules/rd_subsidy", ALL),  # rules are public policy
+    # 政策匹配: an enterprise its own matches, an analyst its county's; the survey of near misses
+    # (and its page and workbook) for the policy office and the analysts, each its own scope.
+    ("/api/v1/match?uscc={uscc_a}", SEES_A, 404),
+    ("/api/v1/match?uscc={uscc_b}", SEES_B, 404),
+    (f"/api/v1/match?uscc={{uscc_a}}&year={YEAR}", SEES_A, 404),
+    ("/api/v1/match/near", SURVEY),
+    (f"/api/v1/match/near?within=0.2&year={YEAR}", SURVEY),
+    ("/match", SURVEY),
+    (f"/match?within=20&year={YEAR}", SURVEY),
+    ("/match/export.xlsx", SURVEY),
     ("/api/v1/claims", ALL),
     ("/api/v1/claims/{claim_a}", SEES_A, 404),
     ("/api/v1/claims/{claim_b}", SEES_B, 404),
@@ -329,7 +340,7 @@ UPLOAD = {"file": ("actuals.csv", "plan,indicator\n".encode(), "text/csv")}
 
 # Award and claim records: a role that may not read policies at all (a project unit) is refused
 # outright, which tells nothing about whether the id exists.
-POLICY_RECORDS = ("/api/v1/awards/", "/api/v1/claims/", "/awards/", "/claims/")
+POLICY_RECORDS = ("/api/v1/awards/", "/api/v1/claims/", "/awards/", "/claims/", "/api/v1/match?")
 # FDI projects: likewise a role without view_projects is refused outright; a viewer outside the
 # project's scope gets 404.
 FDI_RECORDS = ("/api/v1/fdi/projects/", "/fdi/{")
