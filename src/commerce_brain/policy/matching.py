@@ -37,7 +37,8 @@ MATCH_COLUMNS = {
 NEAR_DEFAULT = 0.1
 # Met by its condition but paid nothing: 就高 gave the subject a higher award, or 补差 left nothing.
 NOTHING_LEFT = "条件已满足，但按就高、补差原则本年度不再计发"
-_ROW = ("eid", "met_condition", "short", "gaps", "stake")
+ROW_SCHEMA = {"eid": pl.UInt32, "met_condition": pl.Boolean, "short": pl.Float64, "gaps": GAPS, "stake": pl.Int64}
+_ROW = tuple(ROW_SCHEMA)
 
 
 def match(policies: PolicyCatalog | None, data: PolicyData, *, year: int, within: float = NEAR_DEFAULT,
@@ -65,6 +66,7 @@ def match(policies: PolicyCatalog | None, data: PolicyData, *, year: int, within
     paid = (awards.group_by("uscc", "rule").agg(pl.col("amount_fen").sum())
             .join(enterprises.select("uscc", "eid"), on="uscc").drop("uscc"))
     facts = set(policies.variables["facts"])
+    kinds_present = set(events_ctx["kind"].unique().to_list())
     queries = []
     for policy in policies.policies:
         in_region = pl.col("org_unit").is_in(sorted(catalog.subtree(policy.region)))
@@ -78,7 +80,8 @@ def match(policies: PolicyCatalog | None, data: PolicyData, *, year: int, within
             if "facts" in rule.on:
                 rows = _fact_rows(facts_ctx.lazy().with_columns(**history), gap, considered, stake, year)
             else:
-                rows = _event_rows(events_ctx.lazy().with_columns(**history), enterprises.lazy(), rule, gap, considered, stake,
+                present = kinds_present.intersection(rule.on)
+                rows = _event_rows(events_ctx.lazy().with_columns(**history) if present else None, enterprises.lazy(), rule, gap, considered, stake,
                                    year, policies, absent_events)
             awarded = paid.lazy().filter(pl.col("rule") == rule.id).select("eid", "amount_fen")
             queries.append(_settled(rows.join(awarded, on="eid", how="left"), rule, within))
@@ -147,9 +150,14 @@ def _spoken(rows: pl.LazyFrame, gap: Gap, stake: pl.Expr) -> pl.LazyFrame:
     return pl.concat([met, failed])
 
 
-def _event_rows(events: pl.LazyFrame, enterprises: pl.LazyFrame, rule: Rule, gap: Gap, considered: pl.Expr,
+def _event_rows(events: pl.LazyFrame | None, enterprises: pl.LazyFrame, rule: Rule, gap: Gap, considered: pl.Expr,
                 stake: pl.Expr, year: int, policies: PolicyCatalog, absent_events: bool) -> pl.LazyFrame:
-    """Per enterprise, its closest event of the rule's kinds; enterprises without one need it."""
+    """Per enterprise, its closest event of the rule's kinds; enterprises without one need it.
+    ``events`` is None when no enterprise has an event of those kinds (one enterprise's match:
+    most rules), which spares planning the analysis of none."""
+    if events is None:
+        return _without(enterprises, None, rule, considered, year, policies) if absent_events else \
+            pl.LazyFrame(schema=ROW_SCHEMA)
     rows = events.filter(pl.col("kind").is_in(list(rule.on)) & considered).with_columns(
         gap.met.alias("met_condition"))
     had = (_spoken(rows, gap, stake)
@@ -159,12 +167,18 @@ def _event_rows(events: pl.LazyFrame, enterprises: pl.LazyFrame, rule: Rule, gap
                 pl.col("stake").max()))
     if not absent_events:
         return had.select(_ROW)
-    without = (enterprises.with_columns(pl.lit(year, dtype=pl.Int32).alias("year"))
-               .filter(considered).select("eid").join(had.select("eid"), on="eid", how="anti")
-               .with_columns(pl.lit(False).alias("met_condition"), pl.lit(inf).alias("short"),
+    return pl.concat([had.select(_ROW), _without(enterprises, had, rule, considered, year, policies)])
+
+
+def _without(enterprises: pl.LazyFrame, had: pl.LazyFrame | None, rule: Rule, considered: pl.Expr, year: int,
+             policies: PolicyCatalog) -> pl.LazyFrame:
+    """The enterprises considered that have no event of the rule's kinds: they need one."""
+    considered_ = enterprises.with_columns(pl.lit(year, dtype=pl.Int32).alias("year")).filter(considered).select("eid")
+    lacking = considered_ if had is None else considered_.join(had.select("eid"), on="eid", how="anti")
+    return (lacking.with_columns(pl.lit(False).alias("met_condition"), pl.lit(inf).alias("short"),
                              pl.lit([_needs_event(rule, year, policies)], dtype=GAPS).alias("gaps"),
-                             pl.lit(_headline(rule), dtype=pl.Int64).alias("stake")))
-    return pl.concat([had.select(_ROW), without.select(_ROW)])
+                             pl.lit(_headline(rule), dtype=pl.Int64).alias("stake"))
+            .select(_ROW))
 
 
 def _needs_event(rule: Rule, year: int, policies: PolicyCatalog) -> str:
