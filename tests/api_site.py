@@ -43,3 +43,16 @@ def uploads_kept(site: dict) -> list:
     """The files the app still keeps in its upload folder."""
     folder = site["tmp"] / "data" / "uploads"
     return list(folder.iterdir()) if folder.exists() else []
+
+
+def sign_in(app, username: str, page: str, password: str = PASSWORD) -> tuple[TestClient, str]:
+    """A client signed in through the login form as ``username`` and the CSRF token of ``page``
+    (a page showing a form): what a person's browser holds to send a form."""
+    import re
+
+    client = TestClient(app)
+    token = re.search(r'name="login_token" value="([^"]+)"', client.get("/login").text).group(1)
+    response = client.post("/login", data={"username": username, "password": password, "login_token": token,
+                                           "next": page}, follow_redirects=False)
+    assert response.status_code == 303, response.text[:300]
+    return client, re.search(r'name="csrf" value="([^"]+)"', client.get(page).text).group(1)

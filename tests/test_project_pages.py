@@ -18,6 +18,7 @@ from commerce_brain.store.audit import events
 from commerce_brain.store.project_tables import newest_reports
 from commerce_brain.store.schema import connect
 from commerce_brain.web.app import create_app
+from api_site import sign_in as signed_in
 from factories import store_project_reports
 
 PASSWORD = "correct-horse-42"
@@ -61,13 +62,7 @@ def get(site, user, path, **kwargs):
 
 
 def sign_in(site, username: str) -> tuple[TestClient, str]:
-    client = TestClient(site["app"])
-    token = re.search(r'name="login_token" value="([^"]+)"', client.get("/login").text).group(1)
-    response = client.post("/login", data={"username": username, "password": PASSWORD, "login_token": token,
-                                           "next": "/projects"}, follow_redirects=False)
-    assert response.status_code == 303
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/projects").text).group(1)
-    return client, csrf
+    return signed_in(site["app"], username, "/projects", PASSWORD)
 
 
 def visible_text(html: str) -> str:

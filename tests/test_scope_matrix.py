@@ -243,6 +243,16 @@ PAGE_READS = [
     ("/trade/remedies/template.xlsx", WARNING_IMPORTERS),
     ("/trade/country-risk/template.xlsx", WARNING_IMPORTERS),
     ("/orders/{o_k}", SEES_O_K, 404),
+    # 亩均效益评价 pages: an enterprise opening /grading gets its own score card.
+    (f"/grading?year={YEAR}", VIEW_GRADING),
+    (f"/grading?year={YEAR}&county={KECHENG}&class=A", VIEW_GRADING),
+    (f"/grading/export.xlsx?year={YEAR}", VIEW_GRADING),  # each its own scope's rows (test_grading_pages)
+    (f"/grading/{{g_a}}?year={YEAR}", SEES_GA, 404),
+    (f"/grading/{{g_b}}?year={YEAR}", SEES_GB, 404),
+    (f"/grading/leaders?year={YEAR}", VIEW_GRADING),
+    ("/grading/allocations", VIEW_GRADING),
+    ("/grading/allocations/template.xlsx?sample=true", frozenset({"officer"})),  # allocate_funds
+    ("/grading/allocations/{alloc}", VIEW_GRADING),
 ]
 # Calculations: POSTs that store nothing (JSON body, the users answered 200, everyone else 403).
 CALCULATIONS = [
@@ -330,6 +340,11 @@ PAGE_WRITES = [
     ("/trade/remedies/import", {}),
     ("/trade/country-risk/import", {}),
     ("/orders/{o_k}/reports", {"month": "2025-03", "new_orders_usd": "1"}),
+    ("/grading/runs", {"year": str(YEAR)}),
+    ("/grading/publish", {"year": str(YEAR)}),
+    ("/grading/leaders", {"year": str(YEAR), "size": "50"}),
+    ("/grading/allocations", {"pot": "qz2019_art5_key_projects"}),
+    ("/grading/{g_a}/regrade", {"year": str(YEAR), "to_class": "B", "reason": "矩阵"}),
 ]
 # Routes outside the matrix, and why: signing in and out is for everyone; the rest is static.
 OUTSIDE_THE_MATRIX = {
@@ -481,8 +496,12 @@ def _grading(engine, a: dict, b: dict) -> int:
     leaders = pl.DataFrame({"list": ["leading", "leading"], "uscc": [a["uscc"], b["uscc"]],
                             "name": [a["name"], b["name"]], "org_unit": [KECHENG, JIANGSHAN], "rank": [1, 2],
                             "score": [80.0, 40.0], "selected": [True, False], "reason": ["入选", "低于入选线"]})
-    applications = [{"id": "1", "uscc": a["uscc"], "selected": True, "reason": "入选"},
-                    {"id": "2", "uscc": b["uscc"], "selected": False, "reason": "超出预算"}]
+    # As record_allocation keeps them: each application's figures beside both decisions.
+    figures = {"industry": "", "kind": "", "requested_fen": 10_000, "score_e4": 900_000}
+    applications = [{"id": "1", "uscc": a["uscc"], **figures, "selected": True, "greedy_selected": True,
+                     "reason": "入选"},
+                    {"id": "2", "uscc": b["uscc"], **figures, "selected": False, "greedy_selected": False,
+                     "reason": "超出预算"}]
     result = {"selected": [1], "total_score": 90, "total_yuan": 100, "greedy": {"selected": [1], "total_score": 90,
                                                                                  "total_yuan": 100},
               "decisions": [{"id": int(x["id"]), "selected": x["selected"], "reason": x["reason"]} for x in applications],

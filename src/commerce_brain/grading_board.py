@@ -301,11 +301,9 @@ def allocation_view(engine: Engine, allocation_id: int, scope: Scope) -> dict:
         stored = gt.read_allocation(conn, allocation_id)
     if stored is None:
         raise NotFound("未找到：该分配结果不存在，或不在您的权限范围内")
-    owners = pl.DataFrame([{"id": k, **v} for k, v in stored["visible"].items()],
-                          schema={"id": pl.String, "uscc": pl.String, "org_unit": pl.String})
-    mine = set(filter_visible(owners, scope)["id"])
+    mine = _visible_applications(stored, scope)
     result = stored["result"]
-    if mine != set(owners["id"]):
+    if mine != set(stored["visible"]):
         if not mine:
             raise NotFound("未找到：该分配结果不存在，或不在您的权限范围内")
         greedy = result.get("greedy") or {}
@@ -314,3 +312,45 @@ def allocation_view(engine: Engine, allocation_id: int, scope: Scope) -> dict:
                   "greedy": {**greedy, "selected": [i for i in greedy.get("selected", []) if str(i) in mine]},
                   "decisions": [d for d in result["decisions"] if str(d["id"]) in mine]}
     return {k: v for k, v in stored.items() if k not in ("result", "visible")} | {"result": result}
+
+
+def _visible_applications(stored: dict, scope: Scope) -> set[str]:
+    """The ids of a stored allocation's applications the scope may see."""
+    owners = pl.DataFrame([{"id": k, **v} for k, v in stored["visible"].items()],
+                          schema={"id": pl.String, "uscc": pl.String, "org_unit": pl.String})
+    return set(filter_visible(owners, scope)["id"])
+
+
+def list_allocations(engine: Engine, *, scope: Scope) -> list[dict]:
+    """The allocations holding an application the scope may see, newest first: id, pot, file,
+    who and when, how many of the scope's applications were selected, and the total score
+    (None for a scoped user who sees only part of the allocation)."""
+    with engine.connect() as conn:
+        stored = [gt.read_allocation(conn, i) for i in gt.allocation_ids(conn)]
+    listed = []
+    for allocation in stored:
+        mine = _visible_applications(allocation, scope)
+        if not mine:
+            continue
+        result = allocation["result"]
+        listed.append({"id": allocation["id"], "pot_name": allocation["pot_name"],
+                       "file_name": allocation["applications_file"], "by": allocation["allocated_by"],
+                       "allocated_at": allocation["allocated_at"],
+                       "count": sum(str(i) in mine for i in result["selected"]),
+                       "total_score": result["total_score"] if mine == set(allocation["visible"]) else None})
+    return listed
+
+
+def grading_years(engine: Engine) -> list[int]:
+    """The years with a run, newest first."""
+    with engine.connect() as conn:
+        return gt.run_years(conn)
+
+
+def latest_exclusions(engine: Engine, *, year: int, scope: Scope) -> pl.DataFrame:
+    """The enterprises the year's newest run left out of scope, with the reason, as the scope
+    may see them (empty when the year has no run)."""
+    with engine.connect() as conn:
+        run = gt.newest_run(conn, year)
+        frame = gt.read_exclusions(conn, run["id"]) if run else pl.DataFrame(schema=gt.EXCLUSION_SCHEMA)
+    return filter_visible(frame, scope)

@@ -23,7 +23,7 @@ SYMBOL = re.compile(r"^[A-Za-z]_[A-Za-z0-9]+$")
 FILE_NAME = re.compile(r"\S*\.(xlsx|xlsm|csv|pdf|ofd|jpg|png|docx?|zip)\b", re.I)
 # Detail pages: the first link under each list page whose path starts so.
 DETAILS = {"/": "/plans/", "/awards": "/awards/", "/claims": "/claims/", "/rules": "/rules/", "/warnings": "/warnings/",
-           "/projects": "/projects/zl"}
+           "/projects": "/projects/zl", "/grading": "/grading/9"}
 # Pages that are not page text (downloads, templates).
 SKIP = re.compile(r"\.(xlsx|csv|pdf)$|/template|/export|/attachments/")
 
@@ -73,3 +73,4 @@ def test_every_page_a_role_opens_reads_chinese(page: Page, sign_in, accounts, ro
             if words := latin_words(page, allowed):
                 english[detail] = words
     assert english == {}, f"{role} reads Latin words: {english}"
+

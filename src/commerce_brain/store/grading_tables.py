@@ -315,3 +315,14 @@ def read_allocation(conn: Connection, allocation_id: int) -> dict | None:
     if row is None:
         return None
     return {**row, "result": json.loads(row["result"], parse_float=Decimal), "visible": json.loads(row["visible"])}
+
+
+def allocation_ids(conn: Connection) -> list[int]:
+    """Every stored allocation's id, newest first."""
+    return list(conn.execute(select(grading_allocations.c.id).order_by(grading_allocations.c.id.desc())).scalars())
+
+
+def run_years(conn: Connection) -> list[int]:
+    """The years with at least one run, newest first."""
+    query = select(grading_runs.c.year).distinct().order_by(grading_runs.c.year.desc())
+    return list(conn.execute(query).scalars())

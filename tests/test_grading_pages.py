@@ -1,0 +1,255 @@
+"""亩均效益评价 on the web, on a real database (SQLite and PostgreSQL): the table with its filters
+and the class distribution per county, the export, an enterprise's score card (its own only),
+手动调档 with a reason, publishing the classes by another officer, the leading lists, and a
+competitive allocation uploaded with its result beside the greedy order — each within the
+user's scope, in Chinese."""
+
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+
+import polars as pl
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from commerce_brain.catalog import load_catalog
+from commerce_brain.grading.catalog import load_grading_settings
+from commerce_brain.grading.evaluate import evaluate
+from commerce_brain.grading.pot import catalog_pots
+from commerce_brain.grading.synthetic import synthetic_grading_facts
+from commerce_brain.grading_board import latest_grading, settings_digest, store_run
+from commerce_brain.access import Scope
+from commerce_brain.io.applications_template import write_applications_template
+from commerce_brain.settings import Settings
+from commerce_brain.store.accounts import create_user, issue_token
+from commerce_brain.store.audit import events
+from commerce_brain.store.schema import connect
+from commerce_brain.uscc import make_uscc
+from commerce_brain.web.app import create_app
+from api_site import sign_in as signed_in
+
+PASSWORD = "correct-horse-42"
+YEAR = 2023
+KECHENG = "330802"
+EVIL = '=HYPERLINK("http://evil.example","点击")'
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
+# username → (role, org unit, credit code); the enterprise account ("firm") is added with the
+# code of a graded enterprise of 柯城区.
+ACCOUNTS = {"officer": ("policy_officer", None, None), "officer2": ("policy_officer", None, None),
+            "city": ("city_analyst", None, None), "kecheng": ("county_analyst", KECHENG, None),
+            "boss": ("leader", None, None), "finance": ("finance_officer", None, None)}
+
+
+def graded_sample() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The synthetic year graded, one enterprise of 柯城区 named like a formula."""
+    facts = synthetic_grading_facts(200, year=YEAR)
+    # Valid credit codes (an enterprise account must hold one).
+    facts = facts.with_columns(pl.Series("uscc", [make_uscc(f"91330800MA2{i:06d}") for i in range(facts.height)]))
+    first_kecheng = facts.with_row_index().filter((pl.col("org_unit") == KECHENG) & pl.col("is_above_scale")
+                                                   & pl.col("parcel").is_null())["index"][0]
+    facts = facts.with_columns(pl.when(pl.int_range(pl.len()) == first_kecheng).then(pl.lit(EVIL))
+                               .otherwise(pl.col("name")).alias("name"))
+    grading = evaluate(facts, load_grading_settings(), year=YEAR)
+    return grading.graded, grading.out_of_scope
+
+
+@pytest.fixture
+def site(database_url, tmp_path):
+    catalog = load_catalog()
+    engine = connect(database_url)
+    graded, out = graded_sample()
+    store_run(engine, graded, out, year=YEAR, actor="setup", org_unit=None, source="store",
+              digest=settings_digest(load_grading_settings()))
+    mine = graded.filter((pl.col("org_unit") == KECHENG) & (pl.col("name") != EVIL)).row(0, named=True)
+    other = graded.filter(pl.col("org_unit") == "330881").row(0, named=True)
+    accounts = ACCOUNTS | {"firm": ("enterprise", None, mine["uscc"])}
+    tokens = {}
+    for name, (role, org_unit, uscc) in accounts.items():
+        user = create_user(engine, username=name, password=PASSWORD, role=role, display_name=name,
+                           org_unit=org_unit, uscc=uscc, catalog=catalog)
+        tokens[name] = {"Authorization": f"Bearer {issue_token(engine, user.id, 'test')}"}
+    app = create_app(Settings.from_env(database_url=database_url, data_dir=tmp_path / "data"))
+    yield {"app": app, "client": TestClient(app), "engine": engine, "tokens": tokens, "mine": mine, "other": other,
+           "graded": graded, "tmp": tmp_path}
+    engine.dispose()
+
+
+def get(site, user, path):
+    return site["client"].get(path, headers=site["tokens"][user], follow_redirects=False)
+
+
+def sign_in(site, username: str) -> tuple[TestClient, str]:
+    return signed_in(site["app"], username, "/grading", PASSWORD)
+
+
+def visible_text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S))
+
+
+def english(html: str) -> set[str]:
+    """Latin words a person reads in the page's main part (upper-case codes such as a USCC's
+    letters aside; the formula-named enterprise and file names are what people typed)."""
+    main = re.search(r"<main>(.*)</main>", html, re.S).group(1)
+    text = re.sub(r"\S*\.(xlsx|csv|yaml)\b", " ", unescape(visible_text(main)).replace(EVIL, " "))
+    # The accounts' names (who re-graded, who allocated) are names people typed.
+    return {w for w in LATIN_WORD.findall(text) if not w.isupper()} - {"Excel", "YAML", *ACCOUNTS}
+
+
+def listed(html: str) -> set[str]:
+    return set(re.findall(r'href="/grading/([0-9A-Z]{18})\?', html))
+
+
+# ---- the table ----------------------------------------------------------------------------------
+
+def test_the_table_shows_every_graded_enterprise_with_the_distribution_per_county(site):
+    page = get(site, "city", f"/grading?year={YEAR}")
+    assert page.status_code == 200
+    assert listed(page.text) == set(site["graded"]["uscc"])
+    table = re.search(r'<table class="data" id="class-distribution">(.*?)</table>', page.text, re.S).group(1)
+    counts = site["graded"].group_by("class").len()
+    total_row = re.search(r"<td>合计</td>(.*?)</tr>", table, re.S).group(1)
+    assert [int(n) for n in re.findall(r">(\d+)<", total_row)] == [
+        *(int(counts.filter(pl.col("class") == k)["len"].sum()) for k in "ABCD"), site["graded"].height]
+    assert "柯城区" in table and "江山市" in table
+    assert '"stacks"' in page.text and "A类" in page.text  # the chart's data
+    assert "依据：" in page.text and "浙政发〔2018〕5号" in page.text
+    assert "不参评企业" in page.text and "不足3亩" in page.text
+    assert english(page.text) == set()
+
+
+def test_the_filters_narrow_the_table(site):
+    a_class = get(site, "city", f"/grading?year={YEAR}&county={KECHENG}&class=A").text
+    expected = site["graded"].filter((pl.col("county") == KECHENG) & (pl.col("class") == "A"))
+    assert listed(a_class) == set(expected["uscc"]) and expected.height > 0
+
+
+def test_a_county_analyst_sees_only_its_county(site):
+    page = get(site, "kecheng", f"/grading?year={YEAR}").text
+    assert listed(page) == set(site["graded"].filter(pl.col("org_unit") == KECHENG)["uscc"])
+    assert get(site, "kecheng", f"/grading/{site['other']['uscc']}?year={YEAR}").status_code == 404
+
+
+def test_the_export_is_the_filtered_table_with_the_formula_name_neutralised(site):
+    response = get(site, "city", f"/grading/export.xlsx?year={YEAR}&county={KECHENG}")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    codes = {sheet.cell(row=r, column=1).value for r in range(3, sheet.max_row + 1)}
+    assert codes == set(site["graded"].filter(pl.col("county") == KECHENG)["uscc"])
+    names = [sheet.cell(row=r, column=2).value for r in range(3, sheet.max_row + 1)]
+    assert "'" + EVIL in names and EVIL not in names
+
+
+def test_a_year_without_a_run_says_so_and_a_role_without_view_grading_is_refused(site):
+    assert "2019年度还没有评价结果" in get(site, "city", "/grading?year=2019").text
+    assert get(site, "finance", "/grading").status_code == 403
+    assert "亩均效益评价" not in re.search(r"<nav>(.*?)</nav>", get(site, "finance", "/awards").text, re.S).group(1)
+    assert 'href="/grading"' in get(site, "boss", "/awards").text
+
+
+# ---- the score card -----------------------------------------------------------------------------
+
+def test_the_score_card_shows_each_indicator_against_its_benchmark_and_why(site):
+    row = site["mine"]
+    page = get(site, "officer", f"/grading/{row['uscc']}?year={YEAR}")
+    assert page.status_code == 200
+    card = re.search(r'<table class="data" id="score-card">(.*?)</table>', page.text, re.S).group(1)
+    assert "亩均税收" in card and "万元/亩" in card and "24.097" in card and "÷" in card
+    assert row["reason"] in page.text
+    assert f"第 {row['rank']} 名，共 {row['group_size']} 家" in page.text
+    assert "手动调档" in page.text  # the officer's form
+    assert english(page.text) == set()
+    assert "手动调档" not in get(site, "city", f"/grading/{row['uscc']}?year={YEAR}").text
+
+
+def test_an_enterprise_sees_its_own_card_at_grading_and_nobody_elses(site):
+    page = get(site, "firm", "/grading")
+    assert page.status_code == 200 and site["mine"]["name"] in page.text and "各项指标与基准值" in page.text
+    assert listed(page.text) == set() and site["other"]["name"] not in page.text
+    assert get(site, "firm", f"/grading/{site['mine']['uscc']}?year={YEAR}").status_code == 200
+    theirs = get(site, "firm", f"/grading/{site['other']['uscc']}?year={YEAR}")
+    missing = get(site, "firm", f"/grading/{make_uscc('91330800MA2999999')}?year={YEAR}")
+    assert theirs.status_code == missing.status_code == 404 and theirs.text == missing.text
+    assert "暂无分配记录" in get(site, "firm", "/grading/allocations").text
+    assert "2019年度还没有本企业的亩均效益评价结果" in get(site, "firm", "/grading?year=2019").text
+
+
+def test_a_malformed_code_is_missing(site):
+    for bad in ("abc", "91330800SYN000000%27", "9" * 19):
+        assert get(site, "city", f"/grading/{bad}?year={YEAR}").status_code == 404
+
+
+# ---- re-grading and publishing ------------------------------------------------------------------
+
+def test_the_officer_regrades_with_a_reason_and_the_card_and_audit_show_it(site):
+    row = site["mine"]
+    to = "D" if row["class"] != "D" else "A"
+    client, csrf = sign_in(site, "officer")
+    refused = client.post(f"/grading/{row['uscc']}/regrade", data={"csrf": csrf, "year": str(YEAR), "to_class": to,
+                                                                    "reason": "  "}, follow_redirects=False)
+    assert refused.status_code == 422 and "请写明调档理由" in refused.text
+    assert [e for e in events(site["engine"]) if e["action"] == "grading.regrade"] == []
+    done = client.post(f"/grading/{row['uscc']}/regrade", data={"csrf": csrf, "year": str(YEAR), "to_class": to,
+                                                                 "reason": "核实发生重大安全事故"}, follow_redirects=False)
+    assert done.status_code == 303
+    page = client.get(done.headers["location"]).text
+    assert f"{to}类" in page and "核实发生重大安全事故" in page and "调档记录" in page
+    stored = latest_grading(site["engine"], year=YEAR, scope=Scope()).filter(pl.col("uscc") == row["uscc"])
+    assert stored["class"][0] == to and stored["initial_class"][0] == row["class"]
+    [event] = [e for e in events(site["engine"]) if e["action"] == "grading.regrade"]
+    assert event["actor"] == "officer"
+    assert "（手动调档）" in client.get(f"/grading?year={YEAR}").text
+
+
+def test_only_the_policy_office_regrades_and_a_form_needs_its_token(site):
+    row = site["mine"]
+    client, csrf = sign_in(site, "city")
+    form = {"csrf": csrf, "year": str(YEAR), "to_class": "A", "reason": "试"}
+    assert client.post(f"/grading/{row['uscc']}/regrade", data=form).status_code == 403
+    officer, _ = sign_in(site, "officer")
+    assert officer.post(f"/grading/{row['uscc']}/regrade", data={**form, "csrf": "forged"}).status_code == 403
+    assert officer.post(f"/grading/{row['uscc']}/regrade", data={**form, "to_class": "E",
+                                                                   "csrf": sign_in(site, "officer")[1]}).status_code == 403
+
+
+# ---- leaders -------------------------------------------------------------------------------------
+
+# ---- allocation ----------------------------------------------------------------------------------
+
+def test_the_article_5_sample_is_allocated_and_shown_beside_the_greedy_choice(site):
+    pot_key = next(k for k, p in catalog_pots().items() if "重点" in p.name or "key" in k)
+    sample = write_applications_template(site["tmp"] / "申报项目示例.xlsx", catalog_pots()[pot_key], sample=True)
+    client, csrf = sign_in(site, "officer")
+    assert client.get(f"/grading/allocations/template.xlsx?pot={pot_key}&sample=true").status_code == 200
+    done = client.post("/grading/allocations", data={"csrf": csrf, "pot": pot_key},
+                       files={"file": (sample.name, sample.read_bytes())}, follow_redirects=False)
+    assert done.status_code == 303, done.text[:500]
+    page = client.get(done.headers["location"]).text
+    assert "最优组合入选项目" in page and "按得分依次入选" in page and "依次入选少得的评分" in page
+    assert page.count("<tr") - 1 >= 30  # every application with its decision
+    assert "超出预算" in page or "得分低于与之竞争的入选项目" in page or "已达上限" in page
+    assert english(page) == set()
+    assert [e["actor"] for e in events(site["engine"]) if e["action"] == "grading.allocate"] == ["officer"]
+    assert "第 1 次" in client.get("/grading/allocations").text
+    assert get(site, "city", done.headers["location"]).status_code == 200
+    # None of the sample's applications is the enterprise's: the result is missing to it.
+    assert get(site, "firm", done.headers["location"]).status_code == 404
+
+
+def test_a_bad_applications_file_is_refused_whole_and_not_kept(site):
+    pot_key = next(iter(catalog_pots()))
+    bad = "id,uscc,industry,kind,requested_yuan,score\n1,X,?,?,-5,abc\n1,Y,?,?,1.234,1\n"
+    client, csrf = sign_in(site, "officer")
+    refused = client.post("/grading/allocations", data={"csrf": csrf, "pot": pot_key},
+                          files={"file": ("apps.csv", bad.encode())})
+    assert refused.status_code == 422 and "文件被整体退回，未做分配：apps.csv" in refused.text
+    assert "第2行" in refused.text or "<td>2</td>" in refused.text
+    folder = site["tmp"] / "data" / "uploads"
+    assert not folder.exists() or [p for p in folder.iterdir() if not p.name.startswith(".")] == []
+    assert [e for e in events(site["engine"]) if e["action"] == "grading.allocate"] == []
+    pot = client.post("/grading/allocations", data={"csrf": csrf, "pot": ""},
+                      files={"pot_file": ("pot.yaml", b"name: x\nbudget_yuan: -1\n!!python/object:os.system: 1\n"),
+                             "file": ("apps.csv", bad.encode())})
+    assert pot.status_code == 422 and "资金池文件" not in english(pot.text)
