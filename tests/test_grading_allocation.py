@@ -416,5 +416,25 @@ def test_class_year_reads_the_store_and_leaves_stdout_to_the_json(tmp_path):
     assert json.loads(result.stdout)["total_yuan"] == 120_000 + 50_000
 
 
+def test_a_catalog_pot_is_named_by_its_file_stem_and_listed(tmp_path):
+    apps = tmp_path / "apps.csv"
+    apps.write_text(HEADER + "1,X1,新材料,major,100,80\n", encoding="utf-8")
+    by_name = runner.invoke(app, ["grading", "allocate", "--pot", "qz2019_art5_key_projects", "--applications",
+                                  str(apps), "--format", "json"])
+    assert by_name.exit_code == 0, by_name.output
+    assert json.loads(by_name.stdout)["selected"] == [1]
+    unknown = runner.invoke(app, ["grading", "allocate", "--pot", "no_such_pot", "--applications", str(apps)])
+    assert unknown.exit_code == 1
+    assert "找不到资金池文件，目录中也没有这个资金池（目录中的资金池：qz2019_art12_sme_service_vouchers、" in unknown.stderr
+    listed = runner.invoke(app, ["grading", "pots", "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    pots = {p["pot"]: p for p in json.loads(listed.stdout)}
+    assert pots["qz2019_art5_key_projects"]["budget_yuan"] == 30_000_000
+    assert pots["qz2019_art5_key_projects"]["limits"][0] == {"kind": "intelligent", "max_count": 5, "max_per_industry": 1}
+    table = runner.invoke(app, ["grading", "pots"])
+    assert table.exit_code == 0 and "竞争性分配资金池" in table.stdout
+    assert load_pot(KEY_POT).limit_sentences() == ["智能化投资项目最多 5 个，每个行业最多 1 个", "重大项目最多 20 个"]
+
+
 def test_exact_json_writes_decimals_exactly():
     assert exact_json({"a": [Decimal("0.1"), 3, "甲"], "b": None}) == '{"a": [0.1, 3, "甲"], "b": null}'

@@ -197,8 +197,8 @@ DEFAULT_POT = "qz2019_art5_key_projects"
 
 @grading_app.command("allocate")
 def allocate_command(
-    pot_file: Annotated[Path, typer.Option("--pot", help="Pot YAML (name, budget_yuan, limits), e.g. "
-                                           "src/commerce_brain/catalog/grading/pots/qz2019_art5_key_projects.yaml.")],
+    pot_file: Annotated[Path, typer.Option("--pot", help="Pot YAML (name, budget_yuan, limits), or the name of "
+                                           "a catalog pot (see 'grading pots'), e.g. qz2019_art5_key_projects.")],
     applications: Annotated[Path, typer.Option("--applications", help="Applications CSV/XLSX: id, uscc, industry, "
                                                "kind, requested_yuan, score.")],
     class_year: Annotated[int | None, typer.Option(
@@ -234,15 +234,14 @@ def allocate_command(
 @template_app.command("applications")
 def applications_template(
     out_file: Annotated[Path, typer.Option("--out", "-o", help="FILE.xlsx or FILE.csv.")],
-    pot_file: Annotated[Path | None, typer.Option("--pot", help="Pot YAML the template is for; default: the "
-                                                  "catalog's article-5 key-projects pot.")] = None,
+    pot_file: Annotated[Path | None, typer.Option("--pot", help="Pot YAML or catalog pot name the template is "
+                                                  "for; default: the article-5 key-projects pot.")] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Fill in thirty made-up applications.")] = False,
 ) -> None:
     """申报项目模板 Write the applications template for a pot (with --sample: thirty applications)."""
-    from .grading.pot import POTS_DIR
     from .io.applications_template import write_applications_template
 
-    pot = _pot_or_exit(pot_file or POTS_DIR / f"{DEFAULT_POT}.yaml")
+    pot = _pot_or_exit(pot_file or Path(DEFAULT_POT))
     try:
         write_applications_template(out_file, pot, sample=sample)
     except ValueError as exc:
@@ -262,11 +261,36 @@ def _stored_classes(db: str | None, data_dir: Path | None, year: int, pot):
     return classes
 
 
+@grading_app.command("pots")
+def pots_command(fmt: FormatOpt = Format.table) -> None:
+    """资金池 The catalog's competitively allocated pots: budget, limits, rate and citation."""
+    from .grading.pot import catalog_pots
+    from .render import money
+
+    pots = catalog_pots()
+    if fmt is Format.json:
+        typer.echo(json.dumps([{
+            "pot": key, "name": pot.name, "budget_yuan": pot.budget_fen // 100,
+            "limits": [{"kind": lim.kind, "max_count": lim.max_count, "max_per_industry": lim.max_per_industry}
+                       for lim in pot.limits],
+            "rate_ppm": pot.rate_ppm, "a_class_uplift_ppm": pot.a_class_uplift_ppm, "citation": pot.citation,
+        } for key, pot in pots.items()], ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table(title="竞争性分配资金池")
+    for head in ("资金池", "名称", "资金总额（元）", "限额", "依据"):
+        table.add_column(head, overflow="fold")
+    for key, pot in pots.items():
+        table.add_row(key, pot.name, money(pot.budget_fen), "；".join(pot.limit_sentences()) or "—", pot.citation)
+    out.print(table)
+
+
 def _pot_or_exit(path: Path):
-    from .grading.pot import PotInvalid, load_pot
+    from .grading.pot import PotInvalid, find_pot
 
     try:
-        return load_pot(path)
+        return find_pot(path)
     except PotInvalid as exc:
         err.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
         raise typer.Exit(1) from None

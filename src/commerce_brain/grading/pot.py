@@ -75,6 +75,13 @@ class Pot:
         """The industry's Chinese name (the code itself when the pot names none)."""
         return self.industries.get(industry, industry)
 
+    def limit_sentences(self) -> list[str]:
+        """Each limit in Chinese: “智能化投资项目最多 5 个，每个行业最多 1 个”."""
+        return [f"{self.kind_name(lim.kind) if lim.kind else '全部项目'}"
+                + (f"最多 {lim.max_count} 个" if lim.max_count else "")
+                + (f"，每个行业最多 {lim.max_per_industry} 个" if lim.max_per_industry else "")
+                for lim in self.limits]
+
     @property
     def uses_industry(self) -> bool:
         """Whether an application's industry matters (a per-industry limit or a vocabulary)."""
@@ -134,6 +141,19 @@ def parse_pot(data: bytes | str, *, source: str = "资金池") -> Pot:
         raise PotInvalid(source, problems)
     return Pot(name=title.strip(), budget_fen=budget, limits=tuple(limits), kinds=kinds, industries=industries,
                rate_ppm=rate, a_class_uplift_ppm=uplift or 0, citation=_citation(raw.get("citation")))
+
+
+def find_pot(given: str | Path) -> Pot:
+    """The pot at the path ``given``, or the catalog's pot of that name (a file stem such as
+    ``qz2019_art5_key_projects``); ``PotInvalid`` naming the catalog's pots when neither."""
+    path = Path(given)
+    if not path.exists() and re.fullmatch(r"[0-9A-Za-z_-]{1,100}", str(given)):
+        listed = POTS_DIR / f"{given}.yaml"
+        if listed.is_file():
+            return load_pot(listed)
+        names = "、".join(p.stem for p in sorted(POTS_DIR.glob("*.yaml")))
+        raise PotInvalid(str(given), [f"找不到资金池文件，目录中也没有这个资金池（目录中的资金池：{names}）"])
+    return load_pot(path)
 
 
 def catalog_pots() -> dict[str, Pot]:

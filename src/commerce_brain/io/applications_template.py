@@ -59,9 +59,7 @@ def write_applications_template(path: Path, pot: Pot, *, sample: bool = False) -
         "表头可用中文名或英文名：" + "，".join(f"{FIELDS[f][0]}（{f}）" for f in fields) + "。",
         "申报编号不可重复；申请金额以元为单位（最多两位小数，须大于 0）；专家评分为不小于 0 的数（最多四位小数）。",
         "每个项目全额入选或不入选；在资金总额和各项限额内，选出专家评分总和最高的组合，并与按得分高低依次入选的做法比较。",
-        *[f"限额：{pot.kind_name(lim.kind) if lim.kind else '全部项目'}"
-          + (f"最多 {lim.max_count} 个" if lim.max_count else "")
-          + (f"，每个行业最多 {lim.max_per_industry} 个" if lim.max_per_industry else "") for lim in pot.limits],
+        *[f"限额：{sentence}" for sentence in pot.limit_sentences()],
     ]
     if pot.rate_ppm is not None:
         notes.append(f"可不填申请金额而填新增设备和技术投入：申请金额 = 投入 × 补助比例 {pot.rate_ppm / 10_000:g}%"
