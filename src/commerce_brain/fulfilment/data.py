@@ -12,9 +12,14 @@ from sqlalchemy import Engine, select
 from ..access import User
 from ..io.enterprise_import import PolicyData
 from ..policy.inputs import EnterpriseInputs
-from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA
+from ..policy.fact_registry import BY_NAME, COLUMN_FACTS, value_problems
+from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from ..store.bulk import read_frame
-from ..store.fulfilment_tables import enterprise_events, enterprise_facts, enterprises
+from ..store.fact_values import read_values, to_long, to_wide
+from ..store.fulfilment_tables import FulfilmentError, enterprise_events, enterprise_facts, enterprises
+
+# The columns of enterprise_facts: the key and the facts the registry stores as columns.
+COLUMN_SCHEMA = {"uscc": pl.String, "year": pl.Int32, **{n: FACT_SCHEMA[n] for n in COLUMN_FACTS}}
 
 
 def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str,
@@ -32,16 +37,60 @@ def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str,
             "enterprise_events": data.events.height}
 
 
+def save_fact_values(engine: Engine, facts: pl.DataFrame, *, actor: User | str, file_name: str,
+                     sha256: str = "-") -> int:
+    """Store some yearly facts of some enterprise-years as one import (versioned, logged,
+    audited as ``enterprise_data.save``) and return its id.
+
+    ``facts`` has ``uscc``, ``year`` and one column per registry fact to store, in stored units
+    (fen, scaled decimals, booleans, class text); ONLY those facts of those enterprise-years are
+    written, every other fact stays as it is (grading publishes ``mu_class`` this way).
+    FulfilmentError when a column is not a registry fact or a value is outside its bounds or
+    vocabulary. ``actor`` is a User holding ``run_batch`` or a trusted caller's name.
+    """
+    from ..store.enterprise_imports import import_policy_data
+
+    unknown = [c for c in facts.columns if c not in ("uscc", "year") and c not in BY_NAME]
+    if {"uscc", "year"} - set(facts.columns) or unknown:
+        raise FulfilmentError("年度数据须有 uscc、year 两列，其余各列须为登记的年度指标"
+                              + (f"（未登记：{'、'.join(unknown)}）" if unknown else ""))
+    typed = facts.cast({c: FACT_SCHEMA[c] for c in facts.columns})
+    problems = value_problems(typed)
+    if problems:
+        raise FulfilmentError("；".join(problems))
+    given = [c for c in COLUMN_FACTS if c in typed.columns]
+    columns = pl.DataFrame(schema=COLUMN_SCHEMA)
+    if given:  # the column facts not given keep their stored values
+        with engine.connect() as conn:
+            stored = _frame(conn, enterprise_facts, COLUMN_SCHEMA, None, enterprise_facts.c.uscc)
+        others = [c for c in COLUMN_FACTS if c not in given]
+        columns = typed.select("uscc", "year", *given).join(
+            stored.select("uscc", "year", *others), on=["uscc", "year"], how="left").select(list(COLUMN_SCHEMA))
+    data = PolicyData(pl.DataFrame(schema=ENTERPRISE_SCHEMA), columns, pl.DataFrame(schema=EVENT_SCHEMA))
+    done = import_policy_data(engine, data, actor=actor, file_name=file_name, sha256=sha256, long=to_long(typed))
+    return done.import_id
+
+
 def load_policy_data(engine: Engine, *, uscc: str | None = None) -> PolicyData:
-    """The stored enterprise data as the engine's frames (events in import order); with
-    ``uscc``, only that enterprise's rows (the calculator and claims need one enterprise, and
-    a city's whole data takes seconds to read)."""
+    """The stored enterprise data as the engine's frames (events in import order), the facts
+    wide again (a column per registry fact, long ones pivoted); with ``uscc``, only that
+    enterprise's rows (the calculator and claims need one enterprise, and a city's whole data
+    takes seconds to read)."""
     with engine.connect() as conn:
+        columns = _frame(conn, enterprise_facts, COLUMN_SCHEMA, uscc, enterprise_facts.c.uscc, enterprise_facts.c.year)
+        long = to_wide(read_values(conn, uscc=uscc))
         return PolicyData(
             _frame(conn, enterprises, ENTERPRISE_SCHEMA, uscc, enterprises.c.uscc),
-            _frame(conn, enterprise_facts, FACT_SCHEMA, uscc, enterprise_facts.c.uscc, enterprise_facts.c.year),
+            _wide_facts(columns, long),
             _frame(conn, enterprise_events, EVENT_SCHEMA, uscc, enterprise_events.c.id),
         )
+
+
+def _wide_facts(columns: pl.DataFrame, long: pl.DataFrame) -> pl.DataFrame:
+    """The column facts and the pivoted long ones, one row per enterprise-year either has."""
+    if long.width > 2:
+        columns = columns.join(long, on=["uscc", "year"], how="full", coalesce=True).sort(["uscc", "year"])
+    return conform(columns, FACT_SCHEMA)
 
 
 def stored_inputs(engine: Engine, uscc: str) -> EnterpriseInputs | None:

@@ -14,6 +14,7 @@ import yaml
 from ..catalog.checks import CatalogError, document, known_keys, required
 from ..catalog.load import default_catalog_dir
 from .expr_compile import Var, compile_expr, to_condition, to_fen
+from .fact_registry import BY_NAME
 from .expr_parse import ExprError, Node, Number, parse
 from .model import (
     CAP_PER,
@@ -111,12 +112,18 @@ def _variables(path: Path) -> dict[str, dict[str, tuple[str, str]]]:
             for table, entries in raw.items()}
 
 
+def _scale(name: str) -> int:
+    """A decimal fact's number of places, from the fact registry (0 for anything else)."""
+    found = BY_NAME.get(name)
+    return found.scale if found else 0
+
+
 def readable(variables: dict[str, dict[str, tuple[str, str]]], on: tuple[str, ...] | str) -> dict[str, Var]:
     """The variables a rule triggered by ``on`` may read: the enterprise's, its facts of the
     award year (and the year before, via prev), and for event rules the event's."""
     tables = ["enterprise", "facts"] + ([] if "facts" in on else ["events"])
-    found = {name: Var(name, kind, zh) for t in tables for name, (kind, zh) in variables[t].items()}
-    found.update({f"prev__{name}": Var(f"prev__{name}", kind, f"上年{zh}")
+    found = {name: Var(name, kind, zh, _scale(name)) for t in tables for name, (kind, zh) in variables[t].items()}
+    found.update({f"prev__{name}": Var(f"prev__{name}", kind, f"上年{zh}", _scale(name))
                   for name, (kind, zh) in variables["facts"].items()})
     return found
 

@@ -7,11 +7,15 @@ join, sort and window runs on integers rather than 18-character codes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import polars as pl
 
-FACT_VARIABLES = ("main_revenue", "rd_spend")
+from .fact_registry import fact_schema
+
+# Every yearly fact of the registry (catalog/policies/variables.yaml), with its Polars type.
+FACT_TYPES = fact_schema()
+FACT_VARIABLES = tuple(FACT_TYPES)
 
 
 def numbered(enterprises: pl.DataFrame) -> pl.DataFrame:
@@ -26,14 +30,20 @@ def _with_attributes(rows: pl.DataFrame, enterprises: pl.DataFrame) -> pl.DataFr
     return rows.hstack(attributes.drop([c for c in attributes.columns if c in rows.columns]))
 
 
-def facts_context(enterprises: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
+def facts_context(enterprises: pl.DataFrame, facts: pl.DataFrame,
+                  prev: Collection[str] | None = None) -> pl.DataFrame:
     """Every enterprise-year of the history with the previous year's figures (prev__x) and the
-    enterprise's attributes, sorted by enterprise and year (first_time reads that order)."""
+    enterprise's attributes, sorted by enterprise and year (first_time reads that order).
+
+    ``prev`` names the facts whose previous year is wanted (every fact when None): the engine
+    asks only for those some rule reads, since each is a shifted copy of a million-row column.
+    """
+    wanted = [v for v in FACT_VARIABLES if prev is None or v in prev]
     ordered = facts.join(enterprises.select("uscc", "eid"), on="uscc", how="inner").drop("uscc").sort(["eid", "year"])
     # Sorted by enterprise and year, the previous row is the previous year when both match.
     follows = (pl.col("eid") == pl.col("eid").shift(1)) & (pl.col("year") == pl.col("year").shift(1) + 1)
     with_prev = ordered.with_columns(
-        pl.when(follows).then(pl.col(v).shift(1)).alias(f"prev__{v}") for v in FACT_VARIABLES
+        pl.when(follows).then(pl.col(v).shift(1)).alias(f"prev__{v}") for v in wanted
     )
     return _with_attributes(with_prev, enterprises)
 
@@ -49,8 +59,9 @@ def events_context(enterprises: pl.DataFrame, facts_ctx: pl.DataFrame, events: p
         .join(enterprises.select("uscc", "eid"), on="uscc", how="inner")
     )
     rows = _with_attributes(picked, enterprises)
+    previous = [c for c in facts_ctx.columns if c.startswith("prev__")]
     if not with_facts:
-        return rows.with_columns(pl.lit(None, dtype=pl.Int64).alias(c) for c in
-                                 (*FACT_VARIABLES, *(f"prev__{v}" for v in FACT_VARIABLES)))
-    year_facts = facts_ctx.select("eid", "year", *FACT_VARIABLES, *(f"prev__{v}" for v in FACT_VARIABLES))
+        return rows.with_columns(pl.lit(None, dtype=FACT_TYPES[c.removeprefix("prev__")]).alias(c)
+                                 for c in (*FACT_VARIABLES, *previous))
+    year_facts = facts_ctx.select("eid", "year", *FACT_VARIABLES, *previous)
     return rows.join(year_facts, on=["eid", "year"], how="left")

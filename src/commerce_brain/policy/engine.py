@@ -79,9 +79,12 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
     facts = conform(facts, FACT_SCHEMA)
     events = conform(events, EVENT_SCHEMA)
     _check_bounds(policies, facts, events)
-    facts_ctx = facts_context(enterprises, facts)
+    rules = [r for p in policies.policies for r in p.rules]
+    # prev__x only for the facts some rule reads the year before of (each is a column shift).
+    prev = {n.removeprefix("prev__") for r in rules for n in figures_used(r) if n.startswith("prev__")}
+    facts_ctx = facts_context(enterprises, facts, prev)
     # Event rules rarely read the enterprise's yearly figures; join them only if one does.
-    event_rules = [r for p in policies.policies for r in p.rules if "facts" not in r.on]
+    event_rules = [r for r in rules if "facts" not in r.on]
     reads_facts = any(set(figures_used(r)) & FACT_NAMES for r in event_rules)
     events_ctx = events_context(enterprises, facts_ctx, events, years, with_facts=reads_facts)
     by_kind = {k: v.lazy() for k, v in events_ctx.partition_by("kind", as_dict=True).items()} if events_ctx.height else {}

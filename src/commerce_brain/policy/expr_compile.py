@@ -37,10 +37,12 @@ FEN_PER_YUAN = 100
 PPM = 1_000_000
 NUMERIC = ("money", "number")
 # The largest magnitude an input may have; the engine refuses data beyond them.
-BOUNDS = {"money": 10**15, "number": 10**9, "ppm": 10**6}  # 10万亿元 in fen; counts, days; 100%
+# A decimal fact is an integer × 10^scale (12.35 亩 → 1235): its bound is on that integer.
+BOUNDS = {"money": 10**15, "number": 10**11, "ppm": 10**6, "decimal": 10**13}  # 10万亿元 in fen; counts, kWh; 100%
 SAFE = 2**62  # below this an Int64 numerator cannot overflow
 # What an officer reads for each kind of value in a refusal (the page speaks Chinese only).
-KIND_ZH = {"money": "金额", "number": "数值", "ppm": "比例", "bool": "是非判断", "text": "文字"}
+KIND_ZH = {"money": "金额", "number": "数值", "ppm": "比例", "bool": "是非判断", "text": "文字",
+           "decimal": "数值", "class": "类别"}
 
 
 def kinds_zh(kinds: tuple[str, ...] | str) -> str:
@@ -50,11 +52,13 @@ def kinds_zh(kinds: tuple[str, ...] | str) -> str:
 
 @dataclass(frozen=True)
 class Var:
-    """A variable rules may read: its column, kind (money, number, ppm, bool, text) and label."""
+    """A variable rules may read: its column, kind (money, number, ppm, decimal, bool, class,
+    text) and label; ``scale`` is a decimal's number of places (its column holds value × 10^scale)."""
 
     name: str
     kind: str
     name_zh: str
+    scale: int = 0
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,10 @@ class _Compiler:
             return Compiled(column.cast(pl.Int64), 1, "number", bound=BOUNDS["number"])
         if var.kind == "ppm":
             return Compiled(column.cast(pl.Int64), PPM, "number", bound=BOUNDS["ppm"])
+        if var.kind == "decimal":  # 1235 over 100 is 12.35 亩: exact, compared as a number
+            return Compiled(column.cast(pl.Int64), 10 ** var.scale, "number", bound=BOUNDS["decimal"])
+        if var.kind == "class":  # a class is compared as text: mu_class == "A"
+            return Compiled(column, 1, "text")
         return Compiled(column, 1, var.kind)
 
     def unary(self, node: Unary) -> Compiled:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import polars as pl
 
+from .fact_registry import fact_schema
+
 ENTERPRISE_SCHEMA = {
     "uscc": pl.String, "name": pl.String, "org_unit": pl.String, "industry": pl.String,
     "is_manufacturing": pl.Boolean, "is_industrial": pl.Boolean, "is_listed": pl.Boolean,
     "is_provincial_or_central_owned": pl.Boolean,
 }
-# Money in fen (分), never float.
-FACT_SCHEMA = {"uscc": pl.String, "year": pl.Int32, "main_revenue": pl.Int64, "rd_spend": pl.Int64}
+# One row per enterprise and year, a column per fact of the registry (fact_registry): money in
+# fen (分), decimals as scaled integers, never float.
+FACT_SCHEMA = {"uscc": pl.String, "year": pl.Int32, **fact_schema()}
 # Rates (local_share, benchmark_rate) in millionths: 4.35% is 43500.
 EVENT_SCHEMA = {
     "uscc": pl.String, "date": pl.Date, "year": pl.Int32, "kind": pl.String, "level": pl.String,

@@ -47,10 +47,14 @@ from ..io.enterprise_import import PolicyData
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from .audit import record
 from .bulk import insert_frame, read_frame
+from .fact_values import KEY as KEY_LONG
+from .fact_values import diff_values, enterprise_fact_value_versions, store_values, to_long
 from .fulfilment_tables import FulfilmentError, actor_name, enterprise_events, enterprise_facts, enterprises
 from .metadata import metadata
 
 TABLES = ("enterprises", "facts", "events")
+# The import log counts the long facts (one per enterprise, year and fact) beside the tables.
+LOGGED = (*TABLES, "fact_values")
 CHANGES = ("new", "changed", "unchanged")
 # An event's identity: what it is, whose, when and about what; ``occurrence`` tells apart events
 # alike in all four (two loans of one project on one day), in file order.
@@ -69,7 +73,7 @@ enterprise_imports = Table(
     Column("sha256", String(64), nullable=False),
     Column("imported_by", String(200), nullable=False),
     Column("imported_at", DateTime(timezone=True), nullable=False),
-    *(Column(f"{table}_{change}", Integer, nullable=False) for table in TABLES for change in CHANGES),
+    *(Column(f"{table}_{change}", Integer, nullable=False) for table in LOGGED for change in CHANGES),
 )
 
 
@@ -116,7 +120,7 @@ def plan_import(engine: Engine, data: PolicyData) -> EnterpriseImport:
 
 
 def import_policy_data(engine: Engine, data: PolicyData, *, actor: User | str, file_name: str,
-                       sha256: str) -> EnterpriseImport:
+                       sha256: str, long: pl.DataFrame | None = None) -> EnterpriseImport:
     """Store ``data`` as one import (all or nothing, audited): new rows, revisions as new
     versions, the newest rows in the tables the batch reads, and the import log's entry.
 
@@ -124,7 +128,7 @@ def import_policy_data(engine: Engine, data: PolicyData, *, actor: User | str, f
     name of a trusted caller (the CLI's operator).
     """
     name = actor_name(actor, "run_batch")
-    columns = [f"{t}_{c}" for t in TABLES for c in CHANGES]
+    columns = [f"{t}_{c}" for t in LOGGED for c in CHANGES]
     with engine.begin() as conn:
         # Two imports at once would diff against the same rows and number the same next version:
         # the second must wait for the first and diff against what it stored. PostgreSQL: this
@@ -135,18 +139,24 @@ def import_policy_data(engine: Engine, data: PolicyData, *, actor: User | str, f
         import_id = conn.execute(insert(enterprise_imports).values(
             file_name=file_name, sha256=sha256, imported_by=name, imported_at=datetime.now(UTC),
             **dict.fromkeys(columns, 0))).inserted_primary_key[0]
-        planned = EnterpriseImport(_diff(conn, data))
+        planned = EnterpriseImport(_diff(conn, data, long))
         counts = planned.counts()
         conn.execute(update(enterprise_imports).where(enterprise_imports.c.id == import_id).values(
             {f"{t}_{c}": n for t, by in counts.items() for c, n in by.items()}))
         for table, frame in planned.changes.items():
-            _store(conn, table, frame.filter(pl.col("change") != "unchanged"), import_id)
+            written = frame.filter(pl.col("change") != "unchanged")
+            if table == "fact_values":
+                store_values(conn, written, import_id)
+            else:
+                _store(conn, table, written, import_id)
         record(conn, actor=name, action="enterprise_data.save", object=f"enterprise_import:{import_id}",
                detail={"file": file_name, "sha256": sha256, **counts})
     return EnterpriseImport(planned.changes, import_id)
 
 
-def _diff(conn: Connection, data: PolicyData) -> dict[str, pl.DataFrame]:
+def _diff(conn: Connection, data: PolicyData, long: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """Each table's incoming rows classified against the stored ones; the long facts are
+    ``long`` when given (``save_fact_values``), else those of ``data.facts``' long columns."""
     incoming = {
         "enterprises": conform(data.enterprises, ENTERPRISE_SCHEMA),
         "facts": conform(data.facts, FACT_SCHEMA),
@@ -173,6 +183,10 @@ def _diff(conn: Connection, data: PolicyData) -> dict[str, pl.DataFrame]:
             joined = frame.join(stored.rename({c: f"old_{c}" for c in stored.columns if c not in key}),
                                 on=key, how="left", nulls_equal=True, maintain_order="left")
         found[table] = _classified(joined, table)
+    long = to_long(data.facts) if long is None else long
+    if long.select(pl.struct(KEY_LONG).is_duplicated().any()).item():
+        raise FulfilmentError("重复的行：年度数据中有两行的企业和年度相同")
+    found["fact_values"] = diff_values(conn, long)
     return found
 
 
@@ -240,12 +254,12 @@ def enterprise_history(engine: Engine, uscc: str) -> dict[str, pl.DataFrame]:
     """Every version of one enterprise's rows (registry, facts, events), oldest first, each with
     the file and the person it came from."""
     found = {}
-    for table, versions in VERSIONS.items():
+    for table, versions in {**VERSIONS, "fact_values": enterprise_fact_value_versions}.items():
         query = (select(versions, enterprise_imports.c.file_name, enterprise_imports.c.imported_by,
                         enterprise_imports.c.imported_at)
                  .join(enterprise_imports, enterprise_imports.c.id == versions.c.import_id)
                  .where(versions.c.uscc == uscc)
-                 .order_by(*(versions.c[k] for k in VERSION_KEYS[table]), versions.c.version))
+                 .order_by(*(versions.c[k] for k in VERSION_KEYS.get(table, KEY_LONG)), versions.c.version))
         with engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(query).mappings()]
         found[table] = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()

@@ -117,6 +117,7 @@ from . import accounts as accounts  # noqa: E402
 from . import audit as audit  # noqa: E402
 from . import fulfilment_tables as fulfilment_tables  # noqa: E402
 from . import enterprise_imports as enterprise_imports  # noqa: E402
+from . import fact_values as fact_values  # noqa: E402
 from . import sessions as sessions  # noqa: E402
 from . import claims as claims  # noqa: E402
 from . import rule_tables as rule_tables  # noqa: E402
