@@ -99,7 +99,10 @@ def test_good_workbook_gives_the_engine_contract(tmp_path, catalog):
         (U3, "衢州丙贸易有限公司", "330803", None, False, False, False, False),
         (U2, "衢州乙商贸有限公司", "330800", "批发业", False, False, False, False),
     ]
-    assert data.facts.rows() == [(U1, 2023, 123456789, 5000000), (U2, 2023, 123456, None)]
+    two = data.facts.select("uscc", "year", "main_revenue", "rd_spend")
+    assert two.rows() == [(U1, 2023, 123456789, 5000000), (U2, 2023, 123456, None)]
+    # The registry's other facts are columns of the sheet too, here left empty.
+    assert data.facts.drop(two.columns).null_count().row(0) == (2,) * (data.facts.width - 4)
     assert data.events.rows(named=True) == [
         {"uscc": U1, "date": dt.date(2024, 3, 15), "year": 2024, "kind": "invention_patent_granted",
          "level": "national", "amount": None, "count": 3, "subject": "一种节能电机",
@@ -151,7 +154,9 @@ def test_facts_and_events_may_be_absent(tmp_path, catalog):
 
     assert data.enterprises.height == 3
     assert (data.facts.height, data.events.height) == (0, 0)
-    assert data.facts.schema == FACT_SCHEMA and data.events.schema == EVENT_SCHEMA
+    # Without a facts sheet no long fact is given (stored ones stay); the column facts are there.
+    assert dict(data.facts.schema) == {c: FACT_SCHEMA[c] for c in ("uscc", "year", "main_revenue", "rd_spend")}
+    assert data.events.schema == EVENT_SCHEMA
 
 
 def test_only_enterprises_csv_in_a_directory(tmp_path, catalog):

@@ -64,14 +64,18 @@ def test_a_first_import_is_all_new_and_logged_with_its_file(engine, database_url
     result = imported(path, database_url, "--user", "政策办张三")
     assert result["counts"] == {"enterprises": {"new": 2, "changed": 0, "unchanged": 0},
                                 "facts": {"new": 2, "changed": 0, "unchanged": 0},
-                                "events": {"new": 2, "changed": 0, "unchanged": 0}}
+                                "events": {"new": 2, "changed": 0, "unchanged": 0},
+                                # A's 13 long facts of the registry (B leaves them empty: nothing stored)
+                                "fact_values": {"new": 13, "changed": 0, "unchanged": 0}}
     data = load_policy_data(engine)
     assert set(data.enterprises["uscc"]) == {A, B}
+    assert data.facts.filter(pl.col("uscc") == A).select("land_area_mu", "mu_class", "is_above_scale").row(0) == (
+        4550, "A", True)
     assert data.facts.filter(pl.col("uscc") == A)["main_revenue"].to_list() == [15_234_567_890]
     [log] = list_enterprise_imports(engine)
     assert (log["id"], log["file_name"], log["imported_by"]) == (result["import_id"], "企业数据.xlsx", "政策办张三")
     assert log["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert (log["enterprises_new"], log["facts_new"], log["events_new"]) == (2, 2, 2)
+    assert (log["enterprises_new"], log["facts_new"], log["events_new"], log["fact_values_new"]) == (2, 2, 2, 13)
 
 
 def test_a_later_import_of_the_same_rows_is_a_revision_and_keeps_the_earlier_version(engine, database_url, tmp_path):

@@ -280,7 +280,7 @@ def policy_import(
         out.print_json(json.dumps({"source": str(source), "dry_run": dry_run, "import_id": done.import_id,
                                    "counts": counts}, ensure_ascii=False))
         return
-    from .enterprise_changes import changed_rows
+    from .enterprise_changes import SHEET_ZH, changed_rows
     from .render import simple_table
 
     verb = "将" if dry_run else "已"
@@ -295,7 +295,6 @@ def policy_import(
                       for r in revised], out)
 
 
-SHEET_ZH = {"enterprises": "企业", "facts": "年度数据", "events": "事件"}
 REVISIONS_SHOWN = 50
 
 

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 import polars as pl
 
 from .io.enterprise_fields import FIELD_ALIASES
+from .policy.fact_registry import BY_NAME
+from .policy.fact_registry import FACTS as REGISTRY
 from .io.enterprise_import import PolicyData
 from .catalog import Catalog
 from .policy.calculator_form import rate_text
@@ -17,11 +19,12 @@ from .policy.vocabulary import CHOICE_ZH
 from .render import money
 from .store.enterprise_imports import EnterpriseImport
 
-SHEET_ZH = {"enterprises": "企业", "facts": "年度数据", "events": "事件"}
+SHEET_ZH = {"enterprises": "企业", "facts": "年度数据", "events": "事件", "fact_values": "年度数据（其他指标）"}
 CHANGE_ZH = {"new": "新增", "changed": "修订", "unchanged": "未变"}
-MONEY = ("main_revenue", "rd_spend", "amount", "assessed_award", "already_paid")
+MONEY = (*(f.name for f in REGISTRY if f.kind == "money"), "amount", "assessed_award", "already_paid")
 RATES = ("local_share", "benchmark_rate")
-FLAGS = ("is_manufacturing", "is_industrial", "is_listed", "is_provincial_or_central_owned")
+FLAGS = ("is_manufacturing", "is_industrial", "is_listed", "is_provincial_or_central_owned",
+         *(f.name for f in REGISTRY if f.kind == "bool"))
 # What names a row in the listing; the rest of its fields are what may change. An event's year
 # is its date's, and its id the store's.
 NAMED_BY = {"enterprises": ("uscc",), "facts": ("uscc", "year"), "events": ("uscc", "kind", "date", "subject", "year")}
@@ -53,13 +56,19 @@ class _Labels:
         return f"{self.names.get(uscc, '')}（{uscc}）"
 
     def what(self, table: str, row: dict) -> str:
-        if table == "facts":
+        if table in ("facts", "fact_values"):
             return f"{row['year']}年"
         if table == "events":
             return "，".join(x for x in (self.value("kind", row["kind"]), str(row["date"]), row["subject"]) if x)
         return ""
 
     def diffs(self, table: str, row: dict) -> list[tuple[str, str, str]]:
+        if table == "fact_values":  # one long fact: its value or its text
+            name = row["name"]
+            old = row.get("old_text") if row.get("old_text") is not None else row.get("old_value")
+            new = row["text"] if row["text"] is not None else row["value"]
+            return [(FIELD_ALIASES[name][0] if name in FIELD_ALIASES else name, self.value(name, old),
+                     self.value(name, new))]
         shown = []
         for name in row:
             if name.startswith("old_") or name in NAMED_BY[table] or name in NOT_SHOWN:
@@ -80,6 +89,11 @@ class _Labels:
             return f"{rate_text(value)}%"
         if name in FLAGS:
             return "是" if value else "否"
+        if name in BY_NAME and BY_NAME[name].kind == "decimal":  # 1235 hundredths → 12.35 亩
+            scale = BY_NAME[name].scale
+            return f"{value // 10 ** scale}.{value % 10 ** scale:0{scale}d} {BY_NAME[name].unit}"
+        if name in BY_NAME and BY_NAME[name].kind == "number":
+            return f"{value:,} {BY_NAME[name].unit}".strip()
         if name == "org_unit":
             return self.regions.get(value, value)
         if name == "kind":

@@ -18,9 +18,6 @@ from ..store.bulk import read_frame
 from ..store.fact_values import read_values, to_long, to_wide
 from ..store.fulfilment_tables import FulfilmentError, enterprise_events, enterprise_facts, enterprises
 
-# The columns of enterprise_facts: the key and the facts the registry stores as columns.
-COLUMN_SCHEMA = {"uscc": pl.String, "year": pl.Int32, **{n: FACT_SCHEMA[n] for n in COLUMN_FACTS}}
-
 
 def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str,
                      file_name: str = "（程序直接保存）", sha256: str = "-") -> dict[str, int]:
@@ -48,7 +45,7 @@ def save_fact_values(engine: Engine, facts: pl.DataFrame, *, actor: User | str, 
     FulfilmentError when a column is not a registry fact or a value is outside its bounds or
     vocabulary. ``actor`` is a User holding ``run_batch`` or a trusted caller's name.
     """
-    from ..store.enterprise_imports import import_policy_data
+    from ..store.enterprise_imports import FACT_COLUMN_SCHEMA, import_policy_data
 
     unknown = [c for c in facts.columns if c not in ("uscc", "year") and c not in BY_NAME]
     if {"uscc", "year"} - set(facts.columns) or unknown:
@@ -59,13 +56,13 @@ def save_fact_values(engine: Engine, facts: pl.DataFrame, *, actor: User | str, 
     if problems:
         raise FulfilmentError("；".join(problems))
     given = [c for c in COLUMN_FACTS if c in typed.columns]
-    columns = pl.DataFrame(schema=COLUMN_SCHEMA)
+    columns = pl.DataFrame(schema=FACT_COLUMN_SCHEMA)
     if given:  # the column facts not given keep their stored values
         with engine.connect() as conn:
-            stored = _frame(conn, enterprise_facts, COLUMN_SCHEMA, None, enterprise_facts.c.uscc)
+            stored = _frame(conn, enterprise_facts, FACT_COLUMN_SCHEMA, None, enterprise_facts.c.uscc)
         others = [c for c in COLUMN_FACTS if c not in given]
         columns = typed.select("uscc", "year", *given).join(
-            stored.select("uscc", "year", *others), on=["uscc", "year"], how="left").select(list(COLUMN_SCHEMA))
+            stored.select("uscc", "year", *others), on=["uscc", "year"], how="left").select(list(FACT_COLUMN_SCHEMA))
     data = PolicyData(pl.DataFrame(schema=ENTERPRISE_SCHEMA), columns, pl.DataFrame(schema=EVENT_SCHEMA))
     done = import_policy_data(engine, data, actor=actor, file_name=file_name, sha256=sha256, long=to_long(typed))
     return done.import_id
@@ -76,8 +73,10 @@ def load_policy_data(engine: Engine, *, uscc: str | None = None) -> PolicyData:
     wide again (a column per registry fact, long ones pivoted); with ``uscc``, only that
     enterprise's rows (the calculator and claims need one enterprise, and a city's whole data
     takes seconds to read)."""
+    from ..store.enterprise_imports import FACT_COLUMN_SCHEMA
+
     with engine.connect() as conn:
-        columns = _frame(conn, enterprise_facts, COLUMN_SCHEMA, uscc, enterprise_facts.c.uscc, enterprise_facts.c.year)
+        columns = _frame(conn, enterprise_facts, FACT_COLUMN_SCHEMA, uscc, enterprise_facts.c.uscc, enterprise_facts.c.year)
         long = to_wide(read_values(conn, uscc=uscc))
         return PolicyData(
             _frame(conn, enterprises, ENTERPRISE_SCHEMA, uscc, enterprises.c.uscc),

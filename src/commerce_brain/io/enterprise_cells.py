@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..policy.expr_compile import BOUNDS
+from ..policy.fact_registry import Fact
 from ..yuan import DECIMALS, NEGATIVE, SHAPE, TOO_LARGE, yuan_to_fen
 from .enterprise_fields import (
     DATE_RE,
@@ -134,14 +135,16 @@ def year_problem(value: pl.Expr) -> pl.Expr:
         f"年份超出范围：应在 {low}–{high} 之间，实为 ", value.cast(pl.String)))
 
 
-def boolean(field: str) -> Parsed:
-    """是/否, 1/0, Y/N, yes/no, true/false (any case); an empty cell is no."""
+def boolean(field: str, *, empty: bool | None = False) -> Parsed:
+    """是/否, 1/0, Y/N, yes/no, true/false (any case); an empty cell is ``empty`` (no, or
+    unknown for a yearly fact)."""
     words = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)}
     parts = pl.col(field).str.to_lowercase().replace_strict(words, default=None,
                                                            return_dtype=pl.Boolean)
     reason = pl.when(pl.col(field).is_not_null() & pl.col(parts_of(field)).is_null()).then(msg(
         f"{zh(field)}取值错误：“", pl.col(field), "”（应填 是/否 或 1/0）"))
-    return Parsed(parts, pl.col(parts_of(field)).fill_null(False), reason)
+    value = pl.col(parts_of(field))
+    return Parsed(parts, value if empty is None else value.fill_null(empty), reason)
 
 
 def date(field: str) -> Parsed:
@@ -153,3 +156,63 @@ def date(field: str) -> Parsed:
         "”（如 2023-05-01、2023/5/1 或 2023年5月1日）"
 ))
     return Parsed(col.str.extract_groups(DATE_RE), value, reason)
+
+
+DECIMAL_RE = r"^(?<sign>[+-]?)(?<int>[0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{0,15})(?:\.(?<frac>[0-9]*))?$"
+
+
+def decimal(field: str, scale: int) -> Parsed:
+    """"12.35" → 1235 with ``scale`` 2: the digits shifted, exact (never through a float);
+    more decimals than the scale keeps are refused rather than rounded away."""
+    col = pl.col(field)
+    whole, frac = part(field, "int").str.replace_all(",", ""), part(field, "frac").fill_null("")
+    value = (whole_number(whole) * 10 ** scale
+             + pl.when(frac == "").then(pl.lit(0, pl.Int64))
+             .otherwise(frac.str.pad_end(scale, "0").str.slice(0, scale).cast(pl.Int64, strict=False)))
+    value = pl.when(part(field, "sign") == "-").then(-value).otherwise(value)
+    reason = (
+        pl.when(col.is_null()).then(None)
+        .when(whole.is_null() | ((whole == "") & (frac == ""))).then(msg(
+            f"{zh(field)}格式错误：“", col, "”（写数字，如 12.35）"))
+        .when(frac.str.len_chars() > scale).then(msg(f"{zh(field)}最多 {scale} 位小数：“", col, "”"))
+        .when(part(field, "sign") == "-").then(msg(f"{zh(field)}不能为负：“", col, "”"))
+    )
+    return Parsed(col.str.extract_groups(DECIMAL_RE), value, reason)
+
+
+def text(field: str, *, longest: int) -> Parsed:
+    """Text kept as written; longer than ``longest`` characters is refused."""
+    col = pl.col(field)
+    reason = pl.when(col.str.len_chars() > longest).then(msg(
+        f"{zh(field)}过长：最多 {longest} 个字，实为 ", col.str.len_chars().cast(pl.String), " 个"))
+    return Parsed(pl.lit(None), col, reason)
+
+
+def choice(field: str, vocabulary: tuple[str, ...]) -> Parsed:
+    """One of ``vocabulary`` (case as the catalog writes it: a 类别 "a" is read as "A")."""
+    col = pl.col(field)
+    upper = {v.upper(): v for v in vocabulary}
+    value = col.str.to_uppercase().replace_strict(upper, default=None, return_dtype=pl.String)
+    reason = pl.when(col.is_not_null() & value.is_null()).then(msg(
+        f"{zh(field)}取值错误：“", col, f"”（可选：{'、'.join(vocabulary)}）"))
+    return Parsed(pl.lit(None), value, reason)
+
+
+def fact_cell(fact: Fact) -> Parsed:
+    """How a cell of a registry fact's column is read, by the fact's kind, with its bounds
+    (in the file's unit: 元, 亩, 人) checked after the cell is read."""
+    if fact.kind == "bool":
+        return boolean(fact.name, empty=None)
+    if fact.kind == "class":
+        return choice(fact.name, fact.vocabulary)
+    if fact.kind == "text":
+        return text(fact.name, longest=fact.bounds[1])
+    parsed = (money(fact.name) if fact.kind == "money" else integer(fact.name) if fact.kind == "number"
+              else decimal(fact.name, fact.scale))
+    if fact.stored_bounds is None:
+        return parsed
+    low, high = fact.stored_bounds
+    outside = pl.when(parsed.value.is_not_null() & ~parsed.value.is_between(low, high)).then(msg(
+        f"{zh(fact.name)}超出范围：“", pl.col(fact.name),
+        f"”（应在 {fact.bounds[0]:,} 到 {fact.bounds[1]:,}{fact.unit} 之间）"))
+    return Parsed(parsed.parts, parsed.value, pl.coalesce(parsed.reason, outside))

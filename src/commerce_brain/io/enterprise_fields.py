@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..policy.fact_registry import FACTS as REGISTRY
+
 FLAGS = ("is_manufacturing", "is_industrial", "is_listed", "is_provincial_or_central_owned")
 ENTERPRISE_COLUMNS = ("uscc", "name", "org_unit", "industry", *FLAGS)
-FACT_COLUMNS = ("uscc", "year", "main_revenue", "rd_spend")
+# The 年度数据 sheet: the key, then one column per fact of the registry (variables.yaml).
+FACT_NAMES = tuple(f.name for f in REGISTRY)
+FACT_COLUMNS = ("uscc", "year", *FACT_NAMES)
 EVENT_COLUMNS = ("uscc", "date", "kind", "level", "amount", "count", "subject", "rating",
                  "local_share", "benchmark_rate", "days", "assessed_award", "already_paid")
-MONEY = ("main_revenue", "rd_spend", "amount", "assessed_award", "already_paid")
+MONEY = (*(f.name for f in REGISTRY if f.kind == "money"), "amount", "assessed_award", "already_paid")
+# Read exactly from XLSX number cells (never through a float's rounding): money and decimals.
+DECIMALS = tuple(f.name for f in REGISTRY if f.kind == "decimal")
+# A header may carry its fact's unit in brackets: 用地面积（含租用）(亩), 主营业务收入（元）.
+UNITS = {**{f.name: f.unit for f in REGISTRY if f.unit}, "amount": "元", "assessed_award": "元", "already_paid": "元"}
 RATIOS = ("local_share", "benchmark_rate")
 COUNTS = ("count", "days")
 
@@ -31,8 +39,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "is_listed": ("是否上市",),
     "is_provincial_or_central_owned": ("是否省部属",),
     "year": ("年度", "年份"),
-    "main_revenue": ("主营业务收入", "销售收入"),
-    "rd_spend": ("研发投入",),
+    # The registry's facts: its Chinese name first (used in messages), then its aliases.
+    **{f.name: (f.name_zh, *f.aliases) for f in REGISTRY},
     "date": ("日期",),
     "kind": ("事件类型",),
     "level": ("级别",),
@@ -75,7 +83,8 @@ class Table:
 # empty). main_revenue is required because the engine's contract has it non-null.
 ENTERPRISES = Table("enterprises", 0, ENTERPRISE_COLUMNS, ("uscc", "name", "org_unit", *FLAGS),
                      ("uscc", "name", "org_unit"))
-FACTS = Table("facts", 1, FACT_COLUMNS, ("uscc", "year", "main_revenue"),
-               ("uscc", "year", "main_revenue"))
+_REQUIRED_FACTS = tuple(f.name for f in REGISTRY if f.required)
+FACTS = Table("facts", 1, FACT_COLUMNS, ("uscc", "year", *_REQUIRED_FACTS),
+               ("uscc", "year", *_REQUIRED_FACTS))
 EVENTS = Table("events", 2, EVENT_COLUMNS, ("uscc", "date", "kind"), ("uscc", "date", "kind"))
 TABLES = (ENTERPRISES, FACTS, EVENTS)

@@ -41,8 +41,10 @@ from .actuals_import import (
     _keys,
     _problem,
 )
+from ..policy.fact_registry import FACTS as REGISTRY
 from .enterprise_cells import (
     boolean,
+    fact_cell,
     date,
     integer,
     money,
@@ -55,6 +57,7 @@ from .enterprise_cells import (
 )
 from .enterprise_fields import (
     COUNTS,
+    DECIMALS,
     ENTERPRISE_COLUMNS,
     ENTERPRISES,
     EVENT_COLUMNS,
@@ -68,6 +71,7 @@ from .enterprise_fields import (
     RATIOS,
     SHEET_ALIASES,
     TABLES,
+    UNITS,
     Table,
 )
 from .enterprise_template import write_policy_template
@@ -123,7 +127,9 @@ def read_policy_data(source: Path, catalog: Catalog, *,
     if "enterprises" in read.texts:
         known = enterprises["uscc"].drop_nulls().unique()
     sheet = read.sheets["enterprises"]
-    facts, found_f = _facts(texts["facts"], known, sheet)
+    # Only the facts the file has a column for are given (a stored fact it leaves out stays).
+    given = {c["field"] for c in read.columns if c["_sheet_no"] == FACTS.number}
+    facts, found_f = _facts(texts["facts"], known, sheet, given)
     events, found_v = _events(texts["events"], known, sheet, allowed)
     found = (pl.concat([found_e, found_f, found_v])
              .join(pl.DataFrame(read.columns, schema=LABEL_COLS),
@@ -132,7 +138,7 @@ def read_policy_data(source: Path, catalog: Catalog, *,
     everything = pl.concat([pl.DataFrame(read.problems, schema=PROBLEM_COLS), found])
     if everything.height:
         raise ImportRejected(source, _capped(everything, source.name))
-    return PolicyData(enterprises.cast(ENTERPRISE_SCHEMA), facts.cast(FACT_SCHEMA),
+    return PolicyData(enterprises.cast(ENTERPRISE_SCHEMA), facts.cast({c: FACT_SCHEMA[c] for c in facts.columns}),
                       events.cast(EVENT_SCHEMA))
 
 
@@ -188,7 +194,7 @@ def _blank(sheet: SheetText) -> bool:
 def _body(table: Table, sheet: SheetText, positions: dict[str, int]) -> pl.DataFrame:
     """The rows under the header as trimmed text, None for blank cells; blank rows dropped.
     Money and ratio cells are read exactly (``SheetText.exact_numbers``)."""
-    exact = sheet.exact_numbers(pos for f, pos in positions.items() if f in MONEY or f in RATIOS)
+    exact = sheet.exact_numbers(pos for f, pos in positions.items() if f in MONEY or f in RATIOS or f in DECIMALS)
     fields = list(positions)
     columns = sheet.cells.select(
         [(pl.lit(exact[pos]) if pos in exact else pl.col(str(pos))).alias(f)
@@ -253,14 +259,15 @@ def _header(table: Table, label: str, header: list[str | None], letters: bool
     for pos, text in enumerate(header):
         shown = f"{text} ({column_letters(pos)})" if letters else (text or "")
         key = _key(text)
-        base, unit = re.fullmatch(r"(.*?)(?:\((.*)\))?", key).groups()
+        # The last bracket is the unit: 用地面积(含租用)(亩) is 用地面积(含租用) in 亩.
+        base, unit = re.fullmatch(r"(.*?)(?:\(([^()]*)\))?", key).groups()
         field = by_key.get(key) or by_key.get(base)
         if field is None:
             continue
-        if unit is not None and by_key.get(key) is None and not (field in MONEY and unit == "元"):
+        if unit is not None and by_key.get(key) is None and unit != _key(UNITS.get(field)):
             problems.append(_problem(table.number, label, 1, pos, shown, (
                 f"不支持的单位“{unit}”：{zh(field)}"
-                + ("以元为单位" if field in MONEY else "按原值填写，不带单位"))))
+                + (f"以{UNITS[field]}为单位" if field in UNITS else "按原值填写，不带单位"))))
             continue
         if field in positions:
             problems.append(_problem(table.number, label, 1, pos, shown, "重复列："
@@ -360,10 +367,12 @@ def _enterprises(rows: pl.DataFrame, catalog: Catalog) -> tuple[pl.DataFrame, pl
     ), _found(df, checks)
 
 
-def _facts(rows: pl.DataFrame, known: pl.Series | None, sheet: str
+def _facts(rows: pl.DataFrame, known: pl.Series | None, sheet: str, given: Collection[str]
            ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    parsed = {"year": integer("year", suffix="年"),
-              **{f: money(f) for f in ("main_revenue", "rd_spend")}}
+    """The 年度数据 rows: every registry fact parsed by its kind and checked against its bounds
+    or vocabulary. The frame has the facts stored as columns (as ever: empty when left out) and
+    the other facts the file has a column for."""
+    parsed = {"year": integer("year", suffix="年"), **{f.name: fact_cell(f) for f in REGISTRY}}
     df = (parse(_with_uscc(rows), parsed)
           .pipe(_with_repeats, ["uscc_code", "year_value"],
                 "重复年度数据：同一企业同一年度已在第 "))
@@ -374,8 +383,8 @@ def _facts(rows: pl.DataFrame, known: pl.Series | None, sheet: str
         ("year", year_problem(pl.col("year_value"))),
         ("year", pl.col("repeat")),
     ]
-    return df.select(uscc="uscc_code", year="year_value", main_revenue="main_revenue_value",
-                     rd_spend="rd_spend_value"), _found(df, checks)
+    kept = [f.name for f in REGISTRY if f.column or f.name in given]
+    return df.select(uscc="uscc_code", year="year_value", **{f: f"{f}_value" for f in kept}), _found(df, checks)
 
 
 def _events(rows: pl.DataFrame, known: pl.Series | None, sheet: str,

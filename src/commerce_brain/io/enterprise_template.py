@@ -9,6 +9,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from ..uscc import make_uscc
+from ..policy.fact_registry import FACTS as REGISTRY
+from ..policy.fact_registry import Fact
 from .enterprise_fields import FIELD_ALIASES, FLAGS, TABLES
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -18,7 +20,11 @@ EXAMPLES = {
         [_A, "衢州示例智能装备有限公司", "330802", "C34", "是", "是", "否", "否"],
         [_B, "衢州示例商贸有限公司", "330800", "F51", "否", "否", "否", "否"],
     ],
-    "facts": [[_A, 2023, 152345678.9, 6093827.16], [_B, 2023, 80000000, None]],
+    # The registry's facts in its order: revenue, R&D, tax, value added, land, employees,
+    # energy, electricity, emissions, 规上, parcel, 高新, incident, penalty, 亩均类别.
+    "facts": [[_A, 2023, 152345678.9, 6093827.16, 5234567.12, 38000000, 45.5, 230, 1520.35, 3600000,
+               1.25, "是", "KC-2019-017", "是", "否", "否", "A"],
+              [_B, 2023, 80000000, None, *([None] * (len(REGISTRY) - 2))]],
     "events": [
         [_A, dt.date(2024, 3, 15), "invention_patent_granted", "national", None, 3, "一种节能电机",
          None, None, None, None, None, None],
@@ -36,8 +42,6 @@ FIELD_NOTES = {
     "industry": "行业：GB/T 4754 代码，如 C34（通用设备制造业）；可空",
     **dict.fromkeys(FLAGS, FLAG_NOTE),
     "year": "年度，2000–2100；每个企业每年一行",
-    "main_revenue": MONEY_NOTE,
-    "rd_spend": MONEY_NOTE + "；可空",
     "date": "日期：2023-05-01、2023/5/1、2023年5月1日或日期单元格",
     "kind": "事件类型：政策规则的触发代码，如 invention_patent_granted（发明专利授权）",
     "level": "级别，如 national（国家级）/ provincial（省级）；可空",
@@ -51,6 +55,26 @@ FIELD_NOTES = {
     "assessed_award": "评审金额，" + MONEY_NOTE + "；可空",
     "already_paid": "已兑现金额，" + MONEY_NOTE + "；可空",
 }
+KIND_NOTES = {"money": MONEY_NOTE, "number": "非负整数", "bool": "是/否、1/0；空格表示未知",
+              "text": "文字", "class": "类别"}
+
+
+def fact_note(fact: Fact) -> str:
+    """The 说明 line of a registry fact: its unit, what may be written, its range."""
+    if fact.kind == "decimal":
+        note = f"单位{fact.unit}，最多 {fact.scale} 位小数"
+    elif fact.kind == "class":
+        note = f"可选：{'/'.join(fact.vocabulary)}"
+    else:
+        note = KIND_NOTES[fact.kind] + (f"，单位{fact.unit}" if fact.unit and fact.kind == "number" else "")
+    if fact.bounds is not None and fact.kind in ("money", "number", "decimal"):
+        note += f"；范围 {fact.bounds[0]:,}–{fact.bounds[1]:,}{fact.unit}"
+    elif fact.kind == "text":
+        note += f"；最多 {fact.bounds[1]} 个字"
+    return note + ("" if fact.required else "；可空（不提供此列则保留已存数据）" if not fact.column else "；可空")
+
+
+FIELD_NOTES.update({f.name: fact_note(f) for f in REGISTRY})
 GENERAL_NOTES = [
     "政策兑现数据导入模板 Policy data import template: sheets enterprises, facts, events.",
     "列名可用英文或中文（见下表）；金额单位为元（不要用万元）；比例写 0.75 或 75%，利率写 4.35% 或 0.0435。",

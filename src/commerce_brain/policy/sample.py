@@ -8,12 +8,14 @@ from pathlib import Path
 import polars as pl
 from openpyxl import Workbook
 
+from .fact_registry import FACTS
 from .model import PolicyCatalog
 from .synthetic import city
 
 YEARS = (2019, 2020, 2021, 2022, 2023)
-MONEY = ("main_revenue", "rd_spend", "amount", "assessed_award", "already_paid")
+MONEY = (*(f.name for f in FACTS if f.kind == "money"), "amount", "assessed_award", "already_paid")
 RATES = ("local_share", "benchmark_rate")
+DECIMALS = {f.name: f.scale for f in FACTS if f.kind == "decimal"}
 
 
 def as_text(frame: pl.DataFrame) -> pl.DataFrame:
@@ -21,10 +23,14 @@ def as_text(frame: pl.DataFrame) -> pl.DataFrame:
     money = [(pl.col(c) // 100).cast(pl.String) + "." + (pl.col(c) % 100).cast(pl.String).str.zfill(2)
              for c in MONEY if c in frame.columns]
     rates = [pl.format("{}%", (pl.col(c).cast(pl.Float64) / 10_000).round(4)) for c in RATES if c in frame.columns]
-    flags = [pl.when(pl.col(c)).then(pl.lit("是")).otherwise(pl.lit("否")).alias(c)
+    # An unknown yearly flag (null) stays empty rather than becoming 否.
+    flags = [pl.when(pl.col(c)).then(pl.lit("是")).when(~pl.col(c)).then(pl.lit("否")).alias(c)
              for c, t in frame.schema.items() if t == pl.Boolean]
+    decimals = [(pl.col(c) // 10 ** k).cast(pl.String) + "." + (pl.col(c) % 10 ** k).cast(pl.String).str.zfill(k)
+                for c, k in DECIMALS.items() if c in frame.columns]
     exprs = [e.alias(c) for e, c in zip(money, [c for c in MONEY if c in frame.columns], strict=True)]
     exprs += [e.alias(c) for e, c in zip(rates, [c for c in RATES if c in frame.columns], strict=True)]
+    exprs += [e.alias(c) for e, c in zip(decimals, [c for c in DECIMALS if c in frame.columns], strict=True)]
     return frame.with_columns(*exprs, *flags).with_columns(pl.all().cast(pl.String))
 
 

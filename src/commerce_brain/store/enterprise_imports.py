@@ -44,6 +44,7 @@ from sqlalchemy import (
 
 from ..access import User
 from ..io.enterprise_import import PolicyData
+from ..policy.fact_registry import COLUMN_FACTS
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from .audit import record
 from .bulk import insert_frame, read_frame
@@ -59,7 +60,9 @@ CHANGES = ("new", "changed", "unchanged")
 # An event's identity: what it is, whose, when and about what; ``occurrence`` tells apart events
 # alike in all four (two loans of one project on one day), in file order.
 EVENT_IDENTITY = ["uscc", "kind", "date", "subject_key", "occurrence"]
-SCHEMAS = {"enterprises": ENTERPRISE_SCHEMA, "facts": FACT_SCHEMA, "events": EVENT_SCHEMA}
+# enterprise_facts holds the key and the registry's column facts; the others are stored long.
+FACT_COLUMN_SCHEMA = {"uscc": pl.String, "year": pl.Int32, **{n: FACT_SCHEMA[n] for n in COLUMN_FACTS}}
+SCHEMAS = {"enterprises": ENTERPRISE_SCHEMA, "facts": FACT_COLUMN_SCHEMA, "events": EVENT_SCHEMA}
 KEYS = {"enterprises": ["uscc"], "facts": ["uscc", "year"], "events": ["id"]}
 CURRENT = {"enterprises": enterprises, "facts": enterprise_facts, "events": enterprise_events}
 # The stored key of each table's versions (events: the stored event's id).
@@ -159,7 +162,7 @@ def _diff(conn: Connection, data: PolicyData, long: pl.DataFrame | None = None) 
     ``long`` when given (``save_fact_values``), else those of ``data.facts``' long columns."""
     incoming = {
         "enterprises": conform(data.enterprises, ENTERPRISE_SCHEMA),
-        "facts": conform(data.facts, FACT_SCHEMA),
+        "facts": conform(data.facts, FACT_COLUMN_SCHEMA),
         "events": _with_identity(conform(data.events, EVENT_SCHEMA)),
     }
     found = {}

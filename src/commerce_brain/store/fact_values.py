@@ -23,7 +23,9 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    false,
     func,
+    or_,
     select,
 )
 
@@ -98,12 +100,17 @@ def _typed(name: str) -> pl.Expr:
     return (number == 1).alias(name) if fact.kind == "bool" else number
 
 
+def _named(table: Table, names: list[str]):
+    # Equalities rather than IN: read_frame runs compiled SQL, without IN's expanding parameter.
+    return or_(false(), *(table.c.name == n for n in names))
+
+
 def read_values(conn: Connection, *, names: list[str] | None = None, uscc: str | None = None) -> pl.DataFrame:
     """The stored long facts (only ``names``, only one enterprise, when given)."""
     table = enterprise_fact_values
     query = select(*(table.c[c] for c in LONG_SCHEMA))
     if names is not None:
-        query = query.where(table.c.name.in_(names))
+        query = query.where(_named(table, names))
     if uscc is not None:
         query = query.where(table.c.uscc == uscc)
     return read_frame(conn, query, LONG_SCHEMA)
@@ -117,7 +124,7 @@ def diff_values(conn: Connection, incoming: pl.DataFrame) -> pl.DataFrame:
     stored = read_values(conn, names=names).rename({"value": "old_value", "text": "old_text"})
     versions = enterprise_fact_value_versions
     latest = read_frame(conn, select(versions.c.uscc, versions.c.year, versions.c.name, func.max(versions.c.version))
-                        .where(versions.c.name.in_(names))
+                        .where(_named(versions, names))
                         .group_by(versions.c.uscc, versions.c.year, versions.c.name),
                         {"uscc": pl.String, "year": pl.Int32, "name": pl.String, "old_version": pl.Int64})
     stored = stored.join(latest, on=KEY, how="left").with_columns(pl.col("old_version").fill_null(1))

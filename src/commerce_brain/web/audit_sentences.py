@@ -114,7 +114,7 @@ def _warnings_raise(obj: str, d: Mapping, names: Names) -> str:
 
 
 def _enterprise_data(obj: str, d: Mapping, names: Names) -> str:
-    tables = (("enterprises", "企业"), ("facts", "年度数据"), ("events", "事件"))
+    tables = (("enterprises", "企业"), ("facts", "年度数据"), ("events", "事件"), ("fact_values", "其他年度指标"))
     counts = "；".join(f"{zh}新增 {d.get(f'{t}_new', 0)} 条、修改 {d.get(f'{t}_changed', 0)} 条" for t, zh in tables)
     return f"导入企业数据文件“{d.get('file', '')}”（{_record(obj)}）：{counts}"
 
