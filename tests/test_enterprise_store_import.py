@@ -86,7 +86,8 @@ def test_a_later_import_of_the_same_rows_is_a_revision_and_keeps_the_earlier_ver
     second = imported(later, database_url, "--user", "李四")
     assert second["counts"] == {"enterprises": {"new": 0, "changed": 1, "unchanged": 1},
                                 "facts": {"new": 0, "changed": 1, "unchanged": 1},
-                                "events": {"new": 0, "changed": 1, "unchanged": 1}}
+                                "events": {"new": 0, "changed": 1, "unchanged": 1},
+                                "fact_values": {"new": 0, "changed": 0, "unchanged": 13}}
     history = enterprise_history(engine, A)
     facts = history["facts"].sort("version")
     assert facts.select("year", "version", "main_revenue", "import_id", "file_name").rows() == [
@@ -107,7 +108,8 @@ def test_identical_rows_count_as_unchanged_and_write_no_version(engine, database
     path = workbook(tmp_path, "same.xlsx")
     imported(path, database_url)
     again = imported(path, database_url)
-    assert again["counts"] == {t: {"new": 0, "changed": 0, "unchanged": 2} for t in ("enterprises", "facts", "events")}
+    assert again["counts"] == {**{t: {"new": 0, "changed": 0, "unchanged": 2} for t in ("enterprises", "facts", "events")},
+                               "fact_values": {"new": 0, "changed": 0, "unchanged": 13}}
     assert enterprise_history(engine, A)["facts"].height == 1  # one version, not two
     assert len(list_enterprise_imports(engine)) == 2  # the second import is logged all the same
 

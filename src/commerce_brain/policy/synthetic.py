@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from ..uscc import ALPHABET, WEIGHTS
-from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA
+from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 
 SEED = 42
 GRADING_STREAM = 12  # the second seed word of the grading facts' own stream (issue 12)
@@ -70,7 +70,8 @@ def city(n_enterprises: int, years: Sequence[int], *, seed: int = SEED,
     # The grading facts come from a stream of their own: drawing them from ``rng`` would move
     # every event drawn after them, and with them the award totals the tests pin.
     grading = _grading_facts(np.random.default_rng([seed, GRADING_STREAM]), enterprises, facts)
-    return enterprises, pl.concat([facts, grading], how="horizontal"), events
+    # Every registry fact a column (mu_class is left to grading: empty here).
+    return enterprises, conform(pl.concat([facts, grading], how="horizontal"), FACT_SCHEMA), events
 
 
 def _usccs(rng: np.random.Generator, org_units: np.ndarray) -> np.ndarray:
