@@ -47,6 +47,24 @@ def changed_rows(planned: EnterpriseImport, data: PolicyData, *, catalog: Catalo
     return rows
 
 
+def fact_shown(name: str, value) -> str:
+    """A registry fact's stored value as a person reads it, with its unit: 1,234.56 元,
+    12.35 亩 (1235 hundredths), 是/否, A; "—" when empty."""
+    fact = BY_NAME[name]
+    if value is None:
+        return "—"
+    if fact.kind == "money":
+        return f"{money(value)} 元"
+    if fact.kind == "bool":
+        return "是" if value else "否"
+    if fact.kind == "decimal":  # 1235 hundredths → 12.35 亩
+        whole, part = divmod(value, 10 ** fact.scale)
+        return f"{whole:,}.{part:0{fact.scale}d} {fact.unit}"
+    if fact.kind == "number":
+        return f"{value:,} {fact.unit}".strip()
+    return str(value)
+
+
 class _Labels:
     def __init__(self, regions: Mapping[str, str], kinds: Mapping[str, str], data: PolicyData) -> None:
         self.regions, self.kinds = regions, kinds
@@ -89,11 +107,8 @@ class _Labels:
             return f"{rate_text(value)}%"
         if name in FLAGS:
             return "是" if value else "否"
-        if name in BY_NAME and BY_NAME[name].kind == "decimal":  # 1235 hundredths → 12.35 亩
-            scale = BY_NAME[name].scale
-            return f"{value // 10 ** scale}.{value % 10 ** scale:0{scale}d} {BY_NAME[name].unit}"
-        if name in BY_NAME and BY_NAME[name].kind == "number":
-            return f"{value:,} {BY_NAME[name].unit}".strip()
+        if name in BY_NAME:
+            return fact_shown(name, value)
         if name == "org_unit":
             return self.regions.get(value, value)
         if name == "kind":

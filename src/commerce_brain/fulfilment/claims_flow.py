@@ -32,6 +32,7 @@ from ..catalog import Catalog
 from ..policy.checkup import checkup
 from ..policy.engine import PolicyDataError, PolicyYearError, packaged
 from ..io.enterprise_import import PolicyData
+from ..policy.fact_registry import OFFICER_FACTS
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from ..policy.inputs import EnterpriseInputs, InputError
 from ..policy.model import PolicyCatalog
@@ -184,7 +185,7 @@ def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: Ente
         # waits (待核实) without an award until an officer registers the enterprise.
         return _file_pending(engine, name=name, rule=rule, year=year, inputs=inputs, statement=statement,
                              files=files, policies=policies)
-    inputs = checked
+    inputs = _with_stored_officer_facts(engine, checked)
     rows = _unclaimed_awards(engine, inputs, rule, year, policies, catalog)
     now = datetime.now(UTC)
     with _clash_as_duplicate(engine, rows), engine.begin() as conn:
@@ -198,6 +199,16 @@ def file_claim(engine: Engine, *, user: User, rule: str, year: int, inputs: Ente
             "uscc": inputs.uscc, "rule": rule, "year": year, "award_ids": list(award_ids), "amount_fen": amount,
             "attachments": [{"filename": a["filename"], "sha256": a["sha256"]} for a in files]})
     return FiledClaim(claim_id=claim_id, award_ids=award_ids, amount_fen=amount)
+
+
+def _with_stored_officer_facts(engine: Engine, inputs: EnterpriseInputs) -> EnterpriseInputs:
+    """The inputs with each year's officer facts (the 亩均 class, incidents, penalties) as stored
+    for the enterprise: an A class counts in a claim only when grading or an officer gave it."""
+    stored = load_policy_data(engine, uscc=inputs.uscc).facts
+    by_year = {row["year"]: row for row in stored.select("year", *OFFICER_FACTS).to_dicts()}
+    facts = tuple({**f, **{n: v for n, v in by_year.get(f["year"], {}).items() if n != "year" and v is not None}}
+                  for f in inputs.facts)
+    return replace(inputs, facts=facts)
 
 
 def _registered(engine: Engine, uscc: str) -> dict | None:

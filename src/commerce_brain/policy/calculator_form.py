@@ -20,12 +20,17 @@ from decimal import Decimal
 from ..uscc import uscc_problem
 from ..yuan import DECIMALS, NEGATIVE, TOO_LARGE, parse_yuan
 from .expr_compile import BOUNDS
-from .inputs import EnterpriseInputs, InputError
+from .fact_registry import BY_NAME, Fact
+from .fact_registry import FACTS as REGISTRY
+from .inputs import EnterpriseInputs, InputError, compact
 from .model import PolicyCatalog
 from .vocabulary import UnknownValues, Vocabulary, choices, shown
 
 FLAGS = ("is_manufacturing", "is_industrial", "is_listed", "is_provincial_or_central_owned")
-FACTS = ("main_revenue", "rd_spend")
+# A field per fact of the registry (variables.yaml), for the award year and the year before.
+FACTS = tuple(f.name for f in REGISTRY)
+# A yes/no fact is a choice of three: unknown (empty), 是 (1) or 否 (0).
+YES, NO = "1", "0"
 # The event's own fields, in the order the form shows them (``kind`` and ``date`` first).
 EVENT_FIELDS = ("kind", "date", "subject", "level", "rating", "amount", "count", "local_share", "benchmark_rate",
                 "days", "assessed_award", "already_paid")
@@ -110,6 +115,56 @@ def parse_count(text: str | None) -> int | None:
     if value > BOUNDS["number"]:
         raise FieldError("超出可计算范围")
     return value
+
+
+def parse_decimal(text: str | None, scale: int) -> int | None:
+    """“12.35” → 1235 with ``scale`` 2 (exact; more decimals are refused, not rounded); blank → None."""
+    raw = _normal(text).replace(",", "")
+    if not raw:
+        return None
+    if not _PLAIN.match(raw):
+        raise FieldError(f"应为非负数：“{text.strip()}”（如 12.35）")
+    return _whole(Decimal(raw) * 10 ** scale, f"最多 {scale} 位小数", BOUNDS["decimal"], "超出可计算范围")
+
+
+def fact_parser(fact: Fact):
+    """The reader of a registry fact's field, by its kind, with the fact's bounds checked."""
+    def parse(text: str | None):
+        if fact.kind == "bool":
+            raw = _normal(text)
+            if raw not in ("", YES, NO):
+                raise FieldError("请选择 是、否 或 未知")
+            return None if not raw else raw == YES
+        if fact.kind == "class":
+            raw = _normal(text).upper()
+            if raw and raw not in fact.vocabulary:
+                raise FieldError(f"可选：{'、'.join(fact.vocabulary)}")
+            return raw or None
+        if fact.kind == "text":
+            value = _text(text)
+            if value is not None and len(value) > fact.bounds[1]:
+                raise FieldError(f"太长：最多 {fact.bounds[1]} 字")
+            return value
+        value = (parse_money(text) if fact.kind == "money" else parse_count(text) if fact.kind == "number"
+                 else parse_decimal(text, fact.scale))
+        if value is not None and fact.stored_bounds and not fact.stored_bounds[0] <= value <= fact.stored_bounds[1]:
+            raise FieldError(f"超出范围：应在 {fact.bounds[0]:,} 到 {fact.bounds[1]:,}{fact.unit} 之间")
+        return value
+    return parse
+
+
+def fact_text(fact: Fact, value) -> str:
+    """A stored fact as its field shows it (what ``fact_parser`` reads back to the same value)."""
+    if value is None:
+        return ""
+    if fact.kind == "money":
+        return money_text(value)
+    if fact.kind == "decimal":
+        whole, part = divmod(value, 10 ** fact.scale)
+        return f"{whole}.{part:0{fact.scale}d}".rstrip("0").rstrip(".")
+    if fact.kind == "bool":
+        return YES if value else NO
+    return str(value)
 
 
 def parse_date(text: str | None) -> date | None:
@@ -229,10 +284,11 @@ def parse_form(form: Mapping[str, str], *, policies: PolicyCatalog, org_units: M
     facts = {}
     for prefix, offset in (("", 0), (PREV, 1)):
         when = "上一年度" if offset else "测算年度"
-        values = {n: read(f"{prefix}{n}", f"{when}{policies.label(n)}", parse_money, form.get(f"{prefix}{n}"))
+        values = {n: read(f"{prefix}{n}", f"{when}{policies.label(n)}", fact_parser(BY_NAME[n]),
+                          form.get(f"{prefix}{n}"))
                   for n in FACTS}
         if year is not None and any(v is not None for v in values.values()):
-            facts[year - offset] = {"year": year - offset, **values}
+            facts[year - offset] = compact({"year": year - offset, **values})
     events = [_event(row, policies, errors) for row in event_rows(form)]
     history = _history(form.get(HISTORY), errors)
     if errors or year is None:
@@ -335,7 +391,7 @@ def form_values(inputs: EnterpriseInputs, year: int, policies: PolicyCatalog) ->
     by_year = {f["year"]: f for f in inputs.facts}
     for prefix, offset in (("", 0), (PREV, 1)):
         for name in FACTS:
-            values[f"{prefix}{name}"] = money_text(by_year.get(year - offset, {}).get(name))
+            values[f"{prefix}{name}"] = fact_text(BY_NAME[name], by_year.get(year - offset, {}).get(name))
     shown = [e for e in inputs.events if e["date"].year == year]
     for i, event in enumerate(shown):
         values.update(event_values(i, event, policies))

@@ -31,7 +31,7 @@ KINDS = ("money", "number", "decimal", "bool", "class", "text")
 INTEGER_KINDS = ("money", "number", "decimal")
 DTYPES = {"money": pl.Int64, "number": pl.Int64, "decimal": pl.Int64, "bool": pl.Boolean,
           "class": pl.String, "text": pl.String}
-KEYS = {"kind", "name_zh", "unit", "bounds", "aliases", "scale", "vocabulary", "stored", "required"}
+KEYS = {"kind", "name_zh", "unit", "bounds", "aliases", "scale", "vocabulary", "stored", "required", "officer"}
 # A text fact without stated bounds is limited to this many characters (a parcel number, a note).
 TEXT_LENGTH = 200
 
@@ -56,6 +56,7 @@ class Fact:
     aliases: tuple[str, ...] = ()
     column: bool = False
     required: bool = False
+    officer: bool = False  # set by officers or grading, never taken from the enterprise
 
     @property
     def dtype(self) -> pl.DataType:
@@ -117,7 +118,8 @@ def _fact(name: str, spec: dict) -> Fact:
                 bounds=None if bounds is None else (bounds[0], bounds[1]),
                 scale=scale if kind == "decimal" else 0, vocabulary=vocabulary,
                 aliases=tuple(str(a) for a in spec.get("aliases") or ()),
-                column=stored == "column", required=bool(spec.get("required", False)))
+                column=stored == "column", required=bool(spec.get("required", False)),
+                officer=bool(spec.get("officer", False)))
 
 
 def registry_path() -> Path:
@@ -130,6 +132,7 @@ BY_NAME: dict[str, Fact] = {f.name: f for f in FACTS}
 # Stored as columns of enterprise_facts (the two the platform began with); the rest long.
 COLUMN_FACTS = tuple(f.name for f in FACTS if f.column)
 LONG_FACTS = tuple(f.name for f in FACTS if not f.column)
+OFFICER_FACTS = tuple(f.name for f in FACTS if f.officer)
 
 
 def fact_schema() -> dict[str, pl.DataType]:

@@ -17,6 +17,7 @@ from datetime import date
 import polars as pl
 
 from .expr_compile import BOUNDS
+from .fact_registry import COLUMN_FACTS, OFFICER_FACTS
 from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 
 _INTEGER = (pl.Int32, pl.Int64)
@@ -59,11 +60,14 @@ class EnterpriseInputs:
                           ensure_ascii=False, sort_keys=True)
 
     def without_reviewer_fields(self) -> EnterpriseInputs:
-        """The inputs with ``assessed_award`` and ``already_paid`` dropped from every event: what
-        an enterprise may say. A 最高… award is then proposed at its cap and marked for review
+        """The inputs with ``assessed_award`` and ``already_paid`` dropped from every event, and
+        the officers' facts (``officer`` in the registry) from every year: what an enterprise may say. A 最高… award is then proposed at its cap and marked for review
         (评审核定), and 补差 uses only what officers and the platform record."""
         events = tuple({k: v for k, v in e.items() if k not in REVIEWER_FIELDS} for e in self.events)
-        return EnterpriseInputs(enterprise=self.enterprise, facts=self.facts, events=events)
+        # Facts officers or grading set (the 亩均 class, incidents, penalties) are not the
+        # enterprise's to state either: a claim reads them from the store.
+        facts = tuple({k: v for k, v in f.items() if k not in OFFICER_FACTS} for f in self.facts)
+        return EnterpriseInputs(enterprise=self.enterprise, facts=facts, events=events)
 
     @classmethod
     def from_json(cls, text: str) -> EnterpriseInputs:
@@ -87,9 +91,15 @@ class EnterpriseInputs:
             raise KeyError(uscc)
         return cls(
             enterprise=found.row(0, named=True),
-            facts=tuple(facts.filter(pl.col("uscc") == uscc).drop("uscc").sort("year").to_dicts()),
+            facts=tuple(compact(f) for f in facts.filter(pl.col("uscc") == uscc).drop("uscc").sort("year").to_dicts()),
             events=tuple(events.filter(pl.col("uscc") == uscc).drop("uscc", "year").to_dicts()),
         )
+
+
+def compact(fact: dict) -> dict:
+    """A year's facts without the empty long ones (the registry has many a form leaves blank);
+    the year and the two column facts are always there, as the engine's contract has them."""
+    return {k: v for k, v in fact.items() if v is not None or k == "year" or k in COLUMN_FACTS}
 
 
 @cache

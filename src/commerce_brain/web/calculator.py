@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from ..access import Scope, User, can
+from ..policy.fact_registry import FACTS as REGISTRY
 from ..policy import calculator_form as cf
 from ..policy.checkup import Checkup, checkup
 from ..policy.engine import PolicyDataError, PolicyYearError
@@ -138,7 +139,7 @@ def _page(request: Request, user: User, values: dict[str, str], *, errors: list[
         "kinds": {kind: policies.names.kind(kind) for kind in kinds}, "kind_fields": cf.fields_of_kinds(policies),
         "kind_articles": cf.kind_articles(policies), "choices": cf.choices(policies),
         "choice_zh": CHOICE_ZH, "org_units": _org_units(request, visible),
-        "flags": [(f, policies.label(f)) for f in cf.FLAGS], "facts": [(f, policies.label(f)) for f in cf.FACTS],
+        "flags": [(f, policies.label(f)) for f in cf.FLAGS], "facts": REGISTRY,
         "event_fields": [(f, policies.label(f), policies.variables["events"].get(f, ("date",))[0])
                          for f in cf.EVENT_FIELDS[2:]],
         "year": _shown_year(values), "own_uscc": visible.uscc, "may_claim": can(user, "file_claims"),

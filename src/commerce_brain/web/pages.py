@@ -55,6 +55,9 @@ from .views import (
     visible_org_unit,
 )
 
+from ..enterprise_changes import fact_shown  # noqa: E402
+from ..policy.fact_registry import FACTS as FACT_REGISTRY  # noqa: E402
+
 router = APIRouter(include_in_schema=False)
 
 LOGIN_COOKIE = "cb_login"
@@ -65,7 +68,7 @@ _ENV = Environment(loader=FileSystemLoader(str(resources.files("commerce_brain.w
                    autoescape=select_autoescape(["html"]))
 _ENV.globals.update(num=num, pct=pct, STATUS_ZH=STATUS_ZH, colour=r.status_colour, can=can,
                     subject_zh=packaged_names().subject, kind_zh=packaged_names().kind,
-                    choice_zh=packaged_names().choices)
+                    choice_zh=packaged_names().choices, fact_registry=FACT_REGISTRY, fact_shown=fact_shown)
 
 
 # Rendered page bodies of the monitoring pages, per evaluation frame (see render_shared).
