@@ -311,3 +311,17 @@ def test_a_fact_added_to_the_registry_flows_from_template_to_engine_without_code
     assert found["counts"]["new"] == 14  # A's 13 facts of the packaged registry and the new one
     assert sorted(found["stored"], key=lambda v: v is None) == [150000050, None]
     assert found["awards"] == [[A, 1500001]]  # 1% of 1,500,000.50 元, half up to the fen
+
+
+def test_an_enterprise_cannot_state_its_own_class_a_claim_reads_the_stored_one(engine, example):
+    from commerce_brain.fulfilment.claims_flow import _with_stored_officer_facts
+    from commerce_brain.policy.inputs import EnterpriseInputs
+
+    import_policy_data(engine, read_policy_data(example, load_catalog()), actor="政策办", file_name="一月.xlsx",
+                       sha256="-")
+    for uscc, stated, expected in ((A, "D", "A"), (B, "A", None)):
+        typed = EnterpriseInputs(enterprise={"uscc": uscc}, facts=(
+            {"year": 2023, "main_revenue": 100, "rd_spend": None, "mu_class": stated, "safety_incident": False},))
+        said = typed.without_reviewer_fields()
+        assert "mu_class" not in said.facts[0] and "safety_incident" not in said.facts[0]
+        assert _with_stored_officer_facts(engine, said).facts[0].get("mu_class") == expected

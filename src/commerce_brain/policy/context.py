@@ -38,7 +38,7 @@ def facts_context(enterprises: pl.DataFrame, facts: pl.DataFrame,
     ``prev`` names the facts whose previous year is wanted (every fact when None): the engine
     asks only for those some rule reads, since each is a shifted copy of a million-row column.
     """
-    wanted = [v for v in FACT_VARIABLES if prev is None or v in prev]
+    wanted = [v for v in FACT_VARIABLES if v in facts.columns and (prev is None or v in prev)]
     ordered = facts.join(enterprises.select("uscc", "eid"), on="uscc", how="inner").drop("uscc").sort(["eid", "year"])
     # Sorted by enterprise and year, the previous row is the previous year when both match.
     follows = (pl.col("eid") == pl.col("eid").shift(1)) & (pl.col("year") == pl.col("year").shift(1) + 1)
@@ -59,9 +59,10 @@ def events_context(enterprises: pl.DataFrame, facts_ctx: pl.DataFrame, events: p
         .join(enterprises.select("uscc", "eid"), on="uscc", how="inner")
     )
     rows = _with_attributes(picked, enterprises)
-    previous = [c for c in facts_ctx.columns if c.startswith("prev__")]
+    # The facts the context carries (the engine keeps only those rules read) and their prev__.
+    carried = [c for c in facts_ctx.columns if c in FACT_TYPES or c.startswith("prev__")]
     if not with_facts:
         return rows.with_columns(pl.lit(None, dtype=FACT_TYPES[c.removeprefix("prev__")]).alias(c)
-                                 for c in (*FACT_VARIABLES, *previous))
-    year_facts = facts_ctx.select("eid", "year", *FACT_VARIABLES, *previous)
+                                 for c in carried)
+    year_facts = facts_ctx.select("eid", "year", *carried)
     return rows.join(year_facts, on=["eid", "year"], how="left")

@@ -76,12 +76,15 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
         policies, catalog = policies or default_policies, catalog or default_catalog
     _check_years(policies, years)
     enterprises = numbered(conform(enterprises, ENTERPRISE_SCHEMA))
-    facts = conform(facts, FACT_SCHEMA)
+    rules = [r for p in policies.policies for r in p.rules]
+    read = {n for r in rules for n in figures_used(r)}
+    # Only the facts some rule reads are carried (the registry has many more, each a column
+    # every join and sort would move), and prev__x only for those read the year before of.
+    facts = conform(facts, FACT_SCHEMA).select(
+        "uscc", "year", *(v for v in FACT_VARIABLES if v in read or f"prev__{v}" in read))
     events = conform(events, EVENT_SCHEMA)
     _check_bounds(policies, facts, events)
-    rules = [r for p in policies.policies for r in p.rules]
-    # prev__x only for the facts some rule reads the year before of (each is a column shift).
-    prev = {n.removeprefix("prev__") for r in rules for n in figures_used(r) if n.startswith("prev__")}
+    prev = {n.removeprefix("prev__") for n in read if n.startswith("prev__")}
     facts_ctx = facts_context(enterprises, facts, prev)
     # Event rules rarely read the enterprise's yearly figures; join them only if one does.
     event_rules = [r for r in rules if "facts" not in r.on]
