@@ -1,16 +1,16 @@
 """The yearly-facts registry's long store: enterprise_fact_values and its versions, and the
 import log's counts of them (issue 12). Facts added to the registry later need no migration.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
