@@ -143,8 +143,9 @@ def test_first_time_is_near_until_reached_and_never_after():
 def test_figures_are_shown_exactly_without_float():
     shown = pl.select(money_text(pl.lit(123_456_789_012_345_67, dtype=pl.Int64)).alias("m"),
                       money_text(pl.lit(12_345, dtype=pl.Int64)).alias("y"),
-                      number_text(pl.lit(1235), 100).alias("d"))
-    assert shown.row(0) == ("12345678901.2346 万元", "123.45 元", "12.35")
+                      number_text(pl.lit(1235), 100).alias("d"), number_text(pl.lit(1235), 1000).alias("t"),
+                      number_text(pl.lit(-1), 3).alias("third"))
+    assert shown.row(0) == ("12345678901.2346 万元", "123.45 元", "12.35", "1.235", "-0.33")
 
 
 def _city() -> PolicyData:

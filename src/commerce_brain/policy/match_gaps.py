@@ -56,11 +56,14 @@ def money_text(fen: pl.Expr) -> pl.Expr:
 
 
 def number_text(num: pl.Expr, den: int, *, percent: bool = False) -> pl.Expr:
-    """num/den to two places, rounded half up (a rate in % when ``percent``): exact."""
-    scale = 100 * (100 if percent else 1)
-    hundredths = (num.cast(pl.Int128) * scale * 2 + den) // (2 * den)
-    sign = pl.when(hundredths < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.format("{}{}{}", sign, _decimal(hundredths.abs(), 100, 2), pl.lit("%" if percent else ""))
+    """num/den rounded half up to two places, or to a decimal fact's own (1235/1000 t →
+    “1.235”); a rate in % when ``percent``. Exact: integers only."""
+    places = len(str(den)) - 1 if not percent and den > 100 and str(den).strip("0") == "1" else 2
+    unit = 10 ** places
+    scale = unit * (100 if percent else 1)
+    scaled = (num.cast(pl.Int128) * scale * 2 + den) // (2 * den)
+    sign = pl.when(scaled < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.format("{}{}{}", sign, _decimal(scaled.abs(), unit, places), pl.lit("%" if percent else ""))
 
 
 def _decimal(value: pl.Expr, unit: int, places: int) -> pl.Expr:

@@ -26,7 +26,7 @@ from .expr_parse import Binary, Node, Number, Text
 from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from .match_gaps import GAPS, Gap, GapCompiler
 from .model import PolicyCatalog, Rule
-from .rule_eval import amount_expr, eligibility, fen
+from .rule_eval import amount_expr, eligibility, fen, figures_used
 
 MATCH_COLUMNS = {
     "uscc": pl.String, "name": pl.String, "org_unit": pl.String, "rule_id": pl.String,
@@ -61,7 +61,12 @@ def match(policies: PolicyCatalog | None, data: PolicyData, *, year: int, within
     awards = evaluate_years(data.enterprises, data.facts, data.events, [year], policies=policies,
                             catalog=catalog).awards
     enterprises = numbered(conform(data.enterprises, ENTERPRISE_SCHEMA))
-    facts_ctx = facts_context(enterprises, conform(data.facts, FACT_SCHEMA))
+    # Only the yearly facts some rule reads, as the engine carries them (each is a column every
+    # join and sort moves; their prev__ follow the columns present).
+    read = {n.removeprefix("prev__") for r in policies.rules() for n in figures_used(r)}
+    facts_frame = conform(data.facts, FACT_SCHEMA)
+    facts_ctx = facts_context(enterprises, facts_frame.select(
+        "uscc", "year", *(c for c in facts_frame.columns if c in read)))
     events_ctx = events_context(enterprises, facts_ctx, conform(data.events, EVENT_SCHEMA), [year])
     paid = (awards.group_by("uscc", "rule").agg(pl.col("amount_fen").sum())
             .join(enterprises.select("uscc", "eid"), on="uscc").drop("uscc"))
