@@ -210,3 +210,32 @@ def test_leaving_out_absent_events_keeps_every_near_miss():
     full, lean = match(None, data, year=2023), match(None, data, year=2023, absent_events=False)
     assert lean.height < full.height
     assert near_misses(lean, within=0.1).equals(near_misses(full, within=0.1))
+
+
+def test_registry_facts_decimal_class_and_bool():
+    # land_area_mu is a decimal fact (亩, two places: 1230 is 12.30 亩); mu_class a class; is_above_scale a yes/no.
+    row = [{"land_area_mu": 1230, "mu_class": "B", "is_above_scale": False, "avg_employees": 95}]
+    land = _gaps("land_area_mu >= 12.5", row).row(0, named=True)
+    assert land["gaps"] == ["年度用地面积（含租用） 12.3 亩，距 12.5 亩门槛还差 0.2 亩"]
+    assert land["short"] == pytest.approx(0.016)
+    assert _gaps("avg_employees >= 100", row)["gaps"][0].to_list() == ["年度年平均职工人数 95 人，距 100 人门槛还差 5 人"]
+    assert _gaps('mu_class == "A"', row)["gaps"][0].to_list() == ["年度亩均效益综合评价类别须为A"]
+    assert _gaps('mu_class in ("A", "B")', row)["met"][0] is True
+    assert _gaps('mu_class == "A"', row)["short"][0] == float("inf")
+    assert _gaps("is_above_scale", row)["gaps"][0].to_list() == ["需为规模以上工业企业"]
+
+
+def test_a_rule_reading_the_registry_facts_matches_end_to_end(tmp_path):
+    from commerce_brain.policy.catalog import load_policy_catalog
+    from test_fact_registry import class_catalog
+
+    policies = load_policy_catalog(class_catalog(tmp_path / "catalog"))
+    data = _city()
+    facts = data.facts.with_columns(pl.lit(True).alias("is_above_scale"),
+                                    pl.Series("mu_class", ["A", "A", "C"]),
+                                    pl.Series("land_area_mu", [1300, 1200, 1300], dtype=pl.Int64))
+    found = match(policies, PolicyData(data.enterprises, facts, data.events), year=2023, catalog=packaged()[1])
+    rows = {r["uscc"]: r for r in found.filter(pl.col("rule_id") == "a_class_test").iter_rows(named=True)}
+    assert (rows[A]["met"], rows[A]["amount_fen"]) == (True, 1 * WAN)
+    assert rows[B]["gaps"] == ["年度用地面积（含租用） 12 亩，距 12.5 亩门槛还差 0.5 亩"] and rows[B]["near"] is True
+    assert rows[C]["gaps"] == ["年度亩均效益综合评价类别须为A"] and rows[C]["gap_ratio"] is None

@@ -20,6 +20,7 @@ import polars as pl
 from .explain import in_words
 from .expr_compile import NUMERIC, Compiled, Var, _scaled, compile_expr, to_condition
 from .expr_parse import Binary, Bool, Call, In, Name, Node, Number, Unary
+from .fact_registry import fact
 from .model import PolicyCatalog
 
 GAPS = pl.List(pl.String)
@@ -167,9 +168,11 @@ class GapCompiler:
             diff = (needed - (x * 2 + den) // (2 * den)).abs()
             shown_gap = money_text(diff.cast(pl.Int64))
         else:
-            shown_x = number_text(x, den, percent=self.percent(left))
-            shown_y = number_text(y, den, percent=self.percent(right))
-            shown_gap = number_text((y - x).abs(), den, percent=self.percent(left) and self.percent(right))
+            # A registry fact's unit (亩, 人, 吨标准煤) goes with the figure and the threshold alike.
+            unit = self.unit(left) or self.unit(right)
+            shown_x = number_text(x, den, percent=self.percent(left)) + unit
+            shown_y = number_text(y, den, percent=self.percent(right)) + unit
+            shown_gap = number_text((y - x).abs(), den, percent=self.percent(left) and self.percent(right)) + unit
         short = ((y - x).abs().cast(pl.Float64) / y.abs().cast(pl.Float64))
         short = pl.when(y != 0).then(short).otherwise(inf) if op not in ("!=",) else pl.lit(inf)
         what = self.label(left)
@@ -191,6 +194,18 @@ class GapCompiler:
     def absent(self, node: Node) -> pl.Expr:
         """缺少年度研发投入数据: a figure the comparison needs is not there."""
         return pl.lit(f"缺少{self.label(node)}数据")
+
+    def unit(self, node: Node) -> str:
+        """“ 亩” for a yearly fact (or last year's) the registry gives a unit; “” otherwise."""
+        if isinstance(node, Call) and node.function == "prev" and node.args:
+            node = node.args[0]
+        if not isinstance(node, Name) or node.name not in self.facts:
+            return ""
+        try:
+            found = fact(node.name)
+        except KeyError:
+            return ""
+        return f" {found.unit}" if found.unit and found.kind in ("number", "decimal") else ""
 
     def percent(self, node: Node) -> bool:
         """A rate: shown in %."""
