@@ -205,11 +205,15 @@ def test_rules_out_of_region_are_not_considered():
     assert found.filter(pl.col("uscc") == A).height == len(packaged()[0].rules())
 
 
-def test_leaving_out_absent_events_keeps_every_near_miss():
+def test_leaving_out_absent_events_or_far_rows_keeps_every_near_miss():
     data = _city()
     full, lean = match(None, data, year=2023), match(None, data, year=2023, absent_events=False)
     assert lean.height < full.height
     assert near_misses(lean, within=0.1).equals(near_misses(full, within=0.1))
+    for within in (0.05, 0.1, 0.5, 1.0):
+        only = match(None, data, year=2023, within=within, near_only=True)
+        assert only.filter(~pl.col("near")).is_empty()
+        assert near_misses(only, within=within).equals(near_misses(full, within=within))
 
 
 def test_registry_facts_decimal_class_and_bool():

@@ -37,7 +37,7 @@ def county_near_misses(data: PolicyData, *, within: float = NEAR_DEFAULT, year: 
     """Every enterprise's near misses (only ``org_units``' when given), most money at stake first."""
     if org_units is not None:
         data = PolicyData(data.enterprises.filter(pl.col("org_unit").is_in(sorted(org_units))), data.facts, data.events)
-    frame = match(policies, data, year=year or default_year(data), within=within, catalog=catalog, absent_events=False)
+    frame = match(policies, data, year=year or default_year(data), within=within, catalog=catalog, near_only=True)
     return near_misses(frame, within=within)
 
 

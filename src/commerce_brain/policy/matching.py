@@ -42,7 +42,7 @@ _ROW = tuple(ROW_SCHEMA)
 
 
 def match(policies: PolicyCatalog | None, data: PolicyData, *, year: int, within: float = NEAR_DEFAULT,
-          catalog: Catalog | None = None, absent_events: bool = True) -> pl.DataFrame:
+          catalog: Catalog | None = None, absent_events: bool = True, near_only: bool = False) -> pl.DataFrame:
     """One row per enterprise × rule considered (``MATCH_COLUMNS``) for award year ``year``.
 
     ``met``/``amount_fen``: the engine awards it, and how much. Otherwise ``gaps`` says what is
@@ -51,7 +51,9 @@ def match(policies: PolicyCatalog | None, data: PolicyData, *, year: int, within
     ``near`` is ``gap_ratio <= within``. ``money_at_stake_fen``: the amount when met, else what
     the rule would pay on the enterprise's figures (capped), or its fixed or highest amount.
     ``absent_events=False`` leaves out the rows of event rules the enterprise has no event for
-    (“需…年新获…”: never a near miss), which a city-wide near-miss query does not need.
+    (“需…年新获…”: never a near miss), which a city-wide near-miss query does not need;
+    ``near_only=True`` keeps only the near misses (sentences are then made for those alone: the
+    survey ``near_misses`` of a whole city asks for).
     Rows come rule by rule; ``for_enterprise`` orders one enterprise's. Raises the engine's
     PolicyYearError / PolicyDataError as ``evaluate_years`` does.
     """
@@ -83,11 +85,12 @@ def match(policies: PolicyCatalog | None, data: PolicyData, *, year: int, within
             considered = pl.all_horizontal(list(tests.values()))
             stake = _stake(rule, variables)
             if "facts" in rule.on:
-                rows = _fact_rows(facts_ctx.lazy().with_columns(**history), gap, considered, stake, year)
+                rows = _fact_rows(facts_ctx.lazy().with_columns(**history), gap, considered, stake, year,
+                                  within if near_only else None)
             else:
                 present = kinds_present.intersection(rule.on)
                 rows = _event_rows(events_ctx.lazy().with_columns(**history) if present else None, enterprises.lazy(), rule, gap, considered, stake,
-                                   year, policies, absent_events)
+                                   year, policies, absent_events and not near_only, within if near_only else None)
             awarded = paid.lazy().filter(pl.col("rule") == rule.id).select("eid", "amount_fen")
             queries.append(_settled(rows.join(awarded, on="eid", how="left"), rule, within))
     if not queries:
@@ -140,14 +143,20 @@ def _effective_condition(rule: Rule) -> Node | None:
     return node
 
 
-def _fact_rows(table: pl.LazyFrame, gap: Gap, considered: pl.Expr, stake: pl.Expr, year: int) -> pl.LazyFrame:
+def _fact_rows(table: pl.LazyFrame, gap: Gap, considered: pl.Expr, stake: pl.Expr, year: int,
+               near: float | None) -> pl.LazyFrame:
     """The award year's enterprise-years (history columns already computed over every year)."""
     rows = table.filter((pl.col("year") == year) & considered).with_columns(gap.met.alias("met_condition"))
-    return _spoken(rows, gap, stake)
+    return _spoken(rows, gap, stake, near)
 
 
-def _spoken(rows: pl.LazyFrame, gap: Gap, stake: pl.Expr) -> pl.LazyFrame:
-    """Sentences only for the rows that fail: formatting figures is the costly part."""
+def _spoken(rows: pl.LazyFrame, gap: Gap, stake: pl.Expr, near: float | None = None) -> pl.LazyFrame:
+    """Sentences only for the rows that fail (with ``near``, only for those that fail by at most
+    that fraction): formatting figures is the costly part."""
+    if near is not None:
+        close = rows.filter(~pl.col("met_condition")).with_columns(gap.short.alias("short")) \
+            .filter(pl.col("short") <= near)
+        return close.select("eid", "met_condition", "short", gap.gaps.alias("gaps"), stake.alias("stake"))
     met = rows.filter(pl.col("met_condition")).select(
         "eid", "met_condition", pl.lit(0.0).alias("short"), pl.lit([], dtype=GAPS).alias("gaps"), stake.alias("stake"))
     failed = rows.filter(~pl.col("met_condition")).select(
@@ -156,7 +165,8 @@ def _spoken(rows: pl.LazyFrame, gap: Gap, stake: pl.Expr) -> pl.LazyFrame:
 
 
 def _event_rows(events: pl.LazyFrame | None, enterprises: pl.LazyFrame, rule: Rule, gap: Gap, considered: pl.Expr,
-                stake: pl.Expr, year: int, policies: PolicyCatalog, absent_events: bool) -> pl.LazyFrame:
+                stake: pl.Expr, year: int, policies: PolicyCatalog, absent_events: bool,
+                near: float | None) -> pl.LazyFrame:
     """Per enterprise, its closest event of the rule's kinds; enterprises without one need it.
     ``events`` is None when no enterprise has an event of those kinds (one enterprise's match:
     most rules), which spares planning the analysis of none."""
@@ -165,7 +175,7 @@ def _event_rows(events: pl.LazyFrame | None, enterprises: pl.LazyFrame, rule: Ru
             pl.LazyFrame(schema=ROW_SCHEMA)
     rows = events.filter(pl.col("kind").is_in(list(rule.on)) & considered).with_columns(
         gap.met.alias("met_condition"))
-    had = (_spoken(rows, gap, stake)
+    had = (_spoken(rows, gap, stake, near)
            .sort(["eid", "short", "stake"], descending=[False, False, True])
            .group_by("eid", maintain_order=True)
            .agg(pl.col("met_condition").any(), pl.col("short").first(), pl.col("gaps").first(),
