@@ -416,6 +416,23 @@ def test_class_year_reads_the_store_and_leaves_stdout_to_the_json(tmp_path):
     assert json.loads(result.stdout)["total_yuan"] == 120_000 + 50_000
 
 
+def test_class_year_takes_the_stored_class_for_the_uplift(database_url, tmp_path):
+    # SQLite and PostgreSQL: the class published for 2023 (not 2022's) gives the A-class uplift.
+    from commerce_brain.fulfilment.data import save_fact_values
+    from commerce_brain.store.schema import connect
+
+    save_fact_values(connect(database_url), pl.DataFrame(
+        {"uscc": ["91330800MA20000001", "91330800MA20000002", "91330800MA20000002"], "year": [2023, 2023, 2022],
+         "mu_class": ["A", "B", "A"]}), actor="测试", file_name="classes")
+    apps = tmp_path / "apps.csv"
+    apps.write_text("id,uscc,kind,score,eligible_investment_yuan,mu_class\n1,91330800MA20000001,process,80,1000000,\n"
+                    "2,91330800MA20000002,process,70,1000000,\n", encoding="utf-8")
+    result = runner.invoke(app, ["grading", "allocate", "--pot", str(GENERAL_POT), "--applications", str(apps),
+                                 "--class-year", "2023", "--db", database_url, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total_yuan"] == 120_000 + 100_000
+
+
 def test_a_catalog_pot_is_named_by_its_file_stem_and_listed(tmp_path):
     apps = tmp_path / "apps.csv"
     apps.write_text(HEADER + "1,X1,新材料,major,100,80\n", encoding="utf-8")
