@@ -17,10 +17,13 @@ from openpyxl import load_workbook
 
 from commerce_brain.catalog import load_catalog
 from commerce_brain.grading.catalog import load_grading_settings
-from commerce_brain.grading.evaluate import evaluate
 from commerce_brain.grading.pot import catalog_pots
 from commerce_brain.grading.synthetic import synthetic_grading_facts
-from commerce_brain.grading_board import latest_grading, settings_digest, store_run
+from commerce_brain.fulfilment import save_policy_data
+from commerce_brain.fulfilment.data import load_policy_data
+from commerce_brain.grading_board import latest_grading, run_evaluation
+from commerce_brain.io.enterprise_import import PolicyData
+from commerce_brain.policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from commerce_brain.access import Scope
 from commerce_brain.io.applications_template import write_applications_template
 from commerce_brain.settings import Settings
@@ -43,26 +46,27 @@ ACCOUNTS = {"officer": ("policy_officer", None, None), "officer2": ("policy_offi
             "boss": ("leader", None, None), "finance": ("finance_officer", None, None)}
 
 
-def graded_sample() -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The synthetic year graded, one enterprise of 柯城区 named like a formula."""
+def sample_data() -> PolicyData:
+    """The synthetic year as the enterprise data import stores it, one enterprise of 柯城区 named
+    like a formula, every credit code valid (an enterprise account must hold one)."""
     facts = synthetic_grading_facts(200, year=YEAR)
-    # Valid credit codes (an enterprise account must hold one).
     facts = facts.with_columns(pl.Series("uscc", [make_uscc(f"91330800MA2{i:06d}") for i in range(facts.height)]))
     first_kecheng = facts.with_row_index().filter((pl.col("org_unit") == KECHENG) & pl.col("is_above_scale")
                                                    & pl.col("parcel").is_null())["index"][0]
     facts = facts.with_columns(pl.when(pl.int_range(pl.len()) == first_kecheng).then(pl.lit(EVIL))
                                .otherwise(pl.col("name")).alias("name"))
-    grading = evaluate(facts, load_grading_settings(), year=YEAR)
-    return grading.graded, grading.out_of_scope
+    enterprises = facts.select("uscc", "name", "org_unit", "industry", "is_industrial",
+                               pl.col("is_industrial").alias("is_manufacturing"))
+    return PolicyData(conform(enterprises, ENTERPRISE_SCHEMA), conform(facts, FACT_SCHEMA), conform(None, EVENT_SCHEMA))
 
 
 @pytest.fixture
 def site(database_url, tmp_path):
     catalog = load_catalog()
     engine = connect(database_url)
-    graded, out = graded_sample()
-    store_run(engine, graded, out, year=YEAR, actor="setup", org_unit=None, source="store",
-              digest=settings_digest(load_grading_settings()))
+    save_policy_data(engine, sample_data(), actor="setup")
+    run_evaluation(engine, year=YEAR, actor="setup")
+    graded = latest_grading(engine, year=YEAR, scope=Scope())
     mine = graded.filter((pl.col("org_unit") == KECHENG) & (pl.col("name") != EVIL)).row(0, named=True)
     other = graded.filter(pl.col("org_unit") == "330881").row(0, named=True)
     accounts = ACCOUNTS | {"firm": ("enterprise", None, mine["uscc"])}
@@ -149,6 +153,17 @@ def test_a_year_without_a_run_says_so_and_a_role_without_view_grading_is_refused
     assert 'href="/grading"' in get(site, "boss", "/awards").text
 
 
+def test_running_the_evaluation_on_the_page_grades_the_stored_data(site):
+    client, csrf = sign_in(site, "city")
+    assert client.post("/grading/runs", data={"csrf": csrf, "year": "20x3"}).status_code == 422
+    nothing = client.post("/grading/runs", data={"csrf": csrf, "year": "2019"})
+    assert nothing.status_code == 400 and "2019年度没有可评价的企业年度数据" in nothing.text
+    done = client.post("/grading/runs", data={"csrf": csrf, "year": str(YEAR)}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == f"/grading?year={YEAR}"
+    assert [e["actor"] for e in events(site["engine"]) if e["action"] == "grading.run"] == ["city", "setup"]  # newest first
+    assert listed(client.get(done.headers["location"]).text) == set(site["graded"]["uscc"])
+
+
 # ---- the score card -----------------------------------------------------------------------------
 
 def test_the_score_card_shows_each_indicator_against_its_benchmark_and_why(site):
@@ -201,6 +216,15 @@ def test_the_officer_regrades_with_a_reason_and_the_card_and_audit_show_it(site)
     [event] = [e for e in events(site["engine"]) if e["action"] == "grading.regrade"]
     assert event["actor"] == "officer"
     assert "（手动调档）" in client.get(f"/grading?year={YEAR}").text
+    # The same officer may not publish the classes he re-graded; another may.
+    assert client.post("/grading/publish", data={"csrf": csrf, "year": str(YEAR)}).status_code == 403
+    other, token = sign_in(site, "officer2")
+    published = other.post("/grading/publish", data={"csrf": token, "year": str(YEAR)})
+    assert published.status_code == 200 and "已发布2023年度的评价类别" in published.text
+    assert [e["actor"] for e in events(site["engine"]) if e["action"] == "grading.publish"] == ["officer2"]
+    # The class is now the yearly fact the policy rules read (article 5's A-class uplift).
+    facts = load_policy_data(site["engine"], uscc=row["uscc"]).facts.filter(pl.col("year") == YEAR)
+    assert facts["mu_class"].to_list() == [to]
 
 
 def test_only_the_policy_office_regrades_and_a_form_needs_its_token(site):
@@ -215,6 +239,22 @@ def test_only_the_policy_office_regrades_and_a_form_needs_its_token(site):
 
 
 # ---- leaders -------------------------------------------------------------------------------------
+
+def test_the_leading_lists_are_drawn_and_every_exclusion_is_told(site):
+    client, csrf = sign_in(site, "officer")
+    assert client.post("/grading/leaders", data={"csrf": csrf, "year": str(YEAR), "size": "0"}).status_code == 422
+    drawn = client.post("/grading/leaders", data={"csrf": csrf, "year": str(YEAR), "size": "10"},
+                        follow_redirects=False)
+    assert drawn.status_code == 303
+    page = client.get(drawn.headers["location"]).text
+    leading = re.search(r'id="list-leading">(.*?)</section>', page, re.S).group(1)
+    assert "龙头企业（入选 10 家）" in leading and "未入选的候选企业" in leading
+    assert "每份名单 10 家" in page and "第1条" in page
+    assert english(page) == set()
+    assert [e["action"] for e in events(site["engine"]) if e["action"] == "grading.leaders"] == ["grading.leaders"]
+    county = get(site, "kecheng", f"/grading/leaders?year={YEAR}").text
+    assert listed(county) <= set(site["graded"].filter(pl.col("org_unit") == KECHENG)["uscc"])
+
 
 # ---- allocation ----------------------------------------------------------------------------------
 

@@ -74,3 +74,50 @@ def test_every_page_a_role_opens_reads_chinese(page: Page, sign_in, accounts, ro
                 english[detail] = words
     assert english == {}, f"{role} reads Latin words: {english}"
 
+
+@pytest.fixture(scope="module")
+def graded(live_server):
+    """The sample city's 2023 grading, its lists and an allocation of the article-5 sample, so
+    that the grading pages have rows, a score card, lists and a result to read."""
+    import tempfile
+    from pathlib import Path
+
+    from commerce_brain.grading.catalog import load_leader_rules
+    from commerce_brain.grading.pot import catalog_pots
+    from commerce_brain.grading_board import draw_leaders, latest_grading, record_allocation, run_evaluation
+    from commerce_brain.access import Scope
+    from commerce_brain.io.applications_import import read_applications
+    from commerce_brain.io.applications_template import write_applications_template
+    from conftest import YEAR
+
+    engine = live_server.engine
+    if latest_grading(engine, year=YEAR, scope=Scope()).is_empty():
+        run_evaluation(engine, year=YEAR, actor="browser-test")
+    draw_leaders(engine, year=YEAR, rules=load_leader_rules(), actor="browser-test")
+    pot = catalog_pots()["qz2019_art5_key_projects"]
+    with tempfile.TemporaryDirectory() as folder:
+        sample = write_applications_template(Path(folder) / "sample.xlsx", pot, sample=True)
+        allocation = record_allocation(engine, pot=pot, applications=read_applications(sample, pot),
+                                       file_name="申报项目示例.xlsx", sha256="-", actor="browser-test")
+    return YEAR, allocation
+
+
+@pytest.mark.parametrize("role", ["city_analyst", "county_analyst", "policy_officer", "enterprise", "leader"])
+def test_the_grading_pages_read_chinese(page: Page, sign_in, accounts, graded, role):
+    year, allocation = graded
+    allowed = UNITS | {"browser", "test"} | {w for a in accounts.values() for w in LATIN_WORD.findall(a.username)}
+    sign_in(page, role)
+    paths = [f"/grading?year={year}", f"/grading/leaders?year={year}", "/grading/allocations"]
+    english: dict[str, list[str]] = {}
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, (role, path)
+        if words := latin_words(page, allowed):
+            english[path] = words
+    page.goto(f"/grading?year={year}")
+    for detail in [first_detail(page, "/grading/9"), f"/grading/allocations/{allocation}"]:
+        response = page.goto(detail) if detail else None
+        if response is not None and response.status == 200:
+            if words := latin_words(page, allowed):
+                english[detail] = words
+    assert english == {}, f"{role} reads Latin words: {english}"
