@@ -63,7 +63,7 @@ def test_the_officer_grades_explains_regrades_draws_the_lists_and_allocates(page
     sample = write_applications_template(tmp_path / "申报项目示例.xlsx", catalog_pots()[POT], sample=True)
     page.get_by_role("link", name="竞争性分配").first.click()
     form = page.locator("#allocation-form")
-    form.get_by_label("资金池", exact=True).select_option(POT)
+    form.get_by_role("combobox").select_option(POT)
     form.get_by_label("申报项目文件").set_input_files(str(sample))
     form.get_by_role("button", name="上传并分配").click()
     page.wait_for_load_state()
