@@ -254,7 +254,12 @@ def test_the_packaged_catalog_loads_with_its_citations():
     ("mu_benefit.yaml", lambda d: d["classes"]["above"].update(B=10), "0 < A ≤ B ≤ C ≤ 100"),
     ("mu_benefit.yaml", lambda d: d["scope"].update(parcel_land="avg"), "parcel_land"),
     ("mu_benefit.yaml", lambda d: d["bonuses"][0].pop("points"), "bonuses[0]：缺少必填字段 points"),
+    ("mu_benefit.yaml", lambda d: d["indicators"]["above"]["tax_per_mu"].update(numerator="profit"), "不是年度数据登记表"),
+    ("mu_benefit.yaml", lambda d: d["indicators"]["above"]["tax_per_mu"].update(denominator="parcel"), "parcel 的类型为 text"),
+    ("mu_benefit.yaml", lambda d: d["penalties"][0].update(fact="tax_paid"), "penalties[0].fact：tax_paid 的类型为 money"),
     ("leaders.yaml", lambda d: d["lists"]["leading"].update(exclude_classes=["E"]), "exclude_classes"),
+    ("leaders.yaml", lambda d: d["lists"]["leading"]["exclude_facts"].update(bankrupt="破产"), "'bankrupt' 不是年度数据登记表"),
+    ("leaders.yaml", lambda d: d["tie_break"].append({"fact": "mu_class", "name_zh": "类别"}), "tie_break[2].fact：mu_class 的类型为 class"),
     ("leaders.yaml", lambda d: d["lists"]["leading"].update(basis="__import__"), "basis"),
     ("leaders.yaml", lambda d: d["lists"]["leading"].update(exclude_selected_in=["benchmark"]), "排在前面的名单"),
 ])
@@ -335,3 +340,15 @@ def test_the_grading_reads_the_facts_in_the_registrys_units():
     assert not is_money("land_area_mu") and not is_money("avg_employees")
     assert [decimal_scale(f) for f in ("land_area_mu", "energy_tce", "emissions_t", "electricity_kwh")] == [2, 2, 3, 0]
 
+
+
+def test_the_policy_engines_synthetic_city_grades_through_grading_input():
+    from commerce_brain.policy.synthetic import city
+
+    data = PolicyData(*city(1_500, [2022, 2023]))
+    facts = grading_input(data, year=2023)
+    assert facts.height == 1_500 and set(SETTINGS.bool_facts()) <= set(facts.columns)
+    result = evaluate(facts, SETTINGS, year=2023)
+    assert result.graded.height + result.out_of_scope.height == 1_500
+    assert set(result.graded["class"]) == {"A", "B", "C", "D"}
+    assert result.graded.filter(pl.col("merged_with").list.len() > 0).height >= 2  # the sample's shared parcels

@@ -15,6 +15,7 @@ import yaml
 from ..catalog.checks import CatalogError, known_keys, required
 from ..catalog.citation import cite
 from ..catalog.load import default_catalog_dir
+from ..policy.fact_registry import BY_NAME, INTEGER_KINDS
 
 SIZE_CLASSES = ("above", "below")
 SIZE_CLASS_ZH = {"above": "规上", "below": "规下"}
@@ -176,6 +177,8 @@ def load_leader_rules(directory: Path | None = None) -> LeaderRules:
         facts = raw.get("exclude_facts") or {}
         if not isinstance(facts, dict):
             raise CatalogError(f"{where}.exclude_facts：应为“事实: 中文说明”的映射")
+        for fact_name in facts:
+            _registry_fact(fact_name, ("bool",), f"{where}.exclude_facts")
         earlier = tuple(raw.get("exclude_selected_in") or ())
         _members(earlier, tuple(lst.key for lst in lists), f"{where}.exclude_selected_in（只能是排在前面的名单）")
         revenue = raw.get("min_main_revenue_yuan", 0)
@@ -190,6 +193,7 @@ def load_leader_rules(directory: Path | None = None) -> LeaderRules:
     for i, raw in enumerate(data["tie_break"] or ()):
         raw = known_keys(raw, {"fact", "name_zh"}, f"{name} tie_break[{i}]")
         required(raw, ("fact", "name_zh"), f"{name} tie_break[{i}]")
+        _registry_fact(raw["fact"], INTEGER_KINDS, f"{name} tie_break[{i}].fact")
         tie_break.append((str(raw["fact"]), str(raw["name_zh"])))
     return LeaderRules(lists=tuple(lists), tie_break=tuple(tie_break), citation=citation)
 
@@ -222,6 +226,15 @@ def _number(raw: Any, where: str, *, positive: bool = False) -> float:
     return float(value)
 
 
+def _registry_fact(name: Any, kinds: tuple[str, ...], where: str) -> None:
+    """``name`` is a fact of the yearly-facts registry of one of ``kinds``."""
+    registered = BY_NAME.get(str(name))
+    if registered is None:
+        raise CatalogError(f"{where}：{name!r} 不是年度数据登记表（variables.yaml facts）中的事实")
+    if registered.kind not in kinds:
+        raise CatalogError(f"{where}：{name} 的类型为 {registered.kind}，此处应为 {'、'.join(kinds)}")
+
+
 def _members(values: tuple, allowed: tuple, where: str) -> None:
     unknown = [v for v in values if v not in allowed]
     if unknown:
@@ -246,6 +259,8 @@ def _indicators(raw: Any, name: str) -> dict[str, tuple[Indicator, ...]]:
             missing = entry.get("when_missing", "zero")
             if missing not in MISSING_RULES:
                 raise CatalogError(f"{where}.when_missing：应为 {'、'.join(MISSING_RULES)} 之一，而不是 {missing!r}")
+            for part in ("numerator", "denominator"):
+                _registry_fact(entry[part], INTEGER_KINDS, f"{where}.{part}")
             weight = _number(entry["weight"], f"{where}.weight", positive=True)
             cap = _number(entry["cap"], f"{where}.cap", positive=True)
             items.append(Indicator(key=str(key), name_zh=str(entry["name_zh"]), unit=str(entry["unit"]),
@@ -294,6 +309,7 @@ def _adjustments(raw: Any, where: str) -> tuple[Adjustment, ...]:
     for i, entry in enumerate(raw):
         entry = known_keys(entry, {"fact", "points", "name_zh"}, f"{where}[{i}]")
         required(entry, ("fact", "points", "name_zh"), f"{where}[{i}]")
+        _registry_fact(entry["fact"], ("bool",), f"{where}[{i}].fact")
         items.append(Adjustment(str(entry["fact"]), _number(entry["points"], f"{where}[{i}].points"), str(entry["name_zh"])))
     return tuple(items)
 

@@ -26,17 +26,14 @@ from dataclasses import dataclass
 import polars as pl
 
 from .catalog import CLASSES, MONEY_UNITS, SIZE_CLASS_ZH, GradingSettings, Indicator
+from ..policy.fact_registry import FACTS, INTEGER_KINDS, fact_schema
 from .fact_units import decimal_scale, is_money
 
-INPUT_SCHEMA = {
-    "uscc": pl.String, "name": pl.String, "org_unit": pl.String, "industry": pl.String,
-    "is_industrial": pl.Boolean, "is_above_scale": pl.Boolean, "parcel": pl.String,
-    "land_area_mu": pl.Int64, "main_revenue": pl.Int64, "rd_spend": pl.Int64, "tax_paid": pl.Int64,
-    "value_added": pl.Int64, "avg_employees": pl.Int64, "energy_tce": pl.Int64,
-    "electricity_kwh": pl.Int64, "emissions_t": pl.Int64,
-}
-SUMMED = ("land_area_mu", "main_revenue", "rd_spend", "tax_paid", "value_added", "avg_employees",
-          "energy_tce", "electricity_kwh", "emissions_t")
+# The enterprise's columns, then every yearly fact of the registry (money fen, decimals scaled).
+INPUT_SCHEMA = {"uscc": pl.String, "name": pl.String, "org_unit": pl.String, "industry": pl.String,
+                "is_industrial": pl.Boolean, **fact_schema()}
+# What a merged parcel adds up: every figure of the registry (the flags are any-of, see below).
+SUMMED = tuple(f.name for f in FACTS if f.kind in INTEGER_KINDS)
 OUT_OF_SCOPE_SCHEMA = {"uscc": pl.String, "name": pl.String, "org_unit": pl.String, "reason": pl.String}
 # GB/T 4754 sections of industry: B 采矿业, C 制造业, D 电力、热力、燃气及水生产和供应业.
 INDUSTRIAL_SECTIONS = ("B", "C", "D")
@@ -61,7 +58,7 @@ def evaluate(facts: pl.DataFrame, settings: GradingSettings, *, year: int) -> Gr
     twice = facts.filter(pl.col("uscc").is_duplicated())["uscc"].unique().sort()
     if twice.len():
         raise ValueError(f"facts hold {twice.len()} credit code(s) twice, e.g. {twice[0]}: one row per enterprise and year")
-    frame = _conform(facts, settings)
+    frame = _conform(facts)
     industrial = pl.coalesce(pl.col("is_industrial"),
                              pl.col("industry").str.slice(0, 1).is_in(INDUSTRIAL_SECTIONS)).fill_null(False)
     not_industrial = frame.filter(~industrial).select(
@@ -97,8 +94,8 @@ def apply_regrades(graded: pl.DataFrame, regrades: pl.DataFrame) -> pl.DataFrame
     ).drop("_to", "_why", "_by")
 
 
-def _conform(facts: pl.DataFrame, settings: GradingSettings) -> pl.DataFrame:
-    schema = {**INPUT_SCHEMA, **{f: pl.Boolean for f in settings.bool_facts()}}
+def _conform(facts: pl.DataFrame) -> pl.DataFrame:
+    schema = INPUT_SCHEMA
     missing = [pl.lit(None, dtype=t).alias(n) for n, t in schema.items() if n not in facts.columns]
     return facts.with_columns(missing).select([pl.col(n).cast(t) for n, t in schema.items()])
 
