@@ -30,6 +30,9 @@ NAMES = Names(org_units={"330802": "柯城区", "330800": "衢州市"}, payers={
               rules={"rd_subsidy": "第3条 研发投入补助"})
 
 EVENTS = [
+    ("notices.send", "batch:3", {"sent": 12}, ["第 3 批", "站内消息 12 条"]),
+    ("notices.dispute", "notice:5", {"uscc": "X", "reason": "金额不对", "dispute": 1}, ["站内消息 5 号", "理由：金额不对"]),
+    ("notices.export", "notices:1-20", {"count": 20}, ["共 20 条", "网关"]),
     ("award.approve", "award:12", {"from": "confirmed", "to": "approved", "uscc": "91350100M000100Y43",
                                    "rule": "rd_subsidy", "year": 2023, "amount_fen": 2400000, "payer": "330800",
                                    "reason": None},

@@ -429,7 +429,7 @@ def test_web_from_batch_to_paid(site):
     assert [h["action"] for h in history] == ["award.confirm", "award.approve"]
     actions = [e["action"] for e in reversed(events(engine))
                if e["action"] != "login" and not e["action"].startswith("user.")]
-    assert actions == ["enterprise_data.save", "awards.batch", "award.confirm", "award.approve",
+    assert actions == ["enterprise_data.save", "awards.batch", "notices.send", "award.confirm", "award.approve",
                        "payment_list.create", "payment_list.paid"]
     assert verify(engine).ok
 

@@ -173,6 +173,7 @@ API_READS = [
     ("/api/v1/grading/allocations/{alloc}", VIEW_GRADING),
     (f"/api/v1/grading/{{g_a}}?year={YEAR}", SEES_GA, 404),
     (f"/api/v1/grading/{{g_b}}?year={YEAR}", SEES_GB, 404),
+    ("/api/v1/notices", frozenset(FIRMS)),  # an enterprise's own messages; no one else has an inbox
 ]
 PAGE_READS = [
     ("/", SIGNED_IN),  # roles without view_plans get the welcome page
@@ -253,6 +254,8 @@ PAGE_READS = [
     ("/grading/allocations", VIEW_GRADING),
     ("/grading/allocations/template.xlsx?sample=true", frozenset({"officer"})),  # allocate_funds
     ("/grading/allocations/{alloc}", VIEW_GRADING),
+    ("/notices", POLICY_OFFICE),  # 站内消息: delivery per batch, disputes, the gateway file
+    ("/home", frozenset(FIRMS)),  # 政企通: an enterprise's own home
 ]
 # Calculations: POSTs that store nothing (JSON body, the users answered 200, everyone else 403).
 CALCULATIONS = [
@@ -305,6 +308,10 @@ API_WRITES = [
     ("/api/v1/grading/{g_a}/regrade", {"year": YEAR, "to": "B", "reason": "矩阵"}, {"officer"}),
     ("/api/v1/grading/publish", {"year": YEAR}, {"officer"}),
     ("/api/v1/grading/allocations", None, {"officer"}),
+    # 站内消息: only the notice's own enterprise reads or disputes it; the other's is missing (404).
+    ("/api/v1/notices/{n_a}/read", None, {"firm_a"}, {"firm_b": 404}),
+    ("/api/v1/notices/{n_b}/read", None, {"firm_b"}, {"firm_a": 404}),
+    ("/api/v1/notices/{n_b}/dispute", {"reason": "矩阵"}, {"firm_b"}, {"firm_a": 404}),
 ]
 # The page forms (session + CSRF): path, form fields.
 PAGE_WRITES = [
@@ -345,6 +352,10 @@ PAGE_WRITES = [
     ("/grading/leaders", {"year": str(YEAR), "size": "50"}),
     ("/grading/allocations", {"pot": "qz2019_art5_key_projects"}),
     ("/grading/{g_a}/regrade", {"year": str(YEAR), "to_class": "B", "reason": "矩阵"}),
+    ("/home/notices/{n_a}/read", {}),
+    ("/home/notices/{n_a}/dispute", {"reason": "矩阵"}),
+    ("/notices/export", {}),
+    ("/notices/disputes/{dispute}/close", {"answer": "矩阵"}),
 ]
 # Routes outside the matrix, and why: signing in and out is for everyone; the rest is static.
 OUTSIDE_THE_MATRIX = {
@@ -456,8 +467,18 @@ def site(request, tmp_path_factory):
     app = create_app(Settings.from_env(database_url=database_url))
     yield {"app": app, "client": TestClient(app), "engine": engine, "tokens": tokens, "a": a, "b": b,
            "awards": awards, "list": list_id, "payer": third["payer"], "claims": claims,
-           "warnings": _warnings(engine, users["qujiang"]), "allocation": _grading(engine, a, b)}
+           "warnings": _warnings(engine, users["qujiang"]), "allocation": _grading(engine, a, b),
+           "notices": _notices(engine, a, b)}
     engine.dispose()
+
+
+def _notices(engine, a: dict, b: dict) -> dict:
+    """A notice of A's award (disputed by A: a task for the office) and one of B's."""
+    from commerce_brain import notices as n
+
+    ids = {key: n.inbox(engine, award["uscc"])[-1]["id"] for key, award in (("n_a", a), ("n_b", b))}
+    dispute = n.dispute(engine, ids["n_a"], "矩阵", user=_firm_user(a["uscc"]))
+    return {**ids, "dispute": dispute}
 
 
 def _warnings(engine, unit: User) -> dict:
@@ -537,7 +558,7 @@ def fill(site, path: str) -> str:
                        claim_a=claims["a"]["id"], claim_b=claims["b"]["id"], att_a=claims["a"]["attachment"],
                        att_b=claims["b"]["attachment"], uscc_a=site["a"]["uscc"], uscc_b=site["b"]["uscc"],
                        fdi_k=FDI_K, fdi_q=FDI_Q, o_k=O_K, g_a=site["a"]["uscc"], g_b=site["b"]["uscc"],
-                       alloc=site["allocation"], **site["warnings"])
+                       alloc=site["allocation"], **site["warnings"], **site["notices"])
 
 
 def fill_body(site, body: dict | None) -> dict | None:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_notices import notices_app
 from .cli_common import (
     DataDirOpt, DbOpt, Format, FormatOpt, OrgOpt, check_org_unit, err, load_catalog_or_exit, open_store, out,
     print_rejection, progress, warn,
@@ -264,6 +265,7 @@ def policy_import(
 
     from .store.enterprise_imports import CHANGES, import_policy_data, plan_import, source_digest
     from .fulfilment.rule_edits import effective_policies
+    from .notices import watch_import
 
     catalog = load_catalog_or_exit()
     engine = open_store(db, data_dir, reads_only=dry_run)
@@ -274,7 +276,7 @@ def policy_import(
             done = plan_import(engine, data)
         else:
             done = import_policy_data(engine, data, actor=user or getpass.getuser(), file_name=source.name,
-                                      sha256=source_digest(source))
+                                      sha256=source_digest(source), watch=watch_import(effective_policies(engine)))
     counts = done.counts()
     if fmt is Format.json:
         out.print_json(json.dumps({"source": str(source), "dry_run": dry_run, "import_id": done.import_id,
@@ -372,3 +374,7 @@ def _print_near(rows, summary, catalog, within: float) -> None:
                  [[f"{r['name']}（{r['uscc']}）", names.get(r["org_unit"], r["org_unit"]), r["rule_name"],
                    "；".join(r["gaps"]), f"{r['gap_ratio']:.1%}", yuan(r["money_at_stake_fen"])]
                   for r in rows.iter_rows(named=True)], out)
+
+
+# `policy notices …` lives in its own module.
+policy_app.add_typer(notices_app, name="notices")

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, insert, or_, select, update
 
 from ..access import User
 from ..catalog import Catalog
+from ..notices import notify_proposed
 from ..policy.engine import evaluate_years, packaged
 from ..policy.explain import explain_award
 from ..policy.model import PolicyCatalog
@@ -111,6 +112,8 @@ def run_batch(engine: Engine, year: int, *, actor: User | str, policies: PolicyC
                   "changed": changed, "inserted_fen": int(inserted_fen)}
         conn.execute(update(award_batches).where(award_batches.c.id == batch_id).values(**counts))
         record(conn, actor=name, action="awards.batch", object=f"batch:{batch_id}", detail={"year": year, **counts})
+        # The enterprises hear of their new awards with the awards, or not at all.
+        notify_proposed(conn, batch_id, policies, actor=name)
     return BatchSummary(batch_id=batch_id, year=year, **counts)
 
 

@@ -7,7 +7,7 @@ later imports revise rows, keeping the earlier versions (``enterprise_imports``)
 from __future__ import annotations
 
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from ..access import User
 from ..io.enterprise_import import PolicyData
@@ -73,16 +73,22 @@ def load_policy_data(engine: Engine, *, uscc: str | None = None) -> PolicyData:
     wide again (a column per registry fact, long ones pivoted); with ``uscc``, only that
     enterprise's rows (the calculator and claims need one enterprise, and a city's whole data
     takes seconds to read)."""
+    with engine.connect() as conn:
+        return read_policy_data(conn, uscc=uscc)
+
+
+def read_policy_data(conn: Connection, *, uscc: str | None = None) -> PolicyData:
+    """``load_policy_data`` on an open connection: inside a transaction (an import compares what
+    the enterprises it touches qualified for before and after) it reads the transaction's rows."""
     from ..store.enterprise_imports import FACT_COLUMN_SCHEMA
 
-    with engine.connect() as conn:
-        columns = _frame(conn, enterprise_facts, FACT_COLUMN_SCHEMA, uscc, enterprise_facts.c.uscc, enterprise_facts.c.year)
-        long = to_wide(read_values(conn, uscc=uscc))
-        return PolicyData(
-            _frame(conn, enterprises, ENTERPRISE_SCHEMA, uscc, enterprises.c.uscc),
-            _wide_facts(columns, long),
-            _frame(conn, enterprise_events, EVENT_SCHEMA, uscc, enterprise_events.c.id),
-        )
+    columns = _frame(conn, enterprise_facts, FACT_COLUMN_SCHEMA, uscc, enterprise_facts.c.uscc, enterprise_facts.c.year)
+    long = to_wide(read_values(conn, uscc=uscc))
+    return PolicyData(
+        _frame(conn, enterprises, ENTERPRISE_SCHEMA, uscc, enterprises.c.uscc),
+        _wide_facts(columns, long),
+        _frame(conn, enterprise_events, EVENT_SCHEMA, uscc, enterprise_events.c.id),
+    )
 
 
 def _wide_facts(columns: pl.DataFrame, long: pl.DataFrame) -> pl.DataFrame:

@@ -21,6 +21,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 from sqlalchemy import (
@@ -122,13 +123,24 @@ def plan_import(engine: Engine, data: PolicyData) -> EnterpriseImport:
         return EnterpriseImport(_diff(conn, data))
 
 
+class ImportWatch(Protocol):
+    """Told of an import inside its transaction: ``before`` the rows are stored (with the planned
+    changes) and ``after`` (with the import's id) — the notices compare eligibility this way."""
+
+    def before(self, conn: Connection, changes: dict[str, pl.DataFrame]) -> None: ...
+
+    def after(self, conn: Connection, import_id: int, actor: str) -> None: ...
+
+
 def import_policy_data(engine: Engine, data: PolicyData, *, actor: User | str, file_name: str,
-                       sha256: str, long: pl.DataFrame | None = None) -> EnterpriseImport:
+                       sha256: str, long: pl.DataFrame | None = None,
+                       watch: ImportWatch | None = None) -> EnterpriseImport:
     """Store ``data`` as one import (all or nothing, audited): new rows, revisions as new
     versions, the newest rows in the tables the batch reads, and the import log's entry.
 
     ``actor`` is a User holding ``run_batch`` (the policy office keeps the batch's data) or the
-    name of a trusted caller (the CLI's operator).
+    name of a trusted caller (the CLI's operator). ``watch`` (the notices of newly eligible
+    enterprises) sees the store before and after, in the same transaction.
     """
     name = actor_name(actor, "run_batch")
     columns = [f"{t}_{c}" for t in LOGGED for c in CHANGES]
@@ -146,12 +158,16 @@ def import_policy_data(engine: Engine, data: PolicyData, *, actor: User | str, f
         counts = planned.counts()
         conn.execute(update(enterprise_imports).where(enterprise_imports.c.id == import_id).values(
             {f"{t}_{c}": n for t, by in counts.items() for c, n in by.items()}))
+        if watch is not None:
+            watch.before(conn, planned.changes)
         for table, frame in planned.changes.items():
             written = frame.filter(pl.col("change") != "unchanged")
             if table == "fact_values":
                 store_values(conn, written, import_id)
             else:
                 _store(conn, table, written, import_id)
+        if watch is not None:
+            watch.after(conn, import_id, name)
         record(conn, actor=name, action="enterprise_data.save", object=f"enterprise_import:{import_id}",
                detail={"file": file_name, "sha256": sha256, **counts})
     return EnterpriseImport(planned.changes, import_id)

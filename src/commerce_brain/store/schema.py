@@ -129,3 +129,4 @@ from . import order_tables as order_tables  # noqa: E402
 from . import market_tables as market_tables  # noqa: E402
 from . import grading_tables as grading_tables  # noqa: E402
 from . import library_tables as library_tables  # noqa: E402
+from . import notice_tables as notice_tables  # noqa: E402

@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     from . import orders as order_pages
     from . import (accounts, api, api_docs, assessments, awards, calculator, claims, enterprise_imports, imports,
                    imports_api, pages, project_imports, projects, projects_api, warning_pages, warnings_api)
+    from . import home, notices
     from . import market as market_pages
     from . import matches
     from . import rules as rule_pages
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(rule_pages.router)
     app.include_router(calculator.router)
     app.include_router(matches.router)
+    app.include_router(notices.router)
+    app.include_router(home.router)
     app.include_router(fdi_pages.router)
     app.include_router(orders_api.api)
     app.include_router(warnings_api.router)

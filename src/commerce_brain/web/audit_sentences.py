@@ -51,7 +51,8 @@ def _record(obj: str) -> str:
              "order_import": "第 {} 次订单+清单导入",
              "market_import": "第 {} 次预警监测数据导入",
              "grading_run": "第 {} 次亩均效益评价", "grading_publication": "第 {} 次评价类别公布",
-             "grading_leaders": "第 {} 次龙头、标杆企业名单", "grading_allocation": "第 {} 次竞争性分配"}.get(kind)
+             "grading_leaders": "第 {} 次龙头、标杆企业名单", "grading_allocation": "第 {} 次竞争性分配",
+             "notice": "站内消息 {} 号", "notices": "站内消息 {} 号", "notice_dispute": "消息反馈 {} 号"}.get(kind)
     return label.format(key) if label and key else obj
 
 
@@ -232,6 +233,11 @@ SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
         f"竞争性分配资金池“{d.get('pot', '')}”（{_record(o)}，申报文件“{d.get('file', '')}”）：申报 "
         f"{d.get('applications', 0)} 项，入选 {d.get('selected', 0)} 项，合计 {yuan(d.get('total_fen'))}，总得分 "
         f"{_score_e4(d.get('total_score_e4'))}，比逐项择优多得 {_score_e4(d.get('gap_score_e4'))} 分"),
+    "notices.send": lambda o, d, n: f"因{_record(o)}向企业发送站内消息 {d.get('sent', 0)} 条",
+    "notices.read": lambda o, d, n: f"企业（{d.get('uscc', '')}）阅读{_record(o)}",
+    "notices.dispute": lambda o, d, n: f"企业（{d.get('uscc', '')}）反馈{_record(o)}有误{_reason(d)}",
+    "notices.dispute_close": lambda o, d, n: f"办结{_record(o)}，处理意见：{d.get('answer', '')}",
+    "notices.export": lambda o, d, n: f"导出{_record(o)}共 {d.get('count', 0)} 条，供短信、浙政钉网关发送",
     "user.add": _user_add,
     "user.token": lambda o, d, n: f"为{_record(o)}签发接口令牌“{d.get('name', '')}”",
     "user.deactivate": lambda o, d, n: f"停用{_record(o)}，吊销令牌 {d.get('tokens_revoked', 0)} 个",

@@ -62,12 +62,12 @@ NO_DATA = ("系统中尚无贵企业的数据，请先在“政策计算器”�
 
 # ---- what pages and API share -----------------------------------------------------------------
 
-def _rule_labels(request: Request) -> dict[str, str]:
+def rule_labels(request: Request) -> dict[str, str]:
     """Rule id → 第N条 name, in catalog order (the rules every evaluation uses)."""
     return {r.id: f"第{r.article}条 {r.name_zh}" for r in effective_policies(platform(request).engine).rules()}
 
 
-def _claim_record(claim: dict, request: Request, labels: dict[str, str]) -> dict:
+def claim_record(claim: dict, request: Request, labels: dict[str, str]) -> dict:
     names = platform(request).catalog.org_unit_names()
     record = {k: v for k, v in claim.items() if k not in ("inputs", "content")}
     record.update(rule_label=labels.get(claim["rule"], claim["rule"]),
@@ -120,9 +120,9 @@ async def _file(request: Request, user: User, fields: dict[str, str], inputs: En
 @pages.get("/claims", response_class=HTMLResponse)
 def claims_page(request: Request, user: User = Depends(current_user)) -> str:
     require(user, "view_policies")
-    labels = _rule_labels(request)
+    labels = rule_labels(request)
     frame = cf.list_claims(platform(request).engine, scope=scope(request, user), limit=PAGE_LIMIT + 1)
-    rows = [_claim_record(c, request, labels) for c in frame.head(PAGE_LIMIT).iter_rows(named=True)]
+    rows = [claim_record(c, request, labels) for c in frame.head(PAGE_LIMIT).iter_rows(named=True)]
     return render(request, "claims.html", {"user": user, "rows": rows, "more": frame.height > PAGE_LIMIT,
                                            "limit": PAGE_LIMIT, "money": money, "when": when,
                                            "can_file": user.role == "enterprise" and bool(user.uscc)})
@@ -133,7 +133,7 @@ def _new_page(request: Request, user: User, *, inputs: EnterpriseInputs | None, 
     names = platform(request).catalog.org_unit_names()
     context = {
         "user": user, "error": error, "inputs": inputs, "inputs_json": inputs.to_json() if inputs else "",
-        "rules": _rule_labels(request), "rule": fields.get("rule", ""), "year": fields.get("year") or DEFAULT_YEAR,
+        "rules": rule_labels(request), "rule": fields.get("rule", ""), "year": fields.get("year") or DEFAULT_YEAR,
         "statement": fields.get("statement", ""),
         "org_unit_name": names.get(inputs.enterprise.get("org_unit"), "") if inputs else "", "money": money,
         "max_files": cf.MAX_FILES, "max_statement": cf.MAX_STATEMENT, "accept": ",".join(cf.CONTENT_TYPES),
@@ -212,7 +212,7 @@ def _claim_page(request: Request, user: User, claim: dict, inputs: EnterpriseInp
     city = catalog.subtree(CITY) if registers else set()
     org_units = {code: name for code, name in catalog.org_unit_names().items() if code in city}
     return HTMLResponse(render(request, "claim.html", {
-        "user": user, "claim": _claim_record(claim, request, _rule_labels(request)), "inputs": inputs,
+        "user": user, "claim": claim_record(claim, request, rule_labels(request)), "inputs": inputs,
         "money": money, "when": when, "error": error,
         "can_register": registers, "org_units": org_units}), status_code=status)
 
@@ -246,16 +246,16 @@ def register_form(request: Request, claim_id: RecordId, name: str = Form(""), or
 def claims_api(request: Request, user: User = Depends(current_user)) -> list[dict]:
     """The claims the user may see (an enterprise its own, a county its subtree), newest first."""
     require(user, "view_policies")
-    labels = _rule_labels(request)
+    labels = rule_labels(request)
     frame = cf.list_claims(platform(request).engine, scope=scope(request, user))
-    return [_claim_record(c, request, labels) for c in frame.iter_rows(named=True)]
+    return [claim_record(c, request, labels) for c in frame.iter_rows(named=True)]
 
 
 @api.get("/{claim_id}", responses=responses(404))
 def claim_api(claim_id: RecordId, request: Request, user: User = Depends(current_user)) -> dict:
     """One claim: its statement, the inputs it was evaluated on, its attachments and awards."""
     claim = _claim(request, user, claim_id)
-    record = _claim_record(claim, request, _rule_labels(request))
+    record = claim_record(claim, request, rule_labels(request))
     record["inputs"] = json.loads(claim["inputs"])
     for attachment in record["attachments"]:
         attachment["url"] = f"/claims/attachments/{attachment['id']}"

@@ -24,6 +24,7 @@ from ..io.enterprise_import import ImportRejected, PolicyData, Problem, read_pol
 from ..policy.vocabulary import Vocabulary
 from ..store.enterprise_imports import CHANGES, import_policy_data, list_enterprise_imports, plan_import
 from ..fulfilment.rule_edits import effective_policies
+from ..notices import watch_import
 from .award_views import XLSX, temporary_download, when
 from .imports import PREVIEW_ROWS, SHA
 from .pages import render
@@ -113,7 +114,8 @@ async def confirm(request: Request, sha: str = Form(...), file_name: str = Form(
         await run_in_threadpool(discard_rejected, request, user, path, kind="enterprise_data", name=file_name,
                                 sha=sha, problems=problems)
         return HTMLResponse(_page(request, user, file_name=file_name, problems=problems), 422)
-    done = await run_in_threadpool(lambda: import_policy_data(platform(request).engine, data, actor=user,
-                                                              file_name=file_name, sha256=sha))
+    engine = platform(request).engine
+    done = await run_in_threadpool(lambda: import_policy_data(engine, data, actor=user, file_name=file_name, sha256=sha,
+                                                              watch=watch_import(effective_policies(engine))))
     path.unlink(missing_ok=True)  # the import log keeps its SHA-256; the data is in the store
     return HTMLResponse(_page(request, user, file_name=file_name, done=done.import_id, done_counts=done.counts()))
