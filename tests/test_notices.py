@@ -377,3 +377,13 @@ def test_home_shows_a_near_miss_with_its_gap_in_yuan(site, data):
     page = client.get(f"/home?year={YEAR}")
     section = page.text[page.text.index('id="near"'):page.text.index('id="calculator"')]
     assert row["rule_name"] in section and row["gaps"][0] in section
+
+
+def test_the_audit_page_reads_the_notices_events_in_chinese(site):
+    app, engine, sent, a, _ = site
+    n.mark_read(engine, int(sent.filter(pl.col("uscc") == a)["id"][0]), user=firm(a))
+    create_user(engine, username="auditor", password=PASSWORD, role="admin", display_name="审计", catalog=load_catalog())
+    client, _ = sign_in(app, "auditor")
+    page = client.get("/audit").text
+    assert "发送站内消息" in page and f"向企业发送站内消息 {sent.height} 条" in page
+    assert "企业阅读消息" in page and "notices." not in page.split("<tbody>")[1]

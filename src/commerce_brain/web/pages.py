@@ -328,4 +328,6 @@ ACTION_ZH = {
     "login.failed": "登录失败", "login.locked": "登录锁定", "logout": "退出登录",
     "user.add": "新建账户", "user.token": "签发令牌", "user.deactivate": "停用账户", "user.password": "修改密码",
     "user.role": "修改角色", "user.unlock": "解除锁定", "award.assess": "评审核定", "claims.verify": "核实申报（登记后核算）",
+    "notices.send": "发送站内消息", "notices.read": "企业阅读消息", "notices.dispute": "企业反馈消息有误",
+    "notices.dispute_close": "办结消息反馈", "notices.export": "导出网关文件",
 }
