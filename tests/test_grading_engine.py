@@ -238,7 +238,10 @@ def test_the_packaged_catalog_loads_with_its_citations():
     assert SETTINGS.min_land_mu_below_scale == 3.0
     assert [i.weight for i in SETTINGS.indicators["above"]] == [30, 20, 10, 20, 10, 10]
     assert SETTINGS.class_cuts == {"above": {"A": 20, "B": 80, "C": 95}, "below": {"A": 5, "B": 75, "C": 95}}
-    assert "浙政发〔2018〕5号" in SETTINGS.citations["scope"]
+    assert SETTINGS.citations["document"] == "《浙江省人民政府关于深化“亩均论英雄”改革的指导意见》（浙政发〔2018〕5号）"
+    # The scope and parcels quoted from a county's published evaluation notice, not paraphrased.
+    assert "用地3亩(含)以上的规模以下工业企业" in SETTINGS.citations["scope"]
+    assert "合并计算并共享评价结果" in SETTINGS.citations["parcels"]
     assert "上浮2个百分点" in SETTINGS.citations["class_use_article_5"]
     rules = load_leader_rules()
     assert [lst.key for lst in rules.lists] == ["leading", "benchmark"] and "第1条" in rules.citation

@@ -146,7 +146,9 @@ def load_grading_settings(directory: Path | None = None) -> GradingSettings:
         bonuses=_adjustments(data.get("bonuses"), f"{name} bonuses"),
         penalties=_adjustments(data.get("penalties"), f"{name} penalties"),
         **_groups(data.get("industry_groups") or {}, name),
-        class_cuts=_class_cuts(data["classes"], name), citations=citations,
+        class_cuts=_class_cuts(data["classes"], name),
+        # The evaluation's own document by title and 文号, beside the quoted clauses.
+        citations={"document": f"《{title}》" + (f"（{number}）" if number else ""), **citations},
     )
 
 

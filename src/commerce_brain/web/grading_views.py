@@ -144,8 +144,9 @@ def regrade_rows(history: list[dict[str, Any]], when) -> list[dict[str, Any]]:
 
 
 def grading_citation(settings: Any) -> str:
-    """依据：the evaluation's document by its title and 文号 (the catalog's scope citation)."""
-    return f"依据：{settings.citations.get('scope', '')}"
+    """依据：the evaluation's document by its title and 文号, and the scope as a county rule
+    under it states it (the catalog's scope citation)."""
+    return f"依据：{settings.citations.get('document', '')}；评价范围：{settings.citations.get('scope', '')}"
 
 
 def leader_rules_text(rules: Any) -> str:
