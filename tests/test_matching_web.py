@@ -89,6 +89,22 @@ def test_the_survey_keeps_to_the_county_and_the_fraction(site):
     assert get(site, "officer", "/api/v1/match/near?within=2").status_code == 422
 
 
+
+def test_the_survey_of_one_county(site):
+    jiangshan = get(site, "officer", "/api/v1/match/near?within=0.1&year=2023&org_unit=330881").json()
+    assert {r["uscc"] for r in jiangshan["near_misses"]} == {B}
+    # Another county than the analyst's own: nothing, as if it had none.
+    other = get(site, "kecheng", "/api/v1/match/near?within=0.1&year=2023&org_unit=330881").json()
+    assert other["near_misses"] == [] and other["by_county_and_rule"] == []
+    assert get(site, "officer", "/api/v1/match/near?org_unit=999999").status_code == 422
+    assert get(site, "officer", "/api/v1/match/near?org_unit=x' or 1=1").status_code == 422
+    page = get(site, "officer", "/match?within=10&year=2023&org_unit=330881")
+    assert "江山乙机械有限公司" in page.text and "衢州甲科技有限公司" not in page.text
+    assert '<option value="330881" selected>江山市</option>' in page.text
+    # The analyst's page offers its county only.
+    assert "江山市" not in get(site, "kecheng", "/match").text
+
+
 def test_the_page_speaks_chinese_and_the_workbook_is_neutralised(site):
     page = get(site, "officer", "/match?within=10&year=2023")
     assert page.status_code == 200

@@ -141,6 +141,7 @@ API_READS = [
     (f"/api/v1/match?uscc={{uscc_a}}&year={YEAR}", SEES_A, 404),
     ("/api/v1/match/near", SURVEY),
     (f"/api/v1/match/near?within=0.2&year={YEAR}", SURVEY),
+    (f"/api/v1/match/near?org_unit={JIANGSHAN}", SURVEY),  # an analyst of another county: none
     ("/api/v1/claims", ALL),
     ("/api/v1/claims/{claim_a}", SEES_A, 404),
     ("/api/v1/claims/{claim_b}", SEES_B, 404),
@@ -203,6 +204,7 @@ PAGE_READS = [
     ("/calculator", ALL),
     ("/match", SURVEY),
     (f"/match?within=20&year={YEAR}", SURVEY),
+    (f"/match?org_unit={KECHENG}", SURVEY),
     ("/match/export.xlsx", SURVEY),
     ("/calculator?uscc={uscc_a}", SEES_A),
     ("/calculator?uscc={uscc_b}", SEES_B),

@@ -26,7 +26,7 @@ def test_the_policy_office_finds_the_near_misses_and_exports_them(page: Page, si
     page.get_by_label(re.compile("距门槛")).fill("30")
     page.get_by_label("年度").fill("2023")
     page.get_by_role("button", name="查询").click()
-    expect(page).to_have_url(re.compile(r"/match\?within=30&year=2023$"))
+    expect(page).to_have_url(re.compile(r"/match\?within=30&year=2023&org_unit=$"))
     expect(page.locator("table#near-misses")).to_contain_text("还差")
     wide = _rows(page, "near-misses")
     assert wide > 0
@@ -42,6 +42,12 @@ def test_the_policy_office_finds_the_near_misses_and_exports_them(page: Page, si
     page.get_by_label(re.compile("距门槛")).fill("5")
     page.get_by_role("button", name="查询").click()
     assert _rows(page, "near-misses") < wide
+
+    page.get_by_label(re.compile("距门槛")).fill("30")
+    page.get_by_label("地区").select_option(label="柯城区")
+    page.get_by_role("button", name="查询").click()
+    expect(page).to_have_url(re.compile(r"org_unit=330802$"))
+    assert set(page.locator("table#by-county tbody tr td:first-child").all_inner_texts()) <= {"柯城区"}
 
 
 def test_a_county_analyst_sees_its_county_only(page: Page, sign_in):

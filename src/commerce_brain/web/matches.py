@@ -24,6 +24,7 @@ from ..match_board import by_county_and_rule, county_near_misses, enterprise_mat
 from ..policy.engine import PolicyDataError, PolicyYearError
 from ..policy.explain import yuan
 from ..policy.matching import NEAR_DEFAULT
+from ..policy.payer import CITY
 from .award_views import XLSX, temporary_download
 from .errors import responses
 from .pages import render
@@ -59,10 +60,16 @@ def _one(request: Request, visible: Scope, uscc: str, year: int | None) -> pl.Da
         raise HTTPException(400, str(exc)) from None
 
 
-def _near(request: Request, visible: Scope, within: float, year: int | None) -> pl.DataFrame:
+def _near(request: Request, visible: Scope, within: float, year: int | None, org_unit: str | None = None) -> pl.DataFrame:
+    """The near misses the user may see; with ``org_unit``, that county's among them (another
+    county than an analyst's own gives none, as if it had none)."""
     engine = platform(request).engine
+    units = visible.org_units
+    if org_unit:
+        asked = platform(request).catalog.subtree(org_unit)
+        units = frozenset(asked if units is None else asked & units)
     try:
-        return county_near_misses(stored_data(engine), within=within, year=year, org_units=visible.org_units,
+        return county_near_misses(stored_data(engine), within=within, year=year, org_units=units,
                                   policies=effective_policies(engine), catalog=platform(request).catalog)
     except (PolicyYearError, PolicyDataError) as exc:
         raise HTTPException(400, str(exc)) from None
@@ -80,11 +87,14 @@ async def match_api(request: Request, uscc: Annotated[str, Query(max_length=18, 
 
 @router.get("/api/v1/match/near", tags=["政策匹配 matching"], responses=responses(400))
 async def near_api(request: Request, within: WithinQuery = NEAR_DEFAULT, year: OptionalYearQuery = None,
+                   org_unit: Annotated[str | None, Query(pattern=r"^\d{6}$", description="地区代码 a county's code")] = None,
                    user: User = Depends(current_user)) -> dict:
     """Every enterprise (a county analyst: its county's) within ``within`` of every threshold of a
     rule it misses, most money at stake first, and the counts by county and rule."""
     _may_survey(user)
-    near = await run_in_threadpool(_near, request, scope(request, user), within, year)
+    if org_unit and org_unit not in platform(request).catalog.org_unit_names():
+        raise HTTPException(422, f"未知的地区代码：{org_unit}")
+    near = await run_in_threadpool(_near, request, scope(request, user), within, year, org_unit)
     return {"within": within, "near_misses": near.to_dicts(), "by_county_and_rule": by_county_and_rule(near).to_dicts()}
 
 
@@ -112,24 +122,36 @@ def _within(text: str | None) -> float:
 
 @router.get("/match", response_class=HTMLResponse, include_in_schema=False)
 async def match_page(request: Request, within: str | None = None, year: str | None = None,
-                     user: User = Depends(current_user)) -> HTMLResponse:
+                     org_unit: str | None = None, user: User = Depends(current_user)) -> HTMLResponse:
     """差一点: enterprises within a fraction of a threshold, by county and rule."""
     _may_survey(user)
-    share, shown_year = _within(within), year_or_none(year)
-    near = await run_in_threadpool(_near, request, scope(request, user), share, shown_year)
+    visible = scope(request, user)
+    counties = _counties(request, visible)
+    share, shown_year, county = _within(within), year_or_none(year), org_unit if org_unit in counties else None
+    near = await run_in_threadpool(_near, request, visible, share, shown_year, county)
     summary, detail = _rows(request, near)
+    query = f"within={share * 100:g}" + (f"&year={shown_year}" if shown_year else "") + (f"&org_unit={county}" if county else "")
     return HTMLResponse(render(request, "match.html", {
         "user": user, "summary": summary, "detail": detail, "percent": f"{share * 100:g}",
-        "year": shown_year or "", "query": f"within={share * 100:g}" + (f"&year={shown_year}" if shown_year else "")}))
+        "year": shown_year or "", "counties": counties, "county": county or "", "query": query}))
+
+
+def _counties(request: Request, visible: Scope) -> dict[str, str]:
+    """The counties the page offers: the city's below the city itself, within the user's scope."""
+    catalog = platform(request).catalog
+    names = catalog.org_unit_names()
+    return {code: names[code] for code in sorted(catalog.subtree(CITY) - {CITY})
+            if visible.org_units is None or code in visible.org_units}
 
 
 @router.get("/match/export.xlsx")
 async def match_export(request: Request, within: str | None = None, year: str | None = None,
-                       user: User = Depends(current_user)) -> FileResponse:
+                       org_unit: str | None = None, user: User = Depends(current_user)) -> FileResponse:
     """The page's near misses as a workbook (cells that a spreadsheet would run are neutralised)."""
     _may_survey(user)
-    share = _within(within)
-    near = await run_in_threadpool(_near, request, scope(request, user), share, year_or_none(year))
+    visible = scope(request, user)
+    county = org_unit if org_unit in _counties(request, visible) else None
+    near = await run_in_threadpool(_near, request, visible, _within(within), year_or_none(year), county)
     summary, detail = _rows(request, near)
     return temporary_download(lambda path: write_near_xlsx(summary, detail, path), "政策匹配差一点企业.xlsx", XLSX)
 
