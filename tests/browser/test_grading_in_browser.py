@@ -30,6 +30,7 @@ def test_the_officer_grades_explains_regrades_draws_the_lists_and_allocates(page
     assert rows.count() > 10
     expect(page.locator("#class-distribution")).to_contain_text("合计")
     assert drawn(page, "stack") == 1
+    page.screenshot(path=str(tmp_path / "grading.png"))  # the first screen: filters, actions, chart
 
     # An enterprise's score card: the indicators against the benchmarks, and why.
     first = rows.first.locator("a").first
@@ -39,6 +40,7 @@ def test_the_officer_grades_explains_regrades_draws_the_lists_and_allocates(page
     expect(page.locator("#score-card")).to_contain_text("亩均税收")
     expect(page.locator("#score-card")).to_contain_text("÷")
     expect(page.locator("#grading-reason")).to_contain_text("评为")
+    page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
 
     # 手动调档 with a reason.
     form = page.locator("#regrade-form")
