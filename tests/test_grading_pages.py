@@ -292,4 +292,20 @@ def test_a_bad_applications_file_is_refused_whole_and_not_kept(site):
     pot = client.post("/grading/allocations", data={"csrf": csrf, "pot": ""},
                       files={"pot_file": ("pot.yaml", b"name: x\nbudget_yuan: -1\n!!python/object:os.system: 1\n"),
                              "file": ("apps.csv", bad.encode())})
-    assert pot.status_code == 422 and "资金池文件" not in english(pot.text)
+    # A tag that would build a Python object is not read (safe loading): the pot is refused.
+    assert pot.status_code == 422 and "文件被整体退回，未做分配：pot.yaml" in pot.text and "不是有效的 YAML 格式" in pot.text
+    assert [e for e in events(site["engine"]) if e["action"] == "grading.allocate"] == []
+
+
+def test_an_uploaded_pot_is_allocated_and_kept_as_given(site):
+    pot = ("name: 测试资金池\nbudget_yuan: 100\nlimits:\n  - max_count: 1\n").encode()
+    apps = "id,uscc,industry,kind,requested_yuan,score\n1,91330800MA2000001X,,,60,70\n2,91330800MA2000002X,,,50,80\n"
+    client, csrf = sign_in(site, "officer")
+    done = client.post("/grading/allocations", data={"csrf": csrf, "pot": ""}, follow_redirects=False,
+                       files={"pot_file": ("pot.yaml", pot), "file": ("apps.csv", apps.encode())})
+    assert done.status_code == 303, done.text[:500]
+    page = client.get(done.headers["location"]).text
+    assert "测试资金池 · 分配结果" in page and "全部项目至多 1 个" in page
+    decisions = re.search(r'<table class="data" id="decisions">(.*?)</table>', page, re.S).group(1)
+    first = re.findall(r"<tr[^>]*>(.*?)</tr>", decisions, re.S)[1]
+    assert "91330800MA2000002X" in first and "入选" in first  # the higher score, within the budget
