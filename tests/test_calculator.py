@@ -492,6 +492,11 @@ def test_the_api_says_what_is_wrong(site):
     assert early.status_code == 400 and "2018年度不适用" in early.json()["detail"]
     huge = post({"year": YEAR, "inputs": {"enterprise": enterprise, "facts": [{"year": 2023, "rd_spend": 10**16}]}})
     assert huge.status_code == 422 and "超出合理范围" in huge.json()["detail"]
+    # The registry's facts: a class outside A–D, a land area past its bounds (issue 12).
+    grade = post({"year": YEAR, "inputs": {"enterprise": enterprise, "facts": [{"year": 2023, "mu_class": "Z"}]}})
+    assert grade.status_code == 422 and "未知的亩均效益综合评价类别“Z”" in grade.json()["detail"]
+    land = post({"year": YEAR, "inputs": {"enterprise": enterprise, "facts": [{"year": 2023, "land_area_mu": -1}]}})
+    assert land.status_code == 422 and "用地面积（含租用）超出合理范围" in land.json()["detail"]
     assert post({"year": YEAR, "uscc": make_uscc("91330802MA2G00099")}).status_code == 404
 
 
@@ -559,3 +564,26 @@ def test_page_and_api_refuse_out_of_vocabulary_values(site):
     assert outside.status_code == 422 and "未知的所在地区“330602”" in outside.json()["detail"]
     known = post([{"kind": "national_high_tech_enterprise", "date": "2023-11-20", "level": "national"}])
     assert known.status_code == 200 and known.json()["total_fen"] == 30_000_000
+
+
+def test_the_form_has_a_field_per_registry_fact_and_reads_each_kind():
+    form = rd_form(land_area_mu="12.35", prev_land_area_mu="12", is_above_scale="1", mu_class="b",
+                   avg_employees="1,200", parcel="KC-1", emissions_t="0.125")
+    parsed = cf.parse_form(form, policies=POLICIES, org_units=QUZHOU)
+    assert parsed.errors == []
+    by_year = {f["year"]: f for f in parsed.inputs.facts}
+    now = by_year[YEAR]
+    assert (now["land_area_mu"], now["is_above_scale"], now["mu_class"], now["avg_employees"], now["parcel"],
+            now["emissions_t"]) == (1235, True, "B", 1200, "KC-1", 125)
+    assert by_year[YEAR - 1]["land_area_mu"] == 1200
+    # Prefilled from those inputs, the form shows the same text back.
+    values = cf.form_values(parsed.inputs, YEAR, POLICIES)
+    assert (values["land_area_mu"], values["is_above_scale"], values["mu_class"], values["emissions_t"]) == (
+        "12.35", "1", "B", "0.125")
+    bad = cf.parse_form(rd_form(land_area_mu="12.345", mu_class="E", is_above_scale="maybe", energy_tce="-1"),
+                        policies=POLICIES, org_units=QUZHOU)
+    errors = dict(bad.errors)
+    assert errors["land_area_mu"] == "测算年度用地面积（含租用）：最多 2 位小数"
+    assert errors["mu_class"] == "测算年度亩均效益综合评价类别：可选：A、B、C、D"
+    assert errors["is_above_scale"] == "测算年度规模以上工业企业：请选择 是、否 或 未知"
+    assert errors["energy_tce"].startswith("测算年度综合能耗：应为非负数")

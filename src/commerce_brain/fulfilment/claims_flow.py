@@ -326,8 +326,8 @@ def _check_vocabulary(inputs: EnterpriseInputs, policies: PolicyCatalog, catalog
     """OutOfVocabulary unless every event kind, level and rating is one the rules know and the org
     unit is the city's: an unknown level would be paid as 其他, an unknown rating silently nothing."""
     try:
-        found, _, events = inputs.frames()
-        Vocabulary.of(policies, catalog.subtree(CITY)).check(found, events)
+        found, facts, events = inputs.frames()
+        Vocabulary.of(policies, catalog.subtree(CITY)).check(found, events, facts)
     except InputError as exc:
         raise ClaimRefused(str(exc)) from None
     except UnknownValues as exc:

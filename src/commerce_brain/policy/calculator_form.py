@@ -298,9 +298,9 @@ def parse_form(form: Mapping[str, str], *, policies: PolicyCatalog, org_units: M
                               facts=tuple(sorted([*kept.values(), *facts.values()], key=lambda f: f["year"])),
                               events=(*history.events, *events))
     try:
-        enterprises, _, events = inputs.frames()
+        enterprises, facts, events = inputs.frames()
         # The history is a hidden field: what comes back may not be what was sent.
-        Vocabulary.of(policies).check(enterprises, events)  # org units: checked above, by the form
+        Vocabulary.of(policies).check(enterprises, events, facts)  # org units: checked above, by the form
     except (InputError, UnknownValues) as exc:  # a history someone edited by hand
         return Parsed(year, None, [(HISTORY, str(exc))])
     return Parsed(year, inputs, [])

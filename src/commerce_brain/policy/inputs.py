@@ -18,6 +18,7 @@ import polars as pl
 
 from .expr_compile import BOUNDS
 from .fact_registry import COLUMN_FACTS, OFFICER_FACTS
+from .fact_registry import FACTS as REGISTRY
 from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 
 _INTEGER = (pl.Int32, pl.Int64)
@@ -113,6 +114,8 @@ def _limits() -> dict[str, tuple[int, int, str]]:
         for name, (kind, name_zh) in table.items():
             if kind in BOUNDS:
                 limits[name] = (0, BOUNDS[kind], name_zh)
+    # A registry fact's own bounds, in stored units (fen, hundredths of a 亩 …).
+    limits.update({f.name: (*f.stored_bounds, f.name_zh) for f in REGISTRY if f.stored_bounds})
     return limits
 
 

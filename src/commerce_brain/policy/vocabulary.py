@@ -16,12 +16,16 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from .fact_registry import FACTS
 from .expr_parse import Binary, Call, In, Name, Node, Text, Unary
 from .model import PolicyCatalog
 from .names import packaged_names
 
 ENUMERATED = ("kind", "level", "rating")
-FIELD_ZH = {"kind": "事件类型", "level": "级别", "rating": "评级", "org_unit": "所在地区"}
+# Yearly facts of kind ``class`` (the 亩均 class A/B/C/D): their values are the registry's.
+CLASS_FACTS = {f.name: frozenset(f.vocabulary) for f in FACTS if f.kind == "class"}
+FIELD_ZH = {"kind": "事件类型", "level": "级别", "rating": "评级", "org_unit": "所在地区",
+            **{f.name: f.name_zh for f in FACTS if f.kind == "class"}}
 # Codes the rules compare levels and ratings with, as a person reads them (catalog data:
 # catalog/policies/vocabulary.yaml).
 CHOICE_ZH = packaged_names().choices
@@ -48,10 +52,13 @@ class Vocabulary:
         return cls(frozenset(policies.event_kinds()), frozenset(found["level"]), frozenset(found["rating"]),
                    None if org_units is None else frozenset(org_units))
 
-    def check(self, enterprises: pl.DataFrame, events: pl.DataFrame) -> None:
-        """Raise ``UnknownValues`` naming every enterprise or event value outside the vocabulary
-        (events numbered from 1 in frame order)."""
+    def check(self, enterprises: pl.DataFrame, events: pl.DataFrame, facts: pl.DataFrame | None = None) -> None:
+        """Raise ``UnknownValues`` naming every enterprise, event or yearly class value outside
+        the vocabulary (events numbered from 1 in frame order, facts named by year)."""
         lines = [f"企业：{reason}" for reason in problems(enterprises, self)["reason"]]
+        if facts is not None:
+            lines += [f"{facts['year'][row]}年度：{reason}"
+                      for row, reason in problems(facts, self).select("row", "reason").iter_rows()]
         lines += [f"事件{row + 1}：{reason}"
                   for row, reason in problems(events, self).select("row", "reason").iter_rows()]
         if lines:
@@ -60,7 +67,7 @@ class Vocabulary:
     def allowed(self, field: str) -> frozenset[str] | None:
         """The values ``field`` may take; None when it is not checked."""
         return {"kind": self.event_kinds, "level": self.levels, "rating": self.ratings,
-                "org_unit": self.org_units}.get(field)
+                "org_unit": self.org_units, **CLASS_FACTS}.get(field)
 
 
 def choices(policies: PolicyCatalog) -> dict[str, list[str]]:
@@ -118,7 +125,7 @@ def with_codes(frame: pl.DataFrame, fields: Collection[str] = ("level", "rating"
 def problems(frame: pl.DataFrame, vocabulary: Vocabulary) -> pl.DataFrame:
     """Every value of the frame's enumerated columns outside the vocabulary: one row each with the
     frame's row index (``row``), the ``field`` and the ``reason``."""
-    checks = [(f, vocabulary.allowed(f)) for f in (*ENUMERATED, "org_unit") if f in frame.columns]
+    checks = [(f, vocabulary.allowed(f)) for f in (*ENUMERATED, "org_unit", *CLASS_FACTS) if f in frame.columns]
     # An enterprise frame has no event fields and an event frame no org unit: each checks its own.
     found = [frame.with_row_index("row").select("row", field=pl.lit(f), reason=unknown(f, allowed))
              for f, allowed in checks if allowed is not None]

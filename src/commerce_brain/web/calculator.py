@@ -233,8 +233,8 @@ def calculator_api(body: CalculatorRequest, request: Request, user: User = Depen
 )
         try:
             inputs = EnterpriseInputs.from_json(json.dumps(body.inputs))
-            found, _, events = inputs.frames()
-            vocabulary(request).check(found, events)
+            found, facts, events = inputs.frames()
+            vocabulary(request).check(found, events, facts)
         except (InputError, UnknownValues) as exc:
             raise HTTPException(422, str(exc)) from None
         _check(visible, inputs)
