@@ -98,7 +98,7 @@ def test_an_officer_enters_an_enterprise_by_hand(page: Page, sign_in):
     expect(page.get_by_label("载入已存企业数据（统一社会信用代码）")).to_be_visible()
     page.get_by_label("企业名称").fill("手填试算企业")
     page.get_by_label("所在地区").select_option(label="柯城区")
-    page.get_by_label("工业企业").check()
+    page.get_by_label("工业企业", exact=True).check()
     page.get_by_label("测算年度主营业务收入（元）").fill("5,000万")
     page.get_by_label("测算年度研发投入（元）").fill("300万")
     # Last year's revenue too, or 2023 would be its first year above 2000万 (another award).
@@ -138,6 +138,13 @@ def test_an_officer_enters_an_enterprise_by_hand(page: Page, sign_in):
     expect(page.locator("#err-prev_rd_spend")).to_have_text("上一年度研发投入：最多两位小数（到分）")
     expect(page.get_by_label("上一年度研发投入（元）")).to_have_value("2,000,000.001")
     expect(page.get_by_label("企业名称")).to_have_value("手填试算企业")
+    # The registry's other facts have their fields too: a decimal with its unit, a class chosen.
+    page.get_by_label("测算年度用地面积（含租用）（亩）").fill("12.345")
+    page.get_by_label("测算年度亩均效益综合评价类别").select_option(label="B类")
+    calculate(page)
+    expect(page.locator("#err-land_area_mu")).to_have_text("测算年度用地面积（含租用）：最多 2 位小数")
+    expect(page.get_by_label("测算年度亩均效益综合评价类别")).to_have_value("B")
+    page.get_by_label("测算年度用地面积（含租用）（亩）").fill("12.35")
     page.get_by_label("上一年度研发投入（元）").fill("2,000,000")
     calculate(page)
 
