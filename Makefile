@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-projects bench-fdi bench-warnings bench-allocation lint-plans clean
+.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-notices bench-projects bench-fdi bench-warnings bench-allocation lint-plans clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ bench-batch: install-test  ## 免申即享 batch for 100,000 enterprises, SQLite
 
 bench-entstore: install-test  ## enterprise data imports with revisions, 100,000 enterprises, SQLite and PostgreSQL
 	$(BIN)/python bench/bench_enterprise_store.py
+
+bench-notices: install-test  ## what the 站内消息 cost an import (the eligibility watch) and the batch, 100,000 enterprises, SQLite
+	$(BIN)/python bench/bench_notices.py
 
 bench-projects: install-test  ## status and lights for 10,000 projects × 60 monthly reports (target < 1 s), and the stored path on SQLite
 	$(BIN)/python bench/bench_projects.py --store sqlite:///$$(mktemp -d)/bench-projects.sqlite3

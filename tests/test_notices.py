@@ -175,7 +175,7 @@ def test_an_enterprise_reads_only_its_own_and_reading_is_audited_once(engine):
     with pytest.raises(f.NotFound):
         n.mark_read(engine, theirs, user=firm(a))
     with pytest.raises(f.NotFound):
-        n.dispute(engine, theirs, "不是我们的", user=firm(a))
+        n.dispute(engine, theirs, "不是我们的", actor=firm(a))
     with pytest.raises(f.NotFound):
         n.mark_read(engine, 10**9, user=firm(a))
     with pytest.raises(f.NotAllowed):
@@ -193,10 +193,10 @@ def test_a_dispute_reaches_the_office_as_a_task_and_closing_it_is_audited(engine
     owner = firm(notice["uscc"])
     for bad in ("", "   ", "长" * 501):
         with pytest.raises(n.NoticeError):
-            n.dispute(engine, notice["id"], bad, user=owner)
-    dispute_id = n.dispute(engine, notice["id"], "该项目已于去年享受过", user=owner)
+            n.dispute(engine, notice["id"], bad, actor=owner)
+    dispute_id = n.dispute(engine, notice["id"], "该项目已于去年享受过", actor=owner)
     with pytest.raises(f.WrongState):
-        n.dispute(engine, notice["id"], "再说一次", user=owner)
+        n.dispute(engine, notice["id"], "再说一次", actor=owner)
     tasks = n.open_disputes(engine, user=OFFICER)
     assert [(t["id"], t["reason"], t["uscc"]) for t in tasks] == [(dispute_id, "该项目已于去年享受过", notice["uscc"])]
     with pytest.raises(f.NotAllowed):

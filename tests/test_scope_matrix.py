@@ -479,7 +479,7 @@ def _notices(engine, a: dict, b: dict) -> dict:
     from commerce_brain import notices as n
 
     ids = {key: n.inbox(engine, award["uscc"])[-1]["id"] for key, award in (("n_a", a), ("n_b", b))}
-    dispute = n.dispute(engine, ids["n_a"], "矩阵", user=_firm_user(a["uscc"]))
+    dispute = n.dispute(engine, ids["n_a"], "矩阵", actor=_firm_user(a["uscc"]))
     return {**ids, "dispute": dispute}
 
 

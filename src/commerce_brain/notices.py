@@ -134,8 +134,8 @@ class EligibilityWatch:
         first = min((p.first_year for p in self.policies.policies if p.rules), default=0)
         years = set().union(*(set(moved[t]["year"].drop_nulls().to_list()) for t in ("facts", "events", "fact_values")
                               if t in moved))
-        if not years and self.touched:  # only the registry changed: the newest year of the incoming facts
-            years = set(changes["facts"]["year"].drop_nulls().to_list()[-1:])
+        if not years and self.touched and changes["facts"].height:  # only the registry changed
+            years = {int(changes["facts"]["year"].max())}
         self.years = sorted(y for y in years if y >= first)[-YEARS_CONSIDERED:]
         self.before_met = self._met(conn)
 
@@ -218,9 +218,11 @@ def mark_read(engine: Engine, notice_id: int, *, user: User) -> bool:
         return bool(done)
 
 
-def dispute(engine: Engine, notice_id: int, reason: str, *, user: User) -> int:
-    """'This notice is wrong': the enterprise's reason reaches the policy office as a task
-    (audited). Reading is implied. One dispute per notice. Returns the dispute's id."""
+def dispute(engine: Engine, notice_id: int, reason: str, actor: User) -> int:
+    """'This notice is wrong': the enterprise (``actor``, the notice's own) gives its reason,
+    which reaches the policy office as a task (audited). Reading is implied. One dispute per
+    notice. Returns the dispute's id."""
+    user = actor
     reason = (reason or "").strip()
     if not reason:
         raise NoticeError("请写明消息有误的原因")

@@ -102,4 +102,4 @@ def read_form(request: Request, notice_id: RecordId, csrf: str = Form(""), user:
 @router.post("/home/notices/{notice_id}/dispute")
 def dispute_form(request: Request, notice_id: RecordId, reason: str = Form(""), csrf: str = Form(""),
                  user: User = Depends(current_user)):
-    return _act(request, user, csrf, lambda: n.dispute(platform(request).engine, notice_id, reason, user=user))
+    return _act(request, user, csrf, lambda: n.dispute(platform(request).engine, notice_id, reason, actor=user))

@@ -90,7 +90,7 @@ def dispute_notice(request: Request, notice_id: RecordId, body: DisputeRequest,
     """'This notice is wrong': the reason reaches the policy office as a task."""
     check_api_write(request)
     try:
-        dispute_id = n.dispute(platform(request).engine, notice_id, body.reason, user=user)
+        dispute_id = n.dispute(platform(request).engine, notice_id, body.reason, actor=user)
     except n.NOTICE_ERRORS as exc:
         raise refused(exc) from None
     return {"id": notice_id, "dispute": dispute_id}
