@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 import commerce_brain.store.schema  # noqa: F401  (the tables, before the store modules)
 from commerce_brain.fulfilment import run_batch
 from commerce_brain.io.enterprise_import import PolicyData
-from commerce_brain.notices import watch_import
+from commerce_brain.notices import EligibilityWatch
 from commerce_brain.policy.engine import packaged
 from commerce_brain.policy.synthetic import city
 from commerce_brain.store.enterprise_imports import import_policy_data
@@ -35,6 +35,22 @@ YEARS = [2019, 2020, 2021, 2022, 2023]
 YEAR = 2023
 
 
+class TimedWatch(EligibilityWatch):
+    """The import's watch with the seconds its two steps took (the rest is the import itself)."""
+
+    seconds: float = 0.0
+
+    def before(self, conn, changes) -> None:
+        start = time.perf_counter()
+        super().before(conn, changes)
+        self.seconds += time.perf_counter() - start
+
+    def after(self, conn, import_id, actor) -> None:
+        start = time.perf_counter()
+        super().after(conn, import_id, actor)
+        self.seconds += time.perf_counter() - start
+
+
 def one_database(urls: tuple[str, str], data: PolicyData) -> list[tuple[str, float, str]]:
     policies, catalog = packaged()
     earlier = PolicyData(data.enterprises, data.facts.filter(pl.col("year") < YEAR), data.events)
@@ -43,11 +59,11 @@ def one_database(urls: tuple[str, str], data: PolicyData) -> list[tuple[str, flo
     for url, watched in zip(urls, (False, True), strict=True):
         engine = connect(url)
         import_policy_data(engine, earlier, actor="bench", file_name="2019–2022", sha256="-")
-        watch = watch_import(policies) if watched else None
+        watch = TimedWatch(policies, catalog) if watched else None
         start = time.perf_counter()
         import_policy_data(engine, later, actor="bench", file_name="2023", sha256="-", watch=watch)
         label = "2023 facts import, with the watch" if watched else "2023 facts import, plain"
-        found.append((label, time.perf_counter() - start, f"notices sent {watch.sent:,}" if watch else ""))
+        found.append((label, time.perf_counter() - start, f"of which the watch {watch.seconds:.2f} s; notices sent {watch.sent:,}" if watch else ""))
         if watched:
             timings: dict[str, float] = {}
             start = time.perf_counter()
