@@ -299,7 +299,8 @@ def test_a_bad_applications_file_is_refused_whole_and_not_kept(site):
 
 def test_an_uploaded_pot_is_allocated_and_kept_as_given(site):
     pot = ("name: 测试资金池\nbudget_yuan: 100\nlimits:\n  - max_count: 1\n").encode()
-    apps = "id,uscc,industry,kind,requested_yuan,score\n1,91330800MA2000001X,,,60,70\n2,91330800MA2000002X,,,50,80\n"
+    # The second applicant is a stored enterprise: shown by its name; the first by its code.
+    apps = f"id,uscc,industry,kind,requested_yuan,score\n1,91330800MA2000001X,,,60,70\n2,{site['mine']['uscc']},,,50,80\n"
     client, csrf = sign_in(site, "officer")
     done = client.post("/grading/allocations", data={"csrf": csrf, "pot": ""}, follow_redirects=False,
                        files={"pot_file": ("pot.yaml", pot), "file": ("apps.csv", apps.encode())})
@@ -308,4 +309,5 @@ def test_an_uploaded_pot_is_allocated_and_kept_as_given(site):
     assert "测试资金池 · 分配结果" in page and "全部项目至多 1 个" in page
     decisions = re.search(r'<table class="data" id="decisions">(.*?)</table>', page, re.S).group(1)
     first = re.findall(r"<tr[^>]*>(.*?)</tr>", decisions, re.S)[1]
-    assert "91330800MA2000002X" in first and "入选" in first  # the higher score, within the budget
+    assert site["mine"]["name"] in first and "入选" in first  # the higher score, within the budget
+    assert "91330800MA2000001X" in decisions

@@ -98,6 +98,13 @@ def _wide_facts(columns: pl.DataFrame, long: pl.DataFrame) -> pl.DataFrame:
     return conform(columns, FACT_SCHEMA)
 
 
+def enterprise_names(engine: Engine, usccs: list[str]) -> dict[str, str]:
+    """The stored names of these enterprises by credit code (one not stored is left out)."""
+    with engine.connect() as conn:
+        query = select(enterprises.c.uscc, enterprises.c.name).where(enterprises.c.uscc.in_(sorted(set(usccs))))
+        return {uscc: name for uscc, name in conn.execute(query)}
+
+
 def stored_inputs(engine: Engine, uscc: str) -> EnterpriseInputs | None:
     """One enterprise's stored data as the calculator and claims take it; None when none is stored."""
     data = load_policy_data(engine, uscc=uscc)

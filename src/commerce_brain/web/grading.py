@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from .. import grading_board as gb
 from ..access import User, can
+from ..fulfilment.data import enterprise_names
 from ..grading.catalog import load_grading_settings, load_leader_rules
 from ..grading.explain import score_card
 from ..grading.pot import MAX_POT_BYTES, POTS_DIR, Limit, Pot, PotInvalid, catalog_pots, parse_pot
@@ -283,10 +284,11 @@ def allocation_page(request: Request, allocation_id: RecordId, user: User = Depe
         view = gb.allocation_view(platform(request).engine, allocation_id, scope(request, user))
     except NotFound:
         raise HTTPException(404, "没有这次分配结果") from None
-    pot = stored_pot(view["pot_yaml"], view["pot_name"])
+    pot, applications = stored_pot(view["pot_yaml"], view["pot_name"]), view["result"]["applications"]
     return HTMLResponse(render(request, "grading_allocation.html", {
         "user": user, "a": allocation_header(view, pot, when(view["allocated_at"])),
-        "s": allocation_summary(view["result"], application_rows(view["result"]["applications"], pot))}))
+        "s": allocation_summary(view["result"], application_rows(applications, pot, enterprise_names(
+            platform(request).engine, [a["uscc"] for a in applications])))}))
 
 
 def stored_pot(text: str, name: str) -> Pot | None:

@@ -222,14 +222,14 @@ def limit_text(limit: Any, pot: Any) -> str:
     return subject + "，".join(p for p in parts if p)
 
 
-def application_rows(applications: list[dict[str, Any]], pot: Any) -> list[dict[str, Any]]:
+def application_rows(applications: list[dict[str, Any]], pot: Any, names: dict[str, str]) -> list[dict[str, Any]]:
     """The stored applications as the result table shows them: the request in 元 and the score
     exactly (from fen and score × 10 000), kind and industry by the pot's Chinese names, the
-    enterprise by its credit code (as the file gave it)."""
+    enterprise by its stored name (``names``: credit code → name), else the code the file gave."""
     return [{**a, "requested_yuan": Decimal(a["requested_fen"]) / 100, "score": Decimal(a["score_e4"]) / 10_000,
              "kind_zh": (pot.kind_name(a["kind"]) if pot else a["kind"]) if a.get("kind") else "—",
              "industry_zh": (pot.industry_name(a["industry"]) if pot else a["industry"]) if a.get("industry") else "—",
-             "enterprise": a["uscc"]} for a in applications]
+             "enterprise": names.get(a["uscc"], a["uscc"])} for a in applications]
 
 
 def allocation_summary(result: dict[str, Any], applications: list[dict[str, Any]]) -> dict[str, Any]:
