@@ -15,6 +15,7 @@ from .cli_audit import audit_app
 from .cli_db import db_app
 from .cli_fdi import fdi_app
 from .cli_grading import grading_app
+from .cli_library import library_app
 from .cli_plans import plans_app
 from .cli_policy import policy_app
 from .cli_projects import projects_app
@@ -33,6 +34,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(warning_app, name="warning")  # early warning (预警监测)
 app.add_typer(grading_app, name="grading")  # 亩均效益 grading and competitive allocation
+app.add_typer(library_app, name="library")  # the policy library (政策工具箱)
 
 
 @app.command("demo")

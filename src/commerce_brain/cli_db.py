@@ -20,6 +20,11 @@ def db_upgrade(db: DbOpt = None, data_dir: DataDirOpt = None) -> None:
     url = store_url(db, data_dir)
     announce_store(url)
     engine = connect(url)
+    from .library_board import sync_catalog_documents
+
+    changed = sync_catalog_documents(engine)  # the policy library's documents, as packaged
+    if changed:
+        out.print(f"政策库：写入 {changed} 份文件的新版本", highlight=False)
     out.print(f"数据库已是最新结构（版本 {current_revision(engine)}，最新 {head_revision()}）："
               f"{engine.url.render_as_string(hide_password=True)}", highlight=False)
 

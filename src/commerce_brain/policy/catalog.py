@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from datetime import date
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -33,7 +34,7 @@ from .names import load_names, packaged_names
 from .vocabulary import choices
 
 NOT_POLICIES = {"variables.yaml", NAMES_FILE}
-POLICY_KEYS = {"id", "title", "issuer", "doc_number", "source", "region", "city_level", "first_year",
+POLICY_KEYS = {"id", "title", "issuer", "doc_number", "source", "region", "city_level", "first_year", "valid_until",
                "earlier_years", "excluded", "citations", "rules", "pools", "not_computed"}
 # `trigger`, not `on`: YAML 1.1 reads a bare `on` key as the boolean true.
 RULE_KEYS = {"id", "name_zh", "article", "clause", "quote", "trigger", "scope", "when", "amount", "up_to",
@@ -145,8 +146,22 @@ def _policy(path: Path, variables) -> Policy:
         id=data["id"], title=data["title"], issuer=data.get("issuer"), doc_number=data.get("doc_number"),
         source=data["source"], region=str(data["region"]), city_level=tuple(str(c) for c in data["city_level"]),
         first_year=int(data["first_year"]), earlier_years=data["earlier_years"], excluded=excluded,
+        valid_until=_valid_until(data.get("valid_until"), int(data["first_year"]), where),
         citations=citations, rules=rules, pools=pools, not_computed=not_computed,
     )
+
+
+def _valid_until(value: Any, first_year: int, where: str) -> date | None:
+    """The policy's last day (失效日期), if it has one; award years after its year are refused."""
+    if value is None:
+        return None
+    try:
+        until = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise CatalogError(f"{where}：失效日期（valid_until）“{value}”不是日期（应为 2023-12-31）") from None
+    if until.year < first_year:
+        raise CatalogError(f"{where}：失效日期（valid_until）早于首个适用年度 {first_year}")
+    return until
 
 
 def _rule(policy_id: str, raw: dict[str, Any], variables, where: str, first_year: int) -> Rule:

@@ -125,11 +125,18 @@ def _check_bounds(policies: PolicyCatalog, *frames: pl.DataFrame) -> None:
 
 
 def _check_years(policies: PolicyCatalog, years: Sequence[int]) -> None:
+    """Refuse award years a policy with rules does not govern: before its first year, or after
+    the year it expired (失效) in."""
     for policy in policies.policies:
         early = sorted(y for y in years if y < policy.first_year)
         if early and policy.rules:
             raise PolicyYearError(
                 f"{early[0]}年度不适用《{policy.title}》（自{policy.first_year}年度起执行）：{policy.earlier_years}"
+            )
+        late = sorted(y for y in years if policy.valid_until and y > policy.valid_until.year)
+        if late and policy.rules:
+            raise PolicyYearError(
+                f"{late[-1]}年度不适用《{policy.title}》：该政策已于{policy.valid_until:%Y年%-m月%-d日}失效"
             )
 
 

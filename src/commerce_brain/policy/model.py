@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from ..catalog.citation import cite
 from .expr_parse import Node
@@ -122,6 +123,7 @@ class Policy:
     rules: tuple[Rule, ...]
     pools: tuple[Pool, ...] = field(default=())
     not_computed: tuple[UncomputedClause, ...] = field(default=())
+    valid_until: date | None = None  # 失效日期: award years after its year are not this policy's
 
 
 @dataclass(frozen=True)
