@@ -175,6 +175,10 @@ API_READS = [
     (f"/api/v1/grading/{{g_a}}?year={YEAR}", SEES_GA, 404),
     (f"/api/v1/grading/{{g_b}}?year={YEAR}", SEES_GB, 404),
     ("/api/v1/notices", frozenset(FIRMS)),  # an enterprise's own messages; no one else has an inbox
+    # The policy library is public policy: every role that may view policies reads it.
+    ("/api/v1/library/search?q=研发", ALL),
+    ("/api/v1/library/search?q=企业&region=330881&in_force=true", ALL),
+    ("/api/v1/library/qz_innovation_2019", ALL),
 ]
 PAGE_READS = [
     ("/", SIGNED_IN),  # roles without view_plans get the welcome page
@@ -258,6 +262,10 @@ PAGE_READS = [
     ("/grading/allocations/{alloc}", VIEW_GRADING),
     ("/notices", POLICY_OFFICE),  # 站内消息: delivery per batch, disputes, the gateway file
     ("/home", frozenset(FIRMS)),  # 政企通: an enterprise's own home
+    ("/library", ALL),
+    ("/library?q=研发&department=市科技局", ALL),  # an enterprise also sees whether it qualifies
+    ("/library/qz_commerce_2019", ALL),
+    ("/library/new", POLICY_OFFICE),  # edit_rules: the policy officer adds documents
 ]
 # Calculations: POSTs that store nothing (JSON body, the users answered 200, everyone else 403).
 CALCULATIONS = [
@@ -266,6 +274,9 @@ CALCULATIONS = [
 ]
 # The calculator's form is a calculation too (checked signed out; its scopes in test_calculator).
 PAGE_CALCULATIONS = [("/calculator", {"year": str(YEAR)})]
+# A policy document as the officer's add page and API take it (a valid one: the refusal must be the role's).
+LIBRARY_DOCUMENT = {"id": "matrix_document", "title": "矩阵", "issuer": "衢州市人民政府", "valid_from": "2020-01-01",
+                    "departments": ["市商务局"], "text": "1．矩阵条款。"}
 # (path, JSON body, the users who hold the capability and scope: they are left out of the
 # matrix so that no write succeeds; everyone else must get 403 — or 404 where they hold the
 # capability but the award is outside their scope, as if it did not exist).
@@ -314,6 +325,7 @@ API_WRITES = [
     ("/api/v1/notices/{n_a}/read", None, {"firm_a"}, {"firm_b": 404}),
     ("/api/v1/notices/{n_b}/read", None, {"firm_b"}, {"firm_a": 404}),
     ("/api/v1/notices/{n_b}/dispute", {"reason": "矩阵"}, {"firm_b"}, {"firm_a": 404}),
+    ("/api/v1/library", LIBRARY_DOCUMENT, POLICY_OFFICE),  # edit_rules: the policy officer adds documents
 ]
 # The page forms (session + CSRF): path, form fields.
 PAGE_WRITES = [
@@ -358,6 +370,7 @@ PAGE_WRITES = [
     ("/home/notices/{n_a}/dispute", {"reason": "矩阵"}),
     ("/notices/export", {}),
     ("/notices/disputes/{dispute}/close", {"answer": "矩阵"}),
+    ("/library/new", {k: v for k, v in LIBRARY_DOCUMENT.items() if k != "departments"}),
 ]
 # Routes outside the matrix, and why: signing in and out is for everyone; the rest is static.
 OUTSIDE_THE_MATRIX = {

@@ -91,10 +91,10 @@ def build_document(raw: dict, vocabulary: Vocabulary, where: str, *, source: str
     for n, item in enumerate(raw["articles"]):
         here = f"{where} 第{n + 1}段"
         known_keys(item, ARTICLE_KEYS, here)
-        required(item, ("section", "title", "text"), here)
+        required(item, ("title", "text"), here)  # a text without headings has no section
         if not isinstance(item.get("number"), int):
             raise CatalogError(f"{here}：条号应为整数")
-        articles.append(Article(number=item["number"], section=str(item["section"]), title=str(item["title"]),
+        articles.append(Article(number=item["number"], section=str(item.get("section") or ""), title=str(item["title"]),
                                 text=str(item["text"])))
     numbers = [a.number for a in articles]
     if len(numbers) != len(set(numbers)):

@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     from . import fdi as fdi_pages
     from . import grading as grading_pages
     from . import grading_api
+    from . import library as library_pages
     from . import orders_api
     from . import orders as order_pages
     from . import (accounts, api, api_docs, assessments, awards, calculator, claims, enterprise_imports, imports,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
     app.include_router(trade_pages.router)
     app.include_router(grading_pages.router)
     app.include_router(grading_api.api)
+    app.include_router(library_pages.router)
     app.include_router(projects.router)
     app.include_router(project_imports.router)
     # Before the projects' API: /api/v1/projects/imports is not a project's id.
