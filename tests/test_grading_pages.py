@@ -21,7 +21,7 @@ from commerce_brain.grading.pot import catalog_pots
 from commerce_brain.grading.synthetic import synthetic_grading_facts
 from commerce_brain.fulfilment import save_policy_data
 from commerce_brain.fulfilment.data import load_policy_data
-from commerce_brain.grading_board import latest_grading, run_evaluation
+from commerce_brain.grading_board import latest_grading, latest_leaders, run_evaluation
 from commerce_brain.io.enterprise_import import PolicyData
 from commerce_brain.policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from commerce_brain.access import Scope
@@ -254,6 +254,25 @@ def test_the_leading_lists_are_drawn_and_every_exclusion_is_told(site):
     assert [e["action"] for e in events(site["engine"]) if e["action"] == "grading.leaders"] == ["grading.leaders"]
     county = get(site, "kecheng", f"/grading/leaders?year={YEAR}").text
     assert listed(county) <= set(site["graded"].filter(pl.col("org_unit") == KECHENG)["uscc"])
+
+
+def test_the_officer_sets_the_lists_rules_on_the_form(site):
+    client, csrf = sign_in(site, "officer")
+    form = {"csrf": csrf, "year": str(YEAR), "size": "5", "leading__industries": "C39", "leading__min_revenue_wan": "0",
+            "benchmark__industries": "", "benchmark__min_revenue_wan": "0", "benchmark__class": ["D"]}
+    bad = client.post("/grading/leaders", data={**form, "leading__industries": "抽烟", "benchmark__min_revenue_wan": "-1"})
+    assert bad.status_code == 422 and "龙头企业：行业代码应为国民经济行业分类代码的开头" in bad.text
+    assert "标杆企业：主营业务收入下限应为 0 至" in bad.text
+    assert latest_leaders(site["engine"], year=YEAR, scope=Scope()) is None
+    assert client.post("/grading/leaders", data=form, follow_redirects=False).status_code == 303
+    drawn = latest_leaders(site["engine"], year=YEAR, scope=Scope())
+    leading = {lst["key"]: lst for lst in drawn["rules"]["lists"]}["leading"]
+    assert (leading["industries"], leading["min_main_revenue_yuan"], leading["exclude_classes"]) == (["C39"], 0, [])
+    industry = dict(zip(sample_data().enterprises["uscc"], sample_data().enterprises["industry"], strict=True))
+    chosen = drawn["rows"].filter((pl.col("list") == "leading") & pl.col("selected"))
+    assert chosen.height == 5 and {industry[u] for u in chosen["uscc"]} == {"C39"}
+    page = client.get(f"/grading/leaders?year={YEAR}").text
+    assert "所属行业不在本名单的行业范围内" in page
 
 
 # ---- allocation ----------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ import polars as pl
 import yaml
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from .. import grading_board as gb
 from ..access import User, can
@@ -45,9 +47,11 @@ from .grading_views import (
     firm_names,
     grading_citation,
     leader_citation,
+    leader_form,
     leader_lists,
     leader_rules_text,
     regrade_rows,
+    rules_from_form,
     score_text,
     table_rows,
     with_benchmarks,
@@ -174,20 +178,32 @@ def _leaders_response(request: Request, user: User, year: int, extra: dict | Non
         "user": user, "year": year, "lists": leader_lists(found["rows"] if found else None, rules), "drawn": drawn,
         "may_draw": can(user, "run_grading"), "own_only": scope(request, user).uscc is not None,
         "size": LEADER_SIZE, "rules_text": leader_rules_text(rules), "citation": leader_citation(rules),
+        "form_lists": leader_form(rules), "CLASSES": CLASSES,
         **(extra or {})}), status)
 
 
 @router.post("/grading/leaders")
-def draw_leaders_page(request: Request, csrf: str = Form(""), year: str = Form(""), size: str = Form(""),
-                      user: User = Depends(current_user)):
-    """生成名单: draw both lists from the year's grading under the catalog's rules and the size typed."""
+async def draw_leaders_page(request: Request, user: User = Depends(current_user)):
+    """生成名单: draw both lists from the year's grading under the rules the officer sets on the
+    form (industry, minimum 主营业务收入, the classes and facts that exclude; the catalog's as
+    defaults) and the size typed; stored with those rules and audited."""
     require(user, "run_grading")
-    check_csrf(request, csrf)
-    shown = _year(request, year)
-    if not size.strip().isdigit() or not 1 <= int(size) <= MAX_LEADERS:
+    # Text fields only (no file may come): the form stays readable once the request is read.
+    form = await request.form(max_files=0, max_fields=100)
+    check_csrf(request, form.get("csrf"))
+    return await run_in_threadpool(_draw_leaders, request, user, form)
+
+
+def _draw_leaders(request: Request, user: User, form: FormData):
+    shown = _year(request, form.get("year"))
+    size = (form.get("size") or "").strip()
+    if not size.isdigit() or not 1 <= int(size) <= MAX_LEADERS:
         return _leaders_response(request, user, shown, {"error": f"每份名单企业数应为 1 至 {MAX_LEADERS} 的整数"}, 422)
+    rules, problems = rules_from_form(load_leader_rules(), form)
+    if problems:
+        return _leaders_response(request, user, shown, {"error": "；".join(problems)}, 422)
     try:
-        gb.draw_leaders(platform(request).engine, year=shown, rules=load_leader_rules(), actor=user, size=int(size))
+        gb.draw_leaders(platform(request).engine, year=shown, rules=rules, actor=user, size=int(size))
     except FulfilmentError as exc:
         return _leaders_response(request, user, shown, {"error": str(exc)}, status_of(exc))
     return RedirectResponse(f"/grading/leaders?year={shown}", status_code=303)

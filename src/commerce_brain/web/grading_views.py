@@ -10,7 +10,8 @@ row per enterprise: class, rank, total, indicator values and scores, reason), th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,45 @@ def leader_rules_text(rules: Any) -> str:
         texts.append(f"{lst.name_zh}按{lst.basis_zh}排序：{'，'.join(parts)}")
     ties = "、".join(zh for _, zh in rules.tie_break)
     return "；".join(texts) + (f"；名额末位得分相同时，依次比较{ties}，高者入选。" if ties else "。")
+
+
+INDUSTRY_PREFIX = re.compile(r"[A-Z][0-9]{0,4}|[0-9]{2,4}")  # a GB/T 4754 code's beginning: C, C39, 3911
+MAX_REVENUE_WAN = 100_000_000  # 1万亿元: past any enterprise
+
+
+def leader_form(rules: Any) -> list[dict[str, Any]]:
+    """The 生成名单 form's fields for each list, filled with the rules in force: the industry code
+    prefixes, the minimum 主营业务收入 in 万元, the classes and the facts that exclude."""
+    facts = dict(fact for lst in rules.lists for fact in lst.exclude_facts)
+    return [{"key": lst.key, "name_zh": lst.name_zh, "industries": "、".join(lst.industries),
+             "min_revenue_wan": lst.min_main_revenue_yuan // 10_000, "classes": list(lst.exclude_classes),
+             "facts": [{"fact": f, "name_zh": zh, "on": f in dict(lst.exclude_facts)} for f, zh in facts.items()]}
+            for lst in rules.lists]
+
+
+def rules_from_form(rules: Any, form: Any) -> tuple[Any, list[str]]:
+    """The catalog's lists with the officer's settings from the form (``form.get(name)`` and
+    ``form.getlist(name)``, fields ``{list}__industries``, ``__min_revenue_wan``, ``__class``,
+    ``__fact``), and the problems in Chinese (none: the rules to draw with). Only the facts the
+    catalog offers may exclude; a field left out keeps nothing excluded."""
+    offered = {f for lst in rules.lists for f, _ in lst.exclude_facts}
+    names = dict(fact for lst in rules.lists for fact in lst.exclude_facts)
+    lists, problems = [], []
+    for lst in rules.lists:
+        prefixes = tuple(p for p in re.split(r"[\s,，、;；]+", str(form.get(f"{lst.key}__industries") or "")) if p)
+        bad = [p for p in prefixes if not INDUSTRY_PREFIX.fullmatch(p)]
+        if bad or len(prefixes) > 50:
+            problems.append(f"{lst.name_zh}：行业代码应为国民经济行业分类代码的开头（如 C、C39、3911），"
+                            f"至多 50 个：{'、'.join(bad[:5])}")
+        revenue = str(form.get(f"{lst.key}__min_revenue_wan") or "0").strip()
+        if not revenue.isdigit() or int(revenue) > MAX_REVENUE_WAN:
+            problems.append(f"{lst.name_zh}：主营业务收入下限应为 0 至 {MAX_REVENUE_WAN:,} 的整数（万元）：“{revenue[:20]}”")
+            revenue = "0"
+        classes = tuple(k for k in CLASSES if k in form.getlist(f"{lst.key}__class"))
+        facts = tuple((f, names[f]) for f in sorted(offered) if f in form.getlist(f"{lst.key}__fact"))
+        lists.append(replace(lst, industries=prefixes, min_main_revenue_yuan=int(revenue) * 10_000,
+                             exclude_classes=classes, exclude_facts=facts))
+    return replace(rules, lists=tuple(lists)), problems
 
 
 def leader_citation(rules: Any) -> str:
