@@ -387,3 +387,20 @@ def test_the_audit_page_reads_the_notices_events_in_chinese(site):
     page = client.get("/audit").text
     assert "发送站内消息" in page and f"向企业发送站内消息 {sent.height} 条" in page
     assert "企业阅读消息" in page and "notices." not in page.split("<tbody>")[1]
+
+
+def test_policy_import_sends_the_newly_eligible_their_notices_once(database_url, tmp_path):
+    from commerce_brain.policy.sample import write_sample
+
+    folder = write_sample(tmp_path / "city", n_enterprises=40, seed=7, policies=packaged()[0])
+    runner = CliRunner()
+    args = ["policy", "import", str(folder), "--db", database_url, "--user", "政策办"]
+    assert runner.invoke(cli_app, args).exit_code == 0
+    engine = connect(database_url)
+    sent = all_notices(engine)
+    # Nothing was stored before: every rule the city meets in its newest two years is new to it.
+    assert sent.height > 0 and set(sent["kind"]) == {"eligible"} and set(sent["year"]) <= {2022, 2023}
+    assert [e["actor"] for e in events(engine, action="notices.send")] == ["政策办"]
+    assert runner.invoke(cli_app, args).exit_code == 0  # the same file again: nothing new, nothing sent
+    assert all_notices(engine).height == sent.height
+    engine.dispose()
