@@ -325,3 +325,23 @@ def test_an_enterprise_cannot_state_its_own_class_a_claim_reads_the_stored_one(e
         said = typed.without_reviewer_fields()
         assert "mu_class" not in said.facts[0] and "safety_incident" not in said.facts[0]
         assert _with_stored_officer_facts(engine, said).facts[0].get("mu_class") == expected
+
+
+def test_policy_import_lists_a_revised_long_fact_in_chinese_with_its_unit(database_url, example):
+    from typer.testing import CliRunner
+
+    from commerce_brain.cli import app
+
+    runner = CliRunner()
+    first = runner.invoke(app, ["policy", "import", str(example), "--db", database_url, "--format", "json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["counts"]["fact_values"] == {"new": 13, "changed": 0, "unchanged": 0}
+    book = load_workbook(example)
+    book["facts"]["G2"] = "50"
+    book["facts"]["Q2"] = "B"
+    book.save(example)
+    second = runner.invoke(app, ["policy", "import", str(example), "--db", database_url])
+    assert second.exit_code == 0, second.output
+    text = second.output
+    assert "年度数据（其他指标）" in text
+    assert "用地面积（含租用）：45.50 亩 → 50.00 亩" in text and "亩均效益综合评价类别：A → B" in text
