@@ -345,3 +345,15 @@ def test_policy_import_lists_a_revised_long_fact_in_chinese_with_its_unit(databa
     text = second.output
     assert "年度数据（其他指标）" in text
     assert "用地面积（含租用）：45.50 亩 → 50.00 亩" in text and "亩均效益综合评价类别：A → B" in text
+
+
+def test_the_batch_reads_only_the_long_facts_its_rules_read(engine, example):
+    from commerce_brain.policy.engine import packaged, variables_read
+
+    import_policy_data(engine, read_policy_data(example, load_catalog()), actor="政策办", file_name="一月.xlsx",
+                       sha256="-")
+    read = {n.removeprefix("prev__") for n in variables_read(packaged()[0])}
+    assert {"main_revenue", "rd_spend"} <= read and "land_area_mu" not in read
+    some = load_policy_data(engine, facts=read).facts
+    assert some.schema == FACT_SCHEMA and some["land_area_mu"].null_count() == some.height
+    assert load_policy_data(engine, facts={"land_area_mu"}).facts["land_area_mu"].drop_nulls().to_list() == [4550]

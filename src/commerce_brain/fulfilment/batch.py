@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, insert, or_, select, update
 from ..access import User
 from ..catalog import Catalog
 from ..notices import notify_proposed
-from ..policy.engine import evaluate_years, packaged
+from ..policy.engine import evaluate_years, packaged, variables_read
 from ..policy.explain import explain_award
 from ..policy.model import PolicyCatalog
 from ..policy.paid_before import with_paid_before
@@ -83,7 +83,9 @@ def run_batch(engine: Engine, year: int, *, actor: User | str, policies: PolicyC
     policies = policies or effective_policies(engine)
     catalog = catalog or packaged()[1]
     with phase("load"):
-        data = load_policy_data(engine)
+        # Only the yearly facts the rules read: the registry's others are rows the batch never uses.
+        read = variables_read(policies)
+        data = load_policy_data(engine, facts={n.removeprefix("prev__") for n in read})
     if data.enterprises.is_empty():
         raise NoData("尚无企业数据，请先导入"
 )

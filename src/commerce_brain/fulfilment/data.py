@@ -6,13 +6,15 @@ later imports revise rows, keeping the earlier versions (``enterprise_imports``)
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 from sqlalchemy import Connection, Engine, select
 
 from ..access import User
 from ..io.enterprise_import import PolicyData
 from ..policy.inputs import EnterpriseInputs
-from ..policy.fact_registry import BY_NAME, COLUMN_FACTS, value_problems
+from ..policy.fact_registry import BY_NAME, COLUMN_FACTS, LONG_FACTS, value_problems
 from ..policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from ..store.bulk import read_frame
 from ..store.fact_values import read_values, to_long, to_wide
@@ -68,22 +70,26 @@ def save_fact_values(engine: Engine, facts: pl.DataFrame, *, actor: User | str, 
     return done.import_id
 
 
-def load_policy_data(engine: Engine, *, uscc: str | None = None) -> PolicyData:
+def load_policy_data(engine: Engine, *, uscc: str | None = None,
+                     facts: Collection[str] | None = None) -> PolicyData:
     """The stored enterprise data as the engine's frames (events in import order), the facts
     wide again (a column per registry fact, long ones pivoted); with ``uscc``, only that
     enterprise's rows (the calculator and claims need one enterprise, and a city's whole data
-    takes seconds to read)."""
+    takes seconds to read). ``facts`` names the long facts worth reading (the batch: those its
+    rules read; the others are empty columns): every fact when None."""
     with engine.connect() as conn:
-        return read_policy_data(conn, uscc=uscc)
+        return read_policy_data(conn, uscc=uscc, facts=facts)
 
 
-def read_policy_data(conn: Connection, *, uscc: str | None = None) -> PolicyData:
+def read_policy_data(conn: Connection, *, uscc: str | None = None,
+                     facts: Collection[str] | None = None) -> PolicyData:
     """``load_policy_data`` on an open connection: inside a transaction (an import compares what
     the enterprises it touches qualified for before and after) it reads the transaction's rows."""
     from ..store.enterprise_imports import FACT_COLUMN_SCHEMA
 
     columns = _frame(conn, enterprise_facts, FACT_COLUMN_SCHEMA, uscc, enterprise_facts.c.uscc, enterprise_facts.c.year)
-    long = to_wide(read_values(conn, uscc=uscc))
+    names = None if facts is None else [n for n in LONG_FACTS if n in facts]
+    long = to_wide(read_values(conn, uscc=uscc, names=names))
     return PolicyData(
         _frame(conn, enterprises, ENTERPRISE_SCHEMA, uscc, enterprises.c.uscc),
         _wide_facts(columns, long),

@@ -76,8 +76,7 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
         policies, catalog = policies or default_policies, catalog or default_catalog
     _check_years(policies, years)
     enterprises = numbered(conform(enterprises, ENTERPRISE_SCHEMA))
-    rules = [r for p in policies.policies for r in p.rules]
-    read = {n for r in rules for n in figures_used(r)}
+    read = variables_read(policies)
     # Only the facts some rule reads are carried (the registry has many more, each a column
     # every join and sort would move), and prev__x only for those read the year before of.
     facts = conform(facts, FACT_SCHEMA).select(
@@ -87,7 +86,7 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
     prev = {n.removeprefix("prev__") for n in read if n.startswith("prev__")}
     facts_ctx = facts_context(enterprises, facts, prev)
     # Event rules rarely read the enterprise's yearly figures; join them only if one does.
-    event_rules = [r for r in rules if "facts" not in r.on]
+    event_rules = [r for p in policies.policies for r in p.rules if "facts" not in r.on]
     reads_facts = any(set(figures_used(r)) & FACT_NAMES for r in event_rules)
     events_ctx = events_context(enterprises, facts_ctx, events, years, with_facts=reads_facts)
     by_kind = {k: v.lazy() for k, v in events_ctx.partition_by("kind", as_dict=True).items()} if events_ctx.height else {}
@@ -110,6 +109,12 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
     stacked = pl.concat(pl.collect_all(candidates)) if candidates else pl.DataFrame(schema=CANDIDATE_SCHEMA)
     awards, superseded = arbitrate(stacked)
     return Result(awards=_attribute(awards, enterprises, payers), superseded=superseded)
+
+
+def variables_read(policies: PolicyCatalog) -> set[str]:
+    """Every variable some rule of ``policies`` reads (prev(x) as prev__x): the facts worth
+    loading and carrying."""
+    return {n for p in policies.policies for r in p.rules for n in figures_used(r)}
 
 
 def _check_bounds(policies: PolicyCatalog, *frames: pl.DataFrame) -> None:
