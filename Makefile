@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-notices bench-projects bench-fdi bench-warnings bench-allocation lint-plans clean
+.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-notices bench-projects bench-fdi bench-warnings bench-allocation bench-library lint-plans clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ bench-warnings: install-test  ## raising 20,000 warnings, again, and the /warnin
 
 bench-allocation: install-test  ## competitive allocation of 1,000 applications under the article-5 limits, exact (target < 2 s)
 	$(BIN)/python bench/bench_allocation.py
+
+bench-library: install-test  ## policy library search: 10,000 articles, p95 of 200 queries, SQLite and PostgreSQL (target < 50 ms)
+	$(BIN)/python bench/bench_library_search.py
 
 bench-uploads: install-test  ## /login and the cockpit while a 150 MB CSV and a zip bomb are uploaded (2 workers)
 	$(BIN)/python bench/bench_uploads.py

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import weakref
+from functools import cache
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
@@ -26,6 +27,7 @@ from .library.search_text import Query, highlight, parse_query
 from .library.segment import Segmenter, packaged_segmenter
 from .store.audit import record
 from .store.fulfilment_tables import FulfilmentError, NotFound, actor_name
+from .store.library_tables import SEARCH_VECTOR
 from .store.library_tables import library_articles as la
 from .store.library_tables import library_documents as ld
 
@@ -33,6 +35,7 @@ SYSTEM = "system"
 MAX_LIMIT = 100
 LIST_FACETS = ("departments", "industries", "enterprise_kinds", "regions")
 _synced: weakref.WeakSet = weakref.WeakSet()
+_frames: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → (largest id, frame)
 
 
 class LibraryError(FulfilmentError):
@@ -115,6 +118,9 @@ def _store(conn: Connection, document: PolicyDocument, *, actor: str, segmenter:
     if sqlite:
         conn.execute(text("INSERT INTO library_search (rowid, title, body) "
                           "SELECT id, title_terms, terms FROM library_articles WHERE document = :d"), {"d": row_id})
+    else:
+        conn.execute(text(f"UPDATE library_articles SET search_vector = {SEARCH_VECTOR} WHERE document = :d"),
+                     {"d": row_id})
     return version
 
 
@@ -174,12 +180,19 @@ def document_from_form(fields: dict, articles: list[dict]) -> PolicyDocument:
 # ---- reading ----------------------------------------------------------------------------------
 
 def _current_frame(conn: Connection) -> pl.DataFrame:
+    """The current documents' metadata (lists decoded), kept per engine until a document is
+    written (a new row raises the largest id): a search then reads one number, not every row."""
+    newest = conn.execute(select(func.max(ld.c.id))).scalar()
+    cached = _frames.get(conn.engine)
+    if cached is not None and cached[0] == newest:
+        return cached[1]
     rows = conn.execute(select(ld).where(ld.c.current)).mappings().all()
     frame = pl.DataFrame([dict(r) for r in rows], schema={c.name: None for c in ld.columns} if not rows else None,
                          infer_schema_length=None)
-    if frame.is_empty():
-        return frame
-    return frame.with_columns(pl.col(f).str.json_decode(pl.List(pl.String)) for f in LIST_FACETS)
+    if not frame.is_empty():
+        frame = frame.with_columns(pl.col(f).str.json_decode(pl.List(pl.String)) for f in LIST_FACETS)
+    _frames[conn.engine] = (newest, frame)
+    return frame
 
 
 def in_force_expr(today: date) -> pl.Expr:
@@ -223,7 +236,8 @@ def filter_documents(frame: pl.DataFrame, filters: SearchFilters, today: date) -
 
 
 def _hits(conn: Connection, query: Query, documents: list[int], *, limit: int, offset: int):
-    """(total, rows) of the index's matches among ``documents``, best first."""
+    """(total, rows) of the index's matches among ``documents``, best first: one pass, the total
+    counted alongside (a window over the matches) rather than by a second search."""
     ids = bindparam("documents", documents, expanding=True)
     if conn.dialect.name == "sqlite":
         match = "library_search MATCH :q AND a.document IN :documents"
@@ -231,20 +245,25 @@ def _hits(conn: Connection, query: Query, documents: list[int], *, limit: int, o
         score = "-bm25(library_search, 3.0, 1.0)"  # bm25: lower is better; the title weighs 3×
         params = {"q": query.fts5()}
     else:
-        vector = ("(setweight(to_tsvector('simple', a.title_terms), 'A') || "
-                  "setweight(to_tsvector('simple', a.terms), 'B'))")  # the GIN index's expression
         source = "library_articles a"
-        match = f"{vector} @@ to_tsquery('simple', :q) AND a.document IN :documents"
-        score = f"ts_rank({vector}, to_tsquery('simple', :q))"
+        match = "a.search_vector @@ to_tsquery('simple', :q) AND a.document IN :documents"
+        score = "ts_rank(a.search_vector, to_tsquery('simple', :q))"  # GIN-indexed, written with the row
         params = {"q": query.tsquery()}
-    total = conn.execute(text(f"SELECT count(*) FROM {source} WHERE {match}").bindparams(ids), params).scalar_one()
+    # FTS5 allows bm25() only in the query over the table itself: the window sits outside it.
     rows = conn.execute(text(
-        f"SELECT a.id, a.document, a.number, a.section, a.title, a.text, {score} AS score "
-        f"FROM {source} WHERE {match} ORDER BY score DESC, a.document, a.position LIMIT :limit OFFSET :offset"
+        f"SELECT hit.*, count(*) OVER () AS total FROM (SELECT a.id, a.document, a.position, a.number, a.section, "
+        f"a.title, a.text, {score} AS score FROM {source} WHERE {match}) AS hit "
+        f"ORDER BY hit.score DESC, hit.document, hit.position LIMIT :limit OFFSET :offset"
     ).bindparams(ids), {**params, "limit": limit, "offset": offset}).mappings().all()
+    if rows:
+        return rows[0]["total"], rows
+    if not offset:
+        return 0, rows
+    total = conn.execute(text(f"SELECT count(*) FROM {source} WHERE {match}").bindparams(ids), params).scalar_one()
     return total, rows
 
 
+@cache
 def rule_names() -> dict[str, str]:
     """rule id → its Chinese name (the packaged policy catalog)."""
     from .policy.engine import packaged

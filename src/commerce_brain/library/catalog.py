@@ -113,6 +113,7 @@ def build_document(raw: dict, vocabulary: Vocabulary, where: str, *, source: str
     )
 
 
+@cache
 def rules_by_article() -> dict[str, dict[int, tuple[str, ...]]]:
     """policy id → article number → the ids of the rules citing it (the packaged policy catalog)."""
     from ..policy.engine import packaged

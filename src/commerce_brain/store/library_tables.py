@@ -6,7 +6,8 @@ text) is a new row with the next version, and only the newest version of a docum
 text and the jieba-segmented tokens (space-joined) of its title and body, which the full-text
 index reads: on SQLite an FTS5 table ``library_search`` (rowid = the article's id, the
 ``unicode61`` tokenizer splitting on the spaces), on PostgreSQL a GIN index over the tsvector of
-the same tokens. Neither is declared here: both are dialect-only objects the migration makes
+the same tokens (stored in ``search_vector``). The FTS5 table and the GIN index are not declared
+here: both are dialect-only objects the migrations make
 (and tests/test_migrations.py leaves out of its comparison).
 """
 
@@ -25,8 +26,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from .metadata import metadata
+
+SEARCH_VECTOR = ("setweight(to_tsvector('simple', title_terms), 'A') || "
+                 "setweight(to_tsvector('simple', terms), 'B')")
 
 library_documents = Table(
     "library_documents",
@@ -68,6 +73,9 @@ library_articles = Table(
     Column("text", Text, nullable=False),
     Column("title_terms", Text, nullable=False),  # segmented title, space-joined
     Column("terms", Text, nullable=False),  # segmented text, space-joined
+    # PostgreSQL: the tsvector of the two (title weight A, text B), written with the row and
+    # GIN-indexed, so ranking reads it instead of rebuilding it per query. Unused on SQLite.
+    Column("search_vector", Text().with_variant(TSVECTOR(), "postgresql")),
     UniqueConstraint("document", "number", name="uq_library_article_number"),
 )
 
