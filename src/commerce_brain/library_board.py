@@ -250,10 +250,13 @@ def _hits(conn: Connection, query: Query, documents: list[int], *, limit: int, o
         score = "ts_rank(a.search_vector, to_tsquery('simple', :q))"  # GIN-indexed, written with the row
         params = {"q": query.tsquery()}
     # FTS5 allows bm25() only in the query over the table itself: the window sits outside it.
+    # The matches are ranked on (id, score) alone; only the page's rows fetch their text.
     rows = conn.execute(text(
-        f"SELECT hit.*, count(*) OVER () AS total FROM (SELECT a.id, a.document, a.position, a.number, a.section, "
-        f"a.title, a.text, {score} AS score FROM {source} WHERE {match}) AS hit "
-        f"ORDER BY hit.score DESC, hit.document, hit.position LIMIT :limit OFFSET :offset"
+        "SELECT a.id, a.document, a.number, a.section, a.title, a.text, page.score, page.total FROM ("
+        "SELECT hit.id, hit.score, hit.document, hit.position, count(*) OVER () AS total FROM ("
+        f"SELECT a.id, a.document, a.position, {score} AS score FROM {source} WHERE {match}) AS hit "
+        "ORDER BY hit.score DESC, hit.document, hit.position LIMIT :limit OFFSET :offset) AS page "
+        "JOIN library_articles a ON a.id = page.id ORDER BY page.score DESC, page.document, page.position"
     ).bindparams(ids), {**params, "limit": limit, "offset": offset}).mappings().all()
     if rows:
         return rows[0]["total"], rows
