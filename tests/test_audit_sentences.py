@@ -82,6 +82,12 @@ EVENTS = [
                                                    "total_fen": 2990000000, "gap_score_e4": 125000},
      ["资金池“重点项目资金”", "第 4 次竞争性分配", "申报 30 项", "入选 12 项", "29,900,000.00 元", "总得分 1034.5",
       "多得 12.5 分"]),
+    ("library.add", "library:qz_crossborder_2020", {"doc_id": "qz_crossborder_2020", "title": "关于支持跨境电商发展的若干意见",
+                                                      "version": 2, "articles": 3},
+     ["新增政策文件《关于支持跨境电商发展的若干意见》", "第 2 版", "3 段正文"]),
+    ("library.sync", "library:qz_commerce_2019", {"doc_id": "qz_commerce_2019", "title": "关于促进大商贸高质量发展若干意见",
+                                                  "version": 1, "articles": 13},
+     ["随平台发布的文件《关于促进大商贸高质量发展若干意见》", "第 1 版"]),
     ("rules.edit", "rule:rd_subsidy", {"rule": "rd_subsidy", "version": 2, "reason": "调整上限", "revert": False,
                                        "changed": {}, "diff": ""}, ["修改第3条 研发投入补助", "第 2 版", "调整上限"]),
 ]

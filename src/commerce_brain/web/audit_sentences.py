@@ -238,6 +238,10 @@ SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
     "notices.dispute": lambda o, d, n: f"企业（{d.get('uscc', '')}）反馈{_record(o)}有误{_reason(d)}",
     "notices.dispute_close": lambda o, d, n: f"办结{_record(o)}，处理意见：{d.get('answer', '')}",
     "notices.export": lambda o, d, n: f"导出{_record(o)}共 {d.get('count', 0)} 条，供短信、浙政钉网关发送",
+    "library.add": lambda o, d, n: (
+        f"新增政策文件《{d.get('title', '')}》第 {d.get('version', '—')} 版（{d.get('articles', 0)} 段正文）"),
+    "library.sync": lambda o, d, n: (
+        f"政策库写入随平台发布的文件《{d.get('title', '')}》第 {d.get('version', '—')} 版（{d.get('articles', 0)} 段正文）"),
     "user.add": _user_add,
     "user.token": lambda o, d, n: f"为{_record(o)}签发接口令牌“{d.get('name', '')}”",
     "user.deactivate": lambda o, d, n: f"停用{_record(o)}，吊销令牌 {d.get('tokens_revoked', 0)} 个",
