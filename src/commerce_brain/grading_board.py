@@ -92,6 +92,41 @@ def store_run(engine: Engine, graded: pl.DataFrame, out_of_scope: pl.DataFrame, 
     return run_id
 
 
+def _covered(frame: pl.DataFrame, runs: list[dict]) -> pl.DataFrame:
+    """Each row (``run_id``, ``org_unit``) kept only from the newest of ``runs`` covering its org
+    unit: a county run covers its subtree, a city-wide run everything. So a county graded again
+    replaces its own rows and leaves the rest of the city as the city-wide run graded it."""
+    from .catalog import load_catalog
+
+    catalog = load_catalog()
+    city = max((r["id"] for r in runs if r["org_unit"] is None), default=0)
+    covers = pl.DataFrame([(r["id"], unit) for r in runs if r["org_unit"] for unit in catalog.subtree(r["org_unit"])],
+                          schema={"owner": pl.Int64, "org_unit": pl.String}, orient="row")
+    newest = covers.group_by("org_unit").agg(pl.col("owner").max())
+    owner = pl.max_horizontal(pl.col("owner").fill_null(0), pl.lit(city, pl.Int64))
+    return (frame.join(newest, on="org_unit", how="left", maintain_order="left")
+            .filter(pl.col("run_id") == owner).drop("owner"))
+
+
+def _year_grading(conn, year: int, *, uscc: str | None = None) -> tuple[list[dict], pl.DataFrame, pl.DataFrame]:
+    """``year``'s grading as stored: its runs (``gt.year_runs``), the graded rows and the
+    exclusions each from the run that covers the enterprise's org unit (column ``run_id``);
+    only ``uscc``'s rows when given. The re-grades are not applied here."""
+    runs = gt.year_runs(conn, year)
+    graded = pl.concat([gt.read_results(conn, r, uscc=uscc).with_columns(run_id=pl.lit(r["id"], pl.Int64))
+                        for r in runs] or [_empty_grading()], how="diagonal_relaxed")
+    excluded = pl.concat([gt.read_exclusions(conn, r["id"]).with_columns(run_id=pl.lit(r["id"], pl.Int64))
+                          for r in runs] or [pl.DataFrame(schema={**gt.EXCLUSION_SCHEMA, "run_id": pl.Int64})],
+                         how="diagonal_relaxed")
+    if uscc is not None:
+        excluded = excluded.filter(pl.col("uscc") == uscc)
+    return runs, _covered(graded, runs), _covered(excluded, runs)
+
+
+def _empty_grading() -> pl.DataFrame:
+    return pl.DataFrame(schema={**{c: t for c, t in gt.RESULT_SCHEMA.items() if c != "detail"}, "run_id": pl.Int64})
+
+
 def latest_run(engine: Engine, *, year: int) -> dict | None:
     """The newest run of ``year`` (its record: who, when, source, counts), or None."""
     with engine.connect() as conn:
@@ -108,13 +143,13 @@ def _regraded(graded: pl.DataFrame, regrades: pl.DataFrame) -> pl.DataFrame:
 
 
 def latest_grading(engine: Engine, *, year: int, scope: Scope) -> pl.DataFrame:
-    """The year's grading (its newest run) with the officers' re-grades applied, one row per
-    graded enterprise the scope may see; empty when the year has no run."""
+    """The year's grading with the officers' re-grades applied, one row per graded enterprise
+    the scope may see; empty when the year has no run. The year's grading is its newest
+    city-wide run, a later county run replacing that county's rows; ``run_id`` names the run
+    that graded each row, and its rank and class are within that run's industry groups."""
     with engine.connect() as conn:
-        run = gt.newest_run(conn, year)
-        if run is None:
-            return pl.DataFrame(schema={c: t for c, t in gt.RESULT_SCHEMA.items() if c != "detail"})
-        graded, regrades = gt.read_results(conn, run), gt.read_regrades(conn, year)
+        _, graded, _ = _year_grading(conn, year)
+        regrades = gt.read_regrades(conn, year)
     return filter_visible(_regraded(graded, regrades), scope)
 
 
@@ -122,17 +157,17 @@ def enterprise_grading(engine: Engine, *, year: int, uscc: str, scope: Scope) ->
     """One enterprise's grading of ``year`` as the scope may see it: ``{"graded": row}`` (row
     with every column) and its re-grade history, or ``{"out_of_scope": row}`` with the reason
     it was not graded. ``NotFound`` when it is neither, or outside the scope."""
-    graded = latest_grading(engine, year=year, scope=scope).filter(pl.col("uscc") == uscc)
     with engine.connect() as conn:
-        run = gt.newest_run(conn, year)
+        _, graded, excluded = _year_grading(conn, year, uscc=uscc)
+        graded = filter_visible(_regraded(graded, gt.read_regrades(conn, year)), scope)
+        excluded = filter_visible(excluded, scope)
         history = gt.read_regrades(conn, year, newest_only=False).filter(pl.col("uscc") == uscc)
-        excluded = (filter_visible(gt.read_exclusions(conn, run["id"]), scope).filter(pl.col("uscc") == uscc)
-                    if run else pl.DataFrame())
     if graded.height:
-        return {"year": year, "run_id": run["id"], "graded": graded.row(0, named=True),
-                "regrades": history.to_dicts()}
+        row = graded.row(0, named=True)
+        return {"year": year, "run_id": row["run_id"], "graded": row, "regrades": history.to_dicts()}
     if excluded.height:
-        return {"year": year, "run_id": run["id"], "out_of_scope": excluded.row(0, named=True)}
+        row = excluded.row(0, named=True)
+        return {"year": year, "run_id": row["run_id"], "out_of_scope": row}
     raise NotFound(MISSING_ENTERPRISE)
 
 
@@ -153,17 +188,21 @@ def regrade(engine: Engine, *, year: int, uscc: str, to_class: str, reason: str,
 
 def _regrade(engine: Engine, *, year: int, uscc: str, to_class: str, reason: str, name: str) -> int:
     with engine.begin() as conn:
-        run = gt.newest_run(conn, year)
-        if run is None:
+        runs, graded, _ = _year_grading(conn, year, uscc=uscc)
+        if not runs:
             raise NotFound(NO_RUN)
-        current = _regraded(gt.read_results(conn, run, uscc=uscc), gt.read_regrades(conn, year))
+        regrades = gt.read_regrades(conn, year)
+        current = _regraded(graded, regrades)
         if current.is_empty():
             raise NotFound(MISSING_ENTERPRISE)
         row = current.row(0, named=True)
         if row["class"] == to_class:
             raise WrongState(f"该企业{year}年度已是 {to_class} 类，无需调档")
-        version = gt.insert_regrade(conn, year=year, uscc=uscc, from_class=row["class"], to_class=to_class,
-                                    reason=reason, actor=name)
+        # The next version after the one the class was read with (not after whatever is stored
+        # by now): a re-grade stored in between makes this insert collide, and it is refused.
+        seen = regrades.filter(pl.col("uscc") == uscc)["version"].max() or 0
+        version = gt.insert_regrade(conn, year=year, uscc=uscc, version=seen + 1, from_class=row["class"],
+                                    to_class=to_class, reason=reason, actor=name)
         record(conn, actor=name, action="grading.regrade", object=f"grading:{year}:{uscc}",
                detail={"year": year, "uscc": uscc, "name": row["name"], "from": row["class"], "to": to_class,
                        "initial": row["initial_class"], "version": version, "reason": reason})
@@ -171,36 +210,58 @@ def _regrade(engine: Engine, *, year: int, uscc: str, to_class: str, reason: str
 
 
 def publish_classes(engine: Engine, *, year: int, actor) -> int:
-    """Publish ``year``'s classes (re-grades applied) as the yearly fact ``mu_class`` the policy
-    engine reads, through ``fulfilment.data.save_fact_values`` (versioned, audited as
-    ``enterprise_data.save``), then record the publication (``grading.publish``). Only a run
-    over the stored enterprise data may be published, and not by an officer who re-graded one
-    of its enterprises. Returns the publication id."""
-    name = actor_name(actor, "regrade_enterprises")
-    with engine.connect() as conn:
-        run = gt.newest_run(conn, year)
-        if run is None:
-            raise NotFound(NO_RUN)
-        if run["source"] != STORE_SOURCE:
-            raise WrongState(f"{year}年度最新一次评价基于文件“{run['source']}”而非已入库的企业数据，"
-                             "不能公布；请先导入企业数据再运行评价")
-        regrades = gt.read_regrades(conn, year)
-        classes = _regraded(gt.read_results(conn, run), regrades)
-    regraders = set(regrades.filter(pl.col("uscc").is_in(classes["uscc"].implode()))["regraded_by"])
-    if name in regraders:
-        raise SameOfficer("手动调档与公布评价类别须由不同人员办理：您调整过本年度企业的类别，请由其他经办人员公布")
-    from .fulfilment.data import save_fact_values
+    """Publish ``year``'s grading (re-grades applied) as the yearly fact ``mu_class`` the policy
+    engine reads, and record the publication — one transaction: the facts (an enterprise-data
+    import through ``fulfilment.data.store_fact_values``, versioned, audited as
+    ``enterprise_data.save``), the publication and its ``grading.publish`` event are stored
+    together or not at all. The publication replaces the year's classes: a class stored for an
+    enterprise this grading does not grade (out of scope now, or no longer in the data) is
+    cleared, as a new version, and counted. Only runs over the stored enterprise data may be
+    published, and not by an officer who re-graded one of their enterprises. Returns the
+    publication id."""
+    from .fulfilment.data import store_fact_values
+    from .store.fact_values import read_values
 
-    facts = classes.select("uscc", pl.lit(year, pl.Int32).alias("year"), pl.col("class").alias("mu_class"))
-    import_id = save_fact_values(engine, facts, actor=actor, file_name=f"{year}年度亩均效益评价结果（第 {run['id']} 次评价）")
-    counts = classes.group_by("class").len().sort("class")
+    name = actor_name(actor, "regrade_enterprises")
     with engine.begin() as conn:
-        publication = gt.insert_publication(conn, year=year, run_id=run["id"], fact_import_id=import_id,
-                                            enterprises=classes.height, actor=name)
+        runs, graded, _ = _year_grading(conn, year)
+        if not runs:
+            raise NotFound(NO_RUN)
+        for run in runs:
+            if run["source"] != STORE_SOURCE:
+                raise WrongState(f"{year}年度的评价（第 {run['id']} 次）基于文件“{run['source']}”而非已入库的企业数据，"
+                                 "不能公布；请先导入企业数据再运行评价")
+        regrades = gt.read_regrades(conn, year)
+        classes = _regraded(graded, regrades)
+        regraders = set(regrades.filter(pl.col("uscc").is_in(classes["uscc"].implode()))["regraded_by"])
+        if name in regraders:
+            raise SameOfficer("手动调档与公布评价类别须由不同人员办理：您调整过本年度企业的类别，请由其他经办人员公布")
+        stale = read_values(conn, names=["mu_class"]).filter(
+            (pl.col("year") == year) & pl.col("text").is_not_null() & ~pl.col("uscc").is_in(classes["uscc"].implode()))
+        facts = pl.concat([
+            classes.select("uscc", pl.lit(year, pl.Int32).alias("year"), pl.col("class").alias("mu_class")),
+            stale.select("uscc", pl.lit(year, pl.Int32).alias("year"), pl.lit(None, pl.String).alias("mu_class"))])
+        run_id = runs[-1]["id"]
+        import_id = store_fact_values(conn, facts, actor=actor,
+                                      file_name=f"{year}年度亩均效益评价结果（第 {run_id} 次评价）")
+        counts = classes.group_by("class").len().sort("class")
+        publication = gt.insert_publication(conn, year=year, run_id=run_id, fact_import_id=import_id,
+                                            enterprises=classes.height, cleared=stale.height, actor=name)
         record(conn, actor=name, action="grading.publish", object=f"grading_publication:{publication}",
-               detail={"year": year, "run_id": run["id"], "fact_import_id": import_id, "enterprises": classes.height,
+               detail={"year": year, "run_id": run_id, "runs": [r["id"] for r in runs], "fact_import_id": import_id,
+                       "enterprises": classes.height, "cleared": stale.height,
                        "classes": dict(zip(counts["class"].to_list(), counts["len"].to_list(), strict=True))})
     return publication
+
+
+def publication(engine: Engine, publication_id: int) -> dict:
+    """One publication's record (year, the newest run it took, the fact import, how many
+    enterprises it published and how many stored classes it cleared, who and when)."""
+    with engine.connect() as conn:
+        found = gt.read_publication(conn, publication_id)
+    if found is None:
+        raise NotFound("未找到该次公布")
+    return found
 
 
 def draw_leaders(engine: Engine, *, year: int, rules, actor, data: PolicyData | None = None,
@@ -213,10 +274,11 @@ def draw_leaders(engine: Engine, *, year: int, rules, actor, data: PolicyData | 
 
     name = actor_name(actor, "run_grading")
     with engine.connect() as conn:
-        run = gt.newest_run(conn, year)
-        if run is None:
+        runs, graded, _ = _year_grading(conn, year)
+        if not runs:
             raise NotFound(NO_RUN)
-        graded = _regraded(gt.read_results(conn, run), gt.read_regrades(conn, year))
+        graded = _regraded(graded, gt.read_regrades(conn, year))
+        run = runs[-1]
     facts = grading_input(data if data is not None else load_policy_data(engine), year)
     chosen = select_leaders(graded, facts, rules, size=size)
     rows = chosen.join(graded.select("uscc", "org_unit"), on="uscc", how="left", maintain_order="left")
@@ -348,9 +410,9 @@ def grading_years(engine: Engine) -> list[int]:
 
 
 def latest_exclusions(engine: Engine, *, year: int, scope: Scope) -> pl.DataFrame:
-    """The enterprises the year's newest run left out of scope, with the reason, as the scope
-    may see them (empty when the year has no run)."""
+    """The enterprises the year's grading left out of scope (each from the run covering its org
+    unit, as ``latest_grading``), with the reason, as the scope may see them (empty when the
+    year has no run)."""
     with engine.connect() as conn:
-        run = gt.newest_run(conn, year)
-        frame = gt.read_exclusions(conn, run["id"]) if run else pl.DataFrame(schema=gt.EXCLUSION_SCHEMA)
+        _, _, frame = _year_grading(conn, year)
     return filter_visible(frame, scope)

@@ -39,15 +39,24 @@ def save_policy_data(engine: Engine, data: PolicyData, *, actor: User | str,
 def save_fact_values(engine: Engine, facts: pl.DataFrame, *, actor: User | str, file_name: str,
                      sha256: str = "-") -> int:
     """Store some yearly facts of some enterprise-years as one import (versioned, logged,
-    audited as ``enterprise_data.save``) and return its id.
+    audited as ``enterprise_data.save``) and return its id — ``store_fact_values`` in a
+    transaction of its own."""
+    with engine.begin() as conn:
+        return store_fact_values(conn, facts, actor=actor, file_name=file_name, sha256=sha256)
+
+
+def store_fact_values(conn: Connection, facts: pl.DataFrame, *, actor: User | str, file_name: str,
+                      sha256: str = "-") -> int:
+    """``save_fact_values`` inside the caller's open transaction (grading publishes ``mu_class``
+    and records its publication in one): returns the import id.
 
     ``facts`` has ``uscc``, ``year`` and one column per registry fact to store, in stored units
     (fen, scaled decimals, booleans, class text); ONLY those facts of those enterprise-years are
-    written, every other fact stays as it is (grading publishes ``mu_class`` this way).
-    FulfilmentError when a column is not a registry fact or a value is outside its bounds or
-    vocabulary. ``actor`` is a User holding ``run_batch`` or a trusted caller's name.
+    written, every other fact stays as it is; an empty cell clears a stored value (a new
+    version). FulfilmentError when a column is not a registry fact or a value is outside its
+    bounds or vocabulary. ``actor`` is a User holding ``run_batch`` or a trusted caller's name.
     """
-    from ..store.enterprise_imports import FACT_COLUMN_SCHEMA, import_policy_data
+    from ..store.enterprise_imports import FACT_COLUMN_SCHEMA, store_policy_data
 
     unknown = [c for c in facts.columns if c not in ("uscc", "year") and c not in BY_NAME]
     if {"uscc", "year"} - set(facts.columns) or unknown:
@@ -60,13 +69,12 @@ def save_fact_values(engine: Engine, facts: pl.DataFrame, *, actor: User | str, 
     given = [c for c in COLUMN_FACTS if c in typed.columns]
     columns = pl.DataFrame(schema=FACT_COLUMN_SCHEMA)
     if given:  # the column facts not given keep their stored values
-        with engine.connect() as conn:
-            stored = _frame(conn, enterprise_facts, FACT_COLUMN_SCHEMA, None, enterprise_facts.c.uscc)
+        stored = _frame(conn, enterprise_facts, FACT_COLUMN_SCHEMA, None, enterprise_facts.c.uscc)
         others = [c for c in COLUMN_FACTS if c not in given]
         columns = typed.select("uscc", "year", *given).join(
             stored.select("uscc", "year", *others), on=["uscc", "year"], how="left").select(list(FACT_COLUMN_SCHEMA))
     data = PolicyData(pl.DataFrame(schema=ENTERPRISE_SCHEMA), columns, pl.DataFrame(schema=EVENT_SCHEMA))
-    done = import_policy_data(engine, data, actor=actor, file_name=file_name, sha256=sha256, long=to_long(typed))
+    done = store_policy_data(conn, data, actor=actor, file_name=file_name, sha256=sha256, long=to_long(typed))
     return done.import_id
 
 

@@ -142,34 +142,41 @@ def import_policy_data(engine: Engine, data: PolicyData, *, actor: User | str, f
     name of a trusted caller (the CLI's operator). ``watch`` (the notices of newly eligible
     enterprises) sees the store before and after, in the same transaction.
     """
+    with engine.begin() as conn:
+        return store_policy_data(conn, data, actor=actor, file_name=file_name, sha256=sha256, long=long, watch=watch)
+
+
+def store_policy_data(conn: Connection, data: PolicyData, *, actor: User | str, file_name: str, sha256: str,
+                      long: pl.DataFrame | None = None, watch: ImportWatch | None = None) -> EnterpriseImport:
+    """``import_policy_data`` inside the caller's open transaction: the caller's own rows (a
+    grading's publication) commit or roll back together with the import and its audit event."""
     name = actor_name(actor, "run_batch")
     columns = [f"{t}_{c}" for t in LOGGED for c in CHANGES]
-    with engine.begin() as conn:
-        # Two imports at once would diff against the same rows and number the same next version:
-        # the second must wait for the first and diff against what it stored. PostgreSQL: this
-        # lock. SQLite: the log's row is written first, and the first write of a transaction
-        # takes the database's write lock until the commit.
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("LOCK TABLE enterprise_imports IN SHARE ROW EXCLUSIVE MODE")
-        import_id = conn.execute(insert(enterprise_imports).values(
-            file_name=file_name, sha256=sha256, imported_by=name, imported_at=datetime.now(UTC),
-            **dict.fromkeys(columns, 0))).inserted_primary_key[0]
-        planned = EnterpriseImport(_diff(conn, data, long))
-        counts = planned.counts()
-        conn.execute(update(enterprise_imports).where(enterprise_imports.c.id == import_id).values(
-            {f"{t}_{c}": n for t, by in counts.items() for c, n in by.items()}))
-        if watch is not None:
-            watch.before(conn, planned.changes)
-        for table, frame in planned.changes.items():
-            written = frame.filter(pl.col("change") != "unchanged")
-            if table == "fact_values":
-                store_values(conn, written, import_id)
-            else:
-                _store(conn, table, written, import_id)
-        if watch is not None:
-            watch.after(conn, import_id, name)
-        record(conn, actor=name, action="enterprise_data.save", object=f"enterprise_import:{import_id}",
-               detail={"file": file_name, "sha256": sha256, **counts})
+    # Two imports at once would diff against the same rows and number the same next version:
+    # the second must wait for the first and diff against what it stored. PostgreSQL: this
+    # lock. SQLite: the log's row is written first, and the first write of a transaction
+    # takes the database's write lock until the commit.
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE enterprise_imports IN SHARE ROW EXCLUSIVE MODE")
+    import_id = conn.execute(insert(enterprise_imports).values(
+        file_name=file_name, sha256=sha256, imported_by=name, imported_at=datetime.now(UTC),
+        **dict.fromkeys(columns, 0))).inserted_primary_key[0]
+    planned = EnterpriseImport(_diff(conn, data, long))
+    counts = planned.counts()
+    conn.execute(update(enterprise_imports).where(enterprise_imports.c.id == import_id).values(
+        {f"{t}_{c}": n for t, by in counts.items() for c, n in by.items()}))
+    if watch is not None:
+        watch.before(conn, planned.changes)
+    for table, frame in planned.changes.items():
+        written = frame.filter(pl.col("change") != "unchanged")
+        if table == "fact_values":
+            store_values(conn, written, import_id)
+        else:
+            _store(conn, table, written, import_id)
+    if watch is not None:
+        watch.after(conn, import_id, name)
+    record(conn, actor=name, action="enterprise_data.save", object=f"enterprise_import:{import_id}",
+           detail={"file": file_name, "sha256": sha256, **counts})
     return EnterpriseImport(planned.changes, import_id)
 
 

@@ -5,8 +5,8 @@ competitive allocations.
 A run is never changed once written: it keeps the year, who ran it and when, the digest of the
 settings it used, where its data came from and its counts, with one result row per graded
 enterprise (the engine's columns; the per-indicator values and scores and the merged parcel as
-JSON text) and one row per enterprise left out of scope with the reason. The newest run of a
-year is that year's grading. A re-grade is kept per year and enterprise, each one a new version
+JSON text) and one row per enterprise left out of scope with the reason. A year's grading is its
+newest city-wide run, with each later county run replacing that county's rows (``year_runs``). A re-grade is kept per year and enterprise, each one a new version
 (the earlier kept); the newest applies to every run of the year. The writers here take an open
 connection: the workflow (``grading_board``) writes the rows and their audit event in one
 transaction.
@@ -115,6 +115,8 @@ grading_publications = Table(
     Column("run_id", Integer, ForeignKey("grading_runs.id"), nullable=False),
     Column("fact_import_id", Integer, nullable=False),  # the enterprise-data import that stored mu_class
     Column("enterprises", Integer, nullable=False),
+    # Enterprises whose stored class of the year this publication cleared (not graded by it).
+    Column("cleared", Integer, nullable=False, server_default="0"),
     Column("published_by", String(200), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
 )
@@ -211,6 +213,15 @@ def insert_run(conn: Connection, *, year: int, org_unit: str | None, source: str
     return run_id
 
 
+def year_runs(conn: Connection, year: int) -> list[dict]:
+    """The runs that make up ``year``'s grading, oldest first: the newest city-wide run (no
+    ``org_unit``) and every county run after it (every run when none is city-wide)."""
+    runs = [dict(r) for r in conn.execute(select(grading_runs).where(grading_runs.c.year == year)
+                                          .order_by(grading_runs.c.id)).mappings()]
+    start = max((r["id"] for r in runs if r["org_unit"] is None), default=0)
+    return [r for r in runs if r["id"] >= start]
+
+
 def newest_run(conn: Connection, year: int) -> dict | None:
     """The newest run of ``year`` as a mapping, or None when the year has none."""
     row = conn.execute(select(grading_runs).where(grading_runs.c.year == year)
@@ -249,23 +260,31 @@ def read_regrades(conn: Connection, year: int, *, newest_only: bool = True) -> p
     return read_frame(conn, query, REGRADE_SCHEMA).sort(["uscc", "version"])
 
 
-def insert_regrade(conn: Connection, *, year: int, uscc: str, from_class: str, to_class: str, reason: str,
-                   actor: str) -> int:
-    """Store the next version of an enterprise's re-grade for ``year``; returns the version."""
+def insert_regrade(conn: Connection, *, year: int, uscc: str, version: int, from_class: str, to_class: str,
+                   reason: str, actor: str) -> int:
+    """Store ``version`` of an enterprise's re-grade for ``year`` (the one after the version the
+    officer's ``from_class`` was read with); returns it. IntegrityError when that version is
+    already stored: someone re-graded since the class was read."""
     t = grading_regrades
-    last = conn.execute(select(func.max(t.c.version)).where((t.c.year == year) & (t.c.uscc == uscc))).scalar()
-    version = (last or 0) + 1
     conn.execute(insert(t).values(year=year, uscc=uscc, version=version, from_class=from_class, to_class=to_class,
                                   reason=reason, regraded_by=actor, regraded_at=now()))
     return version
 
 
 def insert_publication(conn: Connection, *, year: int, run_id: int, fact_import_id: int, enterprises: int,
-                       actor: str) -> int:
-    """Record that ``run_id``'s classes were published as the enterprise-data import given."""
+                       cleared: int, actor: str) -> int:
+    """Record that the year's classes (``run_id``: the newest run they come from) were published
+    as the enterprise-data import given, ``cleared`` stored classes removed."""
     return conn.execute(insert(grading_publications).values(
-        year=year, run_id=run_id, fact_import_id=fact_import_id, enterprises=enterprises, published_by=actor,
-        published_at=now())).inserted_primary_key[0]
+        year=year, run_id=run_id, fact_import_id=fact_import_id, enterprises=enterprises, cleared=cleared,
+        published_by=actor, published_at=now())).inserted_primary_key[0]
+
+
+def read_publication(conn: Connection, publication_id: int) -> dict | None:
+    """One publication's record, or None."""
+    row = conn.execute(select(grading_publications).where(grading_publications.c.id == publication_id)
+                       ).mappings().first()
+    return dict(row) if row else None
 
 
 def publications(conn: Connection, year: int) -> list[dict]:
