@@ -48,6 +48,7 @@ def allocate(site, user="officer", pot=POT, applications=APPLICATIONS, name="申
 def test_the_list_keeps_to_the_scope_and_filters(site):
     everyone = get(site, "city", f"/api/v1/grading?year={YEAR}").json()
     assert sorted(r["uscc"] for r in everyone) == [A, B, C]
+    assert {r["run_id"] for r in everyone} == {1}  # the run that graded each row (its ranks, its classes)
     assert [r["uscc"] for r in get(site, "city", f"/api/v1/grading?year={YEAR}&class=D").json()] == [C]
     assert sorted(r["uscc"] for r in get(site, "city", f"/api/v1/grading?year={YEAR}&org_unit={KECHENG}").json()) == [A, B]
     assert sorted(r["uscc"] for r in get(site, "kecheng", f"/api/v1/grading?year={YEAR}").json()) == [A, B]

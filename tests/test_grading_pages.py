@@ -220,7 +220,8 @@ def test_the_officer_regrades_with_a_reason_and_the_card_and_audit_show_it(site)
     assert client.post("/grading/publish", data={"csrf": csrf, "year": str(YEAR)}).status_code == 403
     other, token = sign_in(site, "officer2")
     published = other.post("/grading/publish", data={"csrf": token, "year": str(YEAR)})
-    assert published.status_code == 200 and "已发布2023年度的评价类别" in published.text
+    assert published.status_code == 200 and "已发布2023年度的评价类别（" in published.text
+    assert "组内排名和类别均在评出该企业的那次评价的行业组内比较" in published.text
     assert [e["actor"] for e in events(site["engine"]) if e["action"] == "grading.publish"] == ["officer2"]
     # The class is now the yearly fact the policy rules read (article 5's A-class uplift).
     facts = load_policy_data(site["engine"], uscc=row["uscc"]).facts.filter(pl.col("year") == YEAR)

@@ -138,11 +138,14 @@ def grading_publish(
     data_dir: DataDirOpt = None,
 ) -> None:
     """公布评价类别 Publish the year's classes as the enterprises' fact mu_class (the policy engine reads it)."""
+    from .grading_board import publication as gb_publication
     from .grading_board import publish_classes
 
     engine = open_store(db, data_dir)
     publication = _or_exit(publish_classes, engine, year=year, actor=user or getpass.getuser())
-    out.print(f"已公布{year}年度亩均效益评价类别（第 {publication} 次公布），政策兑现按此读取企业类别。")
+    done = _or_exit(gb_publication, engine, publication)
+    out.print(f"已公布{year}年度亩均效益评价类别（第 {publication} 次公布）：{done['enterprises']} 家企业，"
+              f"清除不再参评企业的原有类别 {done['cleared']} 家；政策兑现按此读取企业类别。")
 
 
 @grading_app.command("leaders")

@@ -127,6 +127,12 @@ def _empty_grading() -> pl.DataFrame:
     return pl.DataFrame(schema={**{c: t for c, t in gt.RESULT_SCHEMA.items() if c != "detail"}, "run_id": pl.Int64})
 
 
+def year_runs(engine: Engine, *, year: int) -> list[dict]:
+    """The runs making up ``year``'s grading, oldest first (``gt.year_runs``)."""
+    with engine.connect() as conn:
+        return gt.year_runs(conn, year)
+
+
 def latest_run(engine: Engine, *, year: int) -> dict | None:
     """The newest run of ``year`` (its record: who, when, source, counts), or None."""
     with engine.connect() as conn:

@@ -227,7 +227,8 @@ SENTENCES: dict[str, Callable[[str, Mapping, Names], str]] = {
     "grading.regrade": _grading_regrade,
     "grading.publish": lambda o, d, n: (
         f"公布{d.get('year', '')}年度亩均效益评价类别（{_record(o)}，依据第 {d.get('run_id', '—')} 次评价）："
-        f"{d.get('enterprises', 0)} 家企业，{_class_counts(d)}，作为企业年度数据供政策兑现使用"),
+        f"{d.get('enterprises', 0)} 家企业，{_class_counts(d)}，作为企业年度数据供政策兑现使用"
+        + (f"；清除不再参评的 {d['cleared']} 家企业原有类别" if d.get("cleared") else "")),
     "grading.leaders": _grading_leaders,
     "grading.allocate": lambda o, d, n: (
         f"竞争性分配资金池“{d.get('pot', '')}”（{_record(o)}，申报文件“{d.get('file', '')}”）：申报 "

@@ -115,6 +115,8 @@ def _table_response(request: Request, user: User, year: int, filters: GradingFil
         "out_of_scope": [{**r, "county_name": names.get(r["org_unit"], r["org_unit"] or "—")}
                          for r in excluded.iter_rows(named=True)],
         "charts": {"stacks": [dist["chart"]]}, "citation": _citation(),
+        "county_runs": [names.get(r["org_unit"], r["org_unit"])
+                        for r in gb.year_runs(platform(request).engine, year=year) if r["org_unit"]],
         "may_run": can(user, "run_grading"), "may_publish": can(user, "regrade_enterprises"),
         **(extra or {})}), status)
 
@@ -153,12 +155,14 @@ def publish_page(request: Request, csrf: str = Form(""), year: str = Form(""), u
     require(user, "regrade_enterprises")
     check_csrf(request, csrf)
     shown = _year(request, year)
+    engine = platform(request).engine
     try:
-        gb.publish_classes(platform(request).engine, year=shown, actor=user)
+        done = gb.publication(engine, gb.publish_classes(engine, year=shown, actor=user))
     except FulfilmentError as exc:
         return _table_response(request, user, shown, GradingFilters(), {"error": str(exc)}, status_of(exc))
+    cleared = f"，并清除了不再参评的 {done['cleared']} 家企业原有类别" if done["cleared"] else ""
     return _table_response(request, user, shown, GradingFilters(),
-                           {"notice": f"已发布{shown}年度的评价类别，政策规则按此类别计算"})
+                           {"notice": f"已发布{shown}年度的评价类别（{done['enterprises']} 家企业{cleared}），政策规则按此类别计算"})
 
 
 @router.get("/grading/leaders", response_class=HTMLResponse)

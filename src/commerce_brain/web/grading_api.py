@@ -71,9 +71,12 @@ def _org_units(request: Request, org_unit: str | None) -> list[str] | None:
 def grading_list(request: Request, year: YearQuery, org_unit: str | None = None,
                  grade: Annotated[str | None, Query(alias="class", pattern=CLASS_PATTERN)] = None,
                  user: User = Depends(current_user)) -> list[dict]:
-    """The year's grading (its newest run, re-grades applied) the user may see: per enterprise
-    each indicator's ``value__``/``score__``, ``bonus``, ``penalty``, ``total``, ``rank`` within
-    its size class and industry group, ``initial_class``, ``class`` and ``reason``."""
+    """The year's grading (re-grades applied) the user may see: per enterprise each indicator's
+    ``value__``/``score__``, ``bonus``, ``penalty``, ``total``, ``rank`` within its size class
+    and industry group, ``initial_class``, ``class``, ``reason`` and ``run_id``. The year's
+    grading is its newest city-wide run, a later county run (``POST /runs`` with ``org_unit``)
+    replacing that county's rows; ``rank``, ``group_size`` and the class are within the
+    industry groups of the run that graded the row (``run_id``)."""
     require(user, "view_grading")
     frame = gb.latest_grading(platform(request).engine, year=year, scope=scope(request, user))
     units = _org_units(request, org_unit)
@@ -129,8 +132,11 @@ def publish(body: YearRequest, request: Request, user: User = Depends(current_us
     engine reads it). Four eyes: not by an officer who re-graded one of them."""
     check_api_write(request)
     require(user, "regrade_enterprises")
-    publication = call_store(gb.publish_classes, platform(request).engine, year=body.year, actor=user)
-    return {"publication_id": publication, "year": body.year}
+    engine = platform(request).engine
+    publication = call_store(gb.publish_classes, engine, year=body.year, actor=user)
+    done = gb.publication(engine, publication)
+    return {"publication_id": publication, "year": body.year, "enterprises": done["enterprises"],
+            "cleared": done["cleared"]}
 
 
 def allocator(request: Request, user: User = Depends(current_user)) -> User:
