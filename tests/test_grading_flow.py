@@ -20,6 +20,7 @@ from commerce_brain.grading.catalog import load_grading_settings
 from commerce_brain.grading.leaders import select_leaders
 from commerce_brain.io.enterprise_import import PolicyData
 from commerce_brain.policy.frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA
+from commerce_brain.store import grading_tables as gt
 from commerce_brain.store.audit import events
 from commerce_brain.store.fulfilment_tables import NoData
 from commerce_brain.store.schema import connect
@@ -62,9 +63,16 @@ def test_an_evaluation_is_stored_as_the_engine_graded_it(engine):
     assert events(engine, action="grading.run")[0]["actor"] == "city"
     county = gb.latest_grading(engine, year=YEAR, scope=Scope(org_units=frozenset({KECHENG})))
     assert set(county["org_unit"]) == {KECHENG} and county.height == 6 + 1  # QSAFE sits in 柯城区 by default
-    # Only an org unit's enterprises when one is given.
-    gb.run_evaluation(engine, year=YEAR, actor=ANALYST, data=data, org_unit=JIANGSHAN, source="测试数据.xlsx")
-    assert set(gb.latest_grading(engine, year=YEAR, scope=Scope())["org_unit"]) == {JIANGSHAN}
+    # Only an org unit's enterprises when one is given; it replaces that county's rows, the rest
+    # of the city stays as the city-wide run graded it.
+    county_run = gb.run_evaluation(engine, year=YEAR, actor=ANALYST, data=data, org_unit=JIANGSHAN,
+                                   source="测试数据.xlsx")
+    with engine.connect() as conn:
+        assert set(gt.read_results(conn, gb.latest_run(engine, year=YEAR))["org_unit"]) == {JIANGSHAN}
+    year = gb.latest_grading(engine, year=YEAR, scope=Scope())
+    assert year.height == 13 and {KECHENG, JIANGSHAN} <= set(year["org_unit"])
+    assert set(year.filter(pl.col("org_unit") == JIANGSHAN)["run_id"]) == {county_run}
+    assert set(year.filter(pl.col("org_unit") == KECHENG)["run_id"]) == {run_id}
     with pytest.raises(NoData):
         gb.run_evaluation(engine, year=YEAR + 1, actor=ANALYST, data=data)
 
