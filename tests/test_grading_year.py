@@ -173,3 +173,18 @@ def test_two_officers_regrading_at_once_one_wins_the_other_gets_409(engine):
     history = gb.enterprise_grading(engine, year=YEAR, uscc=target, scope=Scope())["regrades"]
     assert [(r["version"], r["from_class"], r["to_class"]) for r in history] == [(1, now, to)]
     assert verify(engine).ok
+
+
+def test_the_cli_says_how_many_classes_a_publication_cleared(engine, database_url):
+    from typer.testing import CliRunner
+
+    from commerce_brain.cli import app
+
+    gb.run_evaluation(engine, year=YEAR, actor=OFFICER)
+    gb.publish_classes(engine, year=YEAR, actor=OTHER_OFFICER)
+    drop_out_of_scope(engine, JS[0])
+    gb.run_evaluation(engine, year=YEAR, actor=OFFICER, org_unit=JIANGSHAN)
+    done = CliRunner().invoke(app, ["grading", "publish", "--year", str(YEAR), "--user", "王五", "--db", database_url])
+    assert done.exit_code == 0, done.output
+    assert "11 家企业" in done.output and "原有类别 1 家" in done.output
+    assert classes(engine)[JS[0]] is None
