@@ -124,6 +124,14 @@ def rules_by_article() -> dict[str, dict[int, tuple[str, ...]]]:
     return {p: {a: tuple(ids) for a, ids in by.items()} for p, by in found.items()}
 
 
+def check_validity_agrees(document: PolicyDocument, policy, where: str) -> None:
+    """The library's validity of a policy with rules is the engine's: the same first year and
+    the same 失效日期 (the engine refuses the award years outside them)."""
+    if document.valid_from.year != policy.first_year or document.valid_until != policy.valid_until:
+        raise CatalogError(f"{where}：有效期与政策规则目录不一致（规则自{policy.first_year}年度起，"
+                           f"失效日期 {policy.valid_until or '未规定'}）")
+
+
 def load_vocabulary(folder: Path, regions: tuple[str, ...]) -> Vocabulary:
     """The vocabulary file, with the org-unit codes as the regions."""
     raw = known_keys(yaml.safe_load((folder / "vocabulary.yaml").read_text("utf-8")), set(FACETS), "vocabulary.yaml")
@@ -149,12 +157,16 @@ def load_library(folder: Path | None = None) -> Library:
     vocabulary = load_vocabulary(folder, org_units)
     synonyms, terms = load_synonyms(folder)
     links = rules_by_article()
+    policies = {p.id: p for p in packaged()[0].policies}
     documents = []
     for path in sorted(folder.glob("*.yaml")):
         if path.name in SPECIAL_FILES:
             continue
         raw = document(path, DOCUMENT_KEYS, ())
-        documents.append(build_document(raw, vocabulary, path.name, source="catalog", rules=links.get(path.stem)))
+        built = build_document(raw, vocabulary, path.name, source="catalog", rules=links.get(path.stem))
+        if built.id in policies:
+            check_validity_agrees(built, policies[built.id], path.name)
+        documents.append(built)
     return Library(documents=tuple(documents), vocabulary=vocabulary, synonyms=synonyms, terms=terms)
 
 
