@@ -162,3 +162,18 @@ def test_the_openapi_document_declares_the_answers(bad_site):
     assert {"400", "409"} <= set(claim["responses"])
     award_id = next(p for p in paths["/api/v1/awards/{award_id}"]["get"]["parameters"] if p["name"] == "award_id")
     assert award_id["schema"]["maximum"] == 2**31 - 1
+
+
+def test_a_body_that_is_not_utf8_is_a_chinese_422(bad_site):
+    # Found by schemathesis on POST /api/v1/notices/{id}/dispute: FastAPI answered bytes it
+    # could not decode with an undeclared 400 in English ("There was an error parsing the body").
+    response = bad_site.client().post("/api/v1/notices/1/dispute", content=b"\t\xff",
+                                      headers={**bad_site.headers("firm"), "Content-Type": "application/json"})
+    body = _api_error(response, 422)
+    assert "UTF-8" in body["detail"] and "error parsing" not in response.text
+
+
+def test_page_exports_stay_out_of_the_api_document(bad_site):
+    # Found by schemathesis: /match/export.xlsx (a page's workbook) was listed as an API operation.
+    paths = bad_site.client().get("/api/v1/openapi.json").json()["paths"]
+    assert not [p for p in paths if not p.startswith("/api/v1/")]

@@ -125,9 +125,20 @@ async def validation_failed(request: Request, exc: RequestValidationError):
     return await error_page(request, 422, f"请求有误：{shown}")
 
 
+UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 async def http_error(request: Request, exc: StarletteHTTPException):
     """An HTTPException: the API's JSON as declared; on a page, the Chinese error page (a 404
     page says only that nothing was found, whatever the store's message)."""
+    if exc.status_code == 400 and exc.detail == UNPARSABLE_BODY:
+        # FastAPI's own answer to a body it cannot decode (bytes that are not UTF-8, say): a
+        # request that did not validate, answered as such (422, in Chinese) on every route.
+        problem = Problem(location="body", field="", message="请求内容无法解析，应为 UTF-8 编码的 JSON")
+        if is_api(request):
+            return JSONResponse(ErrorBody(detail=f"请求有误：{problem.message}", problems=[problem]).model_dump(),
+                                status_code=422)
+        return await error_page(request, 422, f"请求有误：{problem.message}")
     if is_api(request) or exc.status_code < 400 or exc.status_code in (401, 405):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)

@@ -144,7 +144,7 @@ def _counties(request: Request, visible: Scope) -> dict[str, str]:
             if visible.org_units is None or code in visible.org_units}
 
 
-@router.get("/match/export.xlsx")
+@router.get("/match/export.xlsx", include_in_schema=False)
 async def match_export(request: Request, within: str | None = None, year: str | None = None,
                        org_unit: str | None = None, user: User = Depends(current_user)) -> FileResponse:
     """The page's near misses as a workbook (cells that a spreadsheet would run are neutralised)."""
