@@ -29,10 +29,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
-    ForeignKey,
-    Index,
     Integer,
-    PrimaryKeyConstraint,
     String,
     Table,
     bindparam,
@@ -51,6 +48,7 @@ from .audit import record
 from .bulk import insert_frame, read_frame
 from .fact_values import KEY as KEY_LONG
 from .fact_values import diff_values, enterprise_fact_value_versions, store_values, to_long
+from .enterprise_versions import versions_of
 from .fulfilment_tables import FulfilmentError, actor_name, enterprise_events, enterprise_facts, enterprises
 from .metadata import metadata
 
@@ -81,24 +79,9 @@ enterprise_imports = Table(
 )
 
 
-def _versions_of(current: Table, name: str, key: list[str]) -> Table:
-    """A table of every version of ``current``'s rows: its columns (an event's id as
-    ``event_id``) plus the version number and the import it came from."""
-    columns = [Column("event_id" if c.name == "id" else c.name, c.type, nullable=c.nullable)
-               for c in current.columns]
-    return Table(
-        name, metadata, *columns,
-        Column("version", Integer, nullable=False),
-        Column("import_id", Integer, ForeignKey("enterprise_imports.id"), nullable=False),
-        PrimaryKeyConstraint(*key, "version", name=f"pk_{name}"),
-        # An enterprise's history is looked up by its code (the other two tables begin with it).
-        *([Index(f"ix_{name}_uscc", "uscc")] if key == ["event_id"] else []),
-    )
-
-
-enterprise_versions = _versions_of(enterprises, "enterprise_versions", VERSION_KEYS["enterprises"])
-enterprise_fact_versions = _versions_of(enterprise_facts, "enterprise_fact_versions", VERSION_KEYS["facts"])
-enterprise_event_versions = _versions_of(enterprise_events, "enterprise_event_versions", VERSION_KEYS["events"])
+enterprise_versions = versions_of(enterprises, "enterprise_versions", VERSION_KEYS["enterprises"])
+enterprise_fact_versions = versions_of(enterprise_facts, "enterprise_fact_versions", VERSION_KEYS["facts"])
+enterprise_event_versions = versions_of(enterprise_events, "enterprise_event_versions", VERSION_KEYS["events"])
 VERSIONS = {"enterprises": enterprise_versions, "facts": enterprise_fact_versions, "events": enterprise_event_versions}
 
 

@@ -16,7 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
-    ForeignKey,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -32,6 +31,7 @@ from sqlalchemy import (
 
 from ..policy.fact_registry import BY_NAME, LONG_FACTS, TEXT_LENGTH
 from .bulk import insert_frame, read_frame
+from .enterprise_versions import versions_of
 from .metadata import metadata
 
 TEXT_KINDS = ("class", "text")
@@ -49,18 +49,7 @@ enterprise_fact_values = Table(
     PrimaryKeyConstraint("uscc", "year", "name", name="pk_enterprise_fact_values"),
 )
 
-enterprise_fact_value_versions = Table(
-    "enterprise_fact_value_versions",
-    metadata,
-    Column("uscc", String(18), nullable=False),
-    Column("year", Integer, nullable=False),
-    Column("name", String(64), nullable=False),
-    Column("value", BigInteger),
-    Column("text", String(TEXT_LENGTH)),
-    Column("version", Integer, nullable=False),
-    Column("import_id", Integer, ForeignKey("enterprise_imports.id"), nullable=False),
-    PrimaryKeyConstraint("uscc", "year", "name", "version", name="pk_enterprise_fact_value_versions"),
-)
+enterprise_fact_value_versions = versions_of(enterprise_fact_values, "enterprise_fact_value_versions", KEY)
 
 
 def long_names(frame: pl.DataFrame) -> list[str]:
