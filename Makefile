@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-notices bench-projects bench-fdi bench-warnings bench-allocation bench-library lint-plans clean
+.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-notices bench-projects bench-fdi bench-warnings bench-allocation bench-library bench-policy lint-plans clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -22,6 +22,10 @@ install-test: $(VENV)/.installed-test
 
 bench: install-test  ## run the benchmarks under bench/
 	$(BIN)/python bench/bench_indicators.py
+
+bench-policy: install-test  ## the policy engine at 1M enterprise-years, the R&D kernel beside NumPy and OpenFisca (installs .[bench])
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python bench/bench_policy.py
 
 bench-web: install-test  ## cockpit and indicator page under 50 connections (wrk), SQLite and PostgreSQL
 	scripts/system-packages
