@@ -15,8 +15,9 @@ import polars as pl
 from ..catalog import Catalog
 from .arbitration import arbitrate
 from .catalog import readable
-from .context import FACT_VARIABLES, events_context, facts_context, numbered
+from .context import FACT_VARIABLES, enterprise_rows, events_context, facts_context, numbered
 from .expr_compile import BOUNDS
+from .expr_parse import names
 from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 from .model import PolicyCatalog
 from .payer import SETTLES_WITH_CITY, payer_expr
@@ -65,30 +66,39 @@ def evaluate(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events: pl.D
 
 def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events: pl.DataFrame | None,
                    years: Sequence[int], *, policies: PolicyCatalog | None = None,
-                   catalog: Catalog | None = None) -> Result:
+                   catalog: Catalog | None = None, keep_eid: bool = False) -> Result:
     """Evaluate every rule of every policy for the award ``years`` in one pass per rule.
 
     Facts carry the enterprise's history (earlier years feed prev() and first_time());
-    events count in the year of their date.
+    events count in the year of their date. Enterprises may carry a global integer key
+    ``eid`` (else they are numbered by row), and facts and events may be keyed by it instead
+    of ``uscc``; events may carry their ``deal`` number (else their row). ``keep_eid`` puts
+    the enterprise's ``eid`` first in the awards.
     """
     if policies is None or catalog is None:
         default_policies, default_catalog = packaged()
         policies, catalog = policies or default_policies, catalog or default_catalog
     _check_years(policies, years)
-    enterprises = numbered(conform(enterprises, ENTERPRISE_SCHEMA))
+    needed = columns_read(policies)
+    attributes = [c for c in needed["enterprises"] if c not in ("eid", "uscc", "name")]
+    own_keys = "eid" in enterprises.columns
+    enterprises = numbered(conform(enterprises, _keyed_schema(enterprises, ENTERPRISE_SCHEMA, needed["enterprises"])))
+    if own_keys and enterprises["eid"].n_unique() != enterprises.height:
+        # Two enterprises under one key would each take the other's facts, events and awards.
+        raise PolicyDataError("企业内部编号重复：每家企业的编号必须唯一")
     read = variables_read(policies)
-    # Only the facts some rule reads are carried (the registry has many more, each a column
-    # every join and sort would move), and prev__x only for those read the year before of.
-    facts = conform(facts, FACT_SCHEMA).select(
-        "uscc", "year", *(v for v in FACT_VARIABLES if v in read or f"prev__{v}" in read))
-    events = conform(events, EVENT_SCHEMA)
+    # Only the columns some rule reads are carried (the registry has many more facts, each a
+    # column every join and sort would move), and prev__x only for those read the year before of.
+    facts = conform(facts, _keyed_schema(facts, FACT_SCHEMA, needed["facts"]))
+    events = conform(events, _keyed_schema(events, EVENT_SCHEMA, needed["events"]))
     _check_bounds(policies, facts, events)
     prev = {n.removeprefix("prev__") for n in read if n.startswith("prev__")}
-    facts_ctx = facts_context(enterprises, facts, prev)
+    facts_ctx = facts_context(enterprises, facts, prev, attributes=attributes)
     # Event rules rarely read the enterprise's yearly figures; join them only if one does.
     event_rules = [r for p in policies.policies for r in p.rules if "facts" not in r.on]
     reads_facts = any(set(figures_used(r)) & FACT_NAMES for r in event_rules)
-    events_ctx = events_context(enterprises, facts_ctx, events, years, with_facts=reads_facts)
+    events_ctx = events_context(enterprises, facts_ctx, events, years, with_facts=reads_facts,
+                                attributes=attributes)
     by_kind = {k: v.lazy() for k, v in events_ctx.partition_by("kind", as_dict=True).items()} if events_ctx.height else {}
     facts_lazy = facts_ctx.lazy()
     candidates, payers = [], []
@@ -107,14 +117,50 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
             candidates.append(evaluate_rule(policy, rule, variables, table, in_region, years))
     # One collect for all rules, so Polars runs their queries in parallel.
     stacked = pl.concat(pl.collect_all(candidates)) if candidates else pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    del facts, events, facts_ctx, events_ctx, facts_lazy, by_kind, candidates  # release the inputs' copies early
     awards, superseded = arbitrate(stacked)
-    return Result(awards=_attribute(awards, enterprises, payers), superseded=superseded)
+    awards = _attribute(awards, enterprises, payers)
+    return Result(awards=awards if keep_eid else awards.drop("eid"), superseded=superseded)
 
 
 def variables_read(policies: PolicyCatalog) -> set[str]:
     """Every variable some rule of ``policies`` reads (prev(x) as prev__x): the facts worth
     loading and carrying."""
     return {n for p in policies.policies for r in p.rules for n in figures_used(r)}
+
+
+def columns_read(policies: PolicyCatalog) -> dict[str, list[str]]:
+    """The input columns the engine needs of "enterprises", "facts" and "events" to evaluate
+    ``policies``: the keys (eid, uscc for the enterprises; eid for facts and events: read
+    the others keyed by it), year, org_unit, the attributes, facts and event fields rules and
+    exclusions read, and names for the awards. A reader (Parquet partitions, the benches)
+    projects to these: a lean input is part of the design, each column left out is one the
+    engine never moves."""
+    read = variables_read(policies) | {n for p in policies.policies if p.excluded is not None
+                                       for n in names(p.excluded)}
+    attributes = [a for a in policies.variables["enterprise"] if a in read and a != "org_unit"]
+    facts = [v for v in FACT_VARIABLES if v in read or f"prev__{v}" in read]
+    fields = [f for f in EVENT_SCHEMA if f in read and f not in ("uscc", "year", "kind", "subject", "already_paid")]
+    return {
+        "enterprises": ["eid", "uscc", "name", "org_unit", *attributes],
+        "facts": ["eid", "year", *facts],
+        # kind picks the rules, subject and deal name what is awarded, already_paid is 补差's.
+        "events": ["eid", "deal", "year", "kind", "subject", "already_paid", *fields],
+    }
+
+
+def _keyed_schema(frame: pl.DataFrame | None, schema: dict, columns: Sequence[str] | None = None) -> dict:
+    """``schema`` narrowed to ``columns`` (all when None), keyed as ``frame`` is: by ``eid``
+    (with ``deal`` if given) when it has one, else by ``uscc``."""
+    by_eid = frame is not None and "eid" in frame.columns
+    keys = {"eid": pl.UInt32} if by_eid else {"uscc": pl.String}
+    if frame is not None and "deal" in frame.columns:
+        keys["deal"] = pl.UInt32
+    enterprise_keys = by_eid and "uscc" in schema and "name" in schema
+    if enterprise_keys:  # the enterprise table keeps its codes beside its key
+        keys["uscc"] = pl.String
+    kept = {n: t for n, t in schema.items() if n not in ("uscc", "eid", "deal") and (columns is None or n in columns)}
+    return {**keys, **kept}
 
 
 def _check_bounds(policies: PolicyCatalog, *frames: pl.DataFrame) -> None:
@@ -146,8 +192,10 @@ def _check_years(policies: PolicyCatalog, years: Sequence[int]) -> None:
 
 
 def _attribute(awards: pl.DataFrame, enterprises: pl.DataFrame, payers: list[tuple[str, tuple[str, ...]]]) -> pl.DataFrame:
-    """Name, org unit and paying treasury of each award, in a stable order."""
-    awards = awards.join(enterprises.select("eid", "uscc", "name", "org_unit"), on="eid", how="left")
+    """Name, org unit and paying treasury of each award, in a stable order (eid kept first)."""
+    # Display attributes join only the awards, at the end, gathered by the enterprise's row.
+    rows = enterprise_rows(awards["eid"], enterprises["eid"])
+    awards = awards.hstack(enterprises.select(pl.col("uscc", "name", "org_unit").gather(rows)))
     payer = pl.lit(None, dtype=pl.String)
     for policy_id, city_level in payers:
         payer = pl.when(pl.col("policy") == policy_id).then(payer_expr(city_level)).otherwise(payer)
@@ -155,5 +203,5 @@ def _attribute(awards: pl.DataFrame, enterprises: pl.DataFrame, payers: list[tup
         awards.with_columns(payer.alias("payer"))
         .with_columns(pl.col("payer").is_in(list(SETTLES_WITH_CITY)).alias("settle_with_city"))
         .sort(["year", "eid", "policy", "rule", "subject", "payee"])
-        .select(AWARD_COLUMNS)
+        .select("eid", *AWARD_COLUMNS)
     )

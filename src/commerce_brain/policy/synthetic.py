@@ -18,6 +18,7 @@ from ..uscc import ALPHABET, WEIGHTS
 from .frames import ENTERPRISE_SCHEMA, EVENT_SCHEMA, FACT_SCHEMA, conform
 
 SEED = 42
+_ALPHABET_BYTES = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
 GRADING_STREAM = 12  # the second seed word of the grading facts' own stream (issue 12)
 # Where enterprises are registered: 市本级 and its zones, the districts and the counties.
 ORG_UNITS = {"330800": 0.12, "Z33080001": 0.05, "Z33080002": 0.03, "330802": 0.20, "330803": 0.14,
@@ -75,49 +76,82 @@ def city(n_enterprises: int, years: Sequence[int], *, seed: int = SEED,
 
 
 def _usccs(rng: np.random.Generator, org_units: np.ndarray) -> np.ndarray:
-    n = len(org_units)
-    alphabet = np.array(list(ALPHABET))
     # 9 (registered by market regulation) 1 (enterprise), the division code, a 9-char body.
-    body = rng.integers(0, len(ALPHABET), size=(n, 9))
-    # The division code's six digits (a functional zone is registered under the city's).
-    codes = np.where(np.char.isdigit(org_units.astype(str)), org_units, "330800").astype("U6")
-    division = codes.view("U1").reshape(n, 6).astype(int)
+    body = rng.integers(0, len(ALPHABET), size=(len(org_units), 9))
+    units, unit_of = np.unique(org_units, return_inverse=True)
+    return uscc_codes(division_digits(units)[unit_of], body).to_numpy()
+
+
+def division_digits(org_units: Sequence[str]) -> np.ndarray:
+    """The six digits of each org unit's division code (len × 6): a functional zone is
+    registered under the city's."""
+    codes = [unit if unit.isdigit() else "330800" for unit in map(str, org_units)]
+    return np.array([[int(d) for d in code[:6]] for code in codes], dtype=np.int64).reshape(len(codes), 6)
+
+
+def uscc_codes(division: np.ndarray, body: np.ndarray) -> pl.Series:
+    """Valid codes, check character included: 9 1 (an enterprise registered by market
+    regulation), the ``division`` digits (n × 6) and the ``body`` (n × 9 alphabet positions)."""
+    n = len(division)
     values = np.hstack([np.full((n, 1), 9), np.full((n, 1), 1), division, body])
     check = (31 - (values @ np.array(WEIGHTS)) % 31) % 31
-    chars = alphabet[np.hstack([values, check[:, None]])]
-    # Join the 18 character columns into codes in one vectorised pass.
-    return pl.DataFrame({str(i): chars[:, i] for i in range(18)}).select(
-        pl.concat_str(pl.all()).alias("uscc"))["uscc"].to_numpy()
+    # One byte per character, each row viewed as one 18-byte string: no Python per code.
+    chars = np.ascontiguousarray(_ALPHABET_BYTES[np.hstack([values, check[:, None]])])
+    return pl.Series("uscc", chars.view("S18").ravel()).cast(pl.String)
 
 
-def _enterprises(rng: np.random.Generator, n: int) -> pl.DataFrame:
-    units = rng.choice(list(ORG_UNITS), size=n, p=np.array(list(ORG_UNITS.values())))
-    manufacturing = rng.random(n) < 0.45
-    return pl.DataFrame({
-        "uscc": _usccs(rng, units),
-        "name": [f"演示企业{i:06d}" for i in range(n)],
-        "org_unit": units,
+def _org_units(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Where ``n`` enterprises are registered, drawn by ``ORG_UNITS``' shares."""
+    return rng.choice(list(ORG_UNITS), size=n, p=np.array(list(ORG_UNITS.values())))
+
+
+def _is_manufacturing(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.random(n) < 0.45
+
+
+def _attributes(rng: np.random.Generator, manufacturing: np.ndarray) -> dict[str, np.ndarray]:
+    """Industry and the boolean attributes of enterprises, given which manufacture."""
+    n = len(manufacturing)
+    return {
         "industry": np.where(manufacturing, "C", "F"),
         "is_manufacturing": manufacturing,
         "is_industrial": manufacturing | (rng.random(n) < 0.05),
         "is_listed": rng.random(n) < 0.005,
         "is_provincial_or_central_owned": rng.random(n) < 0.01,
+    }
+
+
+def _enterprises(rng: np.random.Generator, n: int) -> pl.DataFrame:
+    units = _org_units(rng, n)
+    manufacturing = _is_manufacturing(rng, n)
+    usccs = _usccs(rng, units)
+    return pl.DataFrame({
+        "uscc": usccs,
+        "name": [f"演示企业{i:06d}" for i in range(n)],
+        "org_unit": units,
+        **_attributes(rng, manufacturing),
     }, schema=ENTERPRISE_SCHEMA)
 
 
 def _facts(rng: np.random.Generator, enterprises: pl.DataFrame, years: list[int]) -> pl.DataFrame:
-    n, t = enterprises.height, len(years)
+    revenue, rd = _revenue_and_rd(rng, enterprises.height, len(years))
+    return pl.DataFrame({
+        "uscc": np.repeat(enterprises["uscc"].to_numpy(), len(years)),
+        "year": np.tile(np.array(years, dtype=np.int32), enterprises.height),
+        "main_revenue": revenue,
+        "rd_spend": rd,
+    }, schema={k: FACT_SCHEMA[k] for k in ("uscc", "year", "main_revenue", "rd_spend")})
+
+
+def _revenue_and_rd(rng: np.random.Generator, n: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Main revenue and R&D spend in fen of ``n`` enterprises over ``t`` years, enterprise by
+    enterprise (each one's years together)."""
     revenue0 = rng.lognormal(mean=np.log(8_000_000), sigma=1.5, size=n)
     growth = rng.normal(0.06, 0.15, size=(n, t)).cumsum(axis=1)
     revenue = revenue0[:, None] * np.exp(growth)
     rd_share = np.where(rng.random(n) < 0.33, rng.uniform(0.005, 0.07, size=n), 0.0)
     rd = revenue * rd_share[:, None] * rng.lognormal(0, 0.2, size=(n, t))
-    return pl.DataFrame({
-        "uscc": np.repeat(enterprises["uscc"].to_numpy(), t),
-        "year": np.tile(np.array(years, dtype=np.int32), n),
-        "main_revenue": np.round(revenue.ravel() * 100).astype(np.int64),
-        "rd_spend": np.round(rd.ravel() * 100).astype(np.int64),
-    }, schema={k: FACT_SCHEMA[k] for k in ("uscc", "year", "main_revenue", "rd_spend")})
+    return np.round(revenue.ravel() * 100).astype(np.int64), np.round(rd.ravel() * 100).astype(np.int64)
 
 
 def _grading_facts(rng: np.random.Generator, enterprises: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
@@ -173,13 +207,17 @@ def _grading_facts(rng: np.random.Generator, enterprises: pl.DataFrame, facts: p
     ])
 
 
-def _events(rng: np.random.Generator, usccs: np.ndarray, years: list[int],
-            kinds: dict[str, KindSetting]) -> pl.DataFrame:
+def _events(rng: np.random.Generator, keys: np.ndarray, years: list[int],
+            kinds: dict[str, KindSetting], *, key: str = "uscc") -> pl.DataFrame:
+    """Events of every kind in ``kinds`` for the enterprises ``keys`` (column ``key``: their
+    uscc, or their eid for the scale city), kind after kind."""
     frames = []
-    rows_uscc = np.repeat(usccs, len(years))
-    rows_year = np.tile(np.array(years, dtype=np.int32), len(usccs))
+    schema = {(key if c == "uscc" else c): (pl.UInt32 if c == "uscc" and key == "eid" else t)
+              for c, t in EVENT_SCHEMA.items()}
+    rows_key = np.repeat(keys, len(years))
+    rows_year = np.tile(np.array(years, dtype=np.int32), len(keys))
     for kind, s in kinds.items():
-        hit = np.flatnonzero(rng.random(len(rows_uscc)) < s.rate)
+        hit = np.flatnonzero(rng.random(len(rows_key)) < s.rate)
         m = len(hit)
         if m == 0:
             continue
@@ -190,7 +228,7 @@ def _events(rng: np.random.Generator, usccs: np.ndarray, years: list[int],
                   if s.amount_median_yuan else np.full(m, None))
         green = kind == "green_loan"
         frames.append(pl.DataFrame({
-            "uscc": rows_uscc[hit],
+            key: rows_key[hit],
             "date": date,
             "year": year,
             "kind": np.full(m, kind),
@@ -204,5 +242,5 @@ def _events(rng: np.random.Generator, usccs: np.ndarray, years: list[int],
             "days": rng.integers(90, 366, size=m) if green else np.full(m, None),
             "assessed_award": np.full(m, None),
             "already_paid": np.full(m, None),
-        }, schema=EVENT_SCHEMA, strict=False))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=EVENT_SCHEMA)
+        }, schema=schema, strict=False))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
