@@ -22,6 +22,7 @@ from .cli_projects import projects_app
 from .cli_users import users_app
 from .cli_warning import warning_app
 from . import cli_market  # noqa: F401,E402  (adds warning market and warning supply to warning_app)
+from . import cli_scale  # noqa: F401,E402  (adds policy scale to policy_app)
 
 app = typer.Typer(help="商务大脑 Commerce Brain：规划监测与政策兑现。", no_args_is_help=True,
                   rich_markup_mode="rich")
