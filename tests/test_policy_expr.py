@@ -112,3 +112,48 @@ def test_conjuncts_and_names_for_explanations():
     node = parse("rd_spend >= 200万 and rd_spend >= main_revenue * 3% and not is_listed")
     assert [c.text for c in conjuncts(node)] == ["rd_spend >= 200万", "rd_spend >= main_revenue * 3%", "not is_listed"]
     assert names(parse("max(rd_spend - prev(rd_spend), 0元)")) == ["rd_spend", "prev__rd_spend"]
+
+
+# ---- what the compiler emits: no pass that changes nothing (issue 14) -------------------------
+
+def compiled(text: str) -> str:
+    return str(compile_expr(parse(text), VARS).expr)
+
+
+def test_a_condition_fills_missing_figures_once():
+    # Each side of `and` used to be filled, and the whole once more: three passes where one does.
+    expr = to_condition(compile_expr(parse("rd_spend >= 200万 and rd_spend >= main_revenue * 3%"), VARS))
+    assert str(expr).count("fill_null") == 1
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A missing figure is "not met" where it stands, before `not` turns it over.
+    ("not (rd_spend >= 200万 and is_listed)", [True, True, False, True]),
+    ("not (rd_spend >= 200万 or is_listed)", [False, True, False, True]),
+    ("rd_spend >= 200万 or not is_listed", [False, False, True, True]),
+    ("not rd_spend >= 200万 and is_listed", [False, False, False, False]),
+])
+def test_missing_figures_under_not_and_or(text, expected):
+    rd = pl.Series([None, None, 300_000_000, 100], dtype=pl.Int64)
+    listed = pl.Series([True, None, True, False], dtype=pl.Boolean)
+    assert holds(text, rd_spend=rd, is_listed=listed) == expected
+
+
+def test_the_rd_amount_stays_in_int64():
+    # rd_spend × 5% fits Int64 by the bounds: no Int128, no cast back, rounded in one division.
+    expr = to_fen(compile_expr(parse("rd_spend * 5% + max(rd_spend - prev(rd_spend), 0元) * 5%"), VARS))
+    assert "Int128" not in str(expr)
+    assert str(expr).count("//") == 1
+    assert fen("rd_spend * 5% + max(rd_spend - prev(rd_spend), 0元) * 5%",
+               rd_spend=[10**15], prev__rd_spend=[0]) == [10**14]
+
+
+def test_interest_widens_once_and_never_multiplies_by_one():
+    text = "amount * benchmark_rate * days / 365 * 15%"
+    assert "* (1)]" not in compiled(text)  # / 365 grows the denominator only
+    assert "Int128" in compiled(text)
+    # 10万亿元 at 100% for 10,000 days: the product (10^25) needs Int128, the award fits Int64.
+    amount, rate, days = 10**15, 10**6, 10**4
+    exact = Fraction(amount * rate * days * 15, 365 * 10**6 * 100)
+    got = fen(text, amount=[amount], benchmark_rate=[rate], days=[days])
+    assert got == [int(exact + Fraction(1, 2))]

@@ -66,6 +66,8 @@ class Compiled:
     """``expr`` / ``den`` for numbers (money in fen); ``expr`` alone for bool and text.
 
     ``bound`` is the largest |numerator| the expression can reach; ``wide`` says it is Int128.
+    ``nullable`` (conditions): the expression may be null where a figure is missing; a condition
+    known never to be null needs no ``fill_null`` pass.
     """
 
     expr: pl.Expr
@@ -74,6 +76,7 @@ class Compiled:
     history: bool = False  # needs the enterprise's whole history (first_time)
     bound: int = 0
     wide: bool = False
+    nullable: bool = True
 
 
 def _lit(value: int) -> pl.Expr:
@@ -130,7 +133,7 @@ class _Compiler:
         if isinstance(node, Text):
             return Compiled(pl.lit(node.value), 1, "text")
         if isinstance(node, Bool):
-            return Compiled(pl.lit(node.value), 1, "bool")
+            return Compiled(pl.lit(node.value), 1, "bool", nullable=False)
         if isinstance(node, Name):
             return self.variable(node, node.name)
         if isinstance(node, Unary):
@@ -168,7 +171,7 @@ class _Compiler:
         operand = self.compile(node.operand)
         if node.op == "not":
             self.require(node.operand, operand, ("bool",))
-            return Compiled(~operand.expr, 1, "bool", operand.history)
+            return Compiled(~operand.expr, 1, "bool", operand.history, nullable=operand.nullable)
         self.require(node.operand, operand, NUMERIC)
         return Compiled(-operand.expr, operand.den, operand.kind, operand.history, operand.bound, operand.wide)
 
@@ -182,9 +185,13 @@ class _Compiler:
         if node.op in ("and", "or"):
             self.require(node.left, left, ("bool",))
             self.require(node.right, right, ("bool",))
-            expr = left.expr.fill_null(False) & right.expr.fill_null(False) if node.op == "and" \
-                else left.expr.fill_null(False) | right.expr.fill_null(False)
-            return Compiled(expr, 1, "bool", history)
+            # A missing figure means not met: filling the Kleene result once is the same as
+            # filling both operands (null & x and null | x come out False exactly where
+            # False & x and False | x do), one pass instead of two, none when neither can be null.
+            expr = left.expr & right.expr if node.op == "and" else left.expr | right.expr
+            if left.nullable or right.nullable:
+                expr = expr.fill_null(False)
+            return Compiled(expr, 1, "bool", history, nullable=False)
         if node.op in ("+", "-"):
             kind = self.same_numeric(node, left, right)
             den = lcm(left.den, right.den)
@@ -210,7 +217,9 @@ class _Compiler:
             value = node.right.value
             bound = left.bound * value.denominator
             (x,), wide = _fit(bound, left)
-            return Compiled(x * _lit(value.denominator), left.den * value.numerator, left.kind, history, bound, wide)
+            # days / 365: the denominator grows, the numerator is not multiplied by 1.
+            numerator = x if value.denominator == 1 else x * _lit(value.denominator)
+            return Compiled(numerator, left.den * value.numerator, left.kind, history, bound, wide)
         return self.comparison(node, left, right, history)
 
     def same_numeric(self, node: Node, left: Compiled, right: Compiled) -> str:
@@ -257,7 +266,7 @@ class _Compiler:
             start = pl.col("eid").ne_missing(pl.col("eid").shift(1))
             offset = pl.when(start).then(count - met.cast(pl.Int32)).forward_fill()
             first = met & (count - offset == 1)
-            return Compiled(first, 1, "bool", history=True)
+            return Compiled(first, 1, "bool", history=True, nullable=False)
         if f in ("max", "min"):
             if len(args) < 2:
                 raise self.error(node, f"{f} 需要两个或更多的值，如 {f}(a, 0元)")
@@ -274,7 +283,7 @@ class _Compiler:
         if f == "present":
             if len(args) != 1 or not isinstance(args[0], Name):
                 raise self.error(node, "present 只接受一个变量，如 present(assessed_award)")
-            return Compiled(self.variable(args[0], args[0].name).expr.is_not_null(), 1, "bool")
+            return Compiled(self.variable(args[0], args[0].name).expr.is_not_null(), 1, "bool", nullable=False)
         raise self.error(node, f"没有名为“{f}”的函数；可用的函数：prev、first_time、max、min、present")
 
 
@@ -288,17 +297,20 @@ def to_fen(value: Compiled) -> pl.Expr:
     if value.kind != "money":
         raise ExprError(f"金额应为钱数（带单位元、万、亿，或金额乘以比例），实际是{kinds_zh(value.kind)}")
     if value.den == 1:
-        return value.expr.cast(pl.Int64)
-    (n,), _ = _fit(2 * value.bound + value.den, value)
+        return value.expr.cast(pl.Int64) if value.wide else value.expr
+    (n,), wide = _fit(2 * value.bound + value.den, value)
     # Half up for amounts ≥ 0 (awards are never negative): floor((2n + d) / 2d), which for
-    # an even d is floor((n + d/2) / d), one operation fewer.
+    # an even d is floor((n + d/2) / d), one operation fewer. An Int64 numerator stays Int64:
+    # only an Int128 one (a loan's principal × rate × days) comes back with a cast.
     if value.den % 2 == 0:
-        return ((n + _lit(value.den // 2)) // _lit(value.den)).cast(pl.Int64)
-    return ((n * 2 + _lit(value.den)) // _lit(2 * value.den)).cast(pl.Int64)
+        rounded = (n + _lit(value.den // 2)) // _lit(value.den)
+    else:
+        rounded = (n * 2 + _lit(value.den)) // _lit(2 * value.den)
+    return rounded.cast(pl.Int64) if wide else rounded
 
 
 def to_condition(value: Compiled) -> pl.Expr:
     """A condition as a boolean column where a missing figure means not met."""
     if value.kind != "bool":
         raise ExprError(f"条件应为是非判断（成立或不成立），实际是{kinds_zh(value.kind)}")
-    return value.expr.fill_null(False)
+    return value.expr.fill_null(False) if value.nullable else value.expr
