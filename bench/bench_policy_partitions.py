@@ -19,6 +19,8 @@ memory (ru_maxrss) is its own; each prints one JSON line the parent reads.
    worker, and the projection to a cluster.
 3. ``identical``: the same simulation (cluster) against one process over the concatenated
    partitions (``partition_city`` of each plan entry): digests partition by partition, totals.
+4. ``breakdown``: where one partition's time goes (generate, write, read, evaluate, digest,
+   write awards), each step timed alone in a fresh process.
 
 Run every mode under ``flock /tmp/cb-bench.lock``; the commands and figures are in bench/README.md.
 """
@@ -166,7 +168,35 @@ def child_single_simulated(enterprise_years: int, parts: int) -> dict:
             "amount_fen": int(awards["amount_fen"].sum()), "digests": digests_by_part(awards, plan)}
 
 
+def child_breakdown(enterprise_years: int, root: str) -> dict:
+    """Where one partition's time goes: generated, written, read, evaluated, digested."""
+    from commerce_brain.policy.engine import evaluate_years, packaged
+    from commerce_brain.policy.partitions import digest, read_partition, write_partition
+    from commerce_brain.policy.synthetic_scale import partition_city
+
+    packaged()
+    steps: dict[str, float] = {}
+
+    def step(name, function):
+        gc.collect()
+        start = time.perf_counter()
+        result = function()
+        steps[name] = time.perf_counter() - start
+        return result
+
+    shutil.rmtree(root, ignore_errors=True)
+    frames = step("generate", lambda: partition_city(0, enterprise_years // len(YEARS), YEARS))
+    step("write partition", lambda: write_partition(root, "p0000", *frames))
+    del frames
+    frames = step("read partition", lambda: read_partition(root, "p0000"))
+    awards = step("evaluate", lambda: evaluate_years(*frames, YEARS, keep_eid=True).awards)
+    step("digest", lambda: digest(awards))
+    step("write awards", lambda: awards.write_parquet(Path(root) / "awards.parquet"))
+    return {"rows": frames[1].height, "awards": awards.height, "steps": steps, "peak_rss": peak_bytes()}
+
+
 CHILDREN = {
+    "breakdown": lambda a: child_breakdown(int(a[0]), a[1]),
     "write": lambda a: child_write(a[0], int(a[1])),
     "partitioned": lambda a: child_partitioned(a[0], a[1]),
     "single": lambda a: child_single(a[0], a[1]),
@@ -255,6 +285,16 @@ def identical(size: int, parts: int, workers: int) -> None:
         sys.exit(1)
 
 
+def breakdown(size: int, runs: int) -> None:
+    results = [child(["breakdown", str(size), str(WORK / "breakdown")]) for _ in range(runs)]
+    rows = results[0]["rows"]
+    print(f"one partition of {rows:,} enterprise-years ({results[0]['awards']:,} awards), median of {runs} fresh "
+          f"processes, peak {gb(max(r['peak_rss'] for r in results))}:")
+    for name in results[0]["steps"]:
+        t = statistics.median(r["steps"][name] for r in results)
+        print(f"  {name:16s} {t:6.3f} s  {t / rows * 1e6:.3f} µs per row")
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(CHILDREN[sys.argv[2]](sys.argv[3:])))
@@ -275,6 +315,9 @@ def main() -> None:
     c.add_argument("record", type=Path)
     c.add_argument("--workers", type=int, default=2)
     c.add_argument("--overhead", type=float, default=10.0, help="seconds of scheduling and start-up assumed")
+    b = sub.add_parser("breakdown")
+    b.add_argument("--size", type=int, default=2_500_000)
+    b.add_argument("--runs", type=int, default=3)
     i = sub.add_parser("identical")
     i.add_argument("--size", type=int, default=10_000_000)
     i.add_argument("--parts", type=int, default=4)
@@ -287,6 +330,8 @@ def main() -> None:
     elif args.mode == "simulate":
         first, last = (int(x) for x in args.range.split(":")) if args.range else (0, args.parts)
         simulate(args.size, args.parts, first, last, args.workers, args.record)
+    elif args.mode == "breakdown":
+        breakdown(args.size, args.runs)
     elif args.mode == "combine":
         combine(args.record, args.workers, args.overhead)
     else:
