@@ -192,3 +192,25 @@ def test_cli_writes_a_synthetic_city_one_partition_per_org_unit(tmp_path):
     assert (ents["org_unit"] == ents["part"]).all()
     facts = pl.read_parquet(tmp_path / "facts" / "**" / "0.parquet")
     assert facts.height == 30_000
+
+
+def test_a_folder_that_already_holds_partitions_is_not_written_into(small_city, tmp_path):
+    enterprises, facts, events, _ = small_city
+    write_partitions(tmp_path, enterprises, facts, events)
+    before = sorted(p.stat().st_mtime_ns for p in tmp_path.rglob("0.parquet"))
+    with pytest.raises(PartitionError, match="中已有分区"):
+        write_partitions(tmp_path, enterprises, facts, events, by=3)
+    assert partition_keys(tmp_path) == sorted(ORG_UNITS)
+    assert sorted(p.stat().st_mtime_ns for p in tmp_path.rglob("0.parquet")) == before
+    done = runner.invoke(app, ["policy", "scale", "write", "--synthetic", "1000", "--out", str(tmp_path)])
+    assert done.exit_code == 1 and "已有分区" in done.output
+
+
+def test_a_city_with_a_key_that_is_not_a_plain_name_is_not_written_at_all(small_city, tmp_path):
+    enterprises, facts, events, _ = small_city
+    # The last org unit in key order is the bad one: nothing is written before it is refused.
+    bad = enterprises.with_columns(pl.when(pl.col("org_unit") == "Z33080002").then(pl.lit("zz/.."))
+                                   .otherwise(pl.col("org_unit")).alias("org_unit"))
+    with pytest.raises(PartitionError, match="分区名只能由"):
+        write_partitions(tmp_path / "city", bad, facts, events)
+    assert not (tmp_path / "city").exists()

@@ -75,8 +75,10 @@ def write_partitions(root: Path | str, enterprises: pl.DataFrame, facts: pl.Data
     are numbered by their row and events without ``deal`` by theirs, as the engine numbers
     them in a single pass, so the partitioned awards name the same enterprises and deals.
     Facts and events keyed by ``uscc`` are keyed by ``eid``; one naming an enterprise not in
-    ``enterprises`` is refused.
+    ``enterprises`` is refused. All or nothing: nothing is written unless every partition can
+    be, and a ``root`` that already holds partitions is refused (two cities would mix).
     """
+    _check_empty(root)
     enterprises = (enterprises.with_columns(pl.col("eid").cast(pl.UInt32)) if "eid" in enterprises.columns
                    else enterprises.with_row_index("eid"))
     if isinstance(by, int):
@@ -98,6 +100,8 @@ def write_partitions(root: Path | str, enterprises: pl.DataFrame, facts: pl.Data
         "events": events.join(where, on="eid", how="left"),
     }
     keys = sorted(keyed["_part"].unique().to_list())
+    for key in keys:
+        _check_key(key)
     split = {name: frame.partition_by("_part", as_dict=True, include_key=False) for name, frame in tables.items()}
     for key in keys:
         write_partition(root, key, *(split[name].get((key,), tables[name].clear().drop("_part")) for name in TABLES))
@@ -125,6 +129,7 @@ def write_synthetic(root: Path | str, enterprise_years: int, years: Sequence[int
     from .synthetic import ORG_UNITS
     from .synthetic_scale import partition_city
 
+    _check_empty(root)
     n = enterprise_years // len(years)
     if shards is None:
         units = sorted(ORG_UNITS)
@@ -300,6 +305,11 @@ def _keyed_by_eid(frame: pl.DataFrame, enterprises: pl.DataFrame, name: str) -> 
     if unknown.height:
         raise PartitionError(f"{name} 中有 {unknown.height} 行的企业不在企业表中（如 {unknown['uscc'][0]}）")
     return keyed.drop("uscc")
+
+
+def _check_empty(root: Path | str) -> None:
+    if partition_keys(root):
+        raise PartitionError(f"{root} 中已有分区：请写到一个新的目录")
 
 
 def _check_key(key: str) -> None:
