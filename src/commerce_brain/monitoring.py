@@ -42,14 +42,15 @@ def stored_version(engine: Engine) -> tuple[int, int]:
 
 
 def gather_observations(catalog: Catalog, engine: Engine | None = None,
-                        overlay: pl.DataFrame | None = None) -> pl.DataFrame:
+                        overlay: pl.DataFrame | None = None, *, version: tuple[int, int] | None = None) -> pl.DataFrame:
     """Printed outcomes from the catalog, then stored actuals, then an overlay, later winning.
 
     From the store alone (no overlay), the frame is computed once per state of the stored
-    actuals and shared (do not change it in place)."""
+    actuals and shared (do not change it in place). ``version``: the ``stored_version`` the
+    caller already read (``store.data_state``), to save the query."""
     if engine is None or overlay is not None:
         return _gather(catalog, engine, overlay)
-    return _GATHERED.get((catalog, engine), stored_version(engine), lambda: _gather(catalog, engine, None))
+    return _GATHERED.get((catalog, engine), version or stored_version(engine), lambda: _gather(catalog, engine, None))
 
 
 def _gather(catalog: Catalog, engine: Engine | None, overlay: pl.DataFrame | None) -> pl.DataFrame:

@@ -8,6 +8,9 @@ from pathlib import Path
 
 DATA_DIR_ENV = "COMMERCE_BRAIN_DATA_DIR"
 DATABASE_URL_ENV = "COMMERCE_BRAIN_DATABASE_URL"
+# A streaming read replica of the database (PostgreSQL): the monitoring pages read their data
+# from it; sessions, sign-in, CSRF and every write stay on the primary (docs/deploy.md).
+REPLICA_URL_ENV = "COMMERCE_BRAIN_REPLICA_URL"
 DEFAULT_DATA_DIR = Path("data")
 DATABASE_FILE = "commerce_brain.sqlite3"
 JUMP_FACTOR_ENV = "COMMERCE_BRAIN_IMPORT_JUMP_FACTOR"
@@ -20,18 +23,22 @@ class Settings:
 
     data_dir: Path
     database_url: str
+    # None: every read goes to ``database_url``.
+    replica_url: str | None = None
     uploads: UploadLimits = field(default_factory=lambda: UploadLimits.from_env())
     # Actuals imports warn when a figure moves by more than this factor year on year.
     import_jump_factor: float = field(default_factory=lambda: jump_factor_from_env())
 
     @classmethod
-    def from_env(cls, *, database_url: str | None = None, data_dir: Path | None = None) -> Settings:
+    def from_env(cls, *, database_url: str | None = None, data_dir: Path | None = None,
+                 replica_url: str | None = None) -> Settings:
         """Explicit arguments first, then the environment, then the defaults."""
         directory = Path(data_dir or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
         url = database_url or os.environ.get(DATABASE_URL_ENV)
         if not url:
             url = f"sqlite:///{(directory / DATABASE_FILE).as_posix()}"
-        return cls(data_dir=directory, database_url=url)
+        return cls(data_dir=directory, database_url=url,
+                   replica_url=replica_url or os.environ.get(REPLICA_URL_ENV) or None)
 
 
 def jump_factor_from_env() -> float:

@@ -35,7 +35,18 @@ class Platform:
 
     @cached_property
     def engine(self) -> Engine:
+        """The primary: sessions, sign-in, CSRF and every write (and every read without a replica)."""
         return connect(self.settings.database_url)
+
+    @cached_property
+    def reader(self) -> Engine:
+        """Where the monitoring pages (cockpit, 大屏, indicator pages) read their data: the read
+        replica when one is configured, else the primary. Never for sessions or writes: a user
+        just signed in must not look signed out because the replica lags."""
+        if not self.settings.replica_url:
+            return self.engine
+        self.engine  # the primary's migrations first: they reach the replica by replication
+        return connect(self.settings.replica_url, migrate=False)
 
     @cached_property
     def parse_slots(self) -> threading.BoundedSemaphore:

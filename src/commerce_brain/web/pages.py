@@ -30,7 +30,9 @@ from ..store.audit import record, verify
 from ..fulfilment.rule_edits import effective_policies
 from ..store.sessions import end_session, find_session_user, start_session
 from .audit_sentences import Names, audit_sentence
+from ..store.data_state import data_state
 from .award_views import money, when
+from .cockpit_figures import award_totals_at, warning_counts_at
 from .client import client_address, secure_cookies
 from .params import YearQuery
 from .security import (
@@ -196,12 +198,16 @@ def _monitoring_page(request: Request, user: User, template: str, year: int, org
     rendered once per (evaluation, parameters) and shared by every request on a memo hit."""
     p = platform(request)
     visible = scope(request, user)
-    observations = gather_observations(p.catalog, p.engine)
-    frame = evaluation(p.engine, p.catalog, visible, year=year, org_unit=org_unit, observations=observations)
-    totals = f.award_totals(p.engine, scope=visible, year=year) if can(user, "view_policies") else None
-    # The warnings' counts are asked for on every request (one query) and are part of the key.
-    warnings = fu.count_warnings(p.engine, visible) if can(user, "view_warnings") else None
-    lights = latest_light_counts(p, visible) if can(user, "view_projects") else None
+    # One statement says whether anything changed (store.data_state); everything else is read
+    # from the reader (the replica, if any) only when it did, and memoised per process.
+    state = data_state(p.reader)
+    observations = gather_observations(p.catalog, p.reader, version=state.actuals)
+    frame = evaluation(p.reader, p.catalog, visible, year=year, org_unit=org_unit, observations=observations)
+    totals = award_totals_at(p.reader, state, visible, year) if can(user, "view_policies") else None
+    # The award totals and the warnings' counts are part of the rendering key.
+    warnings = warning_counts_at(p.reader, state, visible) if can(user, "view_warnings") else None
+    lights = (latest_light_counts(p, visible, engine=p.reader, state=state.projects)
+              if can(user, "view_projects") else None)
 
     def context() -> dict:
         plans = [{"id": plan_id, "title": part["plan_title"][0], "counts": status_counts(part), "n": part.height}
@@ -259,9 +265,9 @@ async def indicator_page(request: Request, plan_id: str, indicator_id: str, year
     require(user, "view_plans")
     p = platform(request)
     visible = scope(request, user)
-    observations = gather_observations(p.catalog, p.engine)
+    observations = gather_observations(p.catalog, p.reader)
     # An indicator of a plan that has ended is still shown, as of its last year.
-    frame = evaluation(p.engine, p.catalog, visible, year=year, org_unit=org_unit, as_of=True,
+    frame = evaluation(p.reader, p.catalog, visible, year=year, org_unit=org_unit, as_of=True,
                        observations=observations)
 
     def context() -> dict:

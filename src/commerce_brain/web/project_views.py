@@ -33,6 +33,7 @@ MONTH = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
 _DATA = IdentityMemo(8)
 _STATUS = IdentityMemo(64)
 _LINT = IdentityMemo(1)
+_LIGHTS = IdentityMemo(64)
 
 
 @dataclass(frozen=True)
@@ -47,18 +48,21 @@ class ProjectData:
     column_names: dict
 
 
-def project_data(p) -> ProjectData:
-    """The projects and reports of ``p`` (the Platform) as stored now, memoised per store state."""
-    return _DATA.get((p.engine, p.catalog), store_state(p.engine), lambda: _load(p))
+def project_data(p, *, engine=None, state: tuple[int, int] | None = None) -> ProjectData:
+    """The projects and reports of ``p`` (the Platform) as stored now, memoised per store state.
+    ``engine``: where to read (the primary by default; the cockpit passes ``p.reader``);
+    ``state``: its ``store_state`` when the caller already read it (``store.data_state``)."""
+    engine = engine or p.engine
+    return _DATA.get((engine, p.catalog), state or store_state(engine), lambda: _load(p, engine))
 
 
-def _load(p) -> ProjectData:
-    catalog = load_project_catalog(extra=extra_projects(p.engine))
+def _load(p, engine) -> ProjectData:
+    catalog = load_project_catalog(extra=extra_projects(engine))
     names = pl.DataFrame({"org_unit": list(p.catalog.org_unit_names()),
                           "org_unit_name": list(p.catalog.org_unit_names().values())})
     projects = catalog.projects.join(names, on="org_unit", how="left").with_columns(
         pl.col("org_unit_name").fill_null(pl.col("org_unit")))
-    reports = newest_reports(p.engine)
+    reports = newest_reports(engine)
     months = tuple(sorted(set(reports["month"].to_list()), reverse=True)) if reports.height else ()
     return ProjectData(projects=projects, reports=reports, settings=catalog.settings, months=months,
                        column_names=catalog.columns)
@@ -167,12 +171,17 @@ def column_label(column: int | None, number: int | None) -> str:
     return f"专栏{column} 第{number}项" if number is not None else f"专栏{column}"
 
 
-def latest_light_counts(p, scope: Scope) -> tuple[str | None, tuple[tuple[str, int], ...]]:
+def latest_light_counts(p, scope: Scope, *, engine=None,
+                        state: tuple[int, int] | None = None) -> tuple[str | None, tuple[tuple[str, int], ...]]:
     """The cockpit's tile: the newest reported month and how many visible projects in each light
-    (hashable: it is part of the cockpit's rendering key)."""
-    data = project_data(p)
-    month = month_or_latest(data, None)
-    return month, tuple(light_counts(visible_status(data, scope, month)).items())
+    (hashable: it is part of the cockpit's rendering key), counted once per memoised data and scope."""
+    data = project_data(p, engine=engine, state=state)
+
+    def count() -> tuple[str | None, tuple[tuple[str, int], ...]]:
+        month = month_or_latest(data, None)
+        return month, tuple(light_counts(visible_status(data, scope, month)).items())
+
+    return _LIGHTS.get((data,), scope, count)
 
 
 def project_light_tiles(lights: tuple | None) -> dict | None:
