@@ -63,3 +63,28 @@ def fresh_database(server_url: str, name: str) -> str:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return server_url.replace("/postgres?", f"/{name}?")
+
+
+REPLICA_PORT = 54330
+
+
+class StreamingReplica(TemporaryPostgres):
+    """A hot-standby streaming replica of a running ``TemporaryPostgres``, in a folder of its own on
+    another port: ``pg_basebackup -R`` copies the primary and writes its ``primary_conninfo``,
+    then the standby replays the primary's WAL as it streams (read only: a write is refused)."""
+
+    def __init__(self, primary: TemporaryPostgres) -> None:
+        super().__init__()
+        self.primary = primary
+
+    def start(self) -> str:
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
+            self.root.chmod(0o755)
+        subprocess.run(_as_server_user([_binary("pg_basebackup"), "-D", str(self.data), "-R", "-X", "stream",
+                                        "-h", str(self.primary.root), "-p", str(PORT), "-U", "postgres"]),
+                       check=True, capture_output=True)
+        options = f"-k {self.root} -p {REPLICA_PORT} -c listen_addresses='' -c fsync=off -c hot_standby=on"
+        subprocess.run(_as_server_user([_binary("pg_ctl"), "-D", str(self.data), "-o", options, "-w",
+                                        "-l", str(self.root / "server.log"), "start"]), check=True, capture_output=True)
+        return f"postgresql+psycopg://postgres@/postgres?host={self.root}&port={REPLICA_PORT}"
