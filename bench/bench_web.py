@@ -134,17 +134,18 @@ def cookie_value(response: http.client.HTTPResponse, name: str) -> str:
     raise RuntimeError(f"no {name} cookie in the response")
 
 
-def sign_in(port: int, password: str) -> str:
-    """Sign in through the form like a browser; returns the Cookie header for the session."""
+def sign_in(port: int, password: str, username: str = USERNAME, *, check: bool = True) -> str:
+    """Sign in through the form like a browser; returns the Cookie header for the session
+    (with ``check``, after making sure every benchmarked page answers 200 with it)."""
     form = request(port, "GET", "/login")
     token = re.search(rb'name="login_token" value="([^"]+)"', form.body).group(1).decode()
     login_cookie = f"cb_login={cookie_value(form, 'cb_login')}"
-    body = urlencode({"username": USERNAME, "password": password, "login_token": token, "next": "/"})
+    body = urlencode({"username": username, "password": password, "login_token": token, "next": "/"})
     answer = request(port, "POST", "/login", body=body, cookie=login_cookie)
     if answer.status != 303:
         raise RuntimeError(f"sign-in failed: HTTP {answer.status}")
     cookie = f"cb_session={cookie_value(answer, 'cb_session')}"
-    for path in PAGES.values():
+    for path in PAGES.values() if check else ():
         page = request(port, "GET", path, cookie=cookie)
         if page.status != 200:
             raise RuntimeError(f"{path} answers HTTP {page.status} after sign-in")
@@ -186,9 +187,11 @@ class Server:
 
 
 def wrk(port: int, path: str, cookie: str, *, duration: str, connections: int, threads: int,
-        timeout: str, think: int = 0) -> dict:
+        timeout: str, think: int = 0, script: Path = LUA, extra: tuple[str, ...] = ()) -> dict:
+    """One wrk run with ``script`` (``percentiles.lua``: its arguments the cookie, the think time
+    and ``extra``); its RESULT line parsed, with requests/s."""
     command = ["wrk", "-c", str(connections), "-t", str(threads), "-d", duration, "--timeout", timeout,
-               "-s", str(LUA), f"http://127.0.0.1:{port}{path}", "--", cookie, str(think)]
+               "-s", str(script), f"http://127.0.0.1:{port}{path}", "--", cookie, str(think), *extra]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
