@@ -99,12 +99,12 @@ def run_mix(port: int, cookies: Path, args, think: int) -> dict:
 def line(setup: str, workers: int, think: int, r: dict) -> str:
     failed = r["non2xx"] or r["socket_errors"] or r["timeouts"] or not r["requests"]
     return (f"{setup:<22} {workers:>7} {think:>8} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
-            f"{r['p99_ms']:>8.1f} {r['requests']:>9,} {r['non2xx']:>7} {r['socket_errors'] + r['timeouts']:>6}"
+            f"{r['p99_ms']:>8.1f} {r['requests']:>9,} {r['non2xx']:>7} {r['socket_errors']:>6} {r['timeouts']:>8}"
             f"{'  FAILED' if failed else ''}")
 
 
 HEADER = (f"{'setup':<22} {'workers':>7} {'think ms':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'requests':>9} {'non-2xx':>7} {'errors':>6}")
+          f"{'requests':>9} {'non-2xx':>7} {'errors':>6} {'timeouts':>8}")
 
 
 def cluster(command: str, *args: str) -> None:

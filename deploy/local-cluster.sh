@@ -7,9 +7,9 @@
 #   deploy/local-cluster.sh scale DIR WORKERS         # restart the workers and nginx with WORKERS workers
 #   deploy/local-cluster.sh down DIR                  # stop what `up` started (by its pid files) and keep DIR
 #
-# After `up`, DIR/cluster.env holds PRIMARY_URL, REPLICA_URL and PORT (sourceable). Everything
-# listens on 127.0.0.1 or on Unix sockets in DIR/run; PostgreSQL trusts local connections (a
-# throwaway cluster: the systemd path in docs/deploy.md sets passwords and TLS). Needs Debian's
+# FIRST_WORKER_PORT (default 8101) moves the workers' ports. After `up`, DIR/cluster.env holds
+# PRIMARY_URL, REPLICA_URL, PORT and FIRST_WORKER_PORT (sourceable). Everything listens on
+# 127.0.0.1 or on Unix sockets in DIR/run; PostgreSQL trusts local connections (a throwaway cluster: the systemd path in docs/deploy.md sets passwords and TLS). Needs Debian's
 # postgresql and nginx; as root the PostgreSQL servers run as the `postgres` user.
 set -euo pipefail
 
@@ -19,7 +19,7 @@ CB=${COMMERCE_BRAIN_BIN:-$(command -v commerce-brain || echo "$ROOT/.venv/bin/co
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PRIMARY_PORT=5441
 REPLICA_PORT=5442
-FIRST_WORKER_PORT=8101
+FIRST_WORKER_PORT=${FIRST_WORKER_PORT:-8101}  # the workers listen on this port and the next ones
 
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 die() { echo "local-cluster: $*" >&2; exit 1; }
@@ -78,10 +78,12 @@ start_nginx() {  # DIR N PORT: the balancer over the N workers
   wait_for "http://127.0.0.1:$port/login" "nginx (see $dir/logs/nginx-error.log)"
 }
 
-wait_for() {  # URL WHAT: until the URL answers 200 (60 s)
-  local i
+wait_for() {  # URL WHAT: until http://127.0.0.1:PORT/PATH answers 200 (60 s); bash alone, no curl
+  local i rest=${1#http://127.0.0.1:} status
   for i in $(seq 1 300); do
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ]; then return 0; fi
+    status=$( { exec 3<>"/dev/tcp/127.0.0.1/${rest%%/*}" && printf 'GET /%s HTTP/1.0\r\n\r\n' "${rest#*/}" >&3 \
+                && head -c 12 <&3; } 2>/dev/null || true)
+    if [ "$status" = "HTTP/1.1 200" ]; then return 0; fi
     sleep 0.2
   done
   die "$2 did not answer on $1"
@@ -115,7 +117,7 @@ case "$command" in
     [ ! -e "$dir/primary" ] || die "$dir already holds a cluster: down it and remove the folder first"
     mkdir -p "$dir" && dir=$(cd "$dir" && pwd)
     start_postgres "$dir"
-    echo "PORT=$port" >>"$dir/cluster.env"
+    printf 'PORT=%s\nFIRST_WORKER_PORT=%s\n' "$port" "$FIRST_WORKER_PORT" >>"$dir/cluster.env"
     # shellcheck disable=SC1091
     . "$dir/cluster.env"
     # The schema once, before the workers (each would otherwise race to migrate an empty database).
