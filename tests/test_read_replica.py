@@ -16,8 +16,8 @@ from contextlib import contextmanager
 
 import polars as pl
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, text
+from test_pages_chinese import PASSWORD, signed_in
 
 from commerce_brain.catalog import load_catalog
 from commerce_brain.demo import demo_observations
@@ -30,7 +30,6 @@ from commerce_brain.web.app import create_app
 
 pytestmark = pytest.mark.postgres
 
-PASSWORD = "correct-horse-42"
 NEW_VALUE = 4321.98  # 社会消费品零售总额, 2023, the city: a figure the demo does not have
 
 
@@ -75,16 +74,6 @@ def _replay_paused(standby):
             conn.execute(text("SELECT pg_wal_replay_resume()"))
 
 
-def _signed_in(app) -> TestClient:
-    client = TestClient(app)
-    form = client.get("/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', form.text).group(1)
-    answer = client.post("/login", data={"username": "city", "password": PASSWORD, "login_token": token},
-                         follow_redirects=False)
-    assert answer.status_code == 303
-    return client
-
-
 def _statements(engine) -> list[str]:
     """Every SQL statement ``engine`` sends from now on (a real count on the real connection)."""
     sent: list[str] = []
@@ -118,7 +107,7 @@ def test_the_cockpit_reads_the_replica_while_sign_in_and_writes_use_the_primary(
                               & (pl.col("period") == "2023")).with_columns(value=pl.lit(NEW_VALUE))
         save_observations(primary, revised, file_name="revision", sha256="-", imported_by="test")
         # Signed in during the lag: the session is on the primary only, and it is honoured at once.
-        client = _signed_in(app)
+        client = signed_in(app, "city")
         lagging = client.get("/")
         assert lagging.status_code == 200
         assert num(old) in lagging.text and num(NEW_VALUE) not in lagging.text
