@@ -18,7 +18,7 @@ memory (ru_maxrss) is its own; each prints one JSON line the parent reads.
    split into runs of a few minutes, recombined with ``combine``. Wall time, peak RSS per
    worker, and the projection to a cluster.
 3. ``identical``: the same simulation (cluster) against one process over the concatenated
-   partitions (``partition_city`` of each plan entry): digests partition by partition, totals.
+   partitions (``synthetic_scale.scale_city``): digests partition by partition, totals.
 4. ``breakdown``: where one partition's time goes (generate, write, read, evaluate, digest,
    write awards), each step timed alone in a fresh process.
 
@@ -153,13 +153,11 @@ def child_single_simulated(enterprise_years: int, parts: int) -> dict:
     """One process over the concatenation of the simulation's partitions."""
     from commerce_brain.policy.distributed import digests_by_part, simulation_plan
     from commerce_brain.policy.engine import evaluate_years, packaged
-    from commerce_brain.policy.synthetic_scale import partition_city
+    from commerce_brain.policy.synthetic_scale import scale_city
 
     packaged()
     plan = simulation_plan(enterprise_years, parts, YEARS)
-    generated = [partition_city(p.part, p.n_enterprises, YEARS, eid_start=p.eid_start) for p in plan]
-    city = [pl.concat([g[i] for g in generated]) for i in range(3)]
-    del generated
+    city = scale_city(enterprise_years, YEARS, parts=parts)  # the plan's partitions, concatenated
     gc.collect()
     start = time.perf_counter()
     awards = evaluate_years(*city, YEARS, keep_eid=True).awards

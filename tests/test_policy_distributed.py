@@ -20,7 +20,7 @@ from commerce_brain.policy.partitions import (
     CANONICAL_ORDER, PartitionError, evaluate_partitioned, read_awards, run_digest, write_partitions,
 )
 from commerce_brain.policy.synthetic import city
-from commerce_brain.policy.synthetic_scale import partition_city
+from commerce_brain.policy.synthetic_scale import partition_city, scale_city
 
 YEARS = [2019, 2020, 2021, 2022, 2023]
 runner = CliRunner()
@@ -84,6 +84,8 @@ def test_simulate_on_the_cluster_equals_one_process_over_the_same_partitions(cli
     summaries = simulate(client, 60_000, parts=4, years=YEARS)
     frames = [partition_city(p.part, p.n_enterprises, YEARS, eid_start=p.eid_start) for p in plan]
     together = [pl.concat([f[i] for f in frames]) for i in range(3)]
+    for concatenated, scale in zip(together, scale_city(60_000, YEARS, parts=4), strict=True):
+        assert_frame_equal(concatenated, scale)  # the single-process benches' city is the simulation's
     single = evaluate_years(*together, YEARS, keep_eid=True).awards
     assert single.height > 1_000
     expected = digests_by_part(single, plan)

@@ -73,10 +73,14 @@ class SimulatedPart:
 
 def simulation_plan(enterprise_years: int, parts: int, years: Sequence[int]) -> list[SimulatedPart]:
     """``enterprise_years`` over ``years`` cut into ``parts`` partitions of consecutive
-    enterprise numbers, sizes differing by at most one enterprise."""
-    n = enterprise_years // len(years)
-    sizes = [n // parts + (i < n % parts) for i in range(parts)]
-    starts = [sum(sizes[:i]) for i in range(parts)]
+    enterprise numbers, sizes differing by at most one enterprise: the cut of
+    ``synthetic_scale.scale_city``, so its single-process city is the simulation's."""
+    from itertools import accumulate
+
+    from .synthetic_scale import partition_sizes
+
+    sizes = partition_sizes(enterprise_years // len(years), parts)
+    starts = [0, *accumulate(sizes)][:-1]
     return [SimulatedPart(i, size, start) for i, (size, start) in enumerate(zip(sizes, starts, strict=True))]
 
 
