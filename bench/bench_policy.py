@@ -146,6 +146,9 @@ def compare_kernels(policies: PolicyCatalog, tbs, a: dict[str, np.ndarray], roun
     same_inputs(a)
     paths = {
         "engine": Timed(rd_kernel(policies, a)),
+        # The same query on the first row alone: what every collect costs before any row
+        # (planning, the thread pool), which no amount of fusing removes.
+        "engine, one row": Timed(rd_kernel(policies, {name: values[:1] for name, values in a.items()})),
         "numpy": Timed(lambda: rd_numpy(a)),
         "openfisca": Timed(lambda sim: sim.calculate(RD_RULE, str(AWARD_YEAR)),
                            setup=lambda: openfisca_array_simulation(tbs, openfisca_inputs(a))),
@@ -159,6 +162,7 @@ def print_kernels(title: str, t: dict[str, Timing]) -> None:
     print(f"   (a) engine's compiled rule (catalog → Polars): {t['engine'].ms()}")
     print(f"   (b) NumPy int64, exact fen (the floor):        {t['numpy'].ms()}")
     print(f"   (c) OpenFisca calculate() on arrays, float32:  {t['openfisca'].ms()}")
+    print(f"   (a′) the engine's query on one row (fixed cost): {t['engine, one row'].ms()}")
     for label, other in (("NumPy    ", "numpy"), ("OpenFisca", "openfisca")):
         r = ratios(t["engine"], t[other])
         print(f"   engine / {label} = {r.min:5.2f} / {r.median:5.2f} / {r.max:5.2f}× per round "
