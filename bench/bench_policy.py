@@ -283,7 +283,7 @@ def main() -> int:
     repeat, slow = args.repeat, args.slow_repeat
 
     print(f"Python {sys.version.split()[0]}, Polars {pl.__version__}, NumPy {np.__version__}, "
-          f"OpenFisca-Core {openfisca_version()}; {os.cpu_count()} CPUs; "
+          f"OpenFisca-Core {openfisca_version()}; {os.cpu_count()} CPUs, Polars threads {pl.thread_pool_size()}; "
           f"load average at start {os.getloadavg()[0]:.2f}; median of {repeat} runs (slow paths: {slow}; "
           f"kernels: {args.kernel_repeat} interleaved rounds), gc.collect() before each run")
 
