@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+import numpy as np
 import polars as pl
 
 from .fact_registry import fact_schema
@@ -34,49 +35,50 @@ def enterprise_rows(keys: pl.Series, eids: pl.Series) -> pl.Series:
     where no enterprise has that key.
 
     Rows numbered 0…n-1, or one consecutive range of a partition (the usual cases), make the
-    row the key less the first one: no join. Keys in any other order are joined once.
+    row the key less the first one: no join, and no copy at all for keys 0…n-1 all known.
+    Keys in any other order are joined once.
     """
-    if eids.is_empty():
+    keys = keys.cast(pl.UInt32)
+    if eids.is_empty() or keys.is_empty():
         return pl.Series(keys.name, [None] * len(keys), dtype=pl.UInt32)
-    first = eids[0]
-    consecutive = (eids.diff().drop_nulls() == 1).all()
-    if consecutive:
+    first, n = eids[0], len(eids)
+    if eids[-1] - first == n - 1 and (eids.diff().drop_nulls() == 1).all():
+        if keys.min() >= first and keys.max() < first + n:  # every key known: no nulls to make
+            return keys - first if first else keys
         row = keys.cast(pl.Int64) - first
-        return row.set(~row.is_between(0, len(eids) - 1), None).cast(pl.UInt32)
+        return row.set(~row.is_between(0, n - 1), None).cast(pl.UInt32)
     table = pl.DataFrame({"eid": eids}).with_row_index("_row")
-    return pl.DataFrame({"eid": keys.cast(pl.UInt32)}).join(
-        table, on="eid", how="left", maintain_order="left")["_row"]
+    return pl.DataFrame({"eid": keys}).join(table, on="eid", how="left", maintain_order="left")["_row"]
 
 
 def keyed(rows: pl.DataFrame, enterprises: pl.DataFrame) -> pl.DataFrame:
     """``rows`` (facts or events) keyed by ``eid`` (their own, or joined from ``uscc`` once),
-    without the rows of unknown enterprises, and with ``_row``: their enterprise's row."""
+    without the rows of unknown enterprises."""
     if "eid" not in rows.columns:
         rows = rows.join(enterprises.select("uscc", "eid"), on="uscc", how="inner", maintain_order="left")
     rows = rows.drop("uscc", strict=False).with_columns(pl.col("eid").cast(pl.UInt32))
     found = enterprise_rows(rows["eid"], enterprises["eid"])
-    rows = rows.with_columns(found.alias("_row"))
-    return rows.filter(pl.col("_row").is_not_null()) if found.null_count() else rows
+    return rows.filter(found.is_not_null()) if found.null_count() else rows
 
 
 def _with_attributes(rows: pl.DataFrame, enterprises: pl.DataFrame,
                      attributes: Sequence[str] | None) -> pl.DataFrame:
     """Each row's enterprise ``attributes`` (every non-key column when None), gathered by the
-    row's ``_row``: cheaper than a join, since it is the position."""
+    enterprise's row: cheaper than a join, since the key gives the position."""
     names = [c for c in (enterprises.columns if attributes is None else attributes)
              if c not in KEYS and c not in rows.columns]
-    gathered = enterprises.select(pl.col(names).gather(rows["_row"])) if names else None
-    rows = rows.drop("_row")
-    return rows.hstack(gathered) if gathered is not None else rows
+    if not names:
+        return rows
+    return rows.hstack(enterprises.select(pl.col(names).gather(enterprise_rows(rows["eid"], enterprises["eid"]))))
 
 
 def _sorted_by_enterprise_year(rows: pl.DataFrame) -> bool:
     """Whether ``rows`` already run by eid, then year: one pass, far cheaper than a sort."""
     if rows.height < 2:
         return True
-    eid, year = pl.col("eid").cast(pl.Int64), pl.col("year")
-    ahead = (eid > eid.shift(1)) | ((eid == eid.shift(1)) & (year > year.shift(1)))
-    return bool(rows.select(ahead.slice(1).all()).item())
+    eid, year = rows["eid"].to_numpy(), rows["year"].to_numpy()
+    same = eid[1:] == eid[:-1]
+    return bool(np.all((eid[1:] > eid[:-1]) | (same & (year[1:] > year[:-1]))))
 
 
 def facts_context(enterprises: pl.DataFrame, facts: pl.DataFrame,
@@ -110,9 +112,8 @@ def events_context(enterprises: pl.DataFrame, facts_ctx: pl.DataFrame, events: p
     when it has one (partitions of a city carry a global one), else its row in the input, the
     same whichever years are asked (a deal is what a per-deal cap applies to)."""
     numbered_deals = events if "deal" in events.columns else events.with_row_index("deal")
-    picked = keyed(
-        numbered_deals.with_columns(pl.col("deal").cast(pl.UInt32)).filter(pl.col("year").is_in(list(years))),
-        enterprises)
+    picked = keyed(numbered_deals.filter(pl.col("year").is_in(list(years))).with_columns(pl.col("deal").cast(pl.UInt32)),
+                   enterprises)
     rows = _with_attributes(picked, enterprises, attributes)
     # The facts the context carries (the engine keeps only those rules read) and their prev__.
     carried = [c for c in facts_ctx.columns if c in FACT_TYPES or c.startswith("prev__")]

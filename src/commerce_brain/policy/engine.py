@@ -82,7 +82,9 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
     needed = columns_read(policies)
     attributes = [c for c in needed["enterprises"] if c not in ("eid", "uscc", "name")]
     own_keys = "eid" in enterprises.columns
-    enterprises = numbered(conform(enterprises, _keyed_schema(enterprises, ENTERPRISE_SCHEMA, needed["enterprises"])))
+    # In one chunk (a Parquet file gives one per row group): every later step gathers from
+    # the enterprises by row, and Polars gathers from a chunked column many times slower.
+    enterprises = numbered(conform(enterprises, _keyed_schema(enterprises, ENTERPRISE_SCHEMA, needed["enterprises"]))).rechunk()
     if own_keys and enterprises["eid"].n_unique() != enterprises.height:
         # Two enterprises under one key would each take the other's facts, events and awards.
         raise PolicyDataError("企业内部编号重复：每家企业的编号必须唯一")
@@ -93,18 +95,35 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
     events = conform(events, _keyed_schema(events, EVENT_SCHEMA, needed["events"]))
     _check_bounds(policies, facts, events)
     prev = {n.removeprefix("prev__") for n in read if n.startswith("prev__")}
-    facts_ctx = facts_context(enterprises, facts, prev, attributes=attributes)
+    # What the contexts copy onto every row: the attributes rules read, text as categories
+    # (4 bytes a row, not a string each); names and codes join only the awards, at the end.
+    carried = enterprises.select("eid", "uscc", *(pl.col(a).cast(pl.Categorical) if enterprises.schema[a] == pl.String
+                                                  else pl.col(a) for a in attributes))
+    facts_ctx = facts_context(carried, facts, prev)
     # Event rules rarely read the enterprise's yearly figures; join them only if one does.
     event_rules = [r for p in policies.policies for r in p.rules if "facts" not in r.on]
     reads_facts = any(set(figures_used(r)) & FACT_NAMES for r in event_rules)
-    events_ctx = events_context(enterprises, facts_ctx, events, years, with_facts=reads_facts,
-                                attributes=attributes)
+    events_ctx = events_context(carried, facts_ctx, events, years, with_facts=reads_facts)
+    candidates = _rule_queries(policies, catalog, facts_ctx, events_ctx, years)
+    # One collect for all rules, so Polars runs their queries in parallel.
+    stacked = pl.concat(pl.collect_all(candidates)) if candidates else pl.DataFrame(schema=CANDIDATE_SCHEMA)
+    # The contexts are done with: release them (every query holds them too) before arbitrating.
+    del facts, events, carried, facts_ctx, events_ctx, candidates
+    amounts, paid, superseded = arbitrate(stacked)
+    del stacked
+    awards = _attribute(amounts, paid, enterprises, [(p.id, p.city_level) for p in policies.policies])
+    return Result(awards=awards if keep_eid else awards.drop("eid"), superseded=superseded)
+
+
+def _rule_queries(policies: PolicyCatalog, catalog: Catalog, facts_ctx: pl.DataFrame, events_ctx: pl.DataFrame,
+                  years: Sequence[int]) -> list[pl.LazyFrame]:
+    """Every rule's candidates as a lazy query over its context: the facts, or the events of
+    the kinds it is triggered by (rules whose kinds did not occur have none)."""
     by_kind = {k: v.lazy() for k, v in events_ctx.partition_by("kind", as_dict=True).items()} if events_ctx.height else {}
     facts_lazy = facts_ctx.lazy()
-    candidates, payers = [], []
+    queries = []
     for policy in policies.policies:
         in_region = pl.col("org_unit").is_in(sorted(catalog.subtree(policy.region)))
-        payers.append((policy.id, policy.city_level))
         for rule in policy.rules:
             variables = readable(policies.variables, rule.on)
             if "facts" in rule.on:
@@ -114,13 +133,8 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
                 if not parts:
                     continue
                 table = pl.concat(parts)
-            candidates.append(evaluate_rule(policy, rule, variables, table, in_region, years))
-    # One collect for all rules, so Polars runs their queries in parallel.
-    stacked = pl.concat(pl.collect_all(candidates)) if candidates else pl.DataFrame(schema=CANDIDATE_SCHEMA)
-    del facts, events, facts_ctx, events_ctx, facts_lazy, by_kind, candidates  # release the inputs' copies early
-    awards, superseded = arbitrate(stacked)
-    awards = _attribute(awards, enterprises, payers)
-    return Result(awards=awards if keep_eid else awards.drop("eid"), superseded=superseded)
+            queries.append(evaluate_rule(policy, rule, variables, table, in_region, years))
+    return queries
 
 
 def variables_read(policies: PolicyCatalog) -> set[str]:
@@ -191,17 +205,54 @@ def _check_years(policies: PolicyCatalog, years: Sequence[int]) -> None:
             )
 
 
-def _attribute(awards: pl.DataFrame, enterprises: pl.DataFrame, payers: list[tuple[str, tuple[str, ...]]]) -> pl.DataFrame:
-    """Name, org unit and paying treasury of each award, in a stable order (eid kept first)."""
+def _attribute(candidates: pl.DataFrame, paid: pl.Series, enterprises: pl.DataFrame,
+               payers: list[tuple[str, tuple[str, ...]]]) -> pl.DataFrame:
+    """The ``paid`` rows of ``candidates`` with name, org unit and paying treasury, in a stable
+    order (eid kept first)."""
+    keys = candidates.select("eid", "year", "policy", "rule", "subject").rechunk()[paid]
+    rows = paid.gather(_award_order(keys))
+    del keys
+    # One gather per shown column, straight into award order (each column in one chunk first:
+    # a gather from a chunked column is many times slower); no copy of the whole table.
+    shown = [c for c in ("eid", *AWARD_COLUMNS) if c in candidates.columns]
+    awards = pl.DataFrame([candidates[c].rechunk().gather(rows) for c in shown])
     # Display attributes join only the awards, at the end, gathered by the enterprise's row.
-    rows = enterprise_rows(awards["eid"], enterprises["eid"])
-    awards = awards.hstack(enterprises.select(pl.col("uscc", "name", "org_unit").gather(rows)))
+    at = enterprise_rows(awards["eid"], enterprises["eid"])
+    awards = awards.hstack(enterprises.select(pl.col("uscc", "name", "org_unit").gather(at)))
     payer = pl.lit(None, dtype=pl.String)
     for policy_id, city_level in payers:
         payer = pl.when(pl.col("policy") == policy_id).then(payer_expr(city_level)).otherwise(payer)
-    return (
-        awards.with_columns(payer.alias("payer"))
-        .with_columns(pl.col("payer").is_in(list(SETTLES_WITH_CITY)).alias("settle_with_city"))
-        .sort(["year", "eid", "policy", "rule", "subject", "payee"])
-        .select("eid", *AWARD_COLUMNS)
-    )
+    return awards.with_columns(payer.alias("payer")).with_columns(
+        pl.col("payer").is_in(list(SETTLES_WITH_CITY)).alias("settle_with_city")).select("eid", *AWARD_COLUMNS)
+
+
+def _award_order(awards: pl.DataFrame) -> pl.Series:
+    """The row order sorting ``awards`` by year, eid, policy, rule, subject, payee.
+
+    A rule has one payee, so (year, eid, policy, rule) pack into one UInt64 (policy and rule
+    by their rank among the values present); that one column sorts fast, and only the rows
+    tied on it (several events of one rule, enterprise and year) are then ordered by subject.
+    """
+    if awards.height < 2:
+        return pl.Series("order", range(awards.height), dtype=pl.UInt32)
+    first, last = awards["year"].min(), awards["year"].max()
+    ranks = {name: awards[name].unique().sort() for name in ("policy", "rule")}
+    if last - first >= 2**15 or len(ranks["policy"]) * len(ranks["rule"]) >= 2**16:
+        return awards.select(pl.arg_sort_by(["year", "eid", "policy", "rule", "subject", "payee"]))[:, 0]
+
+    def rank(name: str) -> pl.Expr:
+        values = ranks[name]
+        return pl.col(name).replace_strict(values, pl.int_range(len(values), eager=True), return_dtype=pl.UInt64)
+
+    key = awards.select(
+        (pl.col("year") - first).cast(pl.UInt64) * 2**48 + pl.col("eid").cast(pl.UInt64) * 2**16
+        + rank("policy") * len(ranks["rule"]) + rank("rule"))[:, 0]
+    order = key.arg_sort()
+    ordered = key.gather(order)
+    tied = ((ordered == ordered.shift(1)) | (ordered == ordered.shift(-1))).fill_null(False)
+    if not tied.any():
+        return order
+    places = tied.arg_true()
+    ties = pl.DataFrame({"key": ordered.gather(places), "row": order.gather(places)})
+    ties = ties.with_columns(awards["subject"].gather(ties["row"]).alias("subject")).sort(["key", "subject"])
+    return order.scatter(places, ties["row"])
