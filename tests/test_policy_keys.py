@@ -149,8 +149,8 @@ def test_the_bench_city_keeps_its_pinned_totals_keyed_either_way(catalogs):
     """The 200,000-enterprise city of bench/bench_policy.py: 206,732 awards, 599.86 亿元."""
     policies, _ = catalogs
     sample = city(200_000, YEARS, seed=42, event_kinds=sorted(policies.event_kinds()))
-    for frames in (sample, by_eid(*sample)):
-        awards = run(catalogs, *frames).awards
+    for frames, batch_rows in ((sample, 2_000_000), (by_eid(*sample), 2_000_000), (by_eid(*sample), 150_000)):
+        awards = run(catalogs, *frames, batch_rows=batch_rows).awards
         assert awards.height == 206_732
         assert awards["amount_fen"].sum() == 5_998_575_223_965
 
@@ -193,3 +193,27 @@ def test_the_scale_city_is_its_partitions_concatenated(catalogs):
     # The synthetic city's distributions: awards of the same order per enterprise-year.
     awards = run(catalogs, enterprises, facts, events).awards
     assert 0.1 < awards.height / facts.height < 0.35
+
+
+@pytest.mark.parametrize("batch_rows", [997, 3_001, 7_000])
+def test_batches_of_enterprises_give_the_awards_of_one_pass(sample, by_uscc, catalogs, batch_rows):
+    """The engine evaluates whole enterprises a batch at a time (bounded memory): batches whose
+    nominal size splits enterprises (moved to an enterprise's first row), ones that split none,
+    a few large ones — the same awards and superseded candidates, in the same order."""
+    for frames in (sample, by_eid(*sample)):
+        result = run(catalogs, *frames, keep_eid=True, batch_rows=batch_rows)
+        assert result.awards.equals(by_uscc.awards)
+        assert result.superseded.equals(by_uscc.superseded)
+
+
+def test_facts_in_chunks_each_sorted_but_not_together_are_sorted_first(sample, by_uscc, catalogs):
+    """The engine skips its sort when the facts already run by eid and year, checking chunk by
+    chunk (as a Parquet file gives them): two sorted chunks out of order must still be sorted."""
+    enterprises, facts, events = by_eid(*sample)
+    later, earlier = facts.filter(pl.col("eid") >= 2_000), facts.filter(pl.col("eid") < 2_000)
+    chunked = pl.concat([later, earlier], rechunk=False)
+    assert chunked["eid"].n_chunks() == 2
+    assert run(catalogs, enterprises, chunked, events, keep_eid=True).awards.equals(by_uscc.awards)
+    # Within a chunk, one year out of place is enough.
+    swapped = pl.concat([facts.slice(0, 3).reverse(), facts.slice(3)], rechunk=False)
+    assert run(catalogs, enterprises, swapped, events, keep_eid=True).awards.equals(by_uscc.awards)

@@ -72,13 +72,26 @@ def _with_attributes(rows: pl.DataFrame, enterprises: pl.DataFrame,
     return rows.hstack(enterprises.select(pl.col(names).gather(enterprise_rows(rows["eid"], enterprises["eid"]))))
 
 
-def _sorted_by_enterprise_year(rows: pl.DataFrame) -> bool:
-    """Whether ``rows`` already run by eid, then year: one pass, far cheaper than a sort."""
+def sorted_by_enterprise_year(rows: pl.DataFrame) -> bool:
+    """Whether ``rows`` already run by eid, then year: one pass, far cheaper than a sort, over
+    each chunk in place (a Parquet file gives one per row group; no copy of the columns)."""
     if rows.height < 2:
         return True
-    eid, year = rows["eid"].to_numpy(), rows["year"].to_numpy()
-    same = eid[1:] == eid[:-1]
-    return bool(np.all((eid[1:] > eid[:-1]) | (same & (year[1:] > year[:-1]))))
+    eids, years = rows["eid"].get_chunks(), rows["year"].get_chunks()
+    if [len(c) for c in eids] != [len(c) for c in years]:
+        eids, years = [rows["eid"].rechunk()], [rows["year"].rechunk()]
+    last = None
+    for eid_chunk, year_chunk in zip(eids, years, strict=True):
+        if not len(eid_chunk):
+            continue
+        eid, year = eid_chunk.to_numpy(), year_chunk.to_numpy()
+        if last is not None and (eid[0], year[0]) <= last:
+            return False
+        same = eid[1:] == eid[:-1]
+        if not np.all((eid[1:] > eid[:-1]) | (same & (year[1:] > year[:-1]))):
+            return False
+        last = (eid[-1], year[-1])
+    return True
 
 
 def facts_context(enterprises: pl.DataFrame, facts: pl.DataFrame,
@@ -94,7 +107,7 @@ def facts_context(enterprises: pl.DataFrame, facts: pl.DataFrame,
     """
     wanted = [v for v in FACT_VARIABLES if v in facts.columns and (prev is None or v in prev)]
     ordered = keyed(facts, enterprises)
-    if not _sorted_by_enterprise_year(ordered):
+    if not sorted_by_enterprise_year(ordered):
         ordered = ordered.sort(["eid", "year"])
     # Sorted by enterprise and year, the previous row is the previous year when both match.
     follows = (pl.col("eid") == pl.col("eid").shift(1)) & (pl.col("year") == pl.col("year").shift(1) + 1)
