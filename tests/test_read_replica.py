@@ -111,16 +111,18 @@ def test_the_cockpit_reads_the_replica_while_sign_in_and_writes_use_the_primary(
         lagging = client.get("/")
         assert lagging.status_code == 200
         assert num(old) in lagging.text and num(NEW_VALUE) not in lagging.text
+        assert client.get("/projects").status_code == 200
         with standby.connect() as conn:  # the standby has not seen the new import; the primary has
             assert conn.execute(text("SELECT count(*) FROM imports")).scalar_one() == 1
         with primary.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM imports")).scalar_one() == 2
 
-    # Sessions were read and written on the primary only; the page's data came from the replica.
+    # Sessions were read and written on the primary only; the pages' data came from the replica.
     assert any("web_sessions" in s for s in on_primary)
     assert not any("web_sessions" in s for s in on_replica)
     assert any("imports" in s for s in on_replica) and any("observation_versions" in s for s in on_replica)
     assert not any("observation_versions" in s for s in on_primary)
+    assert any("project_reports" in s for s in on_replica) and not any("project_reports" in s for s in on_primary)
 
     _caught_up(primary, standby)
     replicated = client.get("/")

@@ -41,7 +41,7 @@ from ..io.project_reports_import import EXTRA_SCHEMA, REPORTS_SCHEMA, check_repo
 from .audit import record
 from .bulk import insert_frame, read_frame
 from .fulfilment_tables import FulfilmentError, actor_name
-from .metadata import metadata
+from .metadata import metadata, read_only
 
 CHANGES = ("new", "revised", "unchanged")
 REPORT_VALUES = ["annual_plan_wan", "completed_month_wan", "completed_ytd_wan", "stage", "image_progress",
@@ -267,8 +267,9 @@ def newest_reports(engine: Engine, *, month: str | None = None, scope: Scope | N
 
 def store_state(engine: Engine) -> tuple[int, int]:
     """What identifies the stored reports and extra projects as they are: rows are only ever
-    added, so the highest ids change with every write (a memo's key)."""
-    with engine.connect() as conn:
+    added, so the highest ids change with every write (a memo's key). In autocommit: asked on
+    every request, it needs no transaction around it."""
+    with read_only(engine).connect() as conn:
         return (conn.execute(select(func.coalesce(func.max(project_reports.c.id), 0))).scalar_one(),
                 conn.execute(select(func.coalesce(func.max(projects_extra.c.id), 0))).scalar_one())
 

@@ -24,6 +24,7 @@ from .pages import render, render_shared
 from .params import ProjectId
 from ..io.projects_xlsx import write_projects_xlsx
 from ..store.project_tables import ReportRefused
+from ..store.data_state import data_state
 from .project_reports import FIELD_ZH, enter_report
 from ..projects.schedule import LIGHT_ZH, STAGE_ZH
 from .project_views import (
@@ -69,7 +70,9 @@ async def project_list(request: Request, month: str | None = None, column: str |
     """项目推进: every visible project's light in the month, filters, roll-ups with charts."""
     require(user, "view_projects")
     filters = Filters.parse(column, unit, org_unit, light)
-    data = project_data(platform(request))
+    p = platform(request)
+    # A read-only page: its data from the reader (the replica, if any), like the cockpit's.
+    data = project_data(p, engine=p.reader, state=data_state(p.reader).projects)
     shown = month_or_latest(data, month)
     visible_scope = scope(request, user)
     may_import = can(user, "import_projects")
