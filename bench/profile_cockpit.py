@@ -36,6 +36,9 @@ SHARES = {
 }
 
 
+OWN_SQLALCHEMY = "SQLAlchemy's own (not inside psycopg)"
+
+
 def shares(raw: Path) -> tuple[int, collections.Counter]:
     """Total samples and, per entry of SHARES, the samples whose stack holds it."""
     total, found = 0, collections.Counter()
@@ -45,6 +48,8 @@ def shares(raw: Path) -> tuple[int, collections.Counter]:
         for label, marker in SHARES.items():
             if marker in stack:
                 found[label] += int(count)
+        if "sqlalchemy/" in stack and "psycopg" not in stack:
+            found[OWN_SQLALCHEMY] += int(count)
     return total, found
 
 
@@ -81,7 +86,7 @@ def main() -> int:
         server.stop()
     print(f"cockpit: {result['rps']:.1f} req/s, p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
           f"non-2xx {result['non2xx']}; {total} samples ({total / result['requests']:.3f} per request)")
-    for label in SHARES:
+    for label in [*SHARES, OWN_SQLALCHEMY]:
         print(f"  {label:<40} {100 * found[label] / total:5.1f} %")
     print(f"load average at end {os.getloadavg()[0]:.2f}")
     return 0
