@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: help demo test install install-test bench bench-web bench-batch bench-uploads bench-entstore bench-notices bench-projects bench-fdi bench-warnings bench-allocation bench-library bench-policy lint-plans clean
+.PHONY: help demo test install install-test bench bench-web bench-web-cluster bench-batch bench-uploads bench-entstore bench-notices bench-projects bench-fdi bench-warnings bench-allocation bench-library bench-policy lint-plans clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -31,6 +31,11 @@ bench-web: install-test  ## cockpit and indicator page under 50 connections (wrk
 	scripts/system-packages
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
 	$(BIN)/python bench/bench_web.py
+
+bench-web-cluster: install-test  ## 500 signed-in users through nginx over 2 and 4 workers, PostgreSQL with a read replica (deploy/local-cluster.sh)
+	scripts/system-packages
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(BIN)/python bench/bench_web_cluster.py
 
 bench-batch: install-test  ## 免申即享 batch for 100,000 enterprises, SQLite and PostgreSQL
 	scripts/system-packages
