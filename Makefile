@@ -35,7 +35,7 @@ bench-web: install-test  ## cockpit and indicator page under 50 connections (wrk
 bench-web-cluster: install-test  ## 500 signed-in users through nginx over 2 and 4 workers, PostgreSQL with a read replica (deploy/local-cluster.sh)
 	scripts/system-packages
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 2; }
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(BIN)/python bench/bench_web_cluster.py
+	$(BIN)/python bench/bench_web_cluster.py
 
 bench-batch: install-test  ## 免申即享 batch for 100,000 enterprises, SQLite and PostgreSQL
 	scripts/system-packages
