@@ -142,3 +142,12 @@ def test_the_cockpit_reads_the_replica_while_sign_in_and_writes_use_the_primary(
 def test_without_a_replica_the_reader_is_the_primary(tmp_path):
     app = create_app(Settings.from_env(database_url=f"sqlite:///{tmp_path / 'store.sqlite3'}", data_dir=tmp_path))
     assert app.state.platform.reader is app.state.platform.engine
+
+
+def test_the_environments_replica_goes_with_the_environments_database_only(monkeypatch, tmp_path):
+    monkeypatch.setenv("COMMERCE_BRAIN_DATABASE_URL", "postgresql+psycopg://app@primary/cb")
+    monkeypatch.setenv("COMMERCE_BRAIN_REPLICA_URL", "postgresql+psycopg://app@replica/cb")
+    assert Settings.from_env().replica_url == "postgresql+psycopg://app@replica/cb"
+    # A command pointed at another database (--db) must not read a replica of the environment's.
+    assert Settings.from_env(database_url=f"sqlite:///{tmp_path / 'other.sqlite3'}").replica_url is None
+    assert Settings.from_env(database_url="sqlite://", replica_url="sqlite:///r").replica_url == "sqlite:///r"

@@ -32,13 +32,15 @@ class Settings:
     @classmethod
     def from_env(cls, *, database_url: str | None = None, data_dir: Path | None = None,
                  replica_url: str | None = None) -> Settings:
-        """Explicit arguments first, then the environment, then the defaults."""
+        """Explicit arguments first, then the environment, then the defaults. The replica of the
+        environment goes only with the environment's database: an explicit database is not
+        paired with a replica of some other one."""
         directory = Path(data_dir or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR)
         url = database_url or os.environ.get(DATABASE_URL_ENV)
         if not url:
             url = f"sqlite:///{(directory / DATABASE_FILE).as_posix()}"
-        return cls(data_dir=directory, database_url=url,
-                   replica_url=replica_url or os.environ.get(REPLICA_URL_ENV) or None)
+        replica = replica_url or (None if database_url else os.environ.get(REPLICA_URL_ENV)) or None
+        return cls(data_dir=directory, database_url=url, replica_url=replica)
 
 
 def jump_factor_from_env() -> float:
