@@ -95,9 +95,7 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
     needed = columns_read(policies)
     attributes = [c for c in needed["enterprises"] if c not in ("eid", "uscc", "name")]
     own_keys = "eid" in enterprises.columns
-    # In one chunk (a Parquet file gives one per row group): every later step gathers from
-    # the enterprises by row, and Polars gathers from a chunked column many times slower.
-    enterprises = numbered(conform(enterprises, _keyed_schema(enterprises, ENTERPRISE_SCHEMA, needed["enterprises"]))).rechunk()
+    enterprises = numbered(conform(enterprises, _keyed_schema(enterprises, ENTERPRISE_SCHEMA, needed["enterprises"])))
     if own_keys and enterprises["eid"].n_unique() != enterprises.height:
         # Two enterprises under one key would each take the other's facts, events and awards.
         raise PolicyDataError("企业内部编号重复：每家企业的编号必须唯一")
@@ -110,8 +108,12 @@ def evaluate_years(enterprises: pl.DataFrame, facts: pl.DataFrame | None, events
     prev = {n.removeprefix("prev__") for n in read if n.startswith("prev__")}
     # What the contexts copy onto every row: the attributes rules read, text as categories
     # (4 bytes a row, not a string each); names and codes join only the awards, at the end.
-    carried = enterprises.select("eid", "uscc", *(pl.col(a).cast(pl.Categorical) if enterprises.schema[a] == pl.String
-                                                  else pl.col(a) for a in attributes))
+    # In one chunk (a Parquet file gives one per row group): the contexts gather from it by
+    # row, and Polars gathers from a chunked column many times slower. The codes only when
+    # facts or events come keyed by them.
+    by_code = ["uscc"] if any(frame is None or "eid" not in frame.columns for frame in (facts, events)) else []
+    carried = enterprises.select("eid", *by_code, *(pl.col(a).cast(pl.Categorical) if enterprises.schema[a] == pl.String
+                                                    else pl.col(a) for a in attributes)).rechunk()
     # Keyed by eid once (unknown enterprises left out), each event with its deal number: its
     # row in the input unless it brings one.
     events = keyed(events if "deal" in events.columns else events.with_row_index("deal"), carried)
@@ -286,9 +288,13 @@ def _attribute(candidates: pl.DataFrame, paid: pl.Series, enterprises: pl.DataFr
     # a gather from a chunked column is many times slower); no copy of the whole table.
     shown = [c for c in ("eid", *AWARD_COLUMNS) if c in candidates.columns]
     awards = pl.DataFrame([candidates[c].rechunk().gather(rows) for c in shown])
-    # Display attributes join only the awards, at the end, gathered by the enterprise's row.
+    # Display attributes join only the awards, at the end, gathered by the enterprise's row
+    # from the batch's stretch of the enterprise table, put in one chunk (a batch is a range
+    # of eids: a range of rows, unless the keys came in another order).
     at = enterprise_rows(awards["eid"], enterprises["eid"])
-    awards = awards.hstack(enterprises.select(pl.col("uscc", "name", "org_unit").gather(at)))
+    first = at.min() or 0
+    stretch = enterprises.select("uscc", "name", "org_unit").slice(first, (at.max() or 0) - first + 1).rechunk()
+    awards = awards.hstack(stretch.select(pl.all().gather(at - first)))
     payer = pl.lit(None, dtype=pl.String)
     for policy_id, city_level in payers:
         payer = pl.when(pl.col("policy") == policy_id).then(payer_expr(city_level)).otherwise(payer)
