@@ -31,8 +31,8 @@ def numbered(enterprises: pl.DataFrame) -> pl.DataFrame:
 
 
 def enterprise_rows(keys: pl.Series, eids: pl.Series) -> pl.Series:
-    """The row of the enterprise table (whose keys are ``eids``) each of ``keys`` names; null
-    where no enterprise has that key.
+    """The row of the enterprise table (whose keys are ``eids``, unique) each of ``keys``
+    names; null where no enterprise has that key.
 
     Rows numbered 0…n-1, or one consecutive range of a partition (the usual cases), make the
     row the key less the first one: no join, and no copy at all for keys 0…n-1 all known.
@@ -42,7 +42,9 @@ def enterprise_rows(keys: pl.Series, eids: pl.Series) -> pl.Series:
     if eids.is_empty() or keys.is_empty():
         return pl.Series(keys.name, [None] * len(keys), dtype=pl.UInt32)
     first, n = eids[0], len(eids)
-    if eids[-1] - first == n - 1 and (eids.diff().drop_nulls() == 1).all():
+    # Keys are unique (the engine refuses a table that repeats one), so sorted and spanning
+    # exactly n values means consecutive: checked without building a diff of the table.
+    if eids[-1] - first == n - 1 and eids.is_sorted():
         if keys.min() >= first and keys.max() < first + n:  # every key known: no nulls to make
             return keys - first if first else keys
         row = keys.cast(pl.Int64) - first
