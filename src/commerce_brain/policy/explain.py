@@ -24,7 +24,11 @@ def yuan(fen: int | None) -> str:
     if fen is None:
         return "—"
     text = f"{fen / 100:,.2f}元" if fen % 100 else f"{fen // 100:,}元"
-    return text + (f"（{fen / 1_000_000:g}万元）" if fen >= 1_000_000 else "")
+    if fen < 1_000_000:
+        return text
+    wan = f"{fen / 1_000_000:g}"
+    # From 100亿元 up, six significant digits of 万元 would print as 1.7096e+06.
+    return text + (f"（{wan}万元）" if "e" not in wan else f"（{fen / 10_000_000_000:,.2f}亿元）")
 
 
 def _figure(name: str, value, policies: PolicyCatalog) -> str:
