@@ -19,7 +19,12 @@ memory (ru_maxrss) is its own; each prints one JSON line the parent reads.
    worker, and the projection to a cluster.
 3. ``identical``: the same simulation (cluster) against one process over the concatenated
    partitions (``synthetic_scale.scale_city``): digests partition by partition, totals.
-4. ``breakdown``: where one partition's time goes (generate, write, read, evaluate, digest,
+4. ``curve``: the scale curve of the three paths on the same files — for each size (default
+   100k … 30M) the lean city written by org unit, then single pass, partitioned (one at a time)
+   and distributed (``evaluate_distributed`` on a local cluster of 2 workers reading the same
+   partitions), each in a fresh process: time, µs per row, peak memory (the largest worker's,
+   for the cluster), and the three run digests compared.
+5. ``breakdown``: where one partition's time goes (generate, write, read, evaluate, digest,
    write awards), each step timed alone in a fresh process.
 
 Run every mode under ``flock /tmp/cb-bench.lock``; the commands and figures are in bench/README.md.
@@ -90,6 +95,32 @@ def child_partitioned(root: str, out: str) -> dict:
             "digest": run_digest({s.key: s.digest for s in summaries}),
             "largest": max(s.enterprise_years for s in summaries),
             "partitions": [[s.key, s.enterprise_years, round(s.seconds, 3)] for s in summaries]}
+
+
+def child_distributed(root: str, out: str, workers: int) -> dict:
+    """``evaluate_distributed`` over the partitions on a new local cluster (its start untimed)."""
+    from commerce_brain.policy.distributed import connect, evaluate_distributed
+    from commerce_brain.policy.partitions import peaks_by_worker, run_digest
+
+    client = connect(None, workers)
+    client.run(lambda: __import__("commerce_brain.policy.engine", fromlist=["packaged"]).packaged())
+    start = time.perf_counter()
+    summaries = evaluate_distributed(client, root, YEARS, out=out)
+    seconds = time.perf_counter() - start
+    client.close()
+    return {"seconds": seconds, "peak_rss": max(peaks_by_worker(summaries).values()),
+            "rows": sum(s.enterprise_years for s in summaries), "awards": sum(s.awards for s in summaries),
+            "amount_fen": sum(s.amount_fen for s in summaries),
+            "digest": run_digest({s.key: s.digest for s in summaries})}
+
+
+def child_digest_single(awards_file: str) -> dict:
+    """The single pass's awards, split by partition as written, hashed as a run is."""
+    from commerce_brain.policy.partitions import digest, run_digest
+
+    awards = pl.read_parquet(awards_file)
+    parts = awards.partition_by("org_unit", as_dict=True)
+    return {"digest": run_digest({key[0]: digest(frame) for key, frame in parts.items()})}
 
 
 def child_single(root: str, awards_file: str) -> dict:
@@ -201,6 +232,8 @@ CHILDREN = {
     "compare": lambda a: child_compare(a[0], a[1]),
     "simulate": lambda a: child_simulate(*(int(x) for x in a)),
     "single-simulated": lambda a: child_single_simulated(int(a[0]), int(a[1])),
+    "distributed": lambda a: child_distributed(a[0], a[1], int(a[2])),
+    "digest-single": lambda a: child_digest_single(a[0]),
 }
 
 
@@ -283,6 +316,34 @@ def identical(size: int, parts: int, workers: int) -> None:
         sys.exit(1)
 
 
+def curve(sizes: list[int], runs: int, workers: int) -> None:
+    """Single pass, partitioned and distributed over the same partitions, size by size."""
+    print(f"{'enterprise-years':>16}  {'path':11s} {'median s':>8} {'µs/row':>7} {'peak GB':>7} {'B/row':>6}"
+          f"  {'awards':>10}  digest")
+    for size in sizes:
+        root, out = WORK / f"curve-{size}", WORK / "curve-out"
+        shutil.rmtree(root, ignore_errors=True)
+        child(["write", str(root), str(size)])
+        paths = {"single": ["single", str(root), str(WORK / "curve-single.parquet")],
+                 "partitioned": ["partitioned", str(root), str(out)],
+                 "distributed": ["distributed", str(root), str(out), str(workers)]}
+        results: dict[str, list[dict]] = {name: [] for name in paths}
+        for _ in range(runs):  # interleaved, path by path
+            for name, argv in paths.items():
+                results[name].append(child(argv))
+        digests = {name: rs[-1].get("digest") for name, rs in results.items()}
+        digests["single"] = child(["digest-single", str(WORK / "curve-single.parquet")])["digest"]
+        for name, rs in results.items():
+            t = statistics.median(r["seconds"] for r in rs)
+            peak, rows = max(r["peak_rss"] for r in rs), rs[0]["rows"]
+            print(f"{size:>16,}  {name:11s} {t:8.2f} {t / rows * 1e6:7.3f} {peak / 1e9:7.2f} {peak / rows:6.0f}"
+                  f"  {rs[-1]['awards']:>10,}  {digests[name][:16]}")
+        if len(set(digests.values())) != 1:
+            sys.exit(f"the three paths' awards differ at {size:,}: {digests}")
+        shutil.rmtree(root, ignore_errors=True)
+        print(f"  {load()}", flush=True)
+
+
 def breakdown(size: int, runs: int) -> None:
     results = [child(["breakdown", str(size), str(WORK / "breakdown")]) for _ in range(runs)]
     rows = results[0]["rows"]
@@ -316,6 +377,11 @@ def main() -> None:
     b = sub.add_parser("breakdown")
     b.add_argument("--size", type=int, default=2_500_000)
     b.add_argument("--runs", type=int, default=3)
+    k = sub.add_parser("curve")
+    k.add_argument("--sizes", type=int, nargs="+",
+                   default=[100_000, 1_000_000, 3_000_000, 10_000_000, 30_000_000])
+    k.add_argument("--runs", type=int, default=3)
+    k.add_argument("--workers", type=int, default=2)
     i = sub.add_parser("identical")
     i.add_argument("--size", type=int, default=10_000_000)
     i.add_argument("--parts", type=int, default=4)
@@ -330,6 +396,8 @@ def main() -> None:
         simulate(args.size, args.parts, first, last, args.workers, args.record)
     elif args.mode == "breakdown":
         breakdown(args.size, args.runs)
+    elif args.mode == "curve":
+        curve(args.sizes, args.runs, args.workers)
     elif args.mode == "combine":
         combine(args.record, args.workers, args.overhead)
     else:
