@@ -41,7 +41,7 @@ def primary_and_replica():
     primary_url = primary.start()
     replica = StreamingReplica(primary)
     try:
-        yield primary_url, replica.start()
+        yield primary_url, replica.start(), replica
     finally:
         replica.stop()
         primary.stop()
@@ -82,7 +82,7 @@ def _statements(engine) -> list[str]:
 
 
 def test_the_cockpit_reads_the_replica_while_sign_in_and_writes_use_the_primary(primary_and_replica, tmp_path):
-    primary_url, replica_url = primary_and_replica
+    primary_url, replica_url, _ = primary_and_replica
     catalog = load_catalog()
     primary = connect(primary_url)
     demo = demo_observations(catalog)
@@ -151,3 +151,26 @@ def test_the_environments_replica_goes_with_the_environments_database_only(monke
     # A command pointed at another database (--db) must not read a replica of the environment's.
     assert Settings.from_env(database_url=f"sqlite:///{tmp_path / 'other.sqlite3'}").replica_url is None
     assert Settings.from_env(database_url="sqlite://", replica_url="sqlite:///r").replica_url == "sqlite:///r"
+
+
+def test_when_the_replica_is_down_the_pages_read_the_primary(primary_and_replica, tmp_path):
+    """A replica that stops answering must not take the cockpit with it (it answered 500)."""
+    primary_url, replica_url, replica = primary_and_replica
+    catalog = load_catalog()
+    primary = connect(primary_url)
+    create_user(primary, username="down", password=PASSWORD, role="city_analyst", display_name="down",
+                catalog=catalog)
+    app = create_app(Settings.from_env(database_url=primary_url, replica_url=replica_url, data_dir=tmp_path))
+    platform = app.state.platform
+    client = signed_in(app, "down")
+    assert client.get("/").status_code == 200
+    assert platform.reader is platform.replica.replica  # the replica answers: the pages read it
+
+    replica.stop()  # the last test of the module: the fixture's own stop finds it stopped
+    platform.replica.ask_again()  # at once, not after the usual few seconds
+    assert platform.reader is platform.engine
+    for page in ("/", "/projects", "/plans/qz_commerce_14th/retail_sales?year=2023&org_unit=330800"):
+        answer = client.get(page)
+        assert answer.status_code == 200, page
+        assert "商务大脑" in answer.text
+    primary.dispose()

@@ -19,6 +19,7 @@ from ..settings import Settings
 from ..store.schema import connect
 from .errors import API_ERRORS, BUSY, error_page, http_error, is_api, validation_failed
 from .headers import SecurityHeaders
+from .replica import ReplicaReader, replica_engine
 from .security import Forbidden, NotSignedIn
 from .upload_files import ImportsBusy
 from .upload_limits import BodyLimitMiddleware, BodyTooLarge, too_large_response
@@ -39,14 +40,19 @@ class Platform:
         return connect(self.settings.database_url)
 
     @cached_property
+    def replica(self) -> ReplicaReader | None:
+        """The read replica, when one is configured, with the primary to fall back on."""
+        if not self.settings.replica_url:
+            return None
+        self.engine  # the primary's migrations first: they reach the replica by replication
+        return ReplicaReader(replica_engine(self.settings.replica_url), self.engine)
+
+    @property
     def reader(self) -> Engine:
         """Where the monitoring pages (cockpit, 大屏, indicator pages) read their data: the read
-        replica when one is configured, else the primary. Never for sessions or writes: a user
-        just signed in must not look signed out because the replica lags."""
-        if not self.settings.replica_url:
-            return self.engine
-        self.engine  # the primary's migrations first: they reach the replica by replication
-        return connect(self.settings.replica_url, migrate=False)
+        replica when one is configured and answers, else the primary. Never for sessions or
+        writes: a user just signed in must not look signed out because the replica lags."""
+        return self.replica.engine() if self.replica is not None else self.engine
 
     @cached_property
     def parse_slots(self) -> threading.BoundedSemaphore:

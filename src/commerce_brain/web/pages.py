@@ -199,14 +199,16 @@ def _monitoring_page(request: Request, user: User, template: str, year: int, org
     p = platform(request)
     visible = scope(request, user)
     # One statement says whether anything changed (store.data_state); everything else is read
-    # from the reader (the replica, if any) only when it did, and memoised per process.
-    state = data_state(p.reader)
-    observations = gather_observations(p.catalog, p.reader, version=state.actuals)
-    frame = evaluation(p.reader, p.catalog, visible, year=year, org_unit=org_unit, observations=observations)
-    totals = award_totals_at(p.reader, state, visible, year) if can(user, "view_policies") else None
+    # from the reader (the replica, if any) only when it did, and memoised per process. The
+    # reader is chosen once, so a request never mixes the replica's state with the primary's rows.
+    reader = p.reader
+    state = data_state(reader)
+    observations = gather_observations(p.catalog, reader, version=state.actuals)
+    frame = evaluation(reader, p.catalog, visible, year=year, org_unit=org_unit, observations=observations)
+    totals = award_totals_at(reader, state, visible, year) if can(user, "view_policies") else None
     # The award totals and the warnings' counts are part of the rendering key.
-    warnings = warning_counts_at(p.reader, state, visible) if can(user, "view_warnings") else None
-    lights = (latest_light_counts(p, visible, engine=p.reader, state=state.projects)
+    warnings = warning_counts_at(reader, state, visible) if can(user, "view_warnings") else None
+    lights = (latest_light_counts(p, visible, engine=reader, state=state.projects)
               if can(user, "view_projects") else None)
 
     def context() -> dict:
@@ -265,9 +267,10 @@ async def indicator_page(request: Request, plan_id: str, indicator_id: str, year
     require(user, "view_plans")
     p = platform(request)
     visible = scope(request, user)
-    observations = gather_observations(p.catalog, p.reader)
+    reader = p.reader
+    observations = gather_observations(p.catalog, reader)
     # An indicator of a plan that has ended is still shown, as of its last year.
-    frame = evaluation(p.reader, p.catalog, visible, year=year, org_unit=org_unit, as_of=True,
+    frame = evaluation(reader, p.catalog, visible, year=year, org_unit=org_unit, as_of=True,
                        observations=observations)
 
     def context() -> dict:

@@ -72,7 +72,8 @@ async def project_list(request: Request, month: str | None = None, column: str |
     filters = Filters.parse(column, unit, org_unit, light)
     p = platform(request)
     # A read-only page: its data from the reader (the replica, if any), like the cockpit's.
-    data = project_data(p, engine=p.reader, state=data_state(p.reader).projects)
+    reader = p.reader
+    data = project_data(p, engine=reader, state=data_state(reader).projects)
     shown = month_or_latest(data, month)
     visible_scope = scope(request, user)
     may_import = can(user, "import_projects")
